@@ -1,0 +1,144 @@
+"""Data contracts shared by the stage modules.
+
+Arrays are float64; rows are units, columns are indicators (or a group's children). NaN means
+missing everywhere. Each stage's functions take the positional arguments documented below and
+their method parameters as keyword-only arguments (see :mod:`mfgindex.methods.registry`).
+
+=========== ===================================================================== =============
+stage       positional arguments                                                   returns
+=========== ===================================================================== =============
+denominate  ``x (n, m)``, ``denominators (n, m)`` (NaN column where none)           ``(n, m)``
+transform   ``x (n,)`` one indicator's values                                      ``(n,)``
+impute      ``x (n, m)``, :class:`UnitContext`                                     ``(n, m)``
+screen      ``x (n, m)``, :class:`UnitContext`                                     :class:`Screening`
+treat       ``x (n,)`` one indicator's values                                      :class:`Treatment`
+normalize   ``ref (p, m)`` oriented data to fit on, :class:`ColumnContext`          :class:`Fit`
+weight      ``values (n, k)`` children's scores, :class:`WeightContext`            ``(k,)``
+aggregate   ``values (n, k)``, ``weights (k,)`` or ``(r, k)``                      ``(n,)``/``(r, n)``
+classify    ``scores (n,)``, ``ranks (n,)``, ``n_bands``                           ``(n,)`` int
+=========== ===================================================================== =============
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class ColumnContext:
+    """What a normaliser may know about the columns it fits, beyond their values.
+
+    Attributes
+    ----------
+    direction
+        ``(m,)`` of ±1. The data handed to normalisers is already multiplied by it (COINr's
+        convention), so most methods ignore it.
+    target
+        ``(m,)`` targets in the indicator's own units (NaN where none), for ``dist2target``.
+    orient
+        Maps values in the indicator's own units (``(m,)``) into the units the normaliser sees:
+        the indicator's transform (e.g. log) then its direction. Goalposts and targets given in
+        the indicator's units pass through it, so ``goalposts(low=100, high=75000)`` on a
+        log-transformed indicator means ln 100 … ln 75000.
+    ids
+        ``(m,)`` indicator ids, for error messages.
+    """
+
+    direction: FloatArray
+    target: FloatArray
+    orient: Callable[[FloatArray], FloatArray]
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted normaliser: ``apply`` maps ``(n, m)`` oriented values to normalised values.
+
+    ``fitted`` holds the learned parameters (e.g. ``{"min": (m,), "max": (m,)}``) for the
+    provenance record.
+    """
+
+    apply: Callable[[FloatArray], FloatArray]
+    fitted: Mapping[str, FloatArray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UnitContext:
+    """What impute and screen methods may know about the rows.
+
+    Attributes
+    ----------
+    units
+        ``(n,)`` unit ids (strings).
+    years
+        ``(n,)`` years, or None for a cross-section.
+    groups
+        Unit columns of the dataset (e.g. ``{"EurAsia_group": array([...])}``), values as strings.
+    ids
+        ``(m,)`` indicator ids.
+    """
+
+    units: NDArray[np.str_]
+    years: NDArray[np.int64] | None
+    groups: Mapping[str, NDArray[np.object_]]
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Result of a screen method: which rows to keep and, for every dropped row, why."""
+
+    keep: NDArray[np.bool_]
+    reasons: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """Result of a treat method on one indicator.
+
+    Attributes
+    ----------
+    values
+        ``(n,)`` treated values.
+    flags
+        ``(n,)`` strings: ``""`` untouched, ``"winsorised_high"``, ``"winsorised_low"``,
+        ``"log"`` (COINr's labels in its ``Treat`` details).
+    details
+        e.g. skew/kurtosis before and after, points winsorised, whether it passed.
+    """
+
+    values: FloatArray
+    flags: NDArray[np.object_]
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WeightContext:
+    """What a weighting method may know about one group (a parent and its children).
+
+    Attributes
+    ----------
+    parent
+        The parent node's id.
+    children
+        The children's ids, in the column order of ``values``.
+    weights
+        ``(k,)`` the framework's weights of the children.
+    direction
+        ``(k,)`` ±1; children's values are already oriented, so higher is better.
+    comparisons
+        ``(k, k)`` pairwise-comparison matrix for AHP if the framework supplies one, else None.
+    """
+
+    parent: str
+    children: tuple[str, ...]
+    weights: FloatArray
+    direction: FloatArray
+    comparisons: FloatArray | None = None

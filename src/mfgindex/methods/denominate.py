@@ -1,0 +1,1 @@
+"""denominate methods."""

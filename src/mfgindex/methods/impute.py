@@ -1,0 +1,1 @@
+"""impute methods."""
