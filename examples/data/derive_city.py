@@ -1,0 +1,223 @@
+"""Derive the bundled city dataset ``examples/data/city_2019.csv`` (framework ``indicators/city.toml``).
+
+A 2019 cross-section of China's four municipalities and prefecture-level cities, assembled from
+the city panels in ``../shared/data/china_cities/`` (relative to the repository root):
+
+==========================================  ==========================  ===================================
+file                                        joined on                   columns taken (2019)
+==========================================  ==========================  ===================================
+city_industry_structure_2000_2023.csv       base table (city_code)      city, province, city_type, GDP,
+                                                                        secondary and tertiary value added
+city_population_density_1998_2024.csv       city_code                   land area, resident population
+city_financial_development_2003_2023.csv    city_code                   loans (万元 -> 亿元)
+city_co2_edgar_2000_2023.csv                city_code                   EDGAR CO2 (t -> 万 t)
+city_fdi_1996_2023.csv                      short name (no 市)          actually utilised FDI
+china_city_9indicators_2000_2020_long.csv   short name (no 市)          pinyin, GDP per capita, S&T
+                                                                        expenditure, college students,
+                                                                        fiscal revenue, exports, park green
+==========================================  ==========================  ===================================
+
+What the script does, and nothing more:
+
+* fixes two stale codes in the base table (儋州市 469003 -> 460400; 吐鲁番地区 652100 -> 吐鲁番市
+  650400, a prefecture-level city since 2015), so the code joins find them;
+* drops the 38 units that are not cities proper (autonomous prefectures 州, leagues 盟, 地区), after
+  checking that each has (almost) no data beyond the industry-structure file (see SOURCE_city.md);
+* converts two units so that ratio indicators divide columns of the same unit (loans 万元 -> 亿元,
+  like GDP) or give the conventional unit (CO2 t -> 万 t, so CO2/GDP is t per 万元);
+* builds the English display name from the 9-indicator file's pinyin (corrected where that file is
+  wrong, see ``PINYIN_FIXES``), disambiguating same-spelled names with the province.
+
+Missing values stay missing (no imputation). Output rows are sorted by ``city_code``; floats are
+written with Python's shortest round-trip representation. No arguments; deterministic; re-runnable:
+``python examples/data/derive_city.py``. It prints the equal-weight top 20 as a sanity check.
+Attribution and units: examples/data/SOURCE_city.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "data" / "china_cities"
+OUT = ROOT / "examples" / "data" / "city_2019.csv"
+YEAR = 2019
+
+# Stale administrative codes/names in the industry-structure file (2019 rows).
+RECODE = {"469003": ("460400", "儋州市"), "652100": ("650400", "吐鲁番市")}
+
+# The 9-indicator file's pinyin is wrong for these (尔/鄂/都 came out as "Dong", polyphones
+# misread); conventional English names are used for four provincial capitals whose pinyin
+# spelling is not how they are known (Harbin, Hohhot, Urumqi, Lhasa).
+PINYIN_FIXES = {
+    "哈尔滨": "Harbin",
+    "呼和浩特": "Hohhot",
+    "乌鲁木齐": "Urumqi",
+    "拉萨": "Lhasa",
+    "齐齐哈尔": "Qiqiha'er",
+    "鄂尔多斯": "E'erduosi",
+    "呼伦贝尔": "Hulunbei'er",
+    "巴彦淖尔": "Bayannao'er",
+    "鄂州": "Ezhou",
+    "成都": "Chengdu",
+    "普洱": "Pu'er",
+    "昌都": "Changdu",
+    "漯河": "Luohe",
+    "蚌埠": "Bengbu",
+    "六安": "Lu'an",
+}
+
+PROVINCE_EN = {
+    "北京市": "Beijing", "天津市": "Tianjin", "河北省": "Hebei", "山西省": "Shanxi",
+    "内蒙古自治区": "Inner Mongolia", "辽宁省": "Liaoning", "吉林省": "Jilin",
+    "黑龙江省": "Heilongjiang", "上海市": "Shanghai", "江苏省": "Jiangsu", "浙江省": "Zhejiang",
+    "安徽省": "Anhui", "福建省": "Fujian", "江西省": "Jiangxi", "山东省": "Shandong",
+    "河南省": "Henan", "湖北省": "Hubei", "湖南省": "Hunan", "广东省": "Guangdong",
+    "广西壮族自治区": "Guangxi", "海南省": "Hainan", "重庆市": "Chongqing", "四川省": "Sichuan",
+    "贵州省": "Guizhou", "云南省": "Yunnan", "西藏自治区": "Tibet", "陕西省": "Shaanxi",
+    "甘肃省": "Gansu", "青海省": "Qinghai", "宁夏回族自治区": "Ningxia",
+    "新疆维吾尔自治区": "Xinjiang",
+}
+
+COLUMNS = [
+    "city_code", "name", "name_zh", "province", "city_type",
+    "gdp_100m_yuan", "va_secondary_100m_yuan", "va_tertiary_100m_yuan",
+    "gdp_per_capita_10k_yuan", "resident_pop_10k", "land_area_km2",
+    "st_expenditure_100m_yuan", "college_students_10k",
+    "loans_100m_yuan", "fdi_million_usd", "exports_100m_yuan", "fiscal_revenue_100m_yuan",
+    "co2_edgar_10kt", "park_green_per_capita_m2",
+]
+
+# Columns that enter the framework's indicators (used for the drop check and the sanity ranking).
+INPUTS = COLUMNS[5:]
+
+
+def code6(s: pd.Series) -> pd.Series:
+    return s.astype("Int64").astype(str)
+
+
+def pinyin_name(short: str, pinyin: object) -> str | None:
+    if short in PINYIN_FIXES:
+        return PINYIN_FIXES[short]
+    if not isinstance(pinyin, str):
+        return None
+    out = ""
+    for i, syl in enumerate(pinyin.lower().split()):
+        if i and syl[0] in "aoe":  # pinyin apostrophe rule: Xi'an, Tai'an, Ma'anshan
+            out += "'"
+        out += syl
+    return out[:1].upper() + out[1:]
+
+
+def load() -> pd.DataFrame:
+    ind = pd.read_csv(SHARED / "city_industry_structure_2000_2023.csv", dtype={"city_code": str})
+    ind = ind[ind["year"] == YEAR].copy()
+    for old, (new, name) in RECODE.items():
+        ind.loc[ind["city_code"] == old, ["city_code", "city"]] = [new, name]
+    d = ind[["city_code", "city", "province", "city_type", "gdp_100m_yuan",
+             "va_secondary_100m_yuan", "va_tertiary_100m_yuan"]]
+
+    pop = pd.read_csv(SHARED / "city_population_density_1998_2024.csv")
+    pop = pop[pop["year"] == YEAR].assign(city_code=lambda x: code6(x["city_code"]))
+    d = d.merge(pop[["city_code", "land_area_km2", "resident_pop_10k"]], on="city_code", how="left")
+
+    fin = pd.read_csv(SHARED / "city_financial_development_2003_2023.csv")
+    fin = fin[fin["year"] == YEAR].assign(city_code=lambda x: code6(x["city_code"]))
+    fin["loans_100m_yuan"] = fin["loans_10k_yuan"] / 1e4
+    d = d.merge(fin[["city_code", "loans_100m_yuan"]], on="city_code", how="left")
+
+    co2 = pd.read_csv(SHARED / "city_co2_edgar_2000_2023.csv")
+    co2 = co2[co2["year"] == YEAR].assign(city_code=lambda x: code6(x["city_code"]))
+    co2["co2_edgar_10kt"] = co2["co2_tonnes_edgar"] / 1e4
+    d = d.merge(co2[["city_code", "co2_edgar_10kt"]], on="city_code", how="left")
+
+    d["short"] = d["city"].str.removesuffix("市")
+    fdi = pd.read_csv(SHARED / "city_fdi_1996_2023.csv")
+    fdi["city"] = fdi["city"].str.replace("\u200b", "", regex=False)  # '哈密\u200b\u200b'
+    fdi = fdi[fdi["year"] == YEAR].rename(columns={"city": "short"})
+    d = d.merge(fdi[["short", "fdi_million_usd"]], on="short", how="left", validate="1:1")
+
+    nine = pd.read_csv(SHARED / "china_city_9indicators_2000_2020_long.csv")
+    nine = nine[nine["year"] == YEAR].rename(columns={
+        "city_zh": "short",
+        "science_tech_rd_funding_100m_yuan": "st_expenditure_100m_yuan",
+        "total_exports_100m_yuan": "exports_100m_yuan",
+        "park_green_area_per_capita_m2": "park_green_per_capita_m2",
+    })
+    d = d.merge(nine[["short", "city_pinyin", "gdp_per_capita_10k_yuan",
+                      "st_expenditure_100m_yuan", "college_students_10k",
+                      "fiscal_revenue_100m_yuan", "exports_100m_yuan",
+                      "park_green_per_capita_m2"]], on="short", how="left", validate="1:1")
+    if d["city_code"].duplicated().any() or (d["city_code"].str.len() != 6).any():
+        raise SystemExit("city codes are not unique 6-digit strings")
+    return d
+
+
+def derive() -> pd.DataFrame:
+    d = load()
+    is_city = d["city"].str.endswith("市")
+    dropped = d[~is_city]
+    # A non-city unit is dropped only if it has (almost) no data: at most 6 of the 14 input
+    # columns (GDP and value added; at most population, land area and EDGAR CO2 besides),
+    # none of them on innovation, finance, FDI, trade or fiscal revenue.
+    present = dropped[INPUTS].notna().sum(axis=1)
+    rich = ["st_expenditure_100m_yuan", "college_students_10k", "loans_100m_yuan",
+            "fdi_million_usd", "exports_100m_yuan", "fiscal_revenue_100m_yuan"]
+    if (present > 6).any() or dropped[rich].notna().any(axis=None):
+        raise SystemExit(f"a non-city unit has data: {dropped.loc[present > 6, 'city'].tolist()}")
+    d = d[is_city].copy()
+
+    d["name_zh"] = d["city"]
+    d["name"] = [pinyin_name(s, p) or z for s, p, z in zip(d["short"], d["city_pinyin"],
+                                                           d["name_zh"], strict=True)]
+    dup = d["name"].duplicated(keep=False)
+    d.loc[dup, "name"] = d.loc[dup, "name"] + " (" + d.loc[dup, "province"].map(PROVINCE_EN) + ")"
+    if d["name"].duplicated().any() or d["name"].isna().any():
+        raise SystemExit("display names are not unique")
+    return d[COLUMNS].sort_values("city_code").reset_index(drop=True)
+
+
+def sanity_ranking(d: pd.DataFrame) -> pd.DataFrame:
+    """Equal-weight ranking as city.toml defines it: min-max 0-100, direction, means."""
+    def mm(x: pd.Series) -> pd.Series:
+        return 100 * (x - x.min()) / (x.max() - x.min())
+
+    log = np.log
+    groups = {
+        "innovation": [log(d.st_expenditure_100m_yuan), d.st_expenditure_100m_yuan / d.gdp_100m_yuan,
+                       log(d.college_students_10k)],
+        "integration": [d.va_tertiary_100m_yuan / d.va_secondary_100m_yuan,
+                        d.loans_100m_yuan / d.gdp_100m_yuan],
+        "economic_drive": [log(d.va_secondary_100m_yuan), log(d.gdp_100m_yuan),
+                           d.gdp_per_capita_10k_yuan],
+        "brand_quality": [log(d.exports_100m_yuan), log(d.fdi_million_usd),
+                          log(d.fiscal_revenue_100m_yuan)],
+        "green": [-(d.co2_edgar_10kt / d.gdp_100m_yuan), log(d.gdp_100m_yuan / d.land_area_km2),
+                  log(d.park_green_per_capita_m2)],
+    }
+
+    def mean_cov(frame: pd.DataFrame) -> pd.Series:
+        return frame.mean(axis=1).where(frame.notna().mean(axis=1) >= 0.5)
+
+    scores = pd.DataFrame({g: mean_cov(pd.concat([mm(x) for x in xs], axis=1))
+                           for g, xs in groups.items()})
+    scores["city"] = mean_cov(scores[list(groups)])
+    scores.insert(0, "name", d["name"])
+    scores.insert(0, "city_code", d["city_code"])
+    return scores.sort_values("city", ascending=False, kind="stable")
+
+
+def main() -> None:
+    d = derive()
+    d.to_csv(OUT, index=False, lineterminator="\n")
+    print(f"{OUT.name}: {len(d)} units; missing cells per column:")
+    print(d[INPUTS].isna().sum().to_string())
+    top = sanity_ranking(d).head(20)
+    print(top.round(1).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
