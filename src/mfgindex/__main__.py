@@ -1,0 +1,3 @@
+from mfgindex.cli import main
+
+main()

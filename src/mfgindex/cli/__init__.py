@@ -1,0 +1,10 @@
+"""The ``mfgindex`` command line (DESIGN §8): thin — parse, call the library, render."""
+
+from __future__ import annotations
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from mfgindex.cli.app import run
+
+    run()

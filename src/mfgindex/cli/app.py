@@ -1,0 +1,63 @@
+"""The typer application: registers each command module's commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mfgindex._version import __version__
+
+app = typer.Typer(
+    name="mfgindex",
+    help="Composite development indices: score, rank, classify and explain units "
+    "(cities, parks, countries) with a framework of indicators.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mfgindex {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Composite development indices."""
+
+
+def _register() -> None:
+    from mfgindex.cli import info, scoring
+
+    info.register(app)
+    scoring.register(app)
+
+
+def run() -> None:
+    import sys
+
+    _register()
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+_register_done = False
+
+
+def get_app() -> typer.Typer:
+    """The app with every command registered (for typer's test runner)."""
+    global _register_done
+    if not _register_done:
+        _register()
+        _register_done = True
+    return app

@@ -1,0 +1,180 @@
+"""Options shared by the commands, error handling and rendering helpers."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+
+    from mfgindex.data import Dataset
+    from mfgindex.framework import Framework
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataArg = Annotated[
+    Path | None,
+    typer.Argument(help="Data file (.csv, .xlsx, .parquet); default: the framework's bundled dataset.",
+                   show_default=False),
+]
+FrameworkOpt = Annotated[
+    str, typer.Option("--framework", "-f", help="Built-in framework id, or a .toml / COINr iMeta file.")
+]
+YearOpt = Annotated[int | None, typer.Option(help="Score only this year of a panel.")]
+LangOpt = Annotated[str, typer.Option(help="Labels: en or zh.")]
+FormatOpt = Annotated[
+    str | None,
+    typer.Option("--format", help="table, csv, json, xlsx or parquet (default: from -o, else "
+                                  "table on a terminal, csv otherwise)."),
+]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+
+
+def _method_opt(stage: str) -> Any:
+    return typer.Option(help=f"{stage.capitalize()} method string, e.g. 'name(key=value)'; "
+                             "'none' skips the stage.", rich_help_panel="Methods")
+
+
+DenominateOpt = Annotated[str | None, _method_opt("denominate")]
+ImputeOpt = Annotated[str | None, _method_opt("impute")]
+ScreenOpt = Annotated[str | None, _method_opt("screen")]
+TreatOpt = Annotated[str | None, _method_opt("treat")]
+NormalizeOpt = Annotated[str | None, _method_opt("normalize")]
+WeightsOpt = Annotated[str | None, _method_opt("weights")]
+AggregateOpt = Annotated[str | None, _method_opt("aggregate")]
+MinCoverageOpt = Annotated[
+    float | None,
+    typer.Option(help="Share of a node's weight that must be present for a score.",
+                 rich_help_panel="Methods"),
+]
+FitOnOpt = Annotated[
+    str, typer.Option(help="Normalisation fitted on: each (year), pooled, or a year.",
+                      rich_help_panel="Methods"),
+]
+
+
+def err_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def out_console() -> Console:
+    from rich.console import Console
+
+    # Off a terminal (a pipe, a file, a test runner) there is no width to respect: keep
+    # tables whole rather than truncating cells.
+    width = None if sys.stdout.isatty() else 240
+    return Console(highlight=False, width=width)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn library errors into one clear message on stderr: exit 1, usage errors exit 2."""
+    from mfgindex.errors import MfgIndexError, UsageError
+
+    try:
+        yield
+    except UsageError as exc:
+        err_console().print(f"[bold red]usage error:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    except MfgIndexError as exc:
+        from rich.markup import escape
+
+        err_console().print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+
+
+def check_lang(lang: str) -> None:
+    from mfgindex.errors import UsageError
+
+    if lang not in {"en", "zh"}:
+        raise UsageError(f"--lang must be en or zh, got '{lang}'")
+
+
+def load(framework: str, data: Path | None) -> tuple[Framework, Dataset]:
+    from mfgindex.data import read_data
+    from mfgindex.framework import load_framework
+
+    fw = load_framework(framework)
+    ds = read_data(data, fw)
+    con = err_console()
+    for w in ds.warnings:
+        con.print(f"[yellow]{w}[/]", markup=True, highlight=False)
+    return fw, ds
+
+
+def resolve_format(fmt: str | None, output: Path | None) -> str:
+    from mfgindex.errors import UsageError
+    from mfgindex.io import FORMATS, format_from_path
+
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
+        if fmt == "table" and output is not None:
+            raise UsageError("--format table prints to the terminal; use csv/json/xlsx/parquet with -o")
+        return fmt
+    if output is not None:
+        return format_from_path(output)
+    return "table" if sys.stdout.isatty() else "csv"
+
+
+def emit(
+    frame: pd.DataFrame,
+    *,
+    fmt: str,
+    output: Path | None,
+    provenance: Any,
+    protect: list[Path],
+    title: str = "",
+    digits: int = 2,
+    labels: dict[str, str] | None = None,
+) -> None:
+    """Write ``frame`` to ``output`` or stdout in ``fmt``."""
+    from mfgindex.errors import UsageError
+    from mfgindex.io import to_json_text, write_table
+
+    if output is not None:
+        written = write_table(frame, output, fmt=fmt, provenance=provenance, protect=protect)
+        err_console().print(f"wrote {', '.join(map(str, written))}")
+        return
+    if fmt == "table":
+        render_table(frame, title=title, digits=digits, labels=labels)
+    elif fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False, float_format="%.17g"))
+    elif fmt == "json":
+        sys.stdout.write(to_json_text(frame, provenance) + "\n")
+    else:
+        raise UsageError(f"--format {fmt} writes a binary file: give -o FILE")
+
+
+def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
+                 labels: dict[str, str] | None = None) -> None:
+    import math
+
+    from rich.table import Table
+
+    labels = labels or {}
+    table = Table(title=title or None, header_style="bold", title_justify="left")
+    numeric = {c for c in frame.columns if frame[c].dtype.kind in "fiu" or str(frame[c].dtype) == "Int64"}
+    for c in frame.columns:
+        table.add_column(labels.get(c, str(c)), justify="right" if c in numeric else "left")
+    for row in frame.itertuples(index=False):
+        cells = []
+        for c, v in zip(frame.columns, row, strict=True):
+            if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "<NA>":
+                cells.append("–")
+            elif isinstance(v, float):
+                cells.append(f"{v:.{digits}f}")
+            else:
+                cells.append(str(v))
+            del c
+        table.add_row(*cells)
+    out_console().print(table)

@@ -1,0 +1,103 @@
+"""Commands about frameworks and methods: frameworks, show, methods."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mfgindex.cli.common import LangOpt, check_lang, out_console, user_errors
+
+
+def frameworks() -> None:
+    """List the built-in frameworks."""
+    from rich.table import Table
+
+    from mfgindex.framework import builtin_frameworks, load_framework
+
+    with user_errors():
+        table = Table(header_style="bold")
+        for col in ("id", "name", "indicators", "groups", "bundled dataset"):
+            table.add_column(col)
+        for fid in builtin_frameworks():
+            fw = load_framework(fid)
+            table.add_row(fid, fw.name, str(len(fw.indicators)), str(len(fw.groups) - 1),
+                          fw.dataset.name if fw.dataset else "–")
+        out_console().print(table)
+
+
+def show(
+    framework: Annotated[str, typer.Argument(help="Built-in id or framework file.")] = "city",
+    lang: LangOpt = "en",
+) -> None:
+    """Show a framework's tree: weights, directions, methods."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from mfgindex.framework import Indicator, load_framework
+
+    with user_errors():
+        check_lang(lang)
+        fw = load_framework(framework)
+        root = fw.root
+        head = f"[bold]{escape(root.label(lang))}[/] ({fw.id})"
+        if fw.version:
+            head += f" v{escape(fw.version)}"
+        defaults = ", ".join(f"{k}={v}" for k, v in fw.defaults.items())
+        tree = Tree(head + (f"\n[dim]defaults: {escape(defaults)}[/]" if defaults else ""))
+
+        def add(branch: Tree, node_id: str) -> None:
+            for cid in fw.children(node_id):
+                node = fw.nodes[cid]
+                label = f"{escape(node.label(lang))} [dim]({cid})[/] weight {node.weight:g}"
+                if isinstance(node, Indicator):
+                    arrow = "↑" if node.direction > 0 else "↓"
+                    extra = [f"{arrow} {'higher' if node.direction > 0 else 'lower'} is better"]
+                    if node.unit:
+                        extra.append(node.unit)
+                    if node.denominator:
+                        extra.append(f"÷ {node.denominator}")
+                    if node.transform:
+                        extra.append(f"transform {node.transform}")
+                    if node.normalize:
+                        extra.append(node.normalize)
+                    branch.add(label + f" [dim]{escape(' · '.join(extra))}[/]")
+                else:
+                    sub = branch.add(
+                        f"[bold]{label}[/]" + (f" [dim]{escape(node.aggregate)}[/]" if node.aggregate else "")
+                    )
+                    add(sub, cid)
+
+        add(tree, fw.id)
+        if fw.stages:
+            labels = fw.stages.labels_zh if lang == "zh" and fw.stages.labels_zh else fw.stages.labels
+            tree.add(f"[italic]stages[/]: {escape(fw.stages.method)} → {escape(' / '.join(labels))}")
+        out_console().print(tree)
+
+
+def methods(
+    stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
+) -> None:
+    """List every registered method and its parameters."""
+    from rich.table import Table
+
+    from mfgindex.errors import UsageError, did_you_mean
+    from mfgindex.methods.registry import STAGES
+    from mfgindex.methods.registry import methods as all_methods
+
+    with user_errors():
+        if stage is not None and stage not in STAGES:
+            raise UsageError(f"unknown stage '{stage}'." + did_you_mean(stage, STAGES),
+                             hint=f"stages: {', '.join(STAGES)}")
+        table = Table(header_style="bold")
+        for col in ("stage", "method", "parameters", "what it does"):
+            table.add_column(col)
+        for m in all_methods(stage):
+            table.add_row(m.stage, m.name, m.describe_params(), m.summary)
+        out_console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(frameworks)
+    app.command()(show)
+    app.command()(methods)

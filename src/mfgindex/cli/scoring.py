@@ -1,0 +1,248 @@
+"""Commands that score data: validate, score, rank, explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from mfgindex.cli.common import (
+    AggregateOpt,
+    DataArg,
+    DenominateOpt,
+    FitOnOpt,
+    FormatOpt,
+    FrameworkOpt,
+    ImputeOpt,
+    LangOpt,
+    MinCoverageOpt,
+    NormalizeOpt,
+    OutputOpt,
+    ScreenOpt,
+    TreatOpt,
+    WeightsOpt,
+    YearOpt,
+    check_lang,
+    emit,
+    err_console,
+    load,
+    out_console,
+    resolve_format,
+    user_errors,
+)
+
+if TYPE_CHECKING:
+    from mfgindex.result import Result
+
+IndicatorsOpt = Annotated[bool, typer.Option("--indicators", help="Add the normalised indicator columns.")]
+TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N best units (per year).")]
+ByOpt = Annotated[
+    str | None, typer.Option("--by", help="Rank within groups of this unit column (e.g. province).")
+]
+LevelOpt = Annotated[str | None, typer.Option("--level", help="Rank by this group instead of the index.")]
+
+
+def _compute(framework: str, data: Path | None, **options: Any) -> Result:
+    from mfgindex.pipeline import compute
+
+    fw, ds = load(framework, data)
+    fit_on = options.pop("fit_on")
+    return compute(fw, ds, fit_on=int(fit_on) if str(fit_on).isdigit() else fit_on, **options)
+
+
+def _protect(res: Result) -> list[Path]:
+    return [Path(p) for p in (res.data.source, res.framework.path) if p and p != "<frame>"]
+
+
+def _digits(res: Result) -> int:
+    return 3 if res.framework.scale[1] <= 1 else 2
+
+
+def _labels(res: Result, lang: str) -> dict[str, str]:
+    return {n: res.framework.nodes[n].label(lang) for n in res.node_ids} | (
+        {"rank": "排名", "stage": "阶段", "year": "年份"} if lang == "zh" else {}
+    )
+
+
+def validate(data: DataArg = None, framework: FrameworkOpt = "city") -> None:
+    """Check a data file against a framework; exit 0 when it is usable."""
+    from mfgindex.data import read_table, validate_table
+    from mfgindex.framework import load_framework
+
+    with user_errors():
+        fw = load_framework(framework)
+        path = data or fw.dataset
+        con = err_console()
+        if path is None:
+            con.print(f"framework '{fw.id}' is valid ({fw.describe()}); no data given")
+            return
+        from mfgindex.data import _to_wide
+
+        table = _to_wide(read_table(path), fw, str(path))
+        problems = validate_table(table, fw, source=str(path))
+        errors = [p for p in problems if p.level == "error"]
+        for p in problems:
+            style = "red" if p.level == "error" else "yellow"
+            hint = f"\n  hint: {p.hint}" if p.hint else ""
+            con.print(f"[{style}]{p.level}[/]: {p.where}: {p.what}{hint}", markup=True,
+                      highlight=False)
+        if errors:
+            raise typer.Exit(1)
+        out_console().print(
+            f"ok: {path} fits framework '{fw.id}' ({len(table)} rows, {len(fw.indicators)} "
+            f"indicators, {len(problems)} warning{'s' if len(problems) != 1 else ''})"
+        )
+
+
+def score(
+    data: DataArg = None,
+    framework: FrameworkOpt = "city",
+    year: YearOpt = None,
+    denominate: DenominateOpt = None,
+    impute: ImputeOpt = None,
+    screen: ScreenOpt = None,
+    treat: TreatOpt = None,
+    normalize: NormalizeOpt = None,
+    weights: WeightsOpt = None,
+    aggregate: AggregateOpt = None,
+    min_coverage: MinCoverageOpt = None,
+    fit_on: FitOnOpt = "each",
+    indicators: IndicatorsOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Scores of every group and the index for every unit (and year)."""
+    with user_errors():
+        check_lang(lang)
+        out_fmt = resolve_format(fmt, output)
+        res = _compute(framework, data, year=year, denominate=denominate, impute=impute,
+                       screen=screen, treat=treat, normalize=normalize, weights=weights,
+                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on)
+        frame = res.to_frame(lang=lang, indicators=indicators)
+        emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
+             title=f"{res.framework.root.label(lang)}", digits=_digits(res),
+             labels=_labels(res, lang))
+
+
+def rank(
+    data: DataArg = None,
+    framework: FrameworkOpt = "city",
+    top: TopOpt = None,
+    level: LevelOpt = None,
+    by: ByOpt = None,
+    year: YearOpt = None,
+    denominate: DenominateOpt = None,
+    impute: ImputeOpt = None,
+    screen: ScreenOpt = None,
+    treat: TreatOpt = None,
+    normalize: NormalizeOpt = None,
+    weights: WeightsOpt = None,
+    aggregate: AggregateOpt = None,
+    min_coverage: MinCoverageOpt = None,
+    fit_on: FitOnOpt = "each",
+    indicators: IndicatorsOpt = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Units ranked best first, with dimension scores and development stages."""
+    with user_errors():
+        check_lang(lang)
+        out_fmt = resolve_format(fmt, output)
+        res = _compute(framework, data, year=year, denominate=denominate, impute=impute,
+                       screen=screen, treat=treat, normalize=normalize, weights=weights,
+                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on)
+        frame = res.to_frame(lang=lang, indicators=indicators, level=level, sort=True,
+                             top=None if by else top, by=by)
+        if by and top is not None:
+            frame = frame[frame["rank"] <= top].reset_index(drop=True)
+        title = res.framework.root.label(lang)
+        if level:
+            title += f" — ranked by {res.framework.nodes[level].label(lang)}"
+        emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
+             title=title, digits=_digits(res), labels=_labels(res, lang))
+
+
+def explain(
+    unit: Annotated[str, typer.Argument(help="Unit id (or exact name).")],
+    data: DataArg = None,
+    framework: FrameworkOpt = "city",
+    year: YearOpt = None,
+    denominate: DenominateOpt = None,
+    impute: ImputeOpt = None,
+    screen: ScreenOpt = None,
+    treat: TreatOpt = None,
+    normalize: NormalizeOpt = None,
+    weights: WeightsOpt = None,
+    aggregate: AggregateOpt = None,
+    min_coverage: MinCoverageOpt = None,
+    fit_on: FitOnOpt = "each",
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Why a unit scores what it scores: contributions, strengths and weaknesses."""
+    with user_errors():
+        check_lang(lang)
+        # An explanation is for reading: a table unless another format is asked for.
+        out_fmt = resolve_format(fmt or (None if output else "table"), output)
+        res = _compute(framework, data, year=None, denominate=denominate, impute=impute,
+                       screen=screen, treat=treat, normalize=normalize, weights=weights,
+                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on)
+        ex = res.explain(unit, year=year, lang=lang)
+        if out_fmt != "table":
+            emit(ex.table, fmt=out_fmt, output=output, provenance=res.provenance,
+                 protect=_protect(res))
+            return
+        _render_explanation(ex, res, lang)
+
+
+def _render_explanation(ex: Any, res: Result, lang: str) -> None:
+    import math
+
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    digits = _digits(res)
+    fw = res.framework
+
+    def fmt(v: float, d: int = digits) -> str:
+        return "–" if v is None or math.isnan(v) else f"{v:.{d}f}"
+
+    def rk(v: float) -> str:
+        return "–" if math.isnan(v) else f"#{int(v)}"
+
+    head = f"[bold]{escape(ex.name or ex.unit)}[/] ({escape(ex.unit)})"
+    if ex.year is not None:
+        head += f", {ex.year}"
+    head += f": {fw.root.label(lang)} {fmt(ex.score)}, rank {rk(ex.rank)} of {ex.n_units}"
+    if ex.stage:
+        head += f", stage [bold]{escape(ex.stage)}[/]"
+    tree = Tree(head)
+    rows = {r["node"]: r for r in ex.table.to_dict("records")}
+    branches = {fw.id: tree}
+    for node in fw.walk():
+        if node.parent is None:
+            continue
+        r = rows[node.id]
+        label = (f"{escape(r['label'])} [dim]({node.id})[/]  {fmt(r['score'])}  {rk(r['rank'])}"
+                 f"  [dim]weight {fmt(r['weight'], 3)}, contributes {fmt(r['contribution'])}[/]")
+        if not node.is_indicator:
+            label = "[bold]" + label.replace("  ", "[/]  ", 1)
+        branches[node.id] = branches[node.parent].add(label)
+    con = out_console()
+    con.print(tree)
+    if ex.strengths:
+        con.print("strengths: " + ", ".join(f"{fw.nodes[i].label(lang)} (#{r})" for i, r in ex.strengths))
+        con.print("weaknesses: " + ", ".join(f"{fw.nodes[i].label(lang)} (#{r})" for i, r in ex.weaknesses))
+    con.print("[dim]score = normalised value; contribution = points added to the parent's score "
+              "(exact for arithmetic means, log-additive for geometric)[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(score)
+    app.command()(rank)
+    app.command()(explain)

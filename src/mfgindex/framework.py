@@ -1,0 +1,655 @@
+"""Frameworks: the tree of nodes (index → groups → indicators) and its default methods.
+
+A framework is read from a TOML file (DESIGN §4) or from a COINr ``iMeta`` table, validated once
+— every problem is collected and reported together, each with the file and the key path — and
+held in frozen dataclasses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mfgindex.errors import FrameworkError, MfgIndexError, did_you_mean
+
+__all__ = [
+    "Framework",
+    "Indicator",
+    "Node",
+    "StageRule",
+    "builtin_frameworks",
+    "load_framework",
+]
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node of the tree: the index (root), a group, or — as :class:`Indicator` — a leaf.
+
+    ``weight`` is relative to the node's siblings (renormalised within each parent).
+    ``aggregate`` optionally overrides the framework's default aggregation for this node's
+    children.
+    """
+
+    id: str
+    parent: str | None
+    name: str
+    name_zh: str = ""
+    weight: float = 1.0
+    aggregate: str | None = None
+    weights: str | None = None
+
+    @property
+    def is_indicator(self) -> bool:
+        return False
+
+    def label(self, lang: str = "en") -> str:
+        """The display name in ``lang`` ("en" or "zh"), falling back to the other, then the id."""
+        if lang == "zh":
+            return self.name_zh or self.name or self.id
+        return self.name or self.name_zh or self.id
+
+
+@dataclass(frozen=True)
+class Indicator(Node):
+    """A leaf: one measured variable, read from ``column`` of the data.
+
+    ``value = column / denominator`` when a denominator is set; ``transform`` (e.g. ``log``) is
+    applied next; ``direction`` is +1 when higher is better, −1 when lower is better.
+    """
+
+    direction: int = 1
+    column: str = ""
+    unit: str = ""
+    denominator: str | None = None
+    transform: str | None = None
+    normalize: str | None = None
+    target: float | None = None
+    source: str = ""
+    note: str = ""
+
+    @property
+    def is_indicator(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class StageRule:
+    """How units are classified into development stages (CCID's 跃升期 … 起步期).
+
+    ``method`` is a classify method string (e.g. ``rank(cuts=[3, 29, 58])``); ``labels`` are
+    ordered from the best band to the worst.
+    """
+
+    method: str
+    labels: tuple[str, ...]
+    labels_zh: tuple[str, ...] = ()
+
+    def label(self, band: int, lang: str = "en") -> str:
+        if band < 0:
+            return ""
+        if lang == "zh" and self.labels_zh:
+            return self.labels_zh[band]
+        return self.labels[band]
+
+
+@dataclass(frozen=True)
+class Framework:
+    """A validated framework: nodes in file order, defaults, stage rule and metadata."""
+
+    id: str
+    name: str
+    nodes: Mapping[str, Node]
+    name_zh: str = ""
+    version: str = ""
+    unit: str = "unit"
+    unit_column: str = "unit"
+    name_column: str | None = None
+    name_column_zh: str | None = None
+    year_column: str = "year"
+    scale: tuple[float, float] = (0.0, 100.0)
+    dataset: Path | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    stages: StageRule | None = None
+    comparisons: Mapping[str, tuple[tuple[str, ...], tuple[tuple[float, ...], ...]]] = field(
+        default_factory=dict
+    )
+    path: Path | None = None
+    digest: str = ""
+
+    # -- tree navigation ---------------------------------------------------------------------
+    @property
+    def root(self) -> Node:
+        return self.nodes[self.id]
+
+    @cached_property
+    def _children(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {nid: [] for nid in self.nodes}
+        for node in self.nodes.values():
+            if node.parent is not None:
+                out[node.parent].append(node.id)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def children(self, node_id: str) -> tuple[str, ...]:
+        """Ids of ``node_id``'s children, in file order."""
+        return self._children[node_id]
+
+    @cached_property
+    def indicators(self) -> tuple[Indicator, ...]:
+        """The leaves, in tree order (depth first, file order among siblings)."""
+        return tuple(n for n in self.walk() if isinstance(n, Indicator))
+
+    @cached_property
+    def groups(self) -> tuple[Node, ...]:
+        """Every inner node (groups and the index), children before parents.
+
+        This is the order aggregation must follow.
+        """
+        order = [n for n in self.walk() if not n.is_indicator]
+        return tuple(sorted(order, key=lambda n: -self.depth(n.id)))
+
+    def walk(self, node_id: str | None = None) -> Iterator[Node]:
+        """Nodes depth-first from ``node_id`` (default: the root), parents before children."""
+        start = self.nodes[node_id or self.id]
+        yield start
+        for child in self.children(start.id):
+            yield from self.walk(child)
+
+    def depth(self, node_id: str) -> int:
+        """0 for the root, 1 for its children, …"""
+        d, node = 0, self.nodes[node_id]
+        while node.parent is not None:
+            d, node = d + 1, self.nodes[node.parent]
+        return d
+
+    def level(self, node_id: str) -> int:
+        """COINr's level numbering: indicators are level 1, the index the highest level."""
+        height = max(self.depth(i.id) for i in self.indicators)
+        if self.nodes[node_id].is_indicator:
+            return 1
+        return height - self.depth(node_id) + 1
+
+    def indicator_columns(self) -> list[str]:
+        """The data columns the framework needs: indicator columns then denominators."""
+        cols = [i.column for i in self.indicators]
+        dens = [i.denominator for i in self.indicators if i.denominator]
+        return list(dict.fromkeys(cols + dens))
+
+    def default(self, stage: str) -> str | None:
+        value = self.defaults.get(stage)
+        return str(value) if value is not None else None
+
+    @property
+    def min_coverage(self) -> float:
+        return float(self.defaults.get("min_coverage", 0.5))
+
+    def describe(self) -> str:
+        return f"{self.id} ({self.name}), {len(self.indicators)} indicators"
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+
+def _builtin_root() -> Path:
+    """Folder holding the built-in frameworks (installed wheel, or the source checkout)."""
+    packaged = Path(str(resources.files("mfgindex"))) / "_builtin"
+    if (packaged / "indicators").is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2]
+
+
+def builtin_indicator_dir() -> Path:
+    return _builtin_root() / "indicators"
+
+
+def builtin_data_dir() -> Path:
+    root = _builtin_root()
+    return root / "data" if (root / "data").is_dir() else root / "examples" / "data"
+
+
+def builtin_frameworks() -> dict[str, Path]:
+    """Built-in framework ids and their files."""
+    return {p.stem: p for p in sorted(builtin_indicator_dir().glob("*.toml"))}
+
+
+def load_framework(source: str | Path) -> Framework:
+    """Load a framework: a built-in id (``"city"``), a ``.toml`` file, or a COINr iMeta table.
+
+    Raises
+    ------
+    FrameworkError
+        The file is missing, unreadable or invalid; the message lists every problem.
+    """
+    builtin = builtin_frameworks()
+    if isinstance(source, str) and source in builtin and not Path(source).exists():
+        path = builtin[source]
+    else:
+        path = Path(source)
+        if not path.exists():
+            names = ", ".join(builtin)
+            raise FrameworkError(
+                f"no framework file or built-in framework called '{source}'."
+                + did_you_mean(str(source), builtin),
+                hint=f"built-in frameworks: {names}; or give the path of a .toml or COINr iMeta file",
+            )
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        return _from_toml(path)
+    if suffix in {".csv", ".xlsx", ".xls", ".tsv"}:
+        from mfgindex.coinr import framework_from_imeta
+
+        return framework_from_imeta(path)
+    raise FrameworkError(
+        f"cannot read a framework from a '{suffix or 'suffix-less'}' file",
+        where=str(path),
+        hint="frameworks are .toml files, or COINr iMeta tables (.csv, .xlsx)",
+    )
+
+
+_FRAMEWORK_KEYS = {
+    "id", "name", "name_zh", "version", "unit", "unit_column", "name_column", "name_column_zh",
+    "year_column", "scale", "dataset", "description", "source", "note",
+}
+_DEFAULT_KEYS = {
+    "denominate", "impute", "screen", "treat", "normalize", "weights", "aggregate",
+    "min_coverage",
+}
+_STAGE_KEYS = {"method", "labels", "labels_zh"}
+_GROUP_KEYS = {"id", "parent", "name", "name_zh", "weight", "aggregate", "weights", "note",
+               "description"}
+_INDICATOR_KEYS = {
+    "id", "parent", "name", "name_zh", "weight", "direction", "column", "unit", "denominator",
+    "transform", "normalize", "target", "source", "note", "description",
+}
+_COMPARISON_KEYS = {"parent", "children", "matrix"}
+_TOP_KEYS = {"framework", "defaults", "stages", "group", "indicator", "comparisons"}
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _from_toml(path: Path) -> Framework:
+    raw = path.read_bytes()
+    try:
+        doc = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise FrameworkError(
+            "the file is not UTF-8 text", where=str(path), hint="save the framework as UTF-8"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FrameworkError(
+            f"TOML syntax error: {exc}",
+            where=str(path),
+            hint="check quotes, brackets and '=' on the line named; see DESIGN §4 for the format",
+        ) from None
+    return build_framework(doc, where=str(path), path=path, digest=_digest(raw))
+
+
+class _Problems:
+    """Collects validation problems so all are reported together."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.items: list[str] = []
+
+    def add(self, key: str, what: str) -> None:
+        self.items.append(f"{key}: {what}" if key else what)
+
+    def unknown_keys(self, table: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.add(f"{prefix}.{key}" if prefix else key,
+                         "unknown key." + did_you_mean(key, allowed))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            n = len(self.items)
+            raise FrameworkError(
+                f"invalid framework ({n} problem{'s' if n > 1 else ''})",
+                where=self.where,
+                problems=self.items,
+                hint="fix the keys listed; the format is described in DESIGN §4 and the README",
+            )
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _number(problems: _Problems, key: str, value: Any, default: float | None) -> float | None:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        problems.add(key, f"must be a number, got {value!r}")
+        return default
+    return float(value)
+
+
+def build_framework(
+    doc: Mapping[str, Any],
+    *,
+    where: str = "<framework>",
+    path: Path | None = None,
+    digest: str = "",
+) -> Framework:
+    """Validate a parsed framework document (the TOML structure) and build a :class:`Framework`.
+
+    Every rule of DESIGN §4 is checked and all problems are reported in one
+    :class:`FrameworkError`.
+    """
+    p = _Problems(where)
+    p.unknown_keys(doc, _TOP_KEYS, "")
+    meta = doc.get("framework")
+    if not isinstance(meta, Mapping):
+        p.add("framework", "missing [framework] table (it needs at least id and unit_column)")
+        meta = {}
+    p.unknown_keys(meta, _FRAMEWORK_KEYS, "framework")
+    fid = meta.get("id")
+    if not isinstance(fid, str) or not fid:
+        p.add("framework.id", "missing: the framework's id, which is also the root node's id")
+        fid = "index"
+    unit_column = meta.get("unit_column")
+    if not isinstance(unit_column, str) or not unit_column:
+        p.add("framework.unit_column", "missing: the data column holding unit ids")
+        unit_column = "unit"
+
+    scale_raw = meta.get("scale", [0, 100])
+    scale: tuple[float, float] = (0.0, 100.0)
+    if (
+        isinstance(scale_raw, list)
+        and len(scale_raw) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in scale_raw)
+        and scale_raw[0] < scale_raw[1]
+    ):
+        scale = (float(scale_raw[0]), float(scale_raw[1]))
+    else:
+        p.add("framework.scale", f"must be [low, high] with low < high, got {scale_raw!r}")
+
+    defaults = dict(doc.get("defaults", {}))
+    p.unknown_keys(defaults, _DEFAULT_KEYS, "defaults")
+    if "min_coverage" in defaults:
+        mc = _number(p, "defaults.min_coverage", defaults["min_coverage"], 0.5)
+        if mc is not None and not 0 <= mc <= 1:
+            p.add("defaults.min_coverage", f"must be between 0 and 1, got {mc}")
+    stage_of_default = {"weights": "weight"}
+    for key in ("denominate", "impute", "screen", "treat", "normalize", "weights", "aggregate"):
+        if key in defaults:
+            _check_method(p, f"defaults.{key}", stage_of_default.get(key, key), defaults[key],
+                          allow_none=True)
+
+    nodes: dict[str, Node] = {}
+    root_name = _text(meta.get("name")) or fid
+    nodes[fid] = Node(
+        id=fid, parent=None, name=root_name, name_zh=_text(meta.get("name_zh")),
+    )
+
+    for i, g in enumerate(_table_list(p, doc, "group")):
+        key = f"group[{i}]"
+        p.unknown_keys(g, _GROUP_KEYS, key)
+        gid = _node_id(p, g, key)
+        if gid is None:
+            continue
+        if gid in nodes:
+            p.add(f"{key}.id", f"duplicate id '{gid}'")
+            continue
+        weight = _weight(p, g, key)
+        if "aggregate" in g:
+            _check_method(p, f"{key}.aggregate", "aggregate", g["aggregate"])
+        if "weights" in g:
+            _check_method(p, f"{key}.weights", "weight", g["weights"])
+        nodes[gid] = Node(
+            id=gid,
+            parent=_parent(p, g, key),
+            name=_text(g.get("name")) or gid,
+            name_zh=_text(g.get("name_zh")),
+            weight=weight,
+            aggregate=g.get("aggregate"),
+            weights=g.get("weights"),
+        )
+
+    for i, ind in enumerate(_table_list(p, doc, "indicator")):
+        key = f"indicator[{i}]"
+        p.unknown_keys(ind, _INDICATOR_KEYS, key)
+        iid = _node_id(p, ind, key)
+        if iid is None:
+            continue
+        if iid in nodes:
+            p.add(f"{key}.id", f"duplicate id '{iid}'")
+            continue
+        direction = ind.get("direction")
+        if direction is None:
+            p.add(f"{key}.direction", "missing: 1 if higher is better, -1 if lower is better")
+            direction = 1
+        elif isinstance(direction, bool) or direction not in (1, -1):
+            p.add(f"{key}.direction", f"must be 1 or -1, got {direction!r}")
+            direction = 1
+        for mkey, stage in (("normalize", "normalize"), ("transform", "transform")):
+            if mkey in ind:
+                _check_method(p, f"{key}.{mkey}", stage, ind[mkey])
+        target = _number(p, f"{key}.target", ind.get("target"), None)
+        column = ind.get("column", iid)
+        denominator = ind.get("denominator")
+        for ckey, cval in (("column", column), ("denominator", denominator)):
+            if cval is not None and (not isinstance(cval, str) or not cval):
+                p.add(f"{key}.{ckey}", f"must be a column name, got {cval!r}")
+        nodes[iid] = Indicator(
+            id=iid,
+            parent=_parent(p, ind, key),
+            name=_text(ind.get("name")) or iid,
+            name_zh=_text(ind.get("name_zh")),
+            weight=_weight(p, ind, key),
+            direction=int(direction),
+            column=str(column),
+            unit=_text(ind.get("unit")),
+            denominator=denominator if isinstance(denominator, str) else None,
+            transform=ind.get("transform"),
+            normalize=ind.get("normalize"),
+            target=target,
+            source=_text(ind.get("source")),
+            note=_text(ind.get("note")),
+        )
+
+    _check_tree(p, nodes, fid, doc)
+    comparisons = _comparisons(p, doc, nodes)
+    stages = _stages(p, doc.get("stages"))
+
+    dataset = meta.get("dataset")
+    dataset_path: Path | None = None
+    if dataset is not None:
+        if not isinstance(dataset, str) or not dataset:
+            p.add("framework.dataset", f"must be a file name, got {dataset!r}")
+        else:
+            dataset_path = _resolve_dataset(dataset, path)
+    p.raise_if_any()
+    return Framework(
+        id=fid,
+        name=root_name,
+        name_zh=_text(meta.get("name_zh")),
+        version=_text(meta.get("version")),
+        unit=_text(meta.get("unit")) or "unit",
+        unit_column=unit_column,
+        name_column=meta.get("name_column"),
+        name_column_zh=meta.get("name_column_zh"),
+        year_column=str(meta.get("year_column", "year")),
+        scale=scale,
+        dataset=dataset_path,
+        defaults=defaults,
+        stages=stages,
+        nodes=nodes,
+        comparisons=comparisons,
+        path=path,
+        digest=digest,
+    )
+
+
+def _resolve_dataset(name: str, path: Path | None) -> Path:
+    candidates = []
+    if path is not None:
+        candidates.append(path.parent / name)
+    candidates.append(builtin_data_dir() / name)
+    for c in candidates:
+        if c.exists():
+            return c
+    return candidates[0]
+
+
+def _table_list(p: _Problems, doc: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    value = doc.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        p.add(key, f"must be written as [[{key}]] tables")
+        return []
+    return value
+
+
+def _node_id(p: _Problems, table: Mapping[str, Any], key: str) -> str | None:
+    nid = table.get("id")
+    if not isinstance(nid, str) or not nid:
+        p.add(f"{key}.id", "missing: every node needs a unique id")
+        return None
+    return nid
+
+
+def _parent(p: _Problems, table: Mapping[str, Any], key: str) -> str | None:
+    parent = table.get("parent")
+    if not isinstance(parent, str) or not parent:
+        p.add(f"{key}.parent", "missing: the id of the group this node belongs to")
+        return None
+    return parent
+
+
+def _weight(p: _Problems, table: Mapping[str, Any], key: str) -> float:
+    w = _number(p, f"{key}.weight", table.get("weight"), 1.0)
+    if w is None:
+        return 1.0
+    if w < 0 or math.isinf(w):
+        p.add(f"{key}.weight", f"must be a finite number ≥ 0, got {w:g}")
+        return 1.0
+    return w
+
+
+def _check_method(p: _Problems, key: str, stage: str, spec: Any, allow_none: bool = False) -> None:
+    from mfgindex.methods.registry import resolve
+
+    if not isinstance(spec, str):
+        p.add(key, f"must be a method string such as \"name(key=value)\", got {spec!r}")
+        return
+    if allow_none and spec.strip() == "none":
+        return
+    try:
+        resolve(stage, spec)
+    except MfgIndexError as exc:
+        p.add(key, exc.what)
+
+
+def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[str, Any]) -> None:
+    where: dict[str, str] = {}
+    for kind in ("group", "indicator"):
+        for i, t in enumerate(doc.get(kind, []) if isinstance(doc.get(kind), list) else []):
+            if isinstance(t, Mapping) and isinstance(t.get("id"), str):
+                where.setdefault(t["id"], f"{kind}[{i}]")
+    for node in nodes.values():
+        if node.parent is None or node.id == root:
+            continue
+        if node.parent not in nodes:
+            p.add(
+                f"{where.get(node.id, node.id)}.parent",
+                f"'{node.parent}' is not a node of this framework." + did_you_mean(node.parent, nodes),
+            )
+        elif nodes[node.parent].is_indicator:
+            p.add(f"{where.get(node.id, node.id)}.parent",
+                  f"'{node.parent}' is an indicator; only groups can have children")
+    # Cycles: follow parents; a walk that revisits a node is a cycle (and never reaches the root).
+    for node in nodes.values():
+        seen: list[str] = []
+        cur: str | None = node.id
+        while cur is not None and cur in nodes and cur != root:
+            if cur in seen:
+                cycle = " → ".join([*seen[seen.index(cur):], cur])
+                p.add(f"{where.get(node.id, node.id)}.parent", f"cycle: {cycle}")
+                break
+            seen.append(cur)
+            cur = nodes[cur].parent
+    has_children = {n.parent for n in nodes.values() if n.parent}
+    for node in nodes.values():
+        if not node.is_indicator and node.id not in has_children:
+            what = "the framework has no indicators" if node.id == root else "has no children"
+            p.add(where.get(node.id, "framework") + ("" if node.id == root else ".id"),
+                  f"group '{node.id}' {what}" if node.id != root else what)
+    siblings: dict[str, list[Node]] = {}
+    for node in nodes.values():
+        if node.parent:
+            siblings.setdefault(node.parent, []).append(node)
+    for parent, kids in siblings.items():
+        if kids and all(k.weight == 0 for k in kids):
+            p.add(f"group '{parent}'",
+                  "the weights of all its children are 0; give at least one a weight > 0")
+
+
+def _comparisons(
+    p: _Problems, doc: Mapping[str, Any], nodes: Mapping[str, Node]
+) -> dict[str, tuple[tuple[str, ...], tuple[tuple[float, ...], ...]]]:
+    out: dict[str, tuple[tuple[str, ...], tuple[tuple[float, ...], ...]]] = {}
+    for i, c in enumerate(_table_list(p, doc, "comparisons")):
+        key = f"comparisons[{i}]"
+        p.unknown_keys(c, _COMPARISON_KEYS, key)
+        parent, children, matrix = c.get("parent"), c.get("children"), c.get("matrix")
+        if not isinstance(parent, str) or parent not in nodes:
+            p.add(f"{key}.parent", f"'{parent}' is not a group of this framework")
+            continue
+        actual = [n.id for n in nodes.values() if n.parent == parent]
+        if not isinstance(children, list) or sorted(map(str, children)) != sorted(actual):
+            p.add(f"{key}.children", f"must list the children of '{parent}' ({', '.join(actual)})")
+            continue
+        k = len(children)
+        if (
+            not isinstance(matrix, list)
+            or len(matrix) != k
+            or not all(isinstance(r, list) and len(r) == k for r in matrix)
+            or not all(isinstance(v, int | float) and v > 0 for r in matrix for v in r)
+        ):
+            p.add(f"{key}.matrix", f"must be a {k}×{k} matrix of positive numbers")
+            continue
+        out[parent] = (tuple(children), tuple(tuple(float(v) for v in r) for r in matrix))
+    return out
+
+
+def _stages(p: _Problems, table: Any) -> StageRule | None:
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        p.add("stages", "must be a [stages] table")
+        return None
+    labels = table.get("labels")
+    if not isinstance(labels, list) or not labels or not all(isinstance(v, str) for v in labels):
+        p.add("stages.labels", "missing: a list of band names, best first")
+        return None
+    labels_zh = table.get("labels_zh", [])
+    if labels_zh and (not isinstance(labels_zh, list) or len(labels_zh) != len(labels)):
+        p.add("stages.labels_zh", f"must have as many names as stages.labels ({len(labels)})")
+        labels_zh = []
+    method = table.get("method", "rank")
+    params = {k: v for k, v in table.items() if k not in _STAGE_KEYS}
+    spec = method if not params else f"{method}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+    if isinstance(method, str) and "(" in method:
+        spec = method
+    try:
+        from mfgindex.methods.registry import resolve
+
+        call = resolve("classify", spec)
+    except MfgIndexError as exc:
+        p.add("stages", exc.what)
+        return None
+    cuts = call.kwargs.get("cuts")
+    if isinstance(cuts, list) and len(cuts) != len(labels) - 1:
+        p.add("stages.cuts", f"{len(labels)} labels need {len(labels) - 1} cuts, got {len(cuts)}")
+    return StageRule(method=call.spec(), labels=tuple(labels), labels_zh=tuple(labels_zh))

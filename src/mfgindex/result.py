@@ -1,0 +1,308 @@
+"""Result of :func:`mfgindex.compute`: scores, ranks, stages, explanations, provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mfgindex.errors import DataError, UsageError, did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mfgindex.data import Dataset
+    from mfgindex.framework import Framework
+
+__all__ = ["Explanation", "Result"]
+
+# Aggregators whose score splits exactly into child contributions (DESIGN §5).
+_ADDITIVE = {"arithmetic"}
+_LOG_ADDITIVE = {"geometric"}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a unit scores what it scores.
+
+    Attributes
+    ----------
+    table
+        One row per node (depth-first): its score and rank for this unit, its effective weight
+        within its parent (renormalised over the children present) and its contribution to the
+        parent's score (points; exact for arithmetic aggregation, log-additive for geometric,
+        NaN for other aggregators).
+    strengths, weaknesses
+        Indicators where the unit ranks best / worst among all units, as (id, rank) pairs.
+    """
+
+    unit: str
+    name: str | None
+    year: int | None
+    score: float
+    rank: float
+    stage: str
+    n_units: int
+    table: pd.DataFrame
+    strengths: list[tuple[str, int]] = field(default_factory=list)
+    weaknesses: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Scores of every unit on every node, their ranks and stages, and how they were made.
+
+    ``score_matrix`` / ``rank_matrix`` are ``(n, nodes)`` in ``node_ids`` order (depth-first:
+    the index, then each group followed by its subtree). Use :attr:`scores`, :attr:`ranks`,
+    :attr:`stages` and :meth:`to_frame` for labelled tables.
+    """
+
+    framework: Framework
+    data: Dataset
+    rows: np.ndarray
+    node_ids: tuple[str, ...]
+    score_matrix: np.ndarray
+    rank_matrix: np.ndarray
+    stage_codes: np.ndarray
+    steps: Mapping[str, np.ndarray]
+    imputed: np.ndarray
+    treated: np.ndarray
+    weights: Mapping[str, Mapping[str, float]]
+    provenance: Mapping[str, Any]
+
+    # -- labelled views -------------------------------------------------------------------
+    @property
+    def units(self) -> np.ndarray:
+        return self.data.units[self.rows]
+
+    @property
+    def years(self) -> np.ndarray | None:
+        return None if self.data.years is None else self.data.years[self.rows]
+
+    def _index(self) -> pd.Index:
+        import pandas as pd
+
+        unit_col = self.framework.unit_column
+        if self.years is None:
+            return pd.Index(self.units, name=unit_col)
+        return pd.MultiIndex.from_arrays([self.units, self.years], names=[unit_col, "year"])
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Units × nodes: normalised indicator values, group scores and the index."""
+        import pandas as pd
+
+        return pd.DataFrame(self.score_matrix, index=self._index(), columns=list(self.node_ids))
+
+    @property
+    def ranks(self) -> pd.DataFrame:
+        """Units × nodes: 1 = best, ties share the lowest rank, NaN unranked."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rank_matrix, index=self._index(), columns=list(self.node_ids))
+
+    def stage_labels(self, lang: str = "en") -> np.ndarray:
+        rule = self.framework.stages
+        if rule is None:
+            return np.full(len(self.rows), "", dtype=object)
+        return np.array([rule.label(int(c), lang) for c in self.stage_codes], dtype=object)
+
+    @property
+    def stages(self) -> pd.Series:
+        """Each unit's development stage (empty when the framework has no stage rule)."""
+        import pandas as pd
+
+        return pd.Series(self.stage_labels(), index=self._index(), name="stage")
+
+    def step(self, name: str) -> pd.DataFrame:
+        """An intermediate dataset (COINr's ``dsets``): raw, denominated, transformed, imputed,
+        screened, treated or normalised — indicator values as they left that stage."""
+        import pandas as pd
+
+        if name not in self.steps:
+            raise UsageError(f"no step '{name}' in this result." + did_you_mean(name, self.steps),
+                             hint=f"steps recorded: {', '.join(self.steps)}")
+        ids = [i.id for i in self.framework.indicators]
+        return pd.DataFrame(self.steps[name], index=self._index(), columns=ids)
+
+    def group_ids(self) -> list[str]:
+        """Groups (not the index) from the lowest level up, file order within a level."""
+        fw = self.framework
+        groups = [n for n in self.node_ids if not fw.nodes[n].is_indicator and n != fw.id]
+        return sorted(groups, key=lambda g: fw.level(g))
+
+    def to_frame(
+        self,
+        *,
+        lang: str = "en",
+        indicators: bool = False,
+        level: str | None = None,
+        sort: bool = False,
+        top: int | None = None,
+        by: str | None = None,
+    ) -> pd.DataFrame:
+        """The output table of DESIGN §8.
+
+        Columns: the unit id column, ``year`` when present, the name column when present,
+        [the normalised indicators], one column per group, the index, ``rank`` (of ``level``,
+        default the index) and ``stage`` when the framework has a stage rule.
+
+        With ``by`` (a unit column such as ``province``), that column is added and ``rank`` is
+        the rank within each of its groups (and year).
+        """
+        import pandas as pd
+
+        fw = self.framework
+        level = level or fw.id
+        if level not in self.node_ids:
+            raise UsageError(f"'{level}' is not a node of framework '{fw.id}'."
+                             + did_you_mean(level, self.node_ids),
+                             hint=f"groups: {', '.join(self.group_ids())}")
+        out = pd.DataFrame({fw.unit_column: self.units})
+        if self.years is not None:
+            out["year"] = self.years
+        names = self._names(lang)
+        if names is not None:
+            out[self._name_header(lang)] = names
+        if by is not None:
+            if by not in self.data.unit_columns:
+                raise UsageError(f"--by: no unit column '{by}' in the data."
+                                 + did_you_mean(by, self.data.unit_columns.columns),
+                                 hint="unit columns: "
+                                 + ", ".join(map(str, self.data.unit_columns.columns)))
+            out[by] = self.data.unit_columns[by].to_numpy(dtype=object)[self.rows]
+        cols = []
+        if indicators:
+            cols += [i.id for i in fw.indicators]
+        cols += [*self.group_ids(), fw.id]
+        if level not in cols:
+            cols.append(level)
+        pos = {n: k for k, n in enumerate(self.node_ids)}
+        for c in cols:
+            out[c] = self.score_matrix[:, pos[c]]
+        ranks = self.rank_matrix[:, pos[level]]
+        if by is not None:
+            keys = [by] + (["year"] if self.years is not None else [])
+            grouped = out.groupby(keys, sort=False)[level]
+            ranks = grouped.rank(method="min", ascending=False).to_numpy(dtype=float)
+        out["rank"] = pd.array(ranks, dtype="Float64").astype("Int64")
+        if fw.stages is not None and level == fw.id:
+            out["stage"] = self.stage_labels(lang)
+        if sort or top is not None:
+            keys = (["year"] if self.years is not None else []) + ([by] if by else []) + ["rank"]
+            out = out.sort_values(keys, na_position="last", kind="stable")
+            if top is not None:
+                by_year = self.years is not None
+                out = out.groupby("year", sort=True).head(top) if by_year else out.head(top)
+        return out.reset_index(drop=True)
+
+    def _names(self, lang: str) -> np.ndarray | None:
+        if lang == "zh":
+            zh = self.data.names_zh(self.framework)
+            if zh is not None:
+                return zh[self.rows]
+        return None if self.data.names is None else self.data.names[self.rows]
+
+    def _name_header(self, lang: str) -> str:
+        fw = self.framework
+        if lang == "zh" and fw.name_column_zh and fw.name_column_zh in self.data.unit_columns:
+            return fw.name_column_zh
+        return fw.name_column or "name"
+
+    # -- explain ------------------------------------------------------------------------------
+    def _row_of(self, unit: str, year: int | None) -> int:
+        hits = np.flatnonzero(self.units.astype(str) == str(unit))
+        if hits.size == 0:
+            names = self.data.names[self.rows] if self.data.names is not None else None
+            if names is not None:
+                hits = np.flatnonzero(names.astype(str) == str(unit))
+            if hits.size == 0:
+                known = list(dict.fromkeys(self.units.astype(str).tolist()))
+                if names is not None:
+                    known += names.astype(str).tolist()
+                raise DataError(f"no unit '{unit}' in the result." + did_you_mean(str(unit), known),
+                                hint=f"give an id from column '{self.framework.unit_column}'")
+        if self.years is not None:
+            yrs = self.years[hits]
+            if year is None:
+                year = int(yrs.max())
+            sel = hits[yrs == year]
+            if sel.size == 0:
+                raise DataError(f"unit '{unit}' has no row for year {year}",
+                                hint=f"its years: {', '.join(map(str, sorted(yrs)))}")
+            return int(sel[0])
+        return int(hits[0])
+
+    def explain(self, unit: str, *, year: int | None = None, lang: str = "en",
+                n_best: int = 3) -> Explanation:
+        """Decompose ``unit``'s score (latest year of a panel unless ``year``) into contributions.
+
+        Contributions of a node's children to its score:
+
+        * arithmetic mean: ``c_i = w_i x_i / Σ_present w`` — they sum to the parent's score;
+        * geometric mean: log-additive, ``c_i = y · (w_i ln x_i) / Σ w_j ln x_j`` where
+          ``y`` is the parent's score — they sum to it too;
+        * other aggregators: NaN (no exact decomposition).
+        """
+        import pandas as pd
+
+        fw = self.framework
+        r = self._row_of(unit, year)
+        pos = {n: k for k, n in enumerate(self.node_ids)}
+        scores, ranks = self.score_matrix[r], self.rank_matrix[r]
+        methods = self.provenance["methods"].get("aggregate", {})
+        yr = None if self.years is None else int(self.years[r])
+        rows = []
+        for node in fw.walk():
+            parent = node.parent
+            weight = contribution = np.nan
+            if parent is not None:
+                siblings = fw.children(parent)
+                key = parent if parent in self.weights else f"{parent} ({yr})"
+                w = np.array([self.weights.get(key, {}).get(s, np.nan) for s in siblings])
+                x = np.array([scores[pos[s]] for s in siblings])
+                present = ~np.isnan(x)
+                total = w[present].sum()
+                k = siblings.index(node.id)
+                if present[k] and total > 0:
+                    weight = w[k] / total
+                    method = str(methods.get(parent, "")).split("(")[0]
+                    if method in _ADDITIVE:
+                        contribution = weight * x[k]
+                    elif method in _LOG_ADDITIVE and np.all(x[present] > 0):
+                        logs = (w[present] / total) * np.log(x[present])
+                        denom = logs.sum()
+                        if denom != 0:
+                            contribution = scores[pos[parent]] * (weight * np.log(x[k])) / denom
+            rows.append({
+                "node": node.id,
+                "label": node.label(lang),
+                "parent": parent or "",
+                "depth": fw.depth(node.id),
+                "score": scores[pos[node.id]],
+                "rank": ranks[pos[node.id]],
+                "weight": weight,
+                "contribution": contribution,
+            })
+        table = pd.DataFrame(rows)
+        ind_ranks = [(i.id, ranks[pos[i.id]]) for i in fw.indicators if not np.isnan(ranks[pos[i.id]])]
+        ordered = sorted(ind_ranks, key=lambda t: t[1])
+        strengths = [(k, int(v)) for k, v in ordered[:n_best]]
+        weaknesses = [(k, int(v)) for k, v in reversed(ordered[-n_best:])] if ordered else []
+        n_units = int(np.sum(~np.isnan(self.rank_matrix[:, pos[fw.id]])
+                             & ((self.years == yr) if yr is not None else True)))
+        names = self._names(lang)
+        return Explanation(
+            unit=str(self.units[r]),
+            name=None if names is None else str(names[r]),
+            year=yr,
+            score=float(scores[pos[fw.id]]),
+            rank=float(ranks[pos[fw.id]]),
+            stage=str(self.stage_labels(lang)[r]),
+            n_units=n_units,
+            table=table,
+            strengths=strengths,
+            weaknesses=weaknesses,
+        )

@@ -1,0 +1,177 @@
+"""The command line through typer's runner, and one real run of the installed console script."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from mfgindex.cli.app import get_app
+from tests.conftest import ASEM, GOLDEN
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(get_app(), list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("mfgindex ")
+    code, out, _ = run("--help")
+    assert code == 0 and "rank" in out and "explain" in out
+
+
+def test_rank_default_city_csv() -> None:
+    code, out, err = run("rank", "--top", "20", "--format", "csv")
+    assert code == 0, err
+    frame = pd.read_csv(io.StringIO(out), dtype={"city_code": str})
+    assert list(frame.columns[:2]) == ["city_code", "name"]
+    for col in ("innovation", "integration", "economic_drive", "brand_quality", "green", "city",
+                "rank", "stage"):
+        assert col in frame.columns
+    assert len(frame) == 20 and list(frame["rank"]) == sorted(frame["rank"])
+    assert frame["stage"].iloc[0] == "leaping"
+    assert frame["city"].is_monotonic_decreasing
+
+
+def test_rank_table_zh_and_level() -> None:
+    code, out, err = run("rank", "--top", "5", "--format", "table", "--lang", "zh")
+    assert code == 0, err
+    assert "跃升期" in out
+    code, out, err = run("rank", "--level", "innovation", "--top", "3", "--format", "csv")
+    assert code == 0, err
+    frame = pd.read_csv(io.StringIO(out))
+    assert frame["innovation"].is_monotonic_decreasing and "stage" not in frame
+
+
+def test_rank_by_province() -> None:
+    code, out, err = run("rank", "--by", "province", "--top", "1", "--format", "csv")
+    assert code == 0, err
+    frame = pd.read_csv(io.StringIO(out))
+    assert (frame["rank"] == 1).all() and frame["province"].is_unique
+
+
+def test_rank_park_and_show_zh() -> None:
+    code, out, err = run("rank", "-f", "park", "--top", "3", "--format", "csv")
+    assert code == 0, err
+    assert len(pd.read_csv(io.StringIO(out))) == 3
+    code, out, err = run("show", "city", "--lang", "zh")
+    assert code == 0, err
+    assert "创新能力" in out and "跃升期" in out
+
+
+def test_explain_city() -> None:
+    code, out, err = run("rank", "--top", "1", "--format", "csv")
+    top = str(pd.read_csv(io.StringIO(out), dtype={"city_code": str})["city_code"].iloc[0])
+    code, out, err = run("explain", top)
+    assert code == 0, err
+    assert "rank #1" in out and "strengths" in out
+    code, out, err = run("explain", top, "--format", "csv")
+    table = pd.read_csv(io.StringIO(out))
+    # contributions of an arithmetic node add up to its score
+    groups = table[table["parent"] == "city"]
+    total = table.loc[table["node"] == "city", "score"].iloc[0]
+    assert abs(groups["contribution"].sum() - total) < 1e-9
+
+
+def test_score_hdi_csv_matches_published() -> None:
+    code, out, err = run("score", "-f", "hdi", "--format", "csv")
+    assert code == 0, err
+    ours = pd.read_csv(io.StringIO(out)).set_index("iso3")["hdi"]
+    published = pd.read_csv(GOLDEN / "hdi" / "hdi_2022_published.csv").set_index("iso3")["hdi"]
+    assert ((ours.reindex(published.index).round(3) - published).abs() < 1e-9).all()
+
+
+def test_score_asem_imeta_matches_coinr() -> None:
+    code, out, err = run(
+        "score", str(ASEM / "ASEM_iData.csv"), "-f", str(ASEM / "ASEM_iMeta.csv"),
+        "--denominate", "none", "--normalize", "minmax(low=0, high=100)",
+        "--aggregate", "arithmetic", "--format", "csv",
+    )
+    assert code == 0, err
+    ours = pd.read_csv(io.StringIO(out)).set_index("uCode")
+    ref = pd.read_csv(ASEM / "simple_minmax_amean_scores.csv").set_index("uCode")
+    for col in ("Physical", "ConEcFin", "Conn", "Sust", "Index"):
+        assert (ours[col] - ref.loc[ours.index, col]).abs().max() < 1e-9
+
+
+def test_outputs_written_atomically_with_provenance(tmp_path: Path) -> None:
+    for suffix in ("csv", "json", "xlsx", "parquet"):
+        out = tmp_path / f"scores.{suffix}"
+        code, _, err = run("score", "-o", str(out))
+        assert code == 0, err
+        assert out.exists()
+    prov = json.loads((tmp_path / "scores.csv.provenance.json").read_text())
+    assert prov["framework"]["id"] == "city" and len(prov["data"]["sha256"]) == 64
+    doc = json.loads((tmp_path / "scores.json").read_text())
+    assert doc["provenance"]["methods"]["normalize"]
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_user_errors_exit_1_usage_errors_exit_2(tmp_path: Path) -> None:
+    code, _, err = run("rank", "-f", "nosuch")
+    assert code == 1 and "no framework" in err and "Traceback" not in err
+    code, _, err = run("rank", "--normalize", "minmx")
+    assert code == 1 and "Did you mean 'minmax'" in err
+    code, _, err = run("rank", "--format", "xml")
+    assert code == 2
+    code, _, err = run("rank", "--level", "nosuch", "--format", "csv")
+    assert code == 2
+    bad = tmp_path / "out.csv"
+    code, _, err = run("score", "-f", "asem", "--normalize", "minmax(low=0)", "-o", str(bad),
+                       "--aggregate", "geometric")
+    assert code == 1 and not bad.exists()
+
+
+def test_validate() -> None:
+    code, out, err = run("validate")
+    assert code == 0 and "ok" in out
+    code, out, err = run("validate", str(ASEM / "ASEM_iData.csv"), "-f", "city")
+    assert code == 1 and "missing indicator column" in err
+
+
+def test_frameworks_and_methods() -> None:
+    code, out, _ = run("frameworks")
+    assert code == 0 and "city" in out and "hdi" in out
+    code, out, _ = run("methods")
+    assert code == 0 and "minmax" in out and "geometric" in out
+
+
+def test_year_by_year_panel(tmp_path: Path) -> None:
+    """A table with several years and no --year is scored year by year."""
+    frame = pd.read_csv(GOLDEN / "asem" / "ASEM_iData.csv")
+    two = pd.concat([frame, frame.assign(Time=2019)])
+    path = tmp_path / "panel.csv"
+    two.to_csv(path, index=False)
+    code, out, err = run("score", str(path), "-f", str(ASEM / "ASEM_iMeta.csv"), "--format", "csv")
+    assert code == 0, err
+    res = pd.read_csv(io.StringIO(out))
+    assert len(res) == 2 * len(frame) and set(res["year"]) == {2018, 2019}
+    code, out, err = run("score", str(path), "-f", str(ASEM / "ASEM_iMeta.csv"), "--year", "2019",
+                         "--format", "csv")
+    assert code == 0 and len(pd.read_csv(io.StringIO(out))) == len(frame)
+
+
+_SCRIPT = shutil.which("mfgindex") or str(Path(sys.executable).parent / "mfgindex")
+
+
+@pytest.mark.skipif(not Path(_SCRIPT).exists(), reason="console script not installed")
+def test_installed_console_script_subprocess() -> None:
+    exe = _SCRIPT
+    proc = subprocess.run([exe, "rank", "--top", "3", "--format", "csv"], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert len(pd.read_csv(io.StringIO(proc.stdout))) == 3
+    proc = subprocess.run([exe, "rank", "-f", "nosuch"], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr

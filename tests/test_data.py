@@ -1,0 +1,88 @@
+"""Reading data: encodings, formats, wide/long, the reading policy and validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mfgindex as mi
+from mfgindex.data import parse_numbers
+from mfgindex.errors import DataError
+
+
+def test_reading_policy_numbers() -> None:
+    values, bad = parse_numbers(["1,234.5", "１２", "12.5%", "—", "NA", " 7 ", "", "…", "无", "abc"])
+    assert bad == [9]
+    np.testing.assert_array_equal(values[:3], [1234.5, 12.0, 12.5])
+    assert np.isnan(values[3:5]).all() and values[5] == 7 and np.isnan(values[6:9]).all()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "gbk"])
+def test_encodings(tmp_path: Path, mini: tuple[Path, Path], encoding: str) -> None:
+    fw_path, data = mini
+    text = data.read_text(encoding="utf-8").replace("One", "苏州市")
+    path = tmp_path / f"d_{encoding}.csv"
+    path.write_bytes(text.encode(encoding))
+    ds = mi.read_data(path, mi.load_framework(fw_path))
+    assert ds.names is not None and ds.names[0] == "苏州市"
+
+
+def test_xlsx_and_parquet_round_trip(tmp_path: Path, mini: tuple[Path, Path]) -> None:
+    import pandas as pd
+
+    fw_path, data = mini
+    fw = mi.load_framework(fw_path)
+    frame = pd.read_csv(data)
+    frame.to_excel(tmp_path / "d.xlsx", index=False)
+    frame.to_parquet(tmp_path / "d.parquet", index=False)
+    ref = mi.read_data(data, fw).values
+    for name in ("d.xlsx", "d.parquet"):
+        got = mi.read_data(tmp_path / name, fw).values
+        np.testing.assert_array_equal(got.to_numpy(), ref.to_numpy())
+
+
+def test_long_table(tmp_path: Path, mini: tuple[Path, Path]) -> None:
+    import pandas as pd
+
+    fw_path, data = mini
+    fw = mi.load_framework(fw_path)
+    wide = pd.read_csv(data, dtype=str)
+    long = wide.melt(id_vars=["code", "name"], var_name="indicator", value_name="value")
+    path = tmp_path / "long.csv"
+    long.to_csv(path, index=False)
+    ds = mi.read_data(path, fw)
+    ref = mi.read_data(data, fw)
+    order = np.argsort(ds.units)
+    np.testing.assert_array_equal(ds.values.to_numpy()[order], ref.values.to_numpy())
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda t: t.replace("U2,Two,2", "U2,Two,two"), "row 3, column 'x1': 'two' is not a number"),
+        (lambda t: t.replace("x3,pop", "x33,pop"), "missing indicator column 'x3'"),
+        (lambda t: t.replace("U3,Three", "U1,Three"), "duplicate unit id U1"),
+        (lambda t: t.splitlines()[0] + "\n", "no rows"),
+        (lambda t: t.replace("code,", "kode,"), "no unit id column 'code'"),
+        (lambda t: "", "empty"),
+    ],
+    ids=["non-numeric", "missing-column", "duplicate", "header-only", "no-unit-column", "empty"],
+)
+def test_data_errors(tmp_path: Path, mini: tuple[Path, Path], edit, expected: str) -> None:  # type: ignore[no-untyped-def]
+    fw_path, data = mini
+    path = tmp_path / "bad.csv"
+    path.write_text(edit(data.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        mi.read_data(path, mi.load_framework(fw_path))
+    assert expected in str(info.value)
+    assert "bad.csv" in str(info.value)
+
+
+def test_input_never_modified(mini: tuple[Path, Path]) -> None:
+    fw_path, data = mini
+    before = data.read_bytes()
+    res = mi.compute(mi.load_framework(fw_path), mi.read_data(data, mi.load_framework(fw_path)))
+    assert res.scores.shape[0] == 3
+    assert data.read_bytes() == before
