@@ -137,10 +137,40 @@ def test_copeland() -> None:
     np.testing.assert_array_equal(A.copeland(x, np.array([2.0, 1])), [2, 0, -2])
 
 
+def test_copeland_identical_units_draw_whatever_the_weights() -> None:
+    x = np.array([[0.0, 2.0, 2.0, 3.0], [0.0, 2.0, 2.0, 3.0], [1.0, 1.0, 1.0, 1.0]])
+    out = A.copeland(x, np.array([3.0, 1, 1, 1]))
+    assert out[0] == out[1]
+
+
 def test_copeland_ties_and_missing() -> None:
     x = np.array([[1.0, 5.0], [1.0, nan], [0.0, nan], [nan, nan]])
     # pairs judged on children both have: A=B on child 0 (draw); A>C, B>C; D not compared
     np.testing.assert_array_equal(A.copeland(x, np.array([1.0, 1])), [1, 1, -2, nan])
+
+
+def _copeland_by_definition(x: FloatArray, w: FloatArray) -> FloatArray:
+    """COINr's documented a_copeland on complete data, pair by pair: weights normalised to
+    sum 1; e_ab = weight where a > b plus half the weight where a == b; score = number of
+    e_ab > 1/2 minus number of e_ab < 1/2. Exact halves are compared with a 1e-12 allowance:
+    COINr compares exactly, so e.g. two identical units under weights (3, 1, 1, 1) get
+    e = 0.49999999999999994 and 1 - e, and one "beats" the other by rounding."""
+    n = x.shape[0]
+    w = w / w.sum()
+    scores = np.zeros(n)
+    for a in range(n):
+        for b in range(n):
+            if a != b:
+                e = w[x[a] > x[b]].sum() + w[x[a] == x[b]].sum() / 2
+                scores[a] += 0 if abs(e - 0.5) <= 1e-12 else 1 if e > 0.5 else -1
+    return scores
+
+
+def test_copeland_matches_coinr_definition_on_complete_data() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 5, (25, 4)).astype(float)  # many ties
+    for w in (np.ones(4), np.array([1.0, 2, 3, 4]), np.array([3.0, 1, 1, 1])):
+        np.testing.assert_array_equal(A.copeland(x, w), _copeland_by_definition(x, w))
 
 
 # --------------------------------------------------------------------------- coverage

@@ -82,3 +82,8 @@ def test_breaks_degenerate() -> None:
 def test_shape_check() -> None:
     with pytest.raises(MethodError, match="same 1-D shape"):
         C.score(np.ones(3), np.ones(2), 2, cuts=[1])
+
+
+def test_cuts_must_be_numbers() -> None:
+    with pytest.raises(MethodError, match="list of numbers"):
+        C.score(np.ones(2), np.ones(2), 2, cuts=["high"])  # type: ignore[list-item]

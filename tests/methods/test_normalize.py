@@ -130,9 +130,7 @@ def test_rank_percentile_borda() -> None:
     np.testing.assert_array_equal(run(N.rank, x)[:, 0], [3, 1, 3, nan, 2])
     # (rank - 1) / (N - 1), N = 4 non-missing
     np.testing.assert_allclose(run(N.percentile, x)[:, 0], [2 / 3, 0, 2 / 3, nan, 1 / 3])
-    np.testing.assert_allclose(
-        run(N.percentile, x, scale=100)[:, 0], [200 / 3, 0, 200 / 3, nan, 100 / 3]
-    )
+    np.testing.assert_allclose(run(N.percentile, x, scale=100)[:, 0], [200 / 3, 0, 200 / 3, nan, 100 / 3])
     np.testing.assert_array_equal(run(N.borda, x)[:, 0], [2, 0, 2, nan, 1])
 
 
@@ -313,9 +311,7 @@ def _asem_treated() -> tuple[pd.DataFrame, FloatArray]:
     return data, meta.loc[data.columns, "Direction"].to_numpy(dtype=float)
 
 
-def _golden(
-    fixture: str, method: Callable[..., N.Fit], exact: bool = False, **params: float
-) -> float:
+def _golden(fixture: str, method: Callable[..., N.Fit], exact: bool = False, **params: float) -> float:
     data, direction = _asem_treated()
     x = data.to_numpy(dtype=float) * direction  # COINr: multiply by direction, then normalise
     ctx = ColumnContext(
@@ -361,3 +357,8 @@ def test_golden_rank() -> None:
     apart, e.g. TolMin GRC/JPN, must not tie).
     """
     _golden("norm_rank.csv", N.rank, exact=True)
+
+
+def test_goalposts_must_be_numbers() -> None:
+    with pytest.raises(MethodError, match="number or a list"):
+        N.goalposts(col(1, 2), make_ctx(1), low="zero", high=1)  # type: ignore[arg-type]

@@ -60,9 +60,7 @@ def test_documented(method: registry.Method) -> None:
 @pytest.mark.parametrize("method", ALL, ids=_id)
 def test_signature(method: registry.Method) -> None:
     sig = inspect.signature(method.func)
-    positional = [
-        p for p in sig.parameters.values() if p.kind is not inspect.Parameter.KEYWORD_ONLY
-    ]
+    positional = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.KEYWORD_ONLY]
     assert tuple(p.name for p in positional) == CONTRACT[method.stage]
     assert all(p.default is inspect.Parameter.empty for p in positional)
     assert sig.return_annotation is not inspect.Signature.empty
@@ -98,9 +96,7 @@ def _normalize_data() -> tuple[np.ndarray, ColumnContext]:
 @pytest.mark.parametrize("method", _all("normalize"), ids=_id)
 def test_normalize_contract(method: registry.Method) -> None:
     ref, ctx = _normalize_data()
-    call = registry.resolve(
-        "normalize", method.name, **EXAMPLE_PARAMS.get(("normalize", method.name), {})
-    )
+    call = registry.resolve("normalize", method.name, **EXAMPLE_PARAMS.get(("normalize", method.name), {}))
     fit = call(ref, ctx)
     assert isinstance(fit, Fit)
     for key, value in fit.fitted.items():
@@ -125,9 +121,7 @@ def test_normalize_constant_column_is_silent(method: registry.Method) -> None:
     and only that column is affected."""
     ref, ctx = _normalize_data()
     ref[:, 1] = 4.0
-    call = registry.resolve(
-        "normalize", method.name, **EXAMPLE_PARAMS.get(("normalize", method.name), {})
-    )
+    call = registry.resolve("normalize", method.name, **EXAMPLE_PARAMS.get(("normalize", method.name), {}))
     out = call(ref, ctx).apply(ref)
     assert out.shape == ref.shape
     np.testing.assert_array_equal(np.isnan(out[:, [0, 2]]), np.isnan(ref[:, [0, 2]]))
@@ -164,9 +158,7 @@ def test_aggregate_contract(method: registry.Method) -> None:
 def test_classify_contract(method: registry.Method) -> None:
     scores = np.array([9.0, 8, 7, nan, 5, 4, 3, 2])
     ranks = np.array([1.0, 2, 3, nan, 4, 5, 6, 7])
-    call = registry.resolve(
-        "classify", method.name, **EXAMPLE_PARAMS.get(("classify", method.name), {})
-    )
+    call = registry.resolve("classify", method.name, **EXAMPLE_PARAMS.get(("classify", method.name), {}))
     codes = call(scores, ranks, 3)
     assert codes.shape == (8,) and np.issubdtype(codes.dtype, np.integer)
     assert codes[3] == -1

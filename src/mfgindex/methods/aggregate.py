@@ -61,8 +61,7 @@ def _prepare(values: Any, weights: Any) -> tuple[FloatArray, BoolArray, FloatArr
     x = np.asarray(values, dtype=np.float64)
     if x.ndim != 2:
         raise MethodError(
-            f"aggregation needs a 2-D array of children's values (units × children); "
-            f"got shape {x.shape}"
+            f"aggregation needs a 2-D array of children's values (units × children); got shape {x.shape}"
         )
     w = np.asarray(weights, dtype=np.float64)
     batched = w.ndim == 2
@@ -85,9 +84,7 @@ def _finish(out: FloatArray, batched: bool) -> FloatArray:
     return out if batched else out[0]
 
 
-def _weighted_mean(
-    terms: FloatArray, present: BoolArray, w2d: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+def _weighted_mean(terms: FloatArray, present: BoolArray, w2d: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Per weight vector and unit: ``sum(w * terms) / sum(w)`` over present children.
 
     Returns ``(mean (r, n), weight present (r, n))``; mean is NaN where no weight is present.
@@ -335,11 +332,15 @@ def copeland(values: FloatArray, weights: FloatArray) -> FloatArray:
         A unit with no child present scores NaN.
 
     Differences from COINr
-        With complete data the numbers are COINr's. COINr's ``outrankMatrix`` divides by the
-        total weight of all children and skips NA comparisons without renormalising, and fills
-        the lower triangle as ``1 - upper``, so with missing data :math:`e_{ab}` and
+        With complete data the numbers are COINr's, but for draws decided by rounding (below).
+        COINr's ``outrankMatrix`` divides by the total weight of all children and skips NA
+        comparisons without renormalising, and fills the lower triangle as ``1 - upper``, so
+        with missing data :math:`e_{ab}` and
         :math:`e_{ba}` can disagree about who wins. Here each pair is judged on the children
-        both units have, with weights renormalised over those.
+        both units have, with weights renormalised over those. COINr also compares
+        :math:`e_{ab}` with 1/2 exactly, so a true draw can be decided by rounding (two
+        identical units under weights (3, 1, 1, 1) get :math:`e = 0.49999999999999994` and
+        :math:`1 - e`: one "beats" the other); here it is a draw.
 
     Cost: :math:`O(n^2 k)` time and :math:`O(r n^2)` memory for a batch of ``r`` weight vectors.
 

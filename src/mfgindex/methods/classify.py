@@ -36,8 +36,7 @@ def _prepare(scores: Any, ranks: Any, n_bands: int) -> tuple[FloatArray, FloatAr
     r = np.asarray(ranks, dtype=np.float64)
     if s.ndim != 1 or r.shape != s.shape:
         raise MethodError(
-            f"classification needs scores and ranks of the same 1-D shape; got {s.shape} "
-            f"and {r.shape}"
+            f"classification needs scores and ranks of the same 1-D shape; got {s.shape} and {r.shape}"
         )
     if isinstance(n_bands, bool) or int(n_bands) != n_bands or n_bands < 1:
         raise MethodError(f"the number of bands must be a positive integer, got {n_bands!r}")
@@ -47,11 +46,15 @@ def _prepare(scores: Any, ranks: Any, n_bands: int) -> tuple[FloatArray, FloatAr
 def _cuts(values: Any, n_bands: int, method: str, name: str) -> FloatArray:
     if values is None:
         raise MethodError(
-            f"classification '{method}' needs '{name}' ({n_bands - 1} value(s) for "
-            f"{n_bands} bands)",
+            f"classification '{method}' needs '{name}' ({n_bands - 1} value(s) for {n_bands} bands)",
             hint=f"e.g. {method}({name}=[...]) in the framework's [stages] table",
         )
-    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise MethodError(
+            f"classification '{method}': '{name}' must be a list of numbers, got {values!r}"
+        ) from None
     if arr.size != n_bands - 1:
         raise MethodError(
             f"classification '{method}': {arr.size} {name} make {arr.size + 1} bands, "
@@ -70,9 +73,7 @@ def _finish(codes: Any, missing: NDArray[np.bool_]) -> IntArray:
 
 
 @register("rank", stage="classify")
-def rank(
-    scores: FloatArray, ranks: FloatArray, n_bands: int, *, cuts: list[int] | None = None
-) -> IntArray:
+def rank(scores: FloatArray, ranks: FloatArray, n_bands: int, *, cuts: list[int] | None = None) -> IntArray:
     r"""Bands by rank: ``cuts`` are the last rank of each band but the last.
 
     .. math:: b = \min\{\, j : r \le c_j \,\}, \quad b = n_{\text{bands}} - 1
@@ -162,8 +163,7 @@ def quantile(
         p = _cuts(probs, n_bands, "quantile", "probs")
         if (np.diff(p) <= 0).any() or (p.size and not (p[0] > 0 and p[-1] < 1)):
             raise MethodError(
-                f"classification 'quantile': probs must increase strictly within (0, 1), "
-                f"got {list(probs)}",
+                f"classification 'quantile': probs must increase strictly within (0, 1), got {list(probs)}",
                 hint="e.g. quantile(probs=[0.25, 0.5, 0.75])",
             )
     missing = np.isnan(s) | np.isnan(r)

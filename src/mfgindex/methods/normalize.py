@@ -179,9 +179,7 @@ def zscore(ref: FloatArray, ctx: ColumnContext, *, mean: float = 0.0, sd: float 
     """
     ref = _as_matrix(ref, "the reference data")
     if not sd > 0:
-        raise MethodError(
-            f"zscore: 'sd' must be positive, got {sd}", hint="e.g. zscore(mean=0, sd=1)"
-        )
+        raise MethodError(f"zscore: 'sd' must be positive, got {sd}", hint="e.g. zscore(mean=0, sd=1)")
     present = ~np.isnan(ref)
     count = present.sum(axis=0).astype(np.float64)
     filled = np.where(present, ref, 0.0)
@@ -251,7 +249,12 @@ def goalposts(
         )
 
     def bounds(value: float | list[float], name: str) -> FloatArray:
-        arr = np.asarray(value, dtype=np.float64)
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise MethodError(
+                f"goalposts: '{name}' must be a number or a list of numbers, got {value!r}"
+            ) from None
         if arr.ndim == 0:
             return np.full(m, float(arr))
         if arr.shape != (m,):
@@ -268,8 +271,7 @@ def goalposts(
     bad = ~(np.isfinite(lo_o) & np.isfinite(hi_o))
     if bad.any():
         raise MethodError(
-            f"goalposts of indicator(s) {_names(ctx, bad)} are not finite after the "
-            "indicator's transform",
+            f"goalposts of indicator(s) {_names(ctx, bad)} are not finite after the indicator's transform",
             hint="give goalposts inside the transform's domain (e.g. positive for log)",
         )
     lower, upper = np.minimum(lo_o, hi_o), np.maximum(lo_o, hi_o)
@@ -441,9 +443,7 @@ def dist2ref(
 
 
 @register("dist2target", stage="normalize")
-def dist2target(
-    ref: FloatArray, ctx: ColumnContext, *, cap: bool = False, scale: float = 1.0
-) -> Fit:
+def dist2target(ref: FloatArray, ctx: ColumnContext, *, cap: bool = False, scale: float = 1.0) -> Fit:
     r"""Distance to target: 0 at the worst value, 1 at the indicator's target.
 
     .. math:: y = \frac{x - \min x}{t - \min x}\,\text{scale}
