@@ -60,9 +60,12 @@ def _digits(res: Result) -> int:
 
 
 def _labels(res: Result, lang: str) -> dict[str, str]:
-    return {n: res.framework.nodes[n].label(lang) for n in res.node_ids} | (
-        {"rank": "排名", "stage": "阶段", "year": "年份"} if lang == "zh" else {}
-    )
+    """Table headers: node ids in English (short, as in CSV), names in Chinese."""
+    if lang != "zh":
+        return {}
+    return {n: res.framework.nodes[n].label(lang) for n in res.node_ids} | {
+        "rank": "排名", "stage": "阶段", "year": "年份"
+    }
 
 
 def validate(data: DataArg = None, framework: FrameworkOpt = "city") -> None:
