@@ -50,8 +50,7 @@ def ratio(x: FloatArray, denominators: FloatArray, *, scale: float = 1.0) -> Flo
     da = np.asarray(denominators, dtype=np.float64)
     if xa.ndim != 2 or da.shape != xa.shape:
         raise MethodError(
-            f"denomination needs values and denominators of the same 2-D shape; got {xa.shape} "
-            f"and {da.shape}"
+            f"denomination needs values and denominators of the same 2-D shape; got {xa.shape} and {da.shape}"
         )
     if not np.isfinite(scale) or scale == 0:
         raise MethodError(f"ratio: 'scale' must be a non-zero number, got {scale}")

@@ -41,8 +41,7 @@ def _check_domain(x: FloatArray, bad: Any, name: str, domain: str, hint: str) ->
     if count:
         worst = float(np.min(x[bad]))
         raise MethodError(
-            f"transform '{name}' needs values {domain}, but {count} value(s) are not "
-            f"(smallest {worst:g})",
+            f"transform '{name}' needs values {domain}, but {count} value(s) are not (smallest {worst:g})",
             hint=hint,
         )
 
@@ -58,9 +57,7 @@ def log(x: FloatArray) -> FloatArray:
         zeros, or shift the data first. NaN stays NaN.
     """
     arr = _column(x)
-    _check_domain(
-        arr, arr <= 0, "log", "> 0", "use 'log1p' for data with zeros, or shift the data first"
-    )
+    _check_domain(arr, arr <= 0, "log", "> 0", "use 'log1p' for data with zeros, or shift the data first")
     return np.log(arr)
 
 
@@ -89,9 +86,7 @@ def log10(x: FloatArray) -> FloatArray:
         zeros, or shift the data first. NaN stays NaN.
     """
     arr = _column(x)
-    _check_domain(
-        arr, arr <= 0, "log10", "> 0", "use 'log1p' for data with zeros, or shift the data first"
-    )
+    _check_domain(arr, arr <= 0, "log10", "> 0", "use 'log1p' for data with zeros, or shift the data first")
     return np.log10(arr)
 
 
