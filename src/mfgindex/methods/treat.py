@@ -1,1 +1,432 @@
-"""treat methods."""
+"""Outlier treatment methods: one indicator at a time.
+
+Contract (see :mod:`mfgindex.methods.base`)::
+
+    f(x: (n,), *, params) -> Treatment
+
+``x`` is one indicator's values (NaN = missing; missing cells stay missing and are never
+flagged). The result carries the treated values, a flag per cell and a ``details`` mapping for
+the provenance record.
+
+Flags use COINr's labels (``Treat()``'s ``Treated_Points`` table), so a COINr user reads them
+unchanged:
+
+============== =====================================================================
+``""``         untouched
+``"winhi"``    winsorised at the high end (replaced by the next value down)
+``"winlo"``    winsorised at the low end (replaced by the next value up)
+``"log_CT"``   log-transformed with COINr's ``log_CT`` rule (see :func:`log`)
+``"log_CT_neg"`` the mirrored ``log_CT`` of ``log_CT_plus`` for negatively skewed data
+``"log_CT_orig"`` ``log(x - min + 1)``
+``"log"``      plain natural log
+``"boxcox"``   Box-Cox transformed
+============== =====================================================================
+
+Skewness and kurtosis are COINr's ``skew()`` / ``kurt()`` (R/treat.R), which copy
+``e1071::skewness(type = 2)`` / ``e1071::kurtosis(type = 2)`` — the bias-adjusted *sample*
+estimators G1 and G2 that Excel's ``SKEW`` / ``KURT`` use; the kurtosis is **excess** kurtosis
+(0 for a normal distribution).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mfgindex.errors import MethodError
+from mfgindex.methods.base import FloatArray, Treatment
+from mfgindex.methods.registry import register
+
+LOG_RULES = ("log_CT", "log_CT_plus", "log_CT_orig", "ln")
+FALLBACKS = ("log_CT", "log_CT_plus", "log_CT_orig", "none")
+
+
+# --------------------------------------------------------------------------------------------
+# COINr's statistics
+# --------------------------------------------------------------------------------------------
+
+
+def skew(x: FloatArray) -> float:
+    """Sample skewness G1, exactly as COINr's ``skew()`` (= ``e1071::skewness(type = 2)``).
+
+    .. math::
+
+        g_1 = \\frac{\\sqrt{n}\\,\\sum (x_i-\\bar x)^3}{\\left(\\sum (x_i-\\bar x)^2\\right)^{3/2}},
+        \\qquad G_1 = g_1 \\frac{\\sqrt{n(n-1)}}{n-2}
+
+    Missing values are dropped. Returns NaN with fewer than 3 values (COINr stops with an error)
+    and for a constant vector (0/0, as in R).
+    """
+    v = np.asarray(x, dtype=float)
+    v = v[~np.isnan(v)]
+    n = v.size
+    if n < 3:
+        return float("nan")
+    d = v - v.mean()
+    m2 = float(np.sum(d**2))
+    if m2 == 0.0:
+        return float("nan")
+    g1 = np.sqrt(n) * float(np.sum(d**3)) / m2**1.5
+    return float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
+
+
+def kurtosis(x: FloatArray) -> float:
+    """Sample excess kurtosis G2, exactly as COINr's ``kurt()`` (= ``e1071::kurtosis(type = 2)``).
+
+    .. math::
+
+        r = \\frac{n \\sum (x_i-\\bar x)^4}{\\left(\\sum (x_i-\\bar x)^2\\right)^2},
+        \\qquad G_2 = \\frac{\\big((n+1)(r-3)+6\\big)(n-1)}{(n-2)(n-3)}
+
+    Missing values are dropped. Returns NaN with fewer than 4 values (COINr stops with an error)
+    and for a constant vector.
+    """
+    v = np.asarray(x, dtype=float)
+    v = v[~np.isnan(v)]
+    n = v.size
+    if n < 4:
+        return float("nan")
+    d = v - v.mean()
+    m2 = float(np.sum(d**2))
+    if m2 == 0.0:
+        return float("nan")
+    r = n * float(np.sum(d**4)) / m2**2
+    return float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
+
+
+def _check(x: FloatArray, skew_max: float, kurt_max: float) -> tuple[bool | None, float, float]:
+    # COINr's check_SkewKurt: pass when |skew| < skew_thresh OR kurt < kurt_thresh. NA (constant
+    # column, too few values) makes COINr return the vector untreated; we return None for it.
+    sk, kt = skew(x), kurtosis(x)
+    if np.isnan(sk) or np.isnan(kt):
+        return None, sk, kt
+    return bool(abs(sk) < skew_max or kt < kurt_max), sk, kt
+
+
+# --------------------------------------------------------------------------------------------
+# log rules
+# --------------------------------------------------------------------------------------------
+
+
+def _log_rule(x: FloatArray, rule: str) -> tuple[FloatArray, str]:
+    """Apply one of COINr's log rules to ``x`` (NaN kept); returns values and the flag label."""
+    present = x[~np.isnan(x)]
+    lo, hi = float(present.min()), float(present.max())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if rule == "log_CT":
+            return np.log(x - lo + 0.01 * (hi - lo)), "log_CT"
+        if rule == "log_CT_plus":
+            a = 0.01 * (hi - lo)
+            if skew(x) > 0:
+                return np.log(x - lo + a), "log_CT"
+            return -np.log(hi + a - x), "log_CT_neg"
+        if rule == "log_CT_orig":
+            return np.log(x - lo + 1.0), "log_CT_orig"
+        if rule == "ln":
+            if lo <= 0:
+                raise MethodError(
+                    f"log(rule=ln) needs positive values; the smallest is {lo:g}",
+                    hint="use log(rule=log_CT), which shifts the values first (COINr's rule)",
+                )
+            return np.log(x), "log"
+    raise MethodError(
+        f"The log 'rule' must be one of {{{', '.join(LOG_RULES)}}}. Got '{rule}' instead."
+    )
+
+
+def _flags(x: FloatArray, label: str = "") -> NDArray[np.object_]:
+    flags = np.full(x.shape, "", dtype=object)
+    if label:
+        flags[~np.isnan(x)] = label
+    return flags
+
+
+def _as_vector(x: FloatArray) -> FloatArray:
+    v = np.array(x, dtype=float, copy=True)
+    if v.ndim != 1:
+        raise MethodError(f"treat methods take one indicator (a 1-d array); got shape {v.shape}")
+    return v
+
+
+# --------------------------------------------------------------------------------------------
+# methods
+# --------------------------------------------------------------------------------------------
+
+
+@register("winsorize", stage="treat")
+def winsorize(
+    x: FloatArray,
+    *,
+    max_points: int | None = 5,
+    skew: float = 2.0,
+    kurtosis: float = 3.5,
+    fallback: str | None = "log_CT",
+    force: bool = False,
+    combine: bool = False,
+) -> Treatment:
+    """COINr's default outlier treatment: winsorise up to ``max_points``, else log-transform.
+
+    This is ``COINr::Treat()`` with its default specification (``f1 = "winsorise"``,
+    ``f2 = "log_CT"``, ``f_pass = "check_SkewKurt"``), reproduced step by step from R/treat.R
+    of COINr 1.1.14:
+
+    1. **Check.** The indicator passes when ``|G1| < skew`` **or** ``G2 < kurtosis`` (G1, G2:
+       :func:`skew`, :func:`kurtosis` — sample, bias-adjusted, excess kurtosis). A passing
+       indicator is returned untouched.
+    2. **Winsorise.** While it fails and fewer than ``max_points`` points are winsorised: if
+       ``G1 >= 0`` every cell equal to the maximum is set to the largest *other* value (the next
+       value in), else every cell equal to the minimum is set to the smallest other value. Ties
+       are winsorised together, so the count can overshoot ``max_points`` (as in COINr); after a
+       change of skew direction the count is COINr's (cells at the current high end plus cells
+       at the current low end).
+    3. **Fallback.** If it still fails, the ``fallback`` log rule is applied to the *original*
+       values (COINr's ``combine_treat = FALSE``; set ``combine=true`` to log the winsorised
+       values instead) and the winsorisation is discarded.
+
+    Parameters
+    ----------
+    max_points
+        COINr ``winmax``; ``None`` means no limit.
+    skew, kurtosis
+        COINr ``skew_thresh``, ``kurt_thresh``.
+    fallback
+        ``log_CT`` (COINr's default, ``log(x - min + 0.01 (max - min))``), ``log_CT_plus``,
+        ``log_CT_orig`` (``log(x - min + 1)``) or ``none`` / None (keep the winsorised
+        values).
+    force
+        COINr ``force_win``: winsorise ``max_points`` points whatever the check says.
+    combine
+        COINr ``combine_treat``.
+
+    Returns
+    -------
+    Treatment
+        Flags ``winhi`` / ``winlo`` on winsorised cells, or the fallback's label on every
+        non-missing cell. ``details``: ``skew_before``, ``kurtosis_before``, ``passed_before``,
+        ``points_winsorised``, ``skew_winsorised``, ``kurtosis_winsorised``,
+        ``passed_winsorised``, ``transform`` (the fallback applied or None), ``skew_after``,
+        ``kurtosis_after``, ``passed`` (final), ``note``. Steps not run hold NaN / None.
+
+    Notes
+    -----
+    Degenerate input: fewer than 4 non-missing values, or a constant indicator, has no defined
+    skew/kurtosis; it is returned untouched with ``passed = None`` and a note (COINr returns
+    such vectors untreated with a warning). If winsorising makes the values constant, the loop
+    stops there. Missing values are ignored throughout and stay missing.
+
+    Difference from COINr: when the fallback runs, COINr labels cells ``winhi+log_CT`` /
+    ``+log_CT`` although the winsorisation was discarded; we label every non-missing cell with
+    the fallback's label only, which describes the values returned.
+
+    References
+    ----------
+    COINr 1.1.14, R/treat.R: ``Treat.numeric``, ``winsorise``, ``check_SkewKurt``, ``skew``,
+    ``kurt``, ``log_CT`` (Becker et al., EC JRC). OECD/JRC *Handbook on Constructing Composite
+    Indicators* (2008), step 3 (outliers: skewness > 2 and kurtosis > 3.5).
+    """
+    skew_max, kurt_max = float(skew), float(kurtosis)
+    if fallback is None:  # a bare `none` in a method string reads as None
+        fallback = "none"
+    if fallback not in FALLBACKS:
+        raise MethodError(
+            f"The winsorize 'fallback' must be one of {{{', '.join(FALLBACKS)}}}. "
+            f"Got '{fallback}' instead."
+        )
+    if max_points is not None and max_points < 0:
+        raise MethodError(f"winsorize: max_points must be >= 0, got {max_points}")
+    if force and max_points is None:
+        raise MethodError("winsorize: force=true needs a finite max_points")
+
+    x0 = _as_vector(x)
+    nan = float("nan")
+    details: dict[str, Any] = {
+        "skew_before": nan,
+        "kurtosis_before": nan,
+        "passed_before": None,
+        "points_winsorised": 0,
+        "skew_winsorised": nan,
+        "kurtosis_winsorised": nan,
+        "passed_winsorised": None,
+        "transform": None,
+        "skew_after": nan,
+        "kurtosis_after": nan,
+        "passed": None,
+        "note": "",
+    }
+    passed, sk, kt = _check(x0, skew_max, kurt_max)
+    details.update(skew_before=sk, kurtosis_before=kt, passed_before=passed)
+    if passed is None:
+        details["note"] = "skew/kurtosis undefined (constant or fewer than 4 values): untreated"
+        return Treatment(x0, _flags(x0), details)
+    details.update(skew_after=sk, kurtosis_after=kt, passed=passed)
+    if passed and not force:
+        return Treatment(x0, _flags(x0), details)
+
+    # -- winsorise (COINr's winsorise(), kept step for step) --------------------------------
+    xw = x0.copy()
+    imax = np.zeros(0, dtype=np.intp)
+    imin = np.zeros(0, dtype=np.intp)
+    nwin = 0
+    ok: bool | None = passed
+    while (not ok or force) and (max_points is None or nwin < max_points):
+        present = ~np.isnan(xw)
+        if _skew_nonneg(xw):
+            top = np.nanmax(xw)
+            imax = np.flatnonzero(present & (xw == top))
+            rest = present.copy()
+            rest[imax] = False
+            if not rest.any():
+                break
+            xw[imax] = np.max(xw[rest])
+        else:
+            bottom = np.nanmin(xw)
+            imin = np.flatnonzero(present & (xw == bottom))
+            rest = present.copy()
+            rest[imin] = False
+            if not rest.any():
+                break
+            xw[imin] = np.min(xw[rest])
+        nwin = imax.size + imin.size
+        ok, sk, kt = _check(xw, skew_max, kurt_max)
+        if ok is None:
+            details["note"] = "winsorising made the values constant: stopped"
+            ok = False
+            break
+    flags = _flags(xw)
+    flags[imax] = "winhi"
+    flags[imin] = "winlo"
+    details.update(
+        points_winsorised=int(nwin),
+        skew_winsorised=sk,
+        kurtosis_winsorised=kt,
+        passed_winsorised=ok,
+        skew_after=sk,
+        kurtosis_after=kt,
+        passed=ok,
+    )
+    if ok or fallback == "none":
+        return Treatment(xw, flags, details)
+
+    # -- fallback: log-transform the original (or, with combine, the winsorised) values ------
+    base = xw if combine else x0
+    xl, label = _log_rule(base, fallback)
+    ok2, sk2, kt2 = _check(xl, skew_max, kurt_max)
+    flags2 = _flags(xl, label)
+    if combine:
+        # the winsorised cells were also changed: keep both marks, COINr-style
+        flags2[imax] = "winhi+" + label
+        flags2[imin] = "winlo+" + label
+    details.update(transform=fallback, skew_after=sk2, kurtosis_after=kt2, passed=ok2)
+    return Treatment(xl, flags2, details)
+
+
+def _skew_nonneg(x: FloatArray) -> bool:
+    # COINr: `if (skew(x, na.rm = TRUE) >= 0)` decides the side; NaN skew cannot happen here
+    # because a constant vector stops the loop before.
+    return bool(skew(x) >= 0)
+
+
+@register("log", stage="treat")
+def log(x: FloatArray, *, rule: str = "log_CT") -> Treatment:
+    """Log-transform one indicator, shifting it first by one of COINr's rules.
+
+    ===============  ===================================================  ===========
+    ``rule``         formula (min/max over the non-missing values)        flag
+    ===============  ===================================================  ===========
+    ``log_CT``       :math:`\\ln(x - \\min x + 0.01(\\max x - \\min x))`  ``log_CT``
+    ``log_CT_plus``  as ``log_CT`` if G1 > 0, else
+                     :math:`-\\ln(\\max x + a - x)`, a = 0.01(max − min)   ``log_CT_neg``
+    ``log_CT_orig``  :math:`\\ln(x - \\min x + 1)`                         ``log_CT_orig``
+    ``ln``           :math:`\\ln x` (positive values only)                ``log``
+    ===============  ===================================================  ===========
+
+    ``log_CT`` is COINr's default second-stage treatment ("COIN Tool log"): it works for zero
+    and negative values, maps the minimum to ln(0.01 (max − min)) and keeps the order.
+
+    Degenerate input: a constant indicator (or one with no values) is returned untouched with a
+    note, because the shifts divide its range (``log_CT`` would give −inf). ``ln`` on values
+    ≤ 0 raises :class:`MethodError`. ``details``: ``rule``, skew/kurtosis before and after.
+
+    References
+    ----------
+    COINr 1.1.14, R/treat.R: ``log_CT``, ``log_CT_plus``, ``log_CT_orig``.
+    """
+    if rule not in LOG_RULES:
+        raise MethodError(
+            f"The log 'rule' must be one of {{{', '.join(LOG_RULES)}}}. Got '{rule}' instead."
+        )
+    x0 = _as_vector(x)
+    details: dict[str, Any] = {
+        "rule": rule,
+        "skew_before": skew(x0),
+        "kurtosis_before": kurtosis(x0),
+        "note": "",
+    }
+    present = x0[~np.isnan(x0)]
+    if present.size == 0 or present.min() == present.max():
+        details.update(
+            skew_after=details["skew_before"],
+            kurtosis_after=details["kurtosis_before"],
+            note="constant or empty indicator: untreated",
+        )
+        return Treatment(x0, _flags(x0), details)
+    values, label = _log_rule(x0, rule)
+    details.update(skew_after=skew(values), kurtosis_after=kurtosis(values))
+    return Treatment(values, _flags(x0, label), details)
+
+
+@register("boxcox", stage="treat")
+def boxcox(x: FloatArray, *, lmbda: float | None = None) -> Treatment:
+    """Box-Cox transform one indicator with :func:`scipy.stats.boxcox`.
+
+    .. math::
+
+        y = \\frac{x^\\lambda - 1}{\\lambda}\\ (\\lambda \\ne 0), \\qquad
+        y = \\ln x\\ (\\lambda = 0)
+
+    With ``lmbda=None`` λ is fitted by maximum likelihood on the non-missing values (scipy's
+    default); otherwise the given λ is used. Box-Cox is defined for **positive data only**: a
+    value ≤ 0 raises :class:`MethodError` (shift the data first, or use ``log(rule=log_CT)``).
+
+    Degenerate input: a constant indicator or one with fewer than 2 values cannot be fitted and
+    is returned untouched with a note. ``details``: ``lmbda`` (used), skew/kurtosis before and
+    after. Flags: ``boxcox`` on every non-missing cell.
+
+    References
+    ----------
+    Box, G.E.P. and Cox, D.R. (1964), An analysis of transformations, JRSS B 26(2), 211–252.
+    """
+    from scipy import stats
+
+    x0 = _as_vector(x)
+    mask = ~np.isnan(x0)
+    present = x0[mask]
+    if present.size and present.min() <= 0:
+        raise MethodError(
+            f"boxcox needs positive values; the smallest is {present.min():g}",
+            hint="use log(rule=log_CT), which shifts the values first, or shift the data",
+        )
+    details: dict[str, Any] = {
+        "lmbda": lmbda,
+        "skew_before": skew(x0),
+        "kurtosis_before": kurtosis(x0),
+        "note": "",
+    }
+    if present.size < 2 or present.min() == present.max():
+        details.update(
+            skew_after=details["skew_before"],
+            kurtosis_after=details["kurtosis_before"],
+            note="constant indicator or fewer than 2 values: untreated",
+        )
+        return Treatment(x0, _flags(x0), details)
+    out = x0.copy()
+    if lmbda is None:
+        transformed, fitted = stats.boxcox(present)
+        details["lmbda"] = float(fitted)
+    else:
+        transformed = stats.boxcox(present, lmbda=float(lmbda))
+    out[mask] = transformed
+    details.update(skew_after=skew(out), kurtosis_after=kurtosis(out))
+    return Treatment(out, _flags(x0, "boxcox"), details)
