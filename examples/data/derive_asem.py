@@ -107,8 +107,9 @@ def same_cell(a: str, b: str) -> bool:
     return False
 
 
-def check_round_trip(original: Path, copy: Path, renames: dict[str, str] | None = None,
-                     columns: list[str] | None = None) -> None:
+def check_round_trip(
+    original: Path, copy: Path, renames: dict[str, str] | None = None, columns: list[str] | None = None
+) -> None:
     """Every cell of ``copy`` equals the original bit-exactly (numbers) or textually."""
     a, b = cells(original), cells(copy)
     head_a = [renames.get(h, h) if renames else h for h in a[0]]
@@ -159,8 +160,7 @@ def write_toml(meta: pd.DataFrame) -> None:
         "min_coverage = 0.0             # COINr's a_amean scores a unit if any child is present",
         "",
     ]
-    aggregates = meta[meta["Type"] == "Aggregate"].sort_values("Level", ascending=False,
-                                                               kind="stable")
+    aggregates = meta[meta["Type"] == "Aggregate"].sort_values("Level", ascending=False, kind="stable")
     for _, row in aggregates.iterrows():
         if row["iCode"] == index["iCode"]:
             continue
@@ -207,14 +207,18 @@ def main() -> None:
     write_toml(meta)
 
     # 3. golden fixtures
-    for name, src in [("ASEM_iData.csv", SHARED / "ASEM_iData.csv"),
-                      ("ASEM_iMeta.csv", SHARED / "ASEM_iMeta.csv"),
-                      *[(n, REF / n) for n in GOLDEN_FROM_REF]]:
+    for name, src in [
+        ("ASEM_iData.csv", SHARED / "ASEM_iData.csv"),
+        ("ASEM_iMeta.csv", SHARED / "ASEM_iMeta.csv"),
+        *[(n, REF / n) for n in GOLDEN_FROM_REF],
+    ]:
         dst = OUT_GOLDEN / name
         write(read(src), dst)
         check_round_trip(src, dst)
-    print(f"{OUT_DATA.name}: {len(ds)} units x {len(indicators)} indicators; "
-          f"{OUT_TOML.name}; {2 + len(GOLDEN_FROM_REF)} golden files, all round-trip bit-exactly")
+    print(
+        f"{OUT_DATA.name}: {len(ds)} units x {len(indicators)} indicators; "
+        f"{OUT_TOML.name}; {2 + len(GOLDEN_FROM_REF)} golden files, all round-trip bit-exactly"
+    )
 
 
 if __name__ == "__main__":

@@ -71,24 +71,59 @@ PINYIN_FIXES = {
 }
 
 PROVINCE_EN = {
-    "北京市": "Beijing", "天津市": "Tianjin", "河北省": "Hebei", "山西省": "Shanxi",
-    "内蒙古自治区": "Inner Mongolia", "辽宁省": "Liaoning", "吉林省": "Jilin",
-    "黑龙江省": "Heilongjiang", "上海市": "Shanghai", "江苏省": "Jiangsu", "浙江省": "Zhejiang",
-    "安徽省": "Anhui", "福建省": "Fujian", "江西省": "Jiangxi", "山东省": "Shandong",
-    "河南省": "Henan", "湖北省": "Hubei", "湖南省": "Hunan", "广东省": "Guangdong",
-    "广西壮族自治区": "Guangxi", "海南省": "Hainan", "重庆市": "Chongqing", "四川省": "Sichuan",
-    "贵州省": "Guizhou", "云南省": "Yunnan", "西藏自治区": "Tibet", "陕西省": "Shaanxi",
-    "甘肃省": "Gansu", "青海省": "Qinghai", "宁夏回族自治区": "Ningxia",
+    "北京市": "Beijing",
+    "天津市": "Tianjin",
+    "河北省": "Hebei",
+    "山西省": "Shanxi",
+    "内蒙古自治区": "Inner Mongolia",
+    "辽宁省": "Liaoning",
+    "吉林省": "Jilin",
+    "黑龙江省": "Heilongjiang",
+    "上海市": "Shanghai",
+    "江苏省": "Jiangsu",
+    "浙江省": "Zhejiang",
+    "安徽省": "Anhui",
+    "福建省": "Fujian",
+    "江西省": "Jiangxi",
+    "山东省": "Shandong",
+    "河南省": "Henan",
+    "湖北省": "Hubei",
+    "湖南省": "Hunan",
+    "广东省": "Guangdong",
+    "广西壮族自治区": "Guangxi",
+    "海南省": "Hainan",
+    "重庆市": "Chongqing",
+    "四川省": "Sichuan",
+    "贵州省": "Guizhou",
+    "云南省": "Yunnan",
+    "西藏自治区": "Tibet",
+    "陕西省": "Shaanxi",
+    "甘肃省": "Gansu",
+    "青海省": "Qinghai",
+    "宁夏回族自治区": "Ningxia",
     "新疆维吾尔自治区": "Xinjiang",
 }
 
 COLUMNS = [
-    "city_code", "name", "name_zh", "province", "city_type",
-    "gdp_100m_yuan", "va_secondary_100m_yuan", "va_tertiary_100m_yuan",
-    "gdp_per_capita_10k_yuan", "resident_pop_10k", "land_area_km2",
-    "st_expenditure_100m_yuan", "college_students_10k",
-    "loans_100m_yuan", "fdi_million_usd", "exports_100m_yuan", "fiscal_revenue_100m_yuan",
-    "co2_edgar_10kt", "park_green_per_capita_m2",
+    "city_code",
+    "name",
+    "name_zh",
+    "province",
+    "city_type",
+    "gdp_100m_yuan",
+    "va_secondary_100m_yuan",
+    "va_tertiary_100m_yuan",
+    "gdp_per_capita_10k_yuan",
+    "resident_pop_10k",
+    "land_area_km2",
+    "st_expenditure_100m_yuan",
+    "college_students_10k",
+    "loans_100m_yuan",
+    "fdi_million_usd",
+    "exports_100m_yuan",
+    "fiscal_revenue_100m_yuan",
+    "co2_edgar_10kt",
+    "park_green_per_capita_m2",
 ]
 
 # Columns that enter the framework's indicators (used for the drop check and the sanity ranking).
@@ -117,8 +152,17 @@ def load() -> pd.DataFrame:
     ind = ind[ind["year"] == YEAR].copy()
     for old, (new, name) in RECODE.items():
         ind.loc[ind["city_code"] == old, ["city_code", "city"]] = [new, name]
-    d = ind[["city_code", "city", "province", "city_type", "gdp_100m_yuan",
-             "va_secondary_100m_yuan", "va_tertiary_100m_yuan"]]
+    d = ind[
+        [
+            "city_code",
+            "city",
+            "province",
+            "city_type",
+            "gdp_100m_yuan",
+            "va_secondary_100m_yuan",
+            "va_tertiary_100m_yuan",
+        ]
+    ]
 
     pop = pd.read_csv(SHARED / "city_population_density_1998_2024.csv")
     pop = pop[pop["year"] == YEAR].assign(city_code=lambda x: code6(x["city_code"]))
@@ -141,16 +185,31 @@ def load() -> pd.DataFrame:
     d = d.merge(fdi[["short", "fdi_million_usd"]], on="short", how="left", validate="1:1")
 
     nine = pd.read_csv(SHARED / "china_city_9indicators_2000_2020_long.csv")
-    nine = nine[nine["year"] == YEAR].rename(columns={
-        "city_zh": "short",
-        "science_tech_rd_funding_100m_yuan": "st_expenditure_100m_yuan",
-        "total_exports_100m_yuan": "exports_100m_yuan",
-        "park_green_area_per_capita_m2": "park_green_per_capita_m2",
-    })
-    d = d.merge(nine[["short", "city_pinyin", "gdp_per_capita_10k_yuan",
-                      "st_expenditure_100m_yuan", "college_students_10k",
-                      "fiscal_revenue_100m_yuan", "exports_100m_yuan",
-                      "park_green_per_capita_m2"]], on="short", how="left", validate="1:1")
+    nine = nine[nine["year"] == YEAR].rename(
+        columns={
+            "city_zh": "short",
+            "science_tech_rd_funding_100m_yuan": "st_expenditure_100m_yuan",
+            "total_exports_100m_yuan": "exports_100m_yuan",
+            "park_green_area_per_capita_m2": "park_green_per_capita_m2",
+        }
+    )
+    d = d.merge(
+        nine[
+            [
+                "short",
+                "city_pinyin",
+                "gdp_per_capita_10k_yuan",
+                "st_expenditure_100m_yuan",
+                "college_students_10k",
+                "fiscal_revenue_100m_yuan",
+                "exports_100m_yuan",
+                "park_green_per_capita_m2",
+            ]
+        ],
+        on="short",
+        how="left",
+        validate="1:1",
+    )
     if d["city_code"].duplicated().any() or (d["city_code"].str.len() != 6).any():
         raise SystemExit("city codes are not unique 6-digit strings")
     return d
@@ -164,15 +223,22 @@ def derive() -> pd.DataFrame:
     # columns (GDP and value added; at most population, land area and EDGAR CO2 besides),
     # none of them on innovation, finance, FDI, trade or fiscal revenue.
     present = dropped[INPUTS].notna().sum(axis=1)
-    rich = ["st_expenditure_100m_yuan", "college_students_10k", "loans_100m_yuan",
-            "fdi_million_usd", "exports_100m_yuan", "fiscal_revenue_100m_yuan"]
+    rich = [
+        "st_expenditure_100m_yuan",
+        "college_students_10k",
+        "loans_100m_yuan",
+        "fdi_million_usd",
+        "exports_100m_yuan",
+        "fiscal_revenue_100m_yuan",
+    ]
     if (present > 6).any() or dropped[rich].notna().any(axis=None):
         raise SystemExit(f"a non-city unit has data: {dropped.loc[present > 6, 'city'].tolist()}")
     d = d[is_city].copy()
 
     d["name_zh"] = d["city"]
-    d["name"] = [pinyin_name(s, p) or z for s, p, z in zip(d["short"], d["city_pinyin"],
-                                                           d["name_zh"], strict=True)]
+    d["name"] = [
+        pinyin_name(s, p) or z for s, p, z in zip(d["short"], d["city_pinyin"], d["name_zh"], strict=True)
+    ]
     dup = d["name"].duplicated(keep=False)
     d.loc[dup, "name"] = d.loc[dup, "name"] + " (" + d.loc[dup, "province"].map(PROVINCE_EN) + ")"
     if d["name"].duplicated().any() or d["name"].isna().any():
@@ -182,28 +248,34 @@ def derive() -> pd.DataFrame:
 
 def sanity_ranking(d: pd.DataFrame) -> pd.DataFrame:
     """Equal-weight ranking as city.toml defines it: min-max 0-100, direction, means."""
+
     def mm(x: pd.Series) -> pd.Series:
         return 100 * (x - x.min()) / (x.max() - x.min())
 
     log = np.log
     groups = {
-        "innovation": [log(d.st_expenditure_100m_yuan), d.st_expenditure_100m_yuan / d.gdp_100m_yuan,
-                       log(d.college_students_10k)],
-        "integration": [d.va_tertiary_100m_yuan / d.va_secondary_100m_yuan,
-                        d.loans_100m_yuan / d.gdp_100m_yuan],
-        "economic_drive": [log(d.va_secondary_100m_yuan), log(d.gdp_100m_yuan),
-                           d.gdp_per_capita_10k_yuan],
-        "brand_quality": [log(d.exports_100m_yuan), log(d.fdi_million_usd),
-                          log(d.fiscal_revenue_100m_yuan)],
-        "green": [-(d.co2_edgar_10kt / d.gdp_100m_yuan), log(d.gdp_100m_yuan / d.land_area_km2),
-                  log(d.park_green_per_capita_m2)],
+        "innovation": [
+            log(d.st_expenditure_100m_yuan),
+            d.st_expenditure_100m_yuan / d.gdp_100m_yuan,
+            log(d.college_students_10k),
+        ],
+        "integration": [
+            d.va_tertiary_100m_yuan / d.va_secondary_100m_yuan,
+            d.loans_100m_yuan / d.gdp_100m_yuan,
+        ],
+        "economic_drive": [log(d.va_secondary_100m_yuan), log(d.gdp_100m_yuan), d.gdp_per_capita_10k_yuan],
+        "brand_quality": [log(d.exports_100m_yuan), log(d.fdi_million_usd), log(d.fiscal_revenue_100m_yuan)],
+        "green": [
+            -(d.co2_edgar_10kt / d.gdp_100m_yuan),
+            log(d.gdp_100m_yuan / d.land_area_km2),
+            log(d.park_green_per_capita_m2),
+        ],
     }
 
     def mean_cov(frame: pd.DataFrame) -> pd.Series:
         return frame.mean(axis=1).where(frame.notna().mean(axis=1) >= 0.5)
 
-    scores = pd.DataFrame({g: mean_cov(pd.concat([mm(x) for x in xs], axis=1))
-                           for g, xs in groups.items()})
+    scores = pd.DataFrame({g: mean_cov(pd.concat([mm(x) for x in xs], axis=1)) for g, xs in groups.items()})
     scores["city"] = mean_cov(scores[list(groups)])
     scores.insert(0, "name", d["name"])
     scores.insert(0, "city_code", d["city_code"])

@@ -59,8 +59,10 @@ def main() -> None:
     bad = m[(hdi.round(3) - m["hdi"]).abs() > 1e-9]
     if len(bad):
         raise SystemExit(f"HDI does not reproduce for {bad['iso3'].tolist()}")
-    print(f"{OUT_DATA.name}: {len(data)} countries; golden: {len(golden)} published HDI values, "
-          "all reproduced at 3 dp")
+    print(
+        f"{OUT_DATA.name}: {len(data)} countries; golden: {len(golden)} published HDI values, "
+        "all reproduced at 3 dp"
+    )
 
 
 if __name__ == "__main__":

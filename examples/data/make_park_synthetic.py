@@ -38,16 +38,41 @@ SEED = 20201
 N_PARKS = 200
 
 ZONE_TYPE = {"经济技术开发区": "ETDZ", "高新技术产业开发区": "HTZ"}
-EAST = {"北京市", "天津市", "河北省", "辽宁省", "上海市", "江苏省", "浙江省", "福建省", "山东省",
-        "广东省", "海南省"}
+EAST = {
+    "北京市",
+    "天津市",
+    "河北省",
+    "辽宁省",
+    "上海市",
+    "江苏省",
+    "浙江省",
+    "福建省",
+    "山东省",
+    "广东省",
+    "海南省",
+}
 CENTRAL = {"山西省", "吉林省", "黑龙江省", "安徽省", "江西省", "河南省", "湖北省", "湖南省"}
 
-COUNT_COLUMNS = ["hightech_firms", "universities_institutes", "smart_factories",
-                 "digital_pilots", "services_pilots", "clusters", "champion_firms",
-                 "green_factories", "green_designations"]
+COUNT_COLUMNS = [
+    "hightech_firms",
+    "universities_institutes",
+    "smart_factories",
+    "digital_pilots",
+    "services_pilots",
+    "clusters",
+    "champion_firms",
+    "green_factories",
+    "green_designations",
+]
 # Cells blanked at random (columns that a real park survey most often lacks).
-MAY_BE_MISSING = ["trade_100m_yuan", "rd_expenditure_100m_yuan", "universities_institutes",
-                  "adv_mfg_output_100m_yuan", "energy_10k_tce", "green_factories"]
+MAY_BE_MISSING = [
+    "trade_100m_yuan",
+    "rd_expenditure_100m_yuan",
+    "universities_institutes",
+    "adv_mfg_output_100m_yuan",
+    "energy_10k_tce",
+    "green_factories",
+]
 
 
 def region_of(province: str) -> str:
@@ -78,14 +103,14 @@ def main() -> None:
     z = rng.normal(0.0, 1.0, n) + np.select([region == "east", region == "west"], [0.4, -0.3], 0.0)
 
     # economic strength 经济实力
-    gdp = np.exp(np.log(350.0) + 0.9 * z + noise(0.3))                       # 亿元
+    gdp = np.exp(np.log(350.0) + 0.9 * z + noise(0.3))  # 亿元
     ind_share = np.clip(0.50 - 0.08 * htz + noise(0.10), 0.10, 0.85)
-    industrial_va = gdp * ind_share                                          # 亿元
+    industrial_va = gdp * ind_share  # 亿元
     trade = np.exp(np.log(gdp) - 0.2 + 0.4 * (1 - htz) + 0.3 * (region == "east") + noise(0.6))
 
     # innovation potential 创新潜力
     rd_intensity = np.exp(np.log(0.022) + 0.15 * z + 0.35 * htz + noise(0.35))
-    rd_expenditure = rd_intensity * gdp                                      # 亿元
+    rd_expenditure = rd_intensity * gdp  # 亿元
     hightech_firms = counts(np.log(120.0) + 0.9 * z + 0.5 * htz + noise(0.2), k=4.0)
     universities = counts(np.log(3.0) + 0.8 * z + 0.4 * htz, k=1.5)
 
@@ -97,7 +122,7 @@ def main() -> None:
     # agglomeration 产业聚力
     area_km2 = np.exp(area_mu + 0.3 * area_sd * z + np.sqrt(1 - 0.09) * area_sd * rng.normal(0, 1, n))
     adv_share = np.clip(0.45 + 0.10 * htz + 0.05 * z + noise(0.12), 0.05, 0.95)
-    adv_mfg_output = industrial_va * 3.5 * adv_share * np.exp(noise(0.2))    # 亿元 (gross output)
+    adv_mfg_output = industrial_va * 3.5 * adv_share * np.exp(noise(0.2))  # 亿元 (gross output)
     clusters = np.minimum(counts(np.log(0.2) + 0.7 * z, k=4.0), 3)  # 45 clusters nationwide
     champion_firms = counts(np.log(1.0) + 0.8 * z)
 
@@ -105,31 +130,33 @@ def main() -> None:
     green_factories = counts(np.log(3.0) + 0.6 * z, k=3.0)
     green_designations = rng.binomial(3, 1.0 / (1.0 + np.exp(0.8 - 0.6 * z)))
     energy_intensity = np.exp(np.log(0.5) - 0.2 * z - 0.3 * htz + noise(0.45))  # tce per 万元 VA
-    energy = energy_intensity * industrial_va                                 # 万tce
+    energy = energy_intensity * industrial_va  # 万tce
 
-    df = pd.DataFrame({
-        "park_code": [f"P{i:04d}" for i in range(1, n + 1)],
-        "zone_type": zone_type,
-        "province": province,
-        "region": region,
-        "synthetic": True,
-        "gdp_100m_yuan": gdp.round(2),
-        "industrial_va_100m_yuan": industrial_va.round(2),
-        "trade_100m_yuan": trade.round(2),
-        "rd_expenditure_100m_yuan": rd_expenditure.round(3),
-        "hightech_firms": hightech_firms,
-        "universities_institutes": universities,
-        "smart_factories": smart_factories,
-        "digital_pilots": digital_pilots,
-        "services_pilots": services_pilots,
-        "area_km2": area_km2.round(2),
-        "adv_mfg_output_100m_yuan": adv_mfg_output.round(2),
-        "clusters": clusters,
-        "champion_firms": champion_firms,
-        "green_factories": green_factories,
-        "green_designations": green_designations,
-        "energy_10k_tce": energy.round(2),
-    })
+    df = pd.DataFrame(
+        {
+            "park_code": [f"P{i:04d}" for i in range(1, n + 1)],
+            "zone_type": zone_type,
+            "province": province,
+            "region": region,
+            "synthetic": True,
+            "gdp_100m_yuan": gdp.round(2),
+            "industrial_va_100m_yuan": industrial_va.round(2),
+            "trade_100m_yuan": trade.round(2),
+            "rd_expenditure_100m_yuan": rd_expenditure.round(3),
+            "hightech_firms": hightech_firms,
+            "universities_institutes": universities,
+            "smart_factories": smart_factories,
+            "digital_pilots": digital_pilots,
+            "services_pilots": services_pilots,
+            "area_km2": area_km2.round(2),
+            "adv_mfg_output_100m_yuan": adv_mfg_output.round(2),
+            "clusters": clusters,
+            "champion_firms": champion_firms,
+            "green_factories": green_factories,
+            "green_designations": green_designations,
+            "energy_10k_tce": energy.round(2),
+        }
+    )
 
     # blank ~1 % of the indicator cells, only in the columns above
     n_missing = 12
