@@ -4,47 +4,88 @@
 >>> fw = mi.load_framework("city")
 >>> res = mi.compute(fw, mi.read_data(None, fw))
 >>> res.to_frame(sort=True, top=10)  # doctest: +SKIP
+
+The public names are imported lazily (PEP 562), so ``import mfgindex`` — and the command
+line's ``--help`` — do not pay for numpy and pandas until they are used.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from mfgindex._version import __version__
-from mfgindex.data import Dataset, read_data, read_table
-from mfgindex.errors import DataError, FrameworkError, MethodError, MfgIndexError, UsageError
-from mfgindex.framework import Framework, Indicator, Node, builtin_frameworks, load_framework
-from mfgindex.io import write_table
-from mfgindex.methods.registry import methods, register
-from mfgindex.pipeline import compute
-from mfgindex.result import Explanation, Result
 
-__all__ = [
-    "DataError",
-    "Dataset",
-    "Explanation",
-    "Framework",
-    "FrameworkError",
-    "Indicator",
-    "MethodError",
-    "MfgIndexError",
-    "Node",
-    "Result",
-    "UsageError",
-    "__version__",
-    "builtin_frameworks",
-    "compute",
-    "load_framework",
-    "methods",
-    "read_data",
-    "read_table",
-    "register",
-    "write",
-    "write_table",
-]
+if TYPE_CHECKING:
+    from mfgindex.data import Dataset, read_data, read_table
+    from mfgindex.errors import (
+        DataError,
+        FrameworkError,
+        MethodError,
+        MfgIndexError,
+        UsageError,
+    )
+    from mfgindex.framework import (
+        Framework,
+        Indicator,
+        Node,
+        builtin_frameworks,
+        load_framework,
+    )
+    from mfgindex.io import write_table
+    from mfgindex.methods.registry import methods, register
+    from mfgindex.pipeline import compute
+    from mfgindex.result import Explanation, Result
+
+_EXPORTS = {
+    "Dataset": "mfgindex.data",
+    "read_data": "mfgindex.data",
+    "read_table": "mfgindex.data",
+    "DataError": "mfgindex.errors",
+    "FrameworkError": "mfgindex.errors",
+    "MethodError": "mfgindex.errors",
+    "MfgIndexError": "mfgindex.errors",
+    "UsageError": "mfgindex.errors",
+    "Framework": "mfgindex.framework",
+    "Indicator": "mfgindex.framework",
+    "Node": "mfgindex.framework",
+    "builtin_frameworks": "mfgindex.framework",
+    "load_framework": "mfgindex.framework",
+    "write_table": "mfgindex.io",
+    "methods": "mfgindex.methods.registry",
+    "register": "mfgindex.methods.registry",
+    "compute": "mfgindex.pipeline",
+    "Explanation": "mfgindex.result",
+    "Result": "mfgindex.result",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__", "write"])
 
 
-def write(result: Result, path: str, *, fmt: str | None = None, lang: str = "en",
-          indicators: bool = False) -> None:
-    """Write ``result``'s table (with provenance) to ``path``; the format follows the suffix."""
-    protect = [p for p in (result.data.source, result.framework.path) if p]
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mfgindex' has no attribute {name!r}")
+
+
+def write(
+    result: Result,
+    path: str,
+    *,
+    fmt: str | None = None,
+    lang: str = "en",
+    indicators: bool = False,
+) -> list[Any]:
+    """Write ``result``'s table (with provenance) to ``path``; the format follows the suffix.
+
+    The run's input files (data, framework) are protected: writing over them is refused.
+    """
     from pathlib import Path
 
-    write_table(result.to_frame(lang=lang, indicators=indicators), path, fmt=fmt,
-                provenance=result.provenance, protect=[Path(str(p)) for p in protect])
+    from mfgindex.io import write_table
+
+    protect = [Path(str(p)) for p in (result.data.source, result.framework.path) if p]
+    return write_table(result.to_frame(lang=lang, indicators=indicators), path, fmt=fmt,
+                       provenance=result.provenance, protect=protect)

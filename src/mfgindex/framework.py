@@ -230,7 +230,8 @@ def load_framework(source: str | Path) -> Framework:
         The file is missing, unreadable or invalid; the message lists every problem.
     """
     builtin = builtin_frameworks()
-    if isinstance(source, str) and source in builtin and not Path(source).exists():
+    # A bare id (no suffix) names a built-in framework even if a folder of that name exists here.
+    if isinstance(source, str) and source in builtin and not Path(source).suffix:
         path = builtin[source]
     else:
         path = Path(source)
