@@ -59,7 +59,29 @@ _EXPORTS = {
     "Result": "mfgindex.result",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__", "write"])
+__all__ = [
+    "DataError",
+    "Dataset",
+    "Explanation",
+    "Framework",
+    "FrameworkError",
+    "Indicator",
+    "MethodError",
+    "MfgIndexError",
+    "Node",
+    "Result",
+    "UsageError",
+    "__version__",
+    "builtin_frameworks",
+    "compute",
+    "load_framework",
+    "methods",
+    "read_data",
+    "read_table",
+    "register",
+    "write",
+    "write_table",
+]
 
 
 def __getattr__(name: str) -> Any:
