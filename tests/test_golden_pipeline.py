@@ -86,3 +86,16 @@ def test_asem_geometric_on_treated_matches_coinr(tmp_path: Path) -> None:
     res = mi.compute(fw, mi.read_data(path, fw), denominate="none",
                      normalize="minmax(low=1, high=100)", aggregate="geometric")
     assert _compare(res, _coinr_scores("agg_gmean_minmax1to100_scores.csv")) < TOL
+
+
+def test_hdi_2022_groups_match_undp() -> None:
+    """UNDP's four human-development groups (the `hdi` framework's stage rule) for every country.
+
+    SOURCE: tests/golden/hdi/SOURCE.md (column hdicode of the HDR 2023/24 file). Exact.
+    """
+    fw = mi.load_framework("hdi")
+    res = mi.compute(fw, mi.read_data(None, fw))
+    published = pd.read_csv(GOLDEN / "hdi" / "hdi_2022_published.csv").set_index("iso3")
+    ours = res.stages.reindex(published.index)
+    expected = published["hdicode"].str.lower().str.replace(" ", "_")
+    assert (ours == expected).all(), ours[ours != expected]

@@ -8,7 +8,8 @@ Reads (relative to the repository root)::
 series", CC BY 3.0 IGO) and writes::
 
     examples/data/hdi_2022.csv                  iso3, country, region, le, eys, mys, gnipc
-    tests/golden/hdi/hdi_2022_published.csv     iso3, hdi  (published 2022 HDI, 3 dp)
+    tests/golden/hdi/hdi_2022_published.csv     iso3, hdi, hdicode  (published 2022 HDI, 3 dp,
+                                                and UNDP's human-development group)
 
 Only the 195 countries/territories are kept (the ``ZZ*`` aggregates are dropped); a
 country without a 2022 HDI is still listed in the dataset (its missing components stay
@@ -45,8 +46,8 @@ def main() -> None:
         raise SystemExit(f"expected 195 countries, got {len(data)}")
     data.to_csv(OUT_DATA, index=False, lineterminator="\n")
 
-    golden = raw[["iso3", "hdi_2022"]].rename(columns={"hdi_2022": "hdi"})
-    golden = golden.dropna().sort_values("iso3").reset_index(drop=True)
+    golden = raw[["iso3", "hdi_2022", "hdicode"]].rename(columns={"hdi_2022": "hdi"})
+    golden = golden.dropna(subset=["hdi"]).sort_values("iso3").reset_index(drop=True)
     OUT_GOLDEN.parent.mkdir(parents=True, exist_ok=True)
     golden.to_csv(OUT_GOLDEN, index=False, lineterminator="\n")
 
