@@ -128,6 +128,22 @@ def test_degenerate_cross_section(method: Callable[..., FloatArray]) -> None:
     np.testing.assert_array_equal(single, [[1.0, nan]])
 
 
+def test_results_are_new_writable_arrays() -> None:
+    # later stages write into the imputed array in place
+    x = X.copy()
+    c = ctx(4, {"g": ["a", "a", "b", "b"]}, years=[2020, 2021, 2020, 2021], units=list("AABB"))
+    for out in (
+        I.mean(x, ctx(4)),
+        I.median(x, ctx(4)),
+        I.group_mean(x, c, group="g"),
+        I.group_median(x, c, group="g"),
+        I.latest(x, c),
+        I.interpolate(x, c),
+    ):
+        assert out.flags.writeable and not np.shares_memory(out, x)
+    np.testing.assert_array_equal(x, X, strict=True)  # input untouched
+
+
 def test_observed_values_never_change() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 5))

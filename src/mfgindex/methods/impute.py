@@ -76,7 +76,8 @@ def _fill_by(
     if not keys:
         # pandas skips NaN; an all-missing column gives NaN, so it stays missing.
         fill = df.agg(stat)
-        return df.fillna(fill).to_numpy(dtype=float)
+        # np.array copies: pandas' to_numpy can return a read-only view (copy-on-write)
+        return np.array(df.fillna(fill), dtype=float)
     by: list[Hashable] = []
     for i, key in enumerate(keys):
         df[f"__key{i}"] = key.to_numpy()
@@ -85,7 +86,7 @@ def _fill_by(
     # dropna=True: rows without a group get NaN statistics, so they are not filled.
     stats = df.groupby(by, dropna=True, sort=False)[cols].transform(stat)
     out = df[cols].fillna(stats)
-    return out.to_numpy(dtype=float)
+    return np.array(out, dtype=float)
 
 
 @register("mean", stage="impute")
