@@ -99,3 +99,77 @@ def test_hdi_2022_groups_match_undp() -> None:
     ours = res.stages.reindex(published.index)
     expected = published["hdicode"].str.lower().str.replace(" ", "_")
     assert (ours == expected).all(), ours[ours != expected]
+
+
+FULL = {
+    "impute": "group_mean(group=EurAsia_group)",
+    "screen": "coverage(min=0.9)",
+    "treat": "winsorize(max_points=5)",
+    "normalize": "minmax(low=0, high=100)",
+    "aggregate": "arithmetic",
+}
+
+
+@pytest.fixture(scope="module")
+def asem_full() -> mi.Result:
+    """COINr's build_example_coin(): Denominate, Impute, Screen, Treat, Normalise, Aggregate."""
+    fw, ds = _asem()
+    return mi.compute(fw, ds, **FULL)
+
+
+@pytest.mark.parametrize(
+    ("step", "stage_file"),
+    [
+        ("raw", "Raw"),
+        ("denominated", "Denominated"),
+        ("imputed", "Imputed"),
+        ("screened", "Screened"),
+        ("treated", "Treated"),
+        ("normalised", "Normalised"),
+    ],
+)
+def test_asem_full_pipeline_every_stage_matches_coinr(
+    asem_full: mi.Result, step: str, stage_file: str
+) -> None:
+    """Each intermediate dataset equals COINr's ``coin$Data$<stage>`` within 1e-9."""
+    ref = pd.read_csv(ASEM / f"example_dset_{stage_file}.csv").set_index("uCode")
+    got = asem_full.step(step).droplevel("year").reindex(ref.index)[ref.columns]
+    assert (got.isna() == ref.isna()).all().all()
+    assert np.nanmax(np.abs(got.to_numpy() - ref.to_numpy())) < TOL
+
+
+def test_asem_full_pipeline_scores_ranks_and_treated_cells(asem_full: mi.Result) -> None:
+    assert _compare(asem_full, pd.read_csv(ASEM / "example_dset_Aggregated.csv")
+                    .set_index("uCode")) < TOL
+    ref = _coinr_scores("example_minmax_amean_ranks.csv")
+    cols = [c for c in ref.columns if c != "uName"]
+    got = asem_full.ranks.droplevel("year").reindex(ref.index)[cols]
+    assert (got.to_numpy() == ref[cols].to_numpy()).all()
+    # the winsorised cells, exactly as COINr's Treat details (rows in uCode order)
+    points = pd.read_csv(ASEM / "example_treat_points.csv", dtype=str).fillna("")
+    ids = [i.id for i in asem_full.framework.indicators]
+    order = np.argsort(asem_full.units)
+    flags = pd.DataFrame(asem_full.treated[order], columns=ids)[points.columns]
+    assert (flags.to_numpy() == points.to_numpy()).all()
+    assert (flags != "").sum().sum() == 35
+    assert asem_full.provenance["removed_units"] == {}
+
+
+def test_asem_full_pipeline_cli_command() -> None:
+    """The issue's command, through the CLI, against COINr's aggregated stage."""
+    from typer.testing import CliRunner
+
+    from mfgindex.cli.app import get_app
+
+    args = ["score", str(ASEM / "ASEM_iData.csv"), "-f", str(ASEM / "ASEM_iMeta.csv")]
+    for key, value in FULL.items():
+        args += [f"--{key}", value]
+    result = CliRunner().invoke(get_app(), [*args, "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    import io
+
+    ours = pd.read_csv(io.StringIO(result.stdout)).set_index("uCode")
+    ref = pd.read_csv(ASEM / "example_dset_Aggregated.csv").set_index("uCode")
+    cols = ["Physical", "ConEcFin", "Political", "Instit", "P2P", "Environ", "Social", "SusEcFin",
+            "Conn", "Sust", "Index"]
+    assert np.abs(ours.loc[ref.index, cols].to_numpy() - ref[cols].to_numpy()).max() < TOL
