@@ -218,6 +218,8 @@ def test_panel_methods_need_a_panel_and_unique_unit_years() -> None:
         I.latest(X, ctx(4))
     with pytest.raises(MethodError, match="panel"):
         I.interpolate(X, ctx(4))
+    with pytest.raises(MethodError, match="max_years"):
+        I.latest(P, ctx(8, years=YEARS, units=UNITS), max_years=-1)
     with pytest.raises(MethodError, match="twice"):
         I.latest(np.ones((2, 1)), ctx(2, years=[2020, 2020], units=["A", "A"]))
 

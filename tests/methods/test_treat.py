@@ -203,6 +203,10 @@ def test_bad_parameters() -> None:
         T.winsorize(HEAVY, max_points=-1)
     with pytest.raises(MethodError, match="force"):
         T.winsorize(HEAVY, max_points=None, force=True)
+    with pytest.raises(MethodError, match="max_points"):
+        T.winsorize(HEAVY, max_points="five")  # type: ignore[arg-type]
+    with pytest.raises(MethodError, match="lmbda"):
+        T.boxcox(HEAVY, lmbda="auto")  # type: ignore[arg-type]
     with pytest.raises(MethodError, match="1-d"):
         T.winsorize(np.ones((3, 3)))
 

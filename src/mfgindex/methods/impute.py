@@ -207,8 +207,10 @@ def latest(x: FloatArray, ctx: UnitContext, *, max_years: int | None = None) -> 
     ----------
     COINr 1.1.14, R/impute.R: ``impute_panel`` (``imp_type = "latest"``).
     """
-    if max_years is not None and max_years < 0:
-        raise MethodError(f"latest: max_years must be >= 0, got {max_years}")
+    if max_years is not None and (
+        not isinstance(max_years, int | float) or isinstance(max_years, bool) or max_years < 0
+    ):
+        raise MethodError(f"latest: max_years must be a number of years >= 0, got {max_years!r}")
     df, order = _panel(x, ctx, "latest")
     units = np.asarray(ctx.units).astype(str)[order]
     years = np.asarray(ctx.years, dtype=float)[order]

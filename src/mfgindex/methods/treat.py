@@ -234,8 +234,10 @@ def winsorize(
             f"The winsorize 'fallback' must be one of {{{', '.join(FALLBACKS)}}}. "
             f"Got '{fallback}' instead."
         )
-    if max_points is not None and max_points < 0:
-        raise MethodError(f"winsorize: max_points must be >= 0, got {max_points}")
+    if max_points is not None and (
+        not isinstance(max_points, int | float) or isinstance(max_points, bool) or max_points < 0
+    ):
+        raise MethodError(f"winsorize: max_points must be a count >= 0, got {max_points!r}")
     if force and max_points is None:
         raise MethodError("winsorize: force=true needs a finite max_points")
 
@@ -400,6 +402,8 @@ def boxcox(x: FloatArray, *, lmbda: float | None = None) -> Treatment:
     """
     from scipy import stats
 
+    if lmbda is not None and (not isinstance(lmbda, int | float) or isinstance(lmbda, bool)):
+        raise MethodError(f"boxcox: lmbda must be a number or None, got {lmbda!r}")
     x0 = _as_vector(x)
     mask = ~np.isnan(x0)
     present = x0[mask]
