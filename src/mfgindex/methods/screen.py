@@ -79,7 +79,7 @@ def coverage(
     keep: Sequence[str] = (),
     drop: Sequence[str] = (),
 ) -> Screening:
-    """Keep units whose share of non-missing indicators is at least ``min``.
+    """Keep units whose share of non-missing indicators is at least min (COINr byNA).
 
     .. math:: a_i = 1 - \\frac{\\#\\{j : x_{ij}\\ \\text{missing}\\}}{m}, \\qquad
               \\text{keep}_i \\iff a_i \\ge \\text{min}
@@ -135,7 +135,7 @@ def zeros(
     keep: Sequence[str] = (),
     drop: Sequence[str] = (),
 ) -> Screening:
-    """Drop units whose share of zeros among their observed indicators exceeds ``max``.
+    """Drop units whose share of zeros among their observed indicators exceeds max.
 
     .. math:: z_i = \\frac{\\#\\{j : x_{ij} = 0\\}}{\\#\\{j : x_{ij}\\ \\text{observed}\\}},
               \\qquad \\text{drop}_i \\iff z_i > \\text{max}

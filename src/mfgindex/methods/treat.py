@@ -166,7 +166,7 @@ def winsorize(
     force: bool = False,
     combine: bool = False,
 ) -> Treatment:
-    """COINr's default outlier treatment: winsorise up to ``max_points``, else log-transform.
+    """COINr's default outlier treatment: winsorise up to max_points, else log-transform.
 
     This is ``COINr::Treat()`` with its default specification (``f1 = "winsorise"``,
     ``f2 = "log_CT"``, ``f_pass = "check_SkewKurt"``), reproduced step by step from R/treat.R
@@ -381,7 +381,7 @@ def log(x: FloatArray, *, rule: str = "log_CT") -> Treatment:
 
 @register("boxcox", stage="treat")
 def boxcox(x: FloatArray, *, lmbda: float | None = None) -> Treatment:
-    """Box-Cox transform one indicator with :func:`scipy.stats.boxcox`.
+    """Box-Cox transform one indicator (scipy.stats.boxcox); positive values only.
 
     .. math::
 

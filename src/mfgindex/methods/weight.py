@@ -177,7 +177,7 @@ def framework(values: FloatArray, ctx: WeightContext) -> FloatArray:
 
 @register("equal", stage="weight")
 def equal(values: FloatArray, ctx: WeightContext) -> FloatArray:
-    """Equal weights, :math:`w_j = 1/k`.
+    """Equal weights, 1/k for each of the k children.
 
     ``values`` are not used, so missing, constant or single-unit data do not matter.
 
@@ -313,7 +313,9 @@ def ahp(
     method: str = "eigenvector",
     max_cr: float = 0.1,
 ) -> FloatArray:
-    """AHP weights from the group's pairwise comparison matrix (``ctx.comparisons``).
+    """AHP weights from the group's pairwise comparison matrix, with Saaty's consistency check.
+
+    The matrix is ``ctx.comparisons``.
 
     .. math:: A w = \\lambda_{max} w, \\quad CI = \\frac{\\lambda_{max}-n}{n-1}, \\quad
               CR = \\frac{CI}{RI_n}
@@ -533,7 +535,9 @@ def critic(
 
 @register("cv", stage="weight")
 def cv(values: FloatArray, ctx: WeightContext) -> FloatArray:
-    """Coefficient-of-variation weights: :math:`w_j \\propto \\sigma_j / \\bar x_j`.
+    """Coefficient-of-variation weights: w_j proportional to sd_j / mean_j.
+
+    .. math:: w_j \\propto \\sigma_j / \\bar x_j
 
     :math:`\\sigma_j` is the sample standard deviation (ddof = 1) and :math:`\\bar x_j` the mean
     of child *j*'s observed values (missing values dropped per child).
@@ -567,7 +571,9 @@ def cv(values: FloatArray, ctx: WeightContext) -> FloatArray:
 
 @register("std", stage="weight")
 def std(values: FloatArray, ctx: WeightContext) -> FloatArray:
-    """Standard-deviation weights: :math:`w_j \\propto \\sigma_j`.
+    """Standard-deviation weights: w_j proportional to sd_j.
+
+    .. math:: w_j \\propto \\sigma_j
 
     :math:`\\sigma_j` is the sample standard deviation (ddof = 1) of child *j*'s observed values.
     Meaningful on children on a common scale (normalised scores), which is what a weighting
