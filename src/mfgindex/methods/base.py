@@ -108,8 +108,8 @@ class Treatment:
     values
         ``(n,)`` treated values.
     flags
-        ``(n,)`` strings: ``""`` untouched, ``"winsorised_high"``, ``"winsorised_low"``,
-        ``"log"`` (COINr's labels in its ``Treat`` details).
+        ``(n,)`` strings: ``""`` untouched, else COINr's labels from its ``Treat`` details —
+        ``"winhi"`` / ``"winlo"`` (winsorised high / low), ``"log_CT"`` (log-transformed).
     details
         e.g. skew/kurtosis before and after, points winsorised, whether it passed.
     """
