@@ -37,18 +37,18 @@ FormatOpt = Annotated[
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 
 
-def _method_opt(stage: str) -> Any:
-    return typer.Option(help=f"{stage.capitalize()} method string, e.g. 'name(key=value)'; "
-                             "'none' skips the stage.", rich_help_panel="Methods")
+def _method_opt(stage: str, example: str) -> Any:
+    return typer.Option(help=f"{stage.capitalize()} method, e.g. {example}; 'none' skips the stage "
+                             "(`mfgindex methods` lists them).", rich_help_panel="Methods")
 
 
-DenominateOpt = Annotated[str | None, _method_opt("denominate")]
-ImputeOpt = Annotated[str | None, _method_opt("impute")]
-ScreenOpt = Annotated[str | None, _method_opt("screen")]
-TreatOpt = Annotated[str | None, _method_opt("treat")]
-NormalizeOpt = Annotated[str | None, _method_opt("normalize")]
-WeightsOpt = Annotated[str | None, _method_opt("weights")]
-AggregateOpt = Annotated[str | None, _method_opt("aggregate")]
+DenominateOpt = Annotated[str | None, _method_opt("denominate", "'ratio'")]
+ImputeOpt = Annotated[str | None, _method_opt("impute", "'group_mean(group=province)'")]
+ScreenOpt = Annotated[str | None, _method_opt("screen", "'coverage(min=0.9)'")]
+TreatOpt = Annotated[str | None, _method_opt("treat", "'winsorize(max_points=5)'")]
+NormalizeOpt = Annotated[str | None, _method_opt("normalize", "'zscore(mean=50, sd=10)'")]
+WeightsOpt = Annotated[str | None, _method_opt("weights", "'equal' or 'entropy'")]
+AggregateOpt = Annotated[str | None, _method_opt("aggregate", "'geometric'")]
 MinCoverageOpt = Annotated[
     float | None,
     typer.Option(help="Share of a node's weight that must be present for a score.",
