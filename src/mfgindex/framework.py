@@ -364,6 +364,14 @@ def build_framework(
         p.add("framework.unit_column", "missing: the data column holding unit ids")
         unit_column = "unit"
 
+    for key in ("name", "name_zh", "version", "unit", "name_column", "name_column_zh",
+                "year_column"):
+        if key in meta and not isinstance(meta[key], str):
+            p.add(f"framework.{key}", f"must be text, got {meta[key]!r}")
+    texts = {k: v for k, v in meta.items() if isinstance(v, str)}
+    name_column = texts.get("name_column") or None
+    name_column_zh = texts.get("name_column_zh") or None
+
     scale_raw = meta.get("scale", [0, 100])
     scale: tuple[float, float] = (0.0, 100.0)
     if (
@@ -376,7 +384,11 @@ def build_framework(
     else:
         p.add("framework.scale", f"must be [low, high] with low < high, got {scale_raw!r}")
 
-    defaults = dict(doc.get("defaults", {}))
+    defaults_raw = doc.get("defaults", {})
+    if not isinstance(defaults_raw, Mapping):
+        p.add("defaults", "must be a [defaults] table")
+        defaults_raw = {}
+    defaults = dict(defaults_raw)
     p.unknown_keys(defaults, _DEFAULT_KEYS, "defaults")
     if "min_coverage" in defaults:
         mc = _number(p, "defaults.min_coverage", defaults["min_coverage"], 0.5)
@@ -479,9 +491,9 @@ def build_framework(
         version=_text(meta.get("version")),
         unit=_text(meta.get("unit")) or "unit",
         unit_column=unit_column,
-        name_column=meta.get("name_column"),
-        name_column_zh=meta.get("name_column_zh"),
-        year_column=str(meta.get("year_column", "year")),
+        name_column=name_column,
+        name_column_zh=name_column_zh,
+        year_column=texts.get("year_column") or "year",
         scale=scale,
         dataset=dataset_path,
         defaults=defaults,
@@ -635,8 +647,11 @@ def _stages(p: _Problems, table: Any) -> StageRule | None:
         p.add("stages.labels", "missing: a list of band names, best first")
         return None
     labels_zh = table.get("labels_zh", [])
-    if labels_zh and (not isinstance(labels_zh, list) or len(labels_zh) != len(labels)):
-        p.add("stages.labels_zh", f"must have as many names as stages.labels ({len(labels)})")
+    if not isinstance(labels_zh, list) or not all(isinstance(v, str) for v in labels_zh) or (
+        labels_zh and len(labels_zh) != len(labels)
+    ):
+        p.add("stages.labels_zh",
+              f"must be a list of as many names as stages.labels ({len(labels)}), got {labels_zh!r}")
         labels_zh = []
     method = table.get("method", "rank")
     params = {k: v for k, v in table.items() if k not in _STAGE_KEYS}
