@@ -221,6 +221,19 @@ def test_bod_degenerate_rows() -> None:
     assert np.isnan(out[2]) and np.isfinite(out[:2]).all()
 
 
+def test_bod_ties_are_exact() -> None:
+    # solver noise must decide no rank: the frontier scores exactly 1, twins score the same
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0, 100, (40, 5))
+    x[20:] = x[:20] * rng.uniform(0.5, 1.0, (20, 1))  # scaled copies: same shares, lower score
+    x = np.vstack([x, x[:10]])  # exact twins
+    for spec in ["bod", "bod(lower=0.05, upper=0.5)"]:
+        out = resolve("aggregate", spec)(x, np.ones(5))
+        np.testing.assert_array_equal(out[40:], out[:10])
+        assert (out == 1.0).sum() >= 2
+        assert out.max() == 1.0
+
+
 def test_bod_rejects_negative_values_and_impossible_bounds() -> None:
     with pytest.raises(MethodError, match="non-negative"):
         A.bod(arr([1, -2], [2, 1]), np.ones(2))

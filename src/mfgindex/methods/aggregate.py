@@ -593,6 +593,10 @@ def _undominated(x: FloatArray) -> NDArray[np.bool_]:
     return keep
 
 
+#: BoD scores are rounded to this many decimals (see :func:`bod`).
+BOD_DECIMALS = 9
+
+
 def _bod_scores(x: FloatArray, use: BoolArray, lower: float, upper: float) -> FloatArray:
     """BoD scores of every unit, using the children marked in ``use`` (n, k)."""
     from scipy import sparse
@@ -654,9 +658,11 @@ def _bod_scores(x: FloatArray, use: BoolArray, lower: float, upper: float) -> Fl
         v0 = 0
         for u, cols in batch:
             m = cols.size
-            out[u] = min(1.0, max(0.0, float(filled[u, cols] @ res.x[v0 : v0 + m])))
+            out[u] = float(filled[u, cols] @ res.x[v0 : v0 + m])
             v0 += m
-    return out
+    # Round to the solver's accuracy so that solver noise (~1e-15 here, 1e-9 at worst) decides
+    # no tie: every unit on the frontier scores exactly 1, identical units score the same.
+    return np.clip(np.round(out, BOD_DECIMALS), 0.0, 1.0)
 
 
 @register("bod", stage="aggregate")
@@ -672,8 +678,9 @@ def bod(values: FloatArray, weights: FloatArray, *, lower: float = 0.0, upper: f
 
     Each unit is scored with the weights most favourable to it, benchmarked against the best
     units under those same weights: 1 means no unit does better with the unit's own weights.
-    Solved with :func:`scipy.optimize.linprog` (HiGHS); the scores are the optimal objective
-    values (accurate to the solver's tolerance, about 1e-9).
+    Solved with :func:`scipy.optimize.linprog` (HiGHS). The scores are rounded to 9 decimals
+    (:data:`BOD_DECIMALS`), within the solver's tolerance, so that rounding noise decides no
+    rank: every unit on the frontier scores exactly 1, and identical units tie.
 
     Parameters
     ----------
