@@ -35,10 +35,11 @@ def _root(
 
 
 def _register() -> None:
-    from mfgindex.cli import info, scoring
+    from mfgindex.cli import info, scoring, weights
 
     info.register(app)
     scoring.register(app)
+    weights.register(app)
 
 
 def run() -> None:
