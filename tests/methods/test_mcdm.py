@@ -329,3 +329,26 @@ def test_batch_rows_match_single_vectors_with_gaps() -> None:
         assert batch.shape == (6, 9)
         for i in range(6):
             np.testing.assert_allclose(batch[i], call(x, w[i]), rtol=1e-12, atol=1e-12, err_msg=spec)
+
+
+def test_different_methods_for_sibling_groups_in_the_pipeline(tmp_path: Path) -> None:
+    import mfgindex as mi
+    from tests.conftest import MINI_CSV, MINI_TOML
+
+    toml = MINI_TOML.replace('name = "Group A"\n',
+                             'name = "Group A"\naggregate = "topsis(normalize=minmax)"\n')
+    toml = toml.replace('name = "Group B"\n', 'name = "Group B"\naggregate = "bod"\n')
+    (tmp_path / "fw.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "d.csv").write_text(MINI_CSV, encoding="utf-8")
+    fw = mi.load_framework(tmp_path / "fw.toml")
+    res = mi.compute(fw, mi.read_data(tmp_path / "d.csv", fw))
+    assert res.provenance["methods"]["aggregate"]["a"] == "topsis(normalize='minmax')"
+    assert res.provenance["methods"]["aggregate"]["b"] == "bod"
+    scores = res.scores
+    # group a (min-max 0-100): x1 -> 0, 1/3, 1 and x2 (lower is better) -> 1, 1/2, 0 as shares
+    # of the range. U1 and U3 are each ideal on one child and anti-ideal on the other: 1/2.
+    # U2: distances sqrt(4/9 + 1/4) = 5/6 to the ideal, sqrt(1/9 + 1/4) to the anti-ideal.
+    u2 = np.sqrt(13 / 36) / (5 / 6 + np.sqrt(13 / 36))
+    np.testing.assert_allclose(scores["a"], [0.5, u2, 0.5], atol=1e-12)
+    # group b: one child (x3 / pop, min-max 0 and 100), BoD = value / best; U3 has none
+    np.testing.assert_allclose(scores["b"], [0, 1, nan], atol=1e-9)
