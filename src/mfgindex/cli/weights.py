@@ -64,11 +64,8 @@ def weights(
 ) -> None:
     """Derived weights per node: each group's child weights (AHP's consistency, entropy, ...).
 
-    Data-driven methods (entropy, CRITIC, CV, PCA, ...) weigh a group's children by their
-    normalised values, so the weights are those that `score` would use with the same options.
-    Columns: group, node, name, framework (the framework's weight, as a share of its
-    siblings'), weight (the derived share), global (the product of shares from the index
-    down: the node's share of the index), method; for AHP groups also lambda_max, ci, cr.
+    Data-driven methods weigh children by their normalised values: the weights `score` would use.
+    Columns: framework = the framework's share; weight = the derived share; global = share of index.
     """
     from mfgindex.pipeline import compute
 

@@ -488,7 +488,7 @@ def topsis(values: FloatArray, weights: FloatArray, *, normalize: str = "vector"
 
 @register("vikor", stage="aggregate")
 def vikor(values: FloatArray, weights: FloatArray, *, v: float = 0.5) -> FloatArray:
-    r"""VIKOR compromise ranking, returned as :math:`1 - Q` so that higher is better (Opricovic).
+    r"""VIKOR compromise ranking, returned as 1 - Q so that higher is better (Opricovic & Tzeng).
 
     With :math:`f^*_j` and :math:`f^-_j` the best and worst value of child :math:`j` over the
     units present, each unit's group utility :math:`S` and individual regret :math:`R` are
