@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
+import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +34,16 @@ if TYPE_CHECKING:
 
     from mfgindex.framework import Framework
 
-__all__ = ["MISSING_MARKERS", "Dataset", "Problem", "read_data", "read_table", "validate_table"]
+__all__ = [
+    "MISSING_MARKERS",
+    "Dataset",
+    "Problem",
+    "number_hint",
+    "parse_numbers",
+    "read_data",
+    "read_table",
+    "validate_table",
+]
 
 MISSING_MARKERS: frozenset[str] = frozenset(
     {"", "na", "n/a", "nan", "null", "none", "-", "--", "—", "–", "…", "...", "无", "缺失", "#n/a"}
@@ -54,6 +66,26 @@ class Problem:
         return f"{text} (hint: {self.hint})" if self.hint else text
 
 
+def problems_error(problems: Sequence[Problem], source: str, *, limit: int = 8) -> DataError:
+    """One :class:`DataError` for ``problems``: the problem itself when there is one, else a
+    summary listing each (its place relative to ``source``) with its hint."""
+    if len(problems) == 1:
+        only = problems[0]
+        return DataError(only.what, where=only.where, hint=only.hint or None)
+    lines: list[str] = []
+    last_hint = ""
+    for p in problems[:limit]:
+        place = p.where[len(source):].lstrip(", ") if p.where.startswith(source) else p.where
+        line = f"{place}: {p.what}" if place else p.what
+        if p.hint and p.hint != last_hint:
+            line += f"\n    hint: {p.hint}"
+            last_hint = p.hint
+        lines.append(line)
+    if len(problems) > limit:
+        lines.append(f"(and {len(problems) - limit} more)")
+    return DataError(f"{len(problems)} problems", where=source, problems=lines)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -62,23 +94,114 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
 def _decode(raw: bytes, path: Path) -> str:
+    """Decode a text table: a BOM decides (UTF-8, UTF-16/32 as Excel's "Unicode text"), else
+    UTF-8, else GB18030 (a superset of GBK and GB2312)."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise DataError(
+                    f"the file starts with a {encoding.upper()} byte-order mark but byte "
+                    f"{exc.start} is not {encoding.upper()}",
+                    where=str(path),
+                    hint="save the file again as CSV UTF-8",
+                ) from None
     if b"\x00" in raw[:4096]:
         raise DataError(
             "this is a binary file, not a CSV table",
             where=str(path),
             hint="export the sheet as CSV (UTF-8), or give the .xlsx/.parquet file itself",
         )
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        pass
+    line = raw.count(b"\n", 0, utf8_error.start) + 1
+    byte = raw[utf8_error.start]
+    guess = ""
+    try:
+        raw.decode("cp1252")
+        guess = " It may be Latin-1 / Windows-1252 (Western European Excel)."
+    except UnicodeDecodeError:
+        pass
     raise DataError(
-        "cannot decode the file as UTF-8 or GB18030 (GBK)",
+        f"cannot read the text: line {line} has byte 0x{byte:02X}, which is neither UTF-8 nor "
+        f"GB18030 (GBK).{guess}",
         where=str(path),
-        hint="save the file as UTF-8 CSV (Excel: 'CSV UTF-8'), or as .xlsx",
+        hint="save the file as UTF-8 CSV (Excel: 'CSV UTF-8 (Comma delimited)'), or as .xlsx",
     )
+
+
+def _read_csv_text(text: str, sep: str, path: Path) -> pd.DataFrame:
+    """Split CSV text into a DataFrame of text cells, checking every row's cell count.
+
+    The standard library's reader is used rather than pandas' so that a row with too few or too
+    many cells is an error naming the row; pandas would pad short rows with blanks, and when
+    every row has one cell more than the header it silently turns the first column into the
+    index — shifting every value one column to the left. Blank lines are skipped, and empty
+    cells after the last header column (trailing separators) are ignored.
+    """
+    import csv
+
+    import pandas as pd
+
+    csv.field_size_limit(1 << 24)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True,
+                        strict=False)
+    rows: list[tuple[int, int, list[str]]] = []  # (first line, last line, cells)
+    try:
+        for row in reader:
+            first = rows[-1][1] + 1 if rows else 1
+            rows.append((first, reader.line_num, row))
+    except csv.Error as exc:
+        raise DataError(f"malformed CSV at line {reader.line_num}: {exc}", where=str(path),
+                        hint="check the quotes on that line: a cell that contains the separator "
+                             "must be quoted, and every opening quote needs a closing one"
+                        ) from None
+    rows = [(n, m, r) for n, m, r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise DataError("the file is empty", where=str(path),
+                        hint="a data file needs a header row and one row per unit")
+    header = rows[0][2]
+    while header and not header[-1].strip() and len(header) > 1:
+        header = header[:-1]
+    width = len(header)
+    cells: list[list[str]] = []
+    for line, last, row in rows[1:]:
+        if len(row) > width and not any(c.strip() for c in row[width:]):
+            row = row[:width]
+        if len(row) != width:
+            shown = "separator" if sep != "\t" else "tab"
+            if last > line:
+                raise DataError(
+                    f"a quoted cell opened on row {line} runs on to row {last}",
+                    where=f"{path}, row {line}",
+                    hint='close the quote ("...") on that row, or remove the stray quote mark',
+                )
+            raise DataError(
+                f"{len(row)} cells, but the header has {width}",
+                where=f"{path}, row {line}",
+                hint=f"every row needs one cell per header column; check for a missing or extra "
+                     f"{shown} ('{sep}'), and quote cells that contain it",
+            )
+        cells.append(row)
+    names = [c.strip() or f"(column {k + 1}, no name)" for k, c in enumerate(header)]
+    return pd.DataFrame(cells, columns=names, dtype=object)
 
 
 def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0) -> pd.DataFrame:
@@ -104,9 +227,11 @@ def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0)
                 raise DataError("the file is empty", where=str(path),
                                 hint="a data file needs a header row and one row per unit")
             sep = "\t" if suffix == ".tsv" else _sniff_separator(text)
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                                skipinitialspace=True)
-        elif suffix in {".xlsx", ".xlsm", ".xls"}:
+            frame = _read_csv_text(text, sep, path)
+        elif suffix == ".xls":
+            raise DataError("the old Excel 97-2003 format (.xls) is not read", where=str(path),
+                            hint="open it in Excel and save as .xlsx, or as CSV UTF-8")
+        elif suffix in {".xlsx", ".xlsm"}:
             try:
                 import openpyxl  # noqa: F401
             except ImportError:
@@ -130,8 +255,11 @@ def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0)
         raise DataError(f"malformed CSV: {exc}".strip(), where=str(path),
                         hint="every row needs as many cells as the header; quote cells that "
                              "contain the separator") from None
-    except (ValueError, OSError, KeyError) as exc:
-        raise DataError(f"cannot read the file: {exc}", where=str(path)) from None
+    except (ValueError, OSError, KeyError, ImportError, zipfile.BadZipFile, EOFError) as exc:
+        what = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise DataError(f"cannot read the file: {what}", where=str(path),
+                        hint="check that the file is a complete, uncorrupted "
+                             f"{suffix.lstrip('.') or 'CSV'} file") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 0 or (len(frame) == 0 and suffix not in {".csv", ".txt", ".tsv", ""}):
         raise DataError("the table is empty", where=str(path))
@@ -152,6 +280,52 @@ def _sniff_separator(text: str) -> str:
 
 
 _FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９．－＋，％"}
+# Spaces inside numbers (1 234), the Unicode minus sign (−5, as typeset tables write it).
+_SPACES = str.maketrans({" ": None, "\u00a0": None, "\u2009": None, "\u202f": None,
+                         "\u2212": "-"})
+# Thousands separators must group digits by three: "1,234.5" reads, "1,5" (a decimal comma) does
+# not — reading it as 15 would be silently wrong.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?$")
+_BAD_COMMA = (
+    "a comma must separate thousands (1,234,567); write decimals with a point (1.5), not a "
+    "comma"
+)
+_NOT_FINITE = "infinite values are not data; leave the cell empty if the value is missing"
+_NOT_NUMBER = "write a number, or leave the cell empty (or NA) if the value is missing"
+
+
+def _cell_number(value: Any, markers: set[str]) -> float | str:
+    """One cell as a float (NaN when missing), or — when it is not a number — a hint why."""
+    if isinstance(value, bool):
+        return "write the number itself, not true/false"
+    if isinstance(value, int | float | np.number):
+        number = float(value)
+        return _NOT_FINITE if math.isinf(number) else number
+    text = unicodedata.normalize("NFKC", str(value)).translate(_FULLWIDTH).strip()
+    if text.lower() in markers:
+        return np.nan
+    text = text.translate(_SPACES)
+    if text.endswith("%"):
+        text = text[:-1]
+    if "," in text:
+        if not _GROUPED.match(text):
+            return _BAD_COMMA
+        text = text.replace(",", "")
+    try:
+        number = float(text)
+    except ValueError:
+        return _NOT_NUMBER
+    if math.isinf(number):
+        return _NOT_FINITE
+    if math.isnan(number):
+        return _NOT_NUMBER
+    return number
+
+
+def number_hint(value: Any, *, missing: Iterable[str] = MISSING_MARKERS) -> str:
+    """How to fix a cell that :func:`parse_numbers` rejected (empty string if it reads)."""
+    got = _cell_number(value, {m.lower() for m in missing})
+    return got if isinstance(got, str) else ""
 
 
 def parse_numbers(
@@ -159,25 +333,18 @@ def parse_numbers(
 ) -> tuple[np.ndarray, list[int]]:
     """Parse cells to float64 following the reading policy.
 
-    Returns the values and the positions of cells that are not numbers (for error messages).
+    Returns the values (NaN where missing or unreadable) and the positions of cells that are
+    not numbers, for error messages; :func:`number_hint` says why a cell was rejected.
     """
     markers = {m.lower() for m in missing}
     out = np.full(len(values), np.nan)
     bad: list[int] = []
     for i, v in enumerate(values):
-        if isinstance(v, int | float | np.number) and not isinstance(v, bool):
-            out[i] = float(v)
-            continue
-        s = unicodedata.normalize("NFKC", str(v)).translate(_FULLWIDTH).strip()
-        if s.lower() in markers:
-            continue
-        s = s.replace(",", "").replace(" ", "").replace("\u00a0", "")
-        if s.endswith("%"):
-            s = s[:-1]
-        try:
-            out[i] = float(s)
-        except ValueError:
+        got = _cell_number(v, markers)
+        if isinstance(got, str):
             bad.append(i)
+        else:
+            out[i] = got
     return out, bad
 
 
@@ -256,11 +423,7 @@ class Dataset:
         problems = validate_table(frame, framework, source=source, missing=missing)
         errors = [p for p in problems if p.level == "error"]
         if errors:
-            first = errors[0]
-            more = [f"{p.where}: {p.what}" for p in errors[1:6]]
-            extra = f" (and {len(errors) - 6} more)" if len(errors) > 6 else ""
-            text = first.what + "".join(f"\n  - {m}" for m in more) + extra
-            raise DataError(text, where=first.where, hint=first.hint or None)
+            raise problems_error(errors, source)
         values = {}
         for col in framework.indicator_columns():
             if col in frame.columns:
@@ -342,13 +505,19 @@ def validate_table(
     problems: list[Problem] = []
     cols = list(frame.columns)
     if framework.unit_column not in cols:
+        hint = (f"framework '{framework.id}' reads unit ids from column "
+                f"'{framework.unit_column}'; the table has: {', '.join(cols[:12])}")
+        if len(cols) == 1:
+            seps = [s for s in ("|", ":", "/", " ") if s in cols[0]]
+            hint = (f"the header was read as one column '{cols[0][:60]}'"
+                    + (f": the file seems to separate cells with '{seps[0]}'" if seps else "")
+                    + "; mfgindex reads commas, semicolons and tabs — export the table as CSV")
         problems.append(Problem(
             "error", source,
             f"no unit id column '{framework.unit_column}'." + did_you_mean(framework.unit_column, cols),
-            f"framework '{framework.id}' reads unit ids from column '{framework.unit_column}'; "
-            f"the table has: {', '.join(cols[:12])}",
+            hint,
         ))
-    for ind in framework.indicators:
+    for ind in framework.indicators if len(cols) > 1 else ():
         if ind.column not in cols:
             problems.append(Problem(
                 "error", source,
@@ -369,15 +538,19 @@ def validate_table(
                                 "add one row per unit"))
     if any(p.level == "error" for p in problems):
         return problems
+    # A constant raw column is only a problem when it is scored as it is: divided by a varying
+    # denominator it is not constant any more (and constant denominators are harmless).
+    plain = {i.column for i in framework.indicators if not i.denominator}
     for col in framework.indicator_columns():
         if col not in frame.columns:
             continue
         values, bad = parse_numbers(frame[col].tolist(), missing=missing)
         for i in bad[:3]:
+            cell = frame[col].iloc[i]
             problems.append(Problem(
                 "error", f"{source}, row {i + 2}, column '{col}'",
-                f"'{frame[col].iloc[i]}' is not a number",
-                "write a number, or leave the cell empty (or NA) if the value is missing",
+                f"'{cell}' is not a number",
+                number_hint(cell, missing=missing) or _NOT_NUMBER,
             ))
         if len(bad) > 3:
             problems.append(Problem("error", f"{source}, column '{col}'",
@@ -385,31 +558,60 @@ def validate_table(
         if not bad:
             finite = values[~np.isnan(values)]
             if finite.size == 0:
-                problems.append(Problem("warning", f"{source}, column '{col}'",
-                                        "every value is missing"))
-            elif np.all(finite == finite[0]) and finite.size > 1:
-                problems.append(Problem("warning", f"{source}, column '{col}'",
-                                        f"constant: every value is {finite[0]:g}"))
+                problems.append(Problem(
+                    "warning", f"{source}, column '{col}'", "every value is missing",
+                    "fill in the column, or remove the indicator from the framework",
+                ))
+            elif col in plain and finite.size > 1 and np.all(finite == finite[0]):
+                problems.append(Problem(
+                    "warning", f"{source}, column '{col}'",
+                    f"constant: every unit has {finite[0]:g}, so it cannot tell units apart",
+                    "check the column; minmax and zscore leave a constant indicator out of its "
+                    "group's score",
+                ))
     year_col = _year_column(frame, framework)
-    keys = [framework.unit_column] + ([year_col] if year_col else [])
+    keys: dict[str, np.ndarray] = {
+        framework.unit_column: frame[framework.unit_column].astype(str).str.strip().to_numpy()
+    }
     if year_col:
-        _, bad = parse_numbers(frame[year_col].tolist())
-        for i in bad[:3]:
+        years, bad = parse_numbers(frame[year_col].tolist(), missing=())
+        odd = [i for i in range(len(years))
+               if i not in set(bad) and not float(years[i]).is_integer()]
+        for i in sorted([*bad, *odd])[:3]:
             problems.append(Problem("error", f"{source}, row {i + 2}, column '{year_col}'",
-                                    f"'{frame[year_col].iloc[i]}' is not a year"))
-    blank = frame[framework.unit_column].astype(str).str.strip() == ""
-    for i in np.flatnonzero(blank.to_numpy())[:3]:
+                                    f"'{frame[year_col].iloc[i]}' is not a year",
+                                    "write the year as a whole number, e.g. 2019"))
+        keys[year_col] = years
+    blank = keys[framework.unit_column] == ""
+    for i in np.flatnonzero(blank)[:3]:
         problems.append(Problem("error", f"{source}, row {i + 2}, column '{framework.unit_column}'",
                                 "empty unit id", "every row needs a unit id"))
-    dup = frame.duplicated(keys, keep=False)
+    import pandas as pd
+
+    key_frame = pd.DataFrame(keys)
+    dup = key_frame.duplicated(keep=False).to_numpy() & ~blank
     if dup.any():
-        rows = np.flatnonzero(dup.to_numpy())
-        first = frame.iloc[rows[0]][keys].tolist()
+        first = key_frame.iloc[int(np.flatnonzero(dup)[0])]
+        same = np.flatnonzero((key_frame == first).all(axis=1).to_numpy())
+        shown = " / ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in first.tolist())
         what = "unit-year" if year_col else "unit id"
+        n_dup = int(key_frame[dup].drop_duplicates().shape[0])
+        more = f" ({n_dup} duplicated {what}s in all)" if n_dup > 1 else ""
         problems.append(Problem(
-            "error", f"{source}, rows {', '.join(str(r + 2) for r in rows[:4])}",
-            f"duplicate {what} {' / '.join(map(str, first))}",
-            "keep one row per unit" + (" and year" if year_col else ""),
+            "error", f"{source}, rows {', '.join(str(r + 2) for r in same[:4])}",
+            f"duplicate {what} {shown}{more}",
+            "keep one row per unit" + (" and year" if year_col else "")
+            + "; ids are compared without surrounding spaces",
+        ))
+    per_block = (key_frame[~blank].groupby(year_col).size() if year_col
+                 else pd.Series([int((~blank).sum())]))
+    if len(per_block) and int(per_block.min()) == 1:
+        problems.append(Problem(
+            "warning", source,
+            "only one unit" + (" in a year" if year_col else "")
+            + ": minmax, zscore and rank normalisation compare units, so they cannot score it",
+            "add units, or normalise against fixed bounds: --normalize 'goalposts(low=..., "
+            "high=...)'",
         ))
     problems.sort(key=lambda p: p.level != "error")
     return problems

@@ -13,36 +13,23 @@ from collections.abc import Iterable
 class MfgIndexError(Exception):
     """Base class of every error mfgindex raises on purpose.
 
+    The message reads ``where: what``, then one line per further problem, then ``hint: how``::
+
+        cities.csv, row 7, column 'gdp': '1,5' is not a number
+          hint: a comma must separate thousands (1,234,567); write decimals with a point
+
     Parameters
     ----------
     what
         One sentence saying what is wrong.
     where
-        The place: a file name, ``file:row 7, column 'gdp'`` or a key path such as
+        The place: a file name, ``file, row 7, column 'gdp'`` or a key path such as
         ``city.toml: indicator[7].direction``.
     hint
         How to fix it.
-    """
-
-    def __init__(self, what: str, *, where: str | None = None, hint: str | None = None) -> None:
-        self.what = what
-        self.where = where
-        self.hint = hint
-        super().__init__(self.message)
-
-    @property
-    def message(self) -> str:
-        head = f"{self.where}: {self.what}" if self.where else self.what
-        return f"{head}\n  hint: {self.hint}" if self.hint else head
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class FrameworkError(MfgIndexError):
-    """A framework file (TOML or COINr iMeta) is unreadable or invalid.
-
-    ``problems`` lists every problem found, so a user fixes them all in one pass.
+    problems
+        Further problems found at the same time (each ``where: what``, optionally followed by
+        ``"\n    hint: ..."``), so a user fixes them all in one pass.
     """
 
     def __init__(
@@ -53,15 +40,28 @@ class FrameworkError(MfgIndexError):
         hint: str | None = None,
         problems: list[str] | None = None,
     ) -> None:
-        self.problems = problems or []
-        super().__init__(what, where=where, hint=hint)
+        self.what = what
+        self.where = where
+        self.hint = hint
+        # A subclass may have set ``problems`` before calling this initialiser: keep them.
+        self.problems = list(problems if problems is not None else getattr(self, "problems", []))
+        super().__init__(what)
 
     @property
     def message(self) -> str:
-        text = super().message
-        if self.problems:
-            text += "".join(f"\n  - {p}" for p in self.problems)
-        return text
+        text = f"{self.where}: {self.what}" if self.where else self.what
+        text += "".join(f"\n  - {p}" for p in self.problems)
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class FrameworkError(MfgIndexError):
+    """A framework file (TOML or COINr iMeta) is unreadable or invalid.
+
+    ``problems`` lists every problem found, so a user fixes them all in one pass.
+    """
 
 
 class DataError(MfgIndexError):

@@ -319,7 +319,9 @@ class _Problems:
                 f"invalid framework ({n} problem{'s' if n > 1 else ''})",
                 where=self.where,
                 problems=self.items,
-                hint="fix the keys listed; the format is described in DESIGN §4 and the README",
+                hint="fix each key listed (its place in the file: table[position].key); "
+                "`mfgindex show city` prints a working framework, and docs/troubleshooting.md "
+                "explains each message",
             )
 
 
@@ -574,24 +576,34 @@ def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[st
         if node.parent is None or node.id == root:
             continue
         if node.parent not in nodes:
+            groups = [n.id for n in nodes.values() if not n.is_indicator]
             p.add(
                 f"{where.get(node.id, node.id)}.parent",
-                f"'{node.parent}' is not a node of this framework." + did_you_mean(node.parent, nodes),
+                f"'{node.parent}' is not a node of this framework."
+                + (did_you_mean(node.parent, nodes) or f" Groups: {', '.join(groups)}."),
             )
         elif nodes[node.parent].is_indicator:
             p.add(f"{where.get(node.id, node.id)}.parent",
                   f"'{node.parent}' is an indicator; only groups can have children")
     # Cycles: follow parents; a walk that revisits a node is a cycle (and never reaches the root).
+    # Each cycle is reported once, at its first node in file order.
+    reported: set[frozenset[str]] = set()
     for node in nodes.values():
         seen: list[str] = []
         cur: str | None = node.id
         while cur is not None and cur in nodes and cur != root:
             if cur in seen:
-                cycle = " → ".join([*seen[seen.index(cur):], cur])
-                p.add(f"{where.get(node.id, node.id)}.parent", f"cycle: {cycle}")
+                members = seen[seen.index(cur):]
+                if frozenset(members) not in reported:
+                    reported.add(frozenset(members))
+                    cycle = " → ".join([*members, cur])
+                    p.add(f"{where.get(members[0], members[0])}.parent",
+                          f"cycle: {cycle}; a group cannot be its own ancestor")
                 break
             seen.append(cur)
             cur = nodes[cur].parent
+    if reported:
+        return  # the tree checks below would only repeat the cycle
     has_children = {n.parent for n in nodes.values() if n.parent}
     for node in nodes.values():
         if not node.is_indicator and node.id not in has_children:
