@@ -9,11 +9,12 @@ Parquet.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,15 @@ from mfgindex.errors import DataError, UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FORMATS", "atomic_path", "format_from_path", "to_json_text", "write_table"]
+__all__ = [
+    "FORMATS",
+    "atomic_path",
+    "atomic_paths",
+    "check_target",
+    "format_from_path",
+    "to_json_text",
+    "write_table",
+]
 
 FORMATS = ("table", "csv", "json", "xlsx", "parquet")
 _SUFFIX = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
@@ -37,36 +46,106 @@ def format_from_path(path: str | Path) -> str:
     return _SUFFIX[suffix]
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _os_hint(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "you may not write in this folder: choose another -o path"
+    if exc.errno == errno.EROFS:
+        return "the file system is read-only: choose another -o path"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full: free some space or choose another -o path"
+    return "choose another -o path"
+
+
+def _temp_beside(target: Path, folder: Path) -> Path:
+    """Create an empty temporary file in ``folder`` (hidden, named after ``target``)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise DataError(f"cannot create a file in folder '{folder}': {exc.strerror or exc}",
+                        where=str(target), hint=_os_hint(exc)) from None
+    os.close(fd)
+    return Path(name)
+
+
+def check_target(target: Path, *, protect: Iterable[Path] = (), probe: bool = False) -> Path:
+    """Check that ``target`` can be written: not an input, not a folder, in an existing folder.
+
+    With ``probe``, also create and remove a temporary file beside it, so a folder that cannot
+    be written in fails before a long computation rather than after. Returns the folder the file
+    goes in.
+
+    Raises
+    ------
+    UsageError
+        ``target`` is one of the ``protect`` files (the run's inputs).
+    DataError
+        ``target`` is a folder, or its folder is missing or is a file.
+    """
+    for p in protect:
+        if _same_file(target, Path(p)):
+            raise UsageError(
+                "this is an input of the run (data or framework); refusing to overwrite it",
+                where=str(target),
+                hint="choose another output file with -o",
+            )
+    if target.is_dir():
+        raise DataError("is a folder, not a file", where=str(target),
+                        hint=f"give a file name, e.g. -o {target / 'scores.csv'}")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.exists():
+        raise DataError("the output folder does not exist", where=str(folder),
+                        hint="create the folder first, or choose another -o path")
+    if not folder.is_dir():
+        raise DataError("is a file, so it cannot hold the output file", where=str(folder),
+                        hint="choose an -o path inside a folder")
+    if probe:
+        _temp_beside(target, folder).unlink()
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_paths(targets: Sequence[Path], *, protect: Iterable[Path] = ()) -> Iterator[list[Path]]:
+    """Yield temporary paths beside ``targets``; rename each onto its target only when the
+    whole block succeeds, so a failed run leaves neither a partial file nor a temporary one.
+
+    Refuses to overwrite any of ``protect`` (the run's input files). Operating-system errors
+    (permission denied, read-only or full disk) become :class:`DataError`.
+    """
+    targets = [Path(t) for t in targets]
+    protect = list(protect)
+    folders = [check_target(t, protect=protect) for t in targets]
+    temps: list[Path] = []
+    try:
+        for target, folder in zip(targets, folders, strict=True):
+            temps.append(_temp_beside(target, folder))
+        yield list(temps)
+        for tmp, target in zip(temps, targets, strict=True):
+            os.replace(tmp, target)
+    except OSError as exc:
+        raise DataError(f"writing failed: {exc.strerror or exc}",
+                        where=str(getattr(exc, "filename", None) or targets[0]),
+                        hint=_os_hint(exc)) from None
+    finally:
+        for tmp in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path, *, protect: Iterable[Path] = ()) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
 
-    Refuses to overwrite any of ``protect`` (the run's input files).
+    Refuses to overwrite any of ``protect`` (the run's input files). See :func:`atomic_paths`.
     """
-    target = Path(target)
-    for p in protect:
-        with contextlib.suppress(OSError):
-            if target.exists() and target.resolve() == Path(p).resolve():
-                raise UsageError(f"refusing to overwrite the input file {target}",
-                                 hint="choose another output file with -o")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise DataError("the output folder does not exist", where=str(folder),
-                        hint="create the folder first, or choose another -o path")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise DataError(f"cannot write here: {exc.strerror}", where=str(target),
-                        hint="choose a folder you can write to") from None
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp_path.unlink()
-        raise
+    with atomic_paths([Path(target)], protect=protect) as temps:
+        yield temps[0]
 
 
 def _jsonable(value: Any) -> Any:
@@ -112,30 +191,29 @@ def write_table(
     """
     path = Path(path)
     fmt = fmt or format_from_path(path)
-    protect = list(protect)
-    written = [path]
-    with atomic_path(path, protect=protect) as tmp:
+    if fmt not in FORMATS[1:]:
+        raise UsageError(f"unknown format '{fmt}'", hint=f"formats: {', '.join(FORMATS[1:])}")
+    targets = [path]
+    if provenance is not None and fmt in {"csv", "parquet"}:
+        targets.append(path.with_name(path.name + ".provenance.json"))
+    with atomic_paths(targets, protect=protect) as temps:
+        tmp = temps[0]
         if fmt == "csv":
             frame.to_csv(tmp, index=False, float_format="%.17g", encoding="utf-8")
         elif fmt == "json":
             tmp.write_text(to_json_text(frame, provenance), encoding="utf-8")
         elif fmt == "xlsx":
             _write_xlsx(frame, tmp, provenance)
-        elif fmt == "parquet":
+        else:
             try:
                 frame.to_parquet(tmp, index=False)
             except ImportError:
                 raise DataError("writing Parquet needs pyarrow",
                                 hint="pip install 'mfgindex[parquet]'") from None
-        else:
-            raise UsageError(f"unknown format '{fmt}'", hint=f"formats: {', '.join(FORMATS[1:])}")
-    if provenance is not None and fmt in {"csv", "parquet"}:
-        side = path.with_name(path.name + ".provenance.json")
-        with atomic_path(side, protect=protect) as tmp:
-            tmp.write_text(json.dumps(_jsonable(provenance), ensure_ascii=False, indent=2),
-                           encoding="utf-8")
-        written.append(side)
-    return written
+        if len(temps) > 1:
+            temps[1].write_text(json.dumps(_jsonable(provenance), ensure_ascii=False, indent=2),
+                                encoding="utf-8")
+    return targets
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, provenance: Mapping[str, Any] | None) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mfgindex.data import Problem
 from mfgindex.errors import DataError, UsageError, did_you_mean
 
 if TYPE_CHECKING:
@@ -17,6 +18,14 @@ if TYPE_CHECKING:
     from mfgindex.framework import Framework
 
 __all__ = ["Explanation", "Result"]
+
+#: Warn when more than this share of an indicator's values are imputed (COINr's screening
+#: default keeps indicators with at least 2/3 of their data, so above 1/3 imputed).
+IMPUTED_LIMIT = 1 / 3
+#: Warn when an indicator has data for fewer than this share of the units.
+COVERAGE_LIMIT = 2 / 3
+# The intermediate datasets, latest first: the values normalisation receives.
+_BEFORE_NORMALISE = ("treated", "screened", "imputed", "transformed", "denominated", "raw")
 
 # Aggregators whose score splits exactly into child contributions (DESIGN §5).
 _ADDITIVE = {"arithmetic"}
@@ -210,6 +219,128 @@ class Result:
         if lang == "zh" and fw.name_column_zh and fw.name_column_zh in self.data.unit_columns:
             return fw.name_column_zh
         return fw.name_column or "name"
+
+    # -- diagnostics --------------------------------------------------------------------------
+    def diagnostics(
+        self,
+        *,
+        imputed_limit: float = IMPUTED_LIMIT,
+        coverage_limit: float = COVERAGE_LIMIT,
+    ) -> list[Problem]:
+        """Warnings about the data as it was scored (``mfgindex … --strict`` makes them errors).
+
+        Checked in each year of a panel, on the values entering normalisation (after
+        denominate, transform, impute and treat):
+
+        * only one unit — minmax, zscore and rank compare units, so nothing can be scored;
+        * an indicator with no values, or a constant one (every unit the same value): it
+          cannot tell units apart, and minmax / zscore leave it out of its group (NaN);
+        * an indicator with data for fewer than ``coverage_limit`` of the units;
+        * an indicator with more than ``imputed_limit`` of its values imputed;
+        * low coverage: units without a score for a group (or the index) because less than
+          ``min_coverage`` of the group's weight had data.
+
+        Returns
+        -------
+        list of Problem
+            Each with level ``"warning"``, a place and a hint.
+        """
+        fw = self.framework
+        out: list[Problem] = []
+        ids = [i.id for i in fw.indicators]
+        before = next(self.steps[k] for k in _BEFORE_NORMALISE if k in self.steps)
+        pos = {n: k for k, n in enumerate(self.node_ids)}
+        years = self.years
+        blocks = ([(None, np.arange(len(self.rows)))] if years is None else
+                  [(int(y), np.flatnonzero(years == y)) for y in sorted(set(years.tolist()))])
+        for year, rows in blocks:
+            in_year = "" if year is None else f" in {year}"
+            where_year = "" if year is None else f", year {year}"
+            n = rows.size
+            if n == 1:
+                out.append(Problem(
+                    "warning", f"{self.data.source}{where_year}",
+                    f"only one unit{in_year} ({self.units[rows[0]]}): minmax, zscore and rank "
+                    "normalisation compare units, so they cannot score it",
+                    "add units, or normalise against fixed bounds: --normalize "
+                    "'goalposts(low=..., high=...)'",
+                ))
+                continue
+            for j, iid in enumerate(ids):
+                col = before[rows, j]
+                present = ~np.isnan(col)
+                where = f"indicator '{iid}'{where_year}"
+                if not present.any():
+                    out.append(Problem(
+                        "warning", where, f"every value is missing{in_year}",
+                        "fill in the column, or remove the indicator from the framework; its "
+                        "group is scored from the other indicators",
+                    ))
+                    continue
+                values = col[present]
+                if values.size > 1 and np.all(values == values[0]):
+                    out.append(Problem(
+                        "warning", where,
+                        f"constant{in_year}: every unit has {values[0]:g}, so it cannot tell "
+                        "units apart",
+                        "check the data; minmax and zscore leave a constant indicator out of its "
+                        "group's score",
+                    ))
+                share = present.mean()
+                if share < coverage_limit:
+                    out.append(Problem(
+                        "warning", where,
+                        f"low coverage: data for {int(present.sum())} of {n} units "
+                        f"({share:.0%}){in_year}",
+                        "fill in the missing values, or impute them (--impute)",
+                    ))
+                imputed = float(self.imputed[rows, j].mean())
+                if imputed > imputed_limit:
+                    out.append(Problem(
+                        "warning", where,
+                        f"{imputed:.0%} of the values were imputed{in_year} (more than "
+                        f"{imputed_limit:.0%})",
+                        "scores lean on imputed values: collect more data, or drop the indicator",
+                    ))
+            threshold = float(self.provenance.get("methods", {}).get("min_coverage",
+                                                                     fw.min_coverage))
+            for node in fw.walk():
+                if node.is_indicator:
+                    continue
+                score = self.score_matrix[rows, pos[node.id]]
+                lost = np.isnan(score)
+                if lost.any():
+                    units = [str(u) for u in self.units[rows[lost]]]
+                    shown = ", ".join(units[:5]) + (f" and {len(units) - 5} more"
+                                                    if len(units) > 5 else "")
+                    kind = "index" if node.id == fw.id else "group"
+                    out.append(Problem(
+                        "warning", f"{kind} '{node.id}'{where_year}",
+                        f"low coverage: {len(units)} unit(s) have no score because less than "
+                        f"{threshold:.0%} of the weight of its children has data: {shown}",
+                        "fill in or impute the missing values (--impute), or lower "
+                        "--min-coverage",
+                    ))
+        return out
+
+    def require_scores(self) -> None:
+        """Raise when no unit has an index score: there is nothing to rank or report.
+
+        Raises
+        ------
+        DataError
+            Listing the :meth:`diagnostics` that explain why (one unit, constant or missing
+            indicators, low coverage).
+        """
+        scores = self.score_matrix[:, self.node_ids.index(self.framework.id)]
+        if scores.size and not np.isnan(scores).all():
+            return
+        problems = self.diagnostics()
+        lines = [f"{p.where}: {p.what}" for p in problems[:8]]
+        hint = next((p.hint for p in problems if p.hint), None) or (
+            "check the data with `mfgindex validate`")
+        raise DataError(f"no unit could be scored on index '{self.framework.id}'",
+                        where=self.data.source, problems=lines, hint=hint)
 
     # -- explain ------------------------------------------------------------------------------
     def _row_of(self, unit: str, year: int | None) -> int:

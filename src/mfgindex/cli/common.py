@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-    from mfgindex.data import Dataset
+    from mfgindex.data import Dataset, Problem
     from mfgindex.framework import Framework
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,6 +36,11 @@ FormatOpt = Annotated[
                                   "table on a terminal, csv otherwise)."),
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+StrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Treat warnings (constant or missing indicator, low coverage, "
+                                  "many imputed values) as errors: exit 1, write nothing."),
+]
 
 
 def _method_opt(stage: str, example: str) -> Any:
@@ -83,12 +89,12 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except UsageError as exc:
-        err_console().print(f"[bold red]usage error:[/] {exc}", markup=True, highlight=False)
+        err_console().print(f"[bold red]usage error:[/] {escape(str(exc))}", markup=True,
+                            highlight=False)
         raise typer.Exit(2) from None
     except MfgIndexError as exc:
-        from rich.markup import escape
-
-        err_console().print(f"[bold red]error:[/] {escape(str(exc))}")
+        err_console().print(f"[bold red]error:[/] {escape(str(exc))}", markup=True,
+                            highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -99,16 +105,50 @@ def check_lang(lang: str) -> None:
         raise UsageError(f"--lang must be en or zh, got '{lang}'")
 
 
-def load(framework: str, data: Path | None) -> tuple[Framework, Dataset]:
+def load(framework: str, data: Path | None, *, warn: bool = True) -> tuple[Framework, Dataset]:
+    """Load the framework and the data; print the data's warnings unless ``warn`` is False
+    (commands that score report :meth:`Result.diagnostics` instead, which cover them)."""
     from mfgindex.data import read_data
     from mfgindex.framework import load_framework
 
     fw = load_framework(framework)
     ds = read_data(data, fw)
-    con = err_console()
-    for w in ds.warnings:
-        con.print(f"[yellow]{w}[/]", markup=True, highlight=False)
+    if warn:
+        con = err_console()
+        for w in ds.warnings:
+            con.print(f"[yellow]{escape(w)}[/]", markup=True, highlight=False)
     return fw, ds
+
+
+def report(problems: Sequence[Problem], *, strict: bool, source: str) -> None:
+    """Print warnings to stderr — or, with ``--strict``, raise them as one error (exit 1)."""
+    from mfgindex.data import problems_error
+
+    warnings = [p for p in problems if p.level == "warning"]
+    if strict and warnings:
+        err = problems_error(warnings, source)
+        if len(warnings) == 1:
+            err.what += " (an error with --strict)"
+            err.hint = (err.hint + "; " if err.hint else "") + "or run without --strict"
+        else:
+            err.what = f"{len(warnings)} warnings, which are errors with --strict"
+            err.hint = "fix the problems listed, or run without --strict to score anyway"
+        raise err
+    con = err_console()
+    for p in warnings:
+        hint = f"\n  hint: {p.hint}" if p.hint else ""
+        con.print(f"[yellow]warning:[/] {escape(p.where)}: {escape(p.what)}{escape(hint)}",
+                  markup=True, highlight=False)
+
+
+def check_output(output: Path | None, data: Path | None, framework: str) -> None:
+    """Fail fast on an -o path that cannot be written, before any computing."""
+    if output is None:
+        return
+    from mfgindex.io import check_target
+
+    inputs = [p for p in (data, Path(framework)) if p is not None and p.exists()]
+    check_target(output, protect=inputs, probe=True)
 
 
 def resolve_format(fmt: str | None, output: Path | None) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from mfgindex.cli.common import (
     AggregateOpt,
@@ -20,14 +21,17 @@ from mfgindex.cli.common import (
     NormalizeOpt,
     OutputOpt,
     ScreenOpt,
+    StrictOpt,
     TreatOpt,
     WeightsOpt,
     YearOpt,
     check_lang,
+    check_output,
     emit,
     err_console,
     load,
     out_console,
+    report,
     resolve_format,
     user_errors,
 )
@@ -43,12 +47,18 @@ ByOpt = Annotated[
 LevelOpt = Annotated[str | None, typer.Option("--level", help="Rank by this group instead of the index.")]
 
 
-def _compute(framework: str, data: Path | None, **options: Any) -> Result:
+def _compute(framework: str, data: Path | None, *, strict: bool = False,
+             output: Path | None = None, **options: Any) -> Result:
+    """Load, check the -o path, compute, then report the diagnostics (errors with --strict)."""
     from mfgindex.pipeline import compute
 
-    fw, ds = load(framework, data)
+    check_output(output, data, framework)
+    fw, ds = load(framework, data, warn=False)
     fit_on = options.pop("fit_on")
-    return compute(fw, ds, fit_on=int(fit_on) if str(fit_on).isdigit() else fit_on, **options)
+    res = compute(fw, ds, fit_on=int(fit_on) if str(fit_on).isdigit() else fit_on, **options)
+    res.require_scores()  # its error lists the diagnostics: report them only when it passes
+    report(res.diagnostics(), strict=strict, source=ds.source)
+    return res
 
 
 def _protect(res: Result) -> list[Path]:
@@ -68,7 +78,7 @@ def _labels(res: Result, lang: str) -> dict[str, str]:
     }
 
 
-def validate(data: DataArg = None, framework: FrameworkOpt = "city") -> None:
+def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: StrictOpt = False) -> None:
     """Check a data file against a framework; exit 0 when it is usable."""
     from mfgindex.data import read_table, validate_table
     from mfgindex.framework import load_framework
@@ -88,9 +98,13 @@ def validate(data: DataArg = None, framework: FrameworkOpt = "city") -> None:
         for p in problems:
             style = "red" if p.level == "error" else "yellow"
             hint = f"\n  hint: {p.hint}" if p.hint else ""
-            con.print(f"[{style}]{p.level}[/]: {p.where}: {p.what}{hint}", markup=True,
-                      highlight=False)
+            con.print(f"[{style}]{p.level}[/]: {escape(p.where)}: {escape(p.what)}{escape(hint)}",
+                      markup=True, highlight=False)
         if errors:
+            raise typer.Exit(1)
+        if strict and problems:
+            con.print(f"[red]error[/]: --strict: {len(problems)} warning"
+                      f"{'s' if len(problems) != 1 else ''} above", markup=True)
             raise typer.Exit(1)
         out_console().print(
             f"ok: {path} fits framework '{fw.id}' ({len(table)} rows, {len(fw.indicators)} "
@@ -115,6 +129,7 @@ def score(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    strict: StrictOpt = False,
 ) -> None:
     """Scores of every group and the index for every unit (and year)."""
     with user_errors():
@@ -122,7 +137,8 @@ def score(
         out_fmt = resolve_format(fmt, output)
         res = _compute(framework, data, year=year, denominate=denominate, impute=impute,
                        screen=screen, treat=treat, normalize=normalize, weights=weights,
-                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on)
+                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on,
+                       strict=strict, output=output)
         frame = res.to_frame(lang=lang, indicators=indicators)
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
              title=f"{res.framework.root.label(lang)}", digits=_digits(res),
@@ -149,6 +165,7 @@ def rank(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    strict: StrictOpt = False,
 ) -> None:
     """Units ranked best first, with dimension scores and development stages."""
     with user_errors():
@@ -156,7 +173,8 @@ def rank(
         out_fmt = resolve_format(fmt, output)
         res = _compute(framework, data, year=year, denominate=denominate, impute=impute,
                        screen=screen, treat=treat, normalize=normalize, weights=weights,
-                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on)
+                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on,
+                       strict=strict, output=output)
         frame = res.to_frame(lang=lang, indicators=indicators, level=level, sort=True,
                              top=None if by else top, by=by)
         if by and top is not None:
@@ -185,6 +203,7 @@ def explain(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    strict: StrictOpt = False,
 ) -> None:
     """Why a unit scores what it scores: contributions, strengths and weaknesses."""
     with user_errors():
@@ -193,7 +212,8 @@ def explain(
         out_fmt = resolve_format(fmt or (None if output else "table"), output)
         res = _compute(framework, data, year=None, denominate=denominate, impute=impute,
                        screen=screen, treat=treat, normalize=normalize, weights=weights,
-                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on)
+                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on,
+                       strict=strict, output=output)
         ex = res.explain(unit, year=year, lang=lang)
         if out_fmt != "table":
             emit(ex.table, fmt=out_fmt, output=output, provenance=res.provenance,
