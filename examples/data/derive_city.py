@@ -20,7 +20,8 @@ china_city_9indicators_2000_2020_long.csv   short name (no 市)          pinyin,
 What the script does, and nothing more:
 
 * fixes two stale codes in the base table (儋州市 469003 -> 460400; 吐鲁番地区 652100 -> 吐鲁番市
-  650400, a prefecture-level city since 2015), so the code joins find them;
+  650400, a prefecture-level city since 2015), so the code joins find them (and, for earlier years
+  of the panel, derive_city_panel.py, files 哈密地区 and 那曲地区 under their cities' codes);
 * drops the 38 units that are not cities proper (autonomous prefectures 州, leagues 盟, 地区), after
   checking that each has (almost) no data beyond the industry-structure file (see SOURCE_city.md);
 * converts two units so that ratio indicators divide columns of the same unit (loans 万元 -> 亿元,
@@ -28,14 +29,16 @@ What the script does, and nothing more:
 * builds the English display name from the 9-indicator file's pinyin (corrected where that file is
   wrong, see ``PINYIN_FIXES``), disambiguating same-spelled names with the province.
 
-Missing values stay missing (no imputation). Output rows are sorted by ``city_code``; floats are
-written with Python's shortest round-trip representation. No arguments; deterministic; re-runnable:
+``load(years)`` does the joins for any years (the panel reuses it). Missing values stay missing (no
+imputation). Output rows are sorted by ``city_code``; floats are written with Python's shortest
+round-trip representation. No arguments; deterministic; re-runnable:
 ``python examples/data/derive_city.py``. It prints the equal-weight top 20 as a sanity check.
 Attribution and units: examples/data/SOURCE_city.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +49,16 @@ SHARED = ROOT.parent / "shared" / "data" / "china_cities"
 OUT = ROOT / "examples" / "data" / "city_2019.csv"
 YEAR = 2019
 
-# Stale administrative codes/names in the industry-structure file (2019 rows).
-RECODE = {"469003": ("460400", "儋州市"), "652100": ("650400", "吐鲁番市")}
+# Stale administrative codes/names in the industry-structure file (2019 rows), and (for the
+# panel, derive_city_panel.py) two prefectures (地区) filed under their old code until they became
+# cities with the same territory: 哈密地区 (to 2016) and 那曲地区 (to 2017). The other panels file
+# them under the city's code throughout.
+RECODE = {
+    "469003": ("460400", "儋州市"),
+    "652100": ("650400", "吐鲁番市"),
+    "652200": ("650500", "哈密市"),
+    "542400": ("540600", "那曲市"),
+}
 
 # The 9-indicator file's pinyin is wrong for these (尔/鄂/都 came out as "Dong", polyphones
 # misread); conventional English names are used for four provincial capitals whose pinyin
@@ -147,13 +158,16 @@ def pinyin_name(short: str, pinyin: object) -> str | None:
     return out[:1].upper() + out[1:]
 
 
-def load() -> pd.DataFrame:
+def load(years: Sequence[int] = (YEAR,)) -> pd.DataFrame:
+    """All units of the industry-structure file in ``years``, joined, one row per year and code."""
+    keys = ["year", "city_code"]
     ind = pd.read_csv(SHARED / "city_industry_structure_2000_2023.csv", dtype={"city_code": str})
-    ind = ind[ind["year"] == YEAR].copy()
+    ind = ind[ind["year"].isin(years)].copy()
     for old, (new, name) in RECODE.items():
         ind.loc[ind["city_code"] == old, ["city_code", "city"]] = [new, name]
     d = ind[
         [
+            "year",
             "city_code",
             "city",
             "province",
@@ -165,27 +179,27 @@ def load() -> pd.DataFrame:
     ]
 
     pop = pd.read_csv(SHARED / "city_population_density_1998_2024.csv")
-    pop = pop[pop["year"] == YEAR].assign(city_code=lambda x: code6(x["city_code"]))
-    d = d.merge(pop[["city_code", "land_area_km2", "resident_pop_10k"]], on="city_code", how="left")
+    pop = pop[pop["year"].isin(years)].assign(city_code=lambda x: code6(x["city_code"]))
+    d = d.merge(pop[[*keys, "land_area_km2", "resident_pop_10k"]], on=keys, how="left")
 
     fin = pd.read_csv(SHARED / "city_financial_development_2003_2023.csv")
-    fin = fin[fin["year"] == YEAR].assign(city_code=lambda x: code6(x["city_code"]))
+    fin = fin[fin["year"].isin(years)].assign(city_code=lambda x: code6(x["city_code"]))
     fin["loans_100m_yuan"] = fin["loans_10k_yuan"] / 1e4
-    d = d.merge(fin[["city_code", "loans_100m_yuan"]], on="city_code", how="left")
+    d = d.merge(fin[[*keys, "loans_100m_yuan"]], on=keys, how="left")
 
     co2 = pd.read_csv(SHARED / "city_co2_edgar_2000_2023.csv")
-    co2 = co2[co2["year"] == YEAR].assign(city_code=lambda x: code6(x["city_code"]))
+    co2 = co2[co2["year"].isin(years)].assign(city_code=lambda x: code6(x["city_code"]))
     co2["co2_edgar_10kt"] = co2["co2_tonnes_edgar"] / 1e4
-    d = d.merge(co2[["city_code", "co2_edgar_10kt"]], on="city_code", how="left")
+    d = d.merge(co2[[*keys, "co2_edgar_10kt"]], on=keys, how="left")
 
     d["short"] = d["city"].str.removesuffix("市")
     fdi = pd.read_csv(SHARED / "city_fdi_1996_2023.csv")
     fdi["city"] = fdi["city"].str.replace("\u200b", "", regex=False)  # '哈密\u200b\u200b'
-    fdi = fdi[fdi["year"] == YEAR].rename(columns={"city": "short"})
-    d = d.merge(fdi[["short", "fdi_million_usd"]], on="short", how="left", validate="1:1")
+    fdi = fdi[fdi["year"].isin(years)].rename(columns={"city": "short"})
+    d = d.merge(fdi[["year", "short", "fdi_million_usd"]], on=["year", "short"], how="left", validate="1:1")
 
     nine = pd.read_csv(SHARED / "china_city_9indicators_2000_2020_long.csv")
-    nine = nine[nine["year"] == YEAR].rename(
+    nine = nine[nine["year"].isin(years)].rename(
         columns={
             "city_zh": "short",
             "science_tech_rd_funding_100m_yuan": "st_expenditure_100m_yuan",
@@ -196,6 +210,7 @@ def load() -> pd.DataFrame:
     d = d.merge(
         nine[
             [
+                "year",
                 "short",
                 "city_pinyin",
                 "gdp_per_capita_10k_yuan",
@@ -206,11 +221,11 @@ def load() -> pd.DataFrame:
                 "park_green_per_capita_m2",
             ]
         ],
-        on="short",
+        on=["year", "short"],
         how="left",
         validate="1:1",
     )
-    if d["city_code"].duplicated().any() or (d["city_code"].str.len() != 6).any():
+    if d[keys].duplicated().any() or (d["city_code"].str.len() != 6).any():
         raise SystemExit("city codes are not unique 6-digit strings")
     return d
 
