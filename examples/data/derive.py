@@ -6,6 +6,8 @@ Runs, in order (each script is documented at its top and can also be run on its 
 * derive_asem.py — examples/data/asem_2018.csv, indicators/asem.toml and tests/golden/asem/
   (from asem/, COINr, MIT);
 * derive_city.py — examples/data/city_2019.csv (from china_cities/);
+* derive_city_panel.py — examples/data/city_panel.csv, the same cities 2012–2019 (from china_cities/,
+  with derive_city.py's joins);
 * make_park_synthetic.py — examples/data/park_synthetic_demo.csv, synthetic and seeded (only the
   type/province mix and area spread come from china_zones/).
 
@@ -21,7 +23,13 @@ import runpy
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["derive_hdi.py", "derive_asem.py", "derive_city.py", "make_park_synthetic.py"]
+SCRIPTS = [
+    "derive_hdi.py",
+    "derive_asem.py",
+    "derive_city.py",
+    "derive_city_panel.py",
+    "make_park_synthetic.py",
+]
 
 
 def main() -> None:
