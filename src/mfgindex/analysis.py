@@ -1,0 +1,327 @@
+r"""Statistical coherence of an index: correlations, Cronbach's alpha, PCA, per group.
+
+The JRC/OECD *Handbook on Constructing Composite Indicators* (2008, sections 4 and 7) asks that
+the indicators of a group measure one thing — they should correlate positively, but not so
+strongly that one duplicates another — and that each indicator be reflected in its group and in
+the index. :func:`analyze` computes the index (with any options of :func:`mfgindex.compute`) and
+reports, on the values that enter aggregation (normalised indicators, oriented so that higher is
+better, and group scores):
+
+* every pair of siblings (children of the same group): Pearson and Spearman correlations, with
+  flags for **negative** (:math:`r < -0.4`) and **collinear** (:math:`r > 0.9`) pairs — the
+  thresholds of COINr's ``plot_corr(flagthresh = c(-0.4, 0.3, 0.9))``;
+* per group: Cronbach's alpha and the share of variance explained by the first principal
+  component;
+* per node: its correlation with its parent group and with the index;
+* correlation matrices between any two levels (:meth:`Coherence.matrix`).
+
+Definitions (COINr 1.1, ``R/correlations.R`` and ``R/PCA.R``; they agree with ours):
+
+* **Pearson / Spearman** over *pairwise complete* units (R's ``cor(use =
+  "pairwise.complete.obs")``); Spearman is Pearson on the ranks of those units, ties averaged.
+  COINr's ``get_corr`` hides correlations whose p-value exceeds 0.05 by default; here every
+  correlation is shown and the Pearson p-value (``cor.test``'s t-test) is given alongside.
+* **Cronbach's alpha** (``get_cronbach``), with :math:`C` the pairwise complete covariance
+  matrix of the group's :math:`k` children:
+
+  .. math:: \alpha = \frac{k^2\,\bar c}{\sum_{ij} C_{ij}},\qquad
+            \bar c = \frac{\sum_{i \ne j} C_{ij}}{k(k-1)}
+            \quad\Bigl(= \frac{k}{k-1}\Bigl(1 - \frac{\operatorname{tr} C}{\sum_{ij} C_{ij}}\Bigr)\Bigr)
+
+* **PCA** (``get_PCA``: ``prcomp(center = TRUE, scale = TRUE)`` on the units with every child
+  present): the eigenvalues :math:`\lambda` of the children's correlation matrix; the first
+  component explains :math:`\lambda_1 / \sum \lambda`.
+
+References
+----------
+Cronbach, L. J. (1951), "Coefficient alpha and the internal structure of tests",
+*Psychometrika* 16(3), 297–334. OECD/JRC (2008), *Handbook on Constructing Composite
+Indicators*, section 4. COINr (EU JRC): ``get_corr``, ``get_corr_flags``, ``get_cronbach``,
+``get_PCA``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mfgindex.errors import UsageError, did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mfgindex.data import Dataset
+    from mfgindex.framework import Framework
+    from mfgindex.result import Result
+
+__all__ = ["Coherence", "analyze", "cronbach_alpha", "pairwise_corr", "pc1_share"]
+
+METHODS = ("pearson", "spearman")
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics on arrays
+# ---------------------------------------------------------------------------------------------
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return np.asarray(rankdata(x, method="average"), dtype=float)
+
+
+def pairwise_corr(x: np.ndarray, y: np.ndarray, method: str = "pearson") -> tuple[float, int]:
+    """Correlation of two columns over the units where both are present, and that count.
+
+    ``method`` is ``"pearson"`` (two-pass, as R) or ``"spearman"`` (Pearson on the average ranks
+    of the pairwise complete units). NaN when fewer than 2 units remain or a column is constant
+    there (R's ``cor`` gives NA with a warning).
+    """
+    if method not in METHODS:
+        raise UsageError(f"the correlation method must be one of {{{', '.join(METHODS)}}}. "
+                         f"Got '{method}' instead." + did_you_mean(method, METHODS))
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    both = ~(np.isnan(x) | np.isnan(y))
+    n = int(both.sum())
+    if n < 2:
+        return float("nan"), n
+    a, b = x[both], y[both]
+    if method == "spearman":
+        a, b = _average_ranks(a), _average_ranks(b)
+    da, db = a - a.mean(), b - b.mean()
+    denom = np.sqrt((da * da).sum() * (db * db).sum())
+    if not denom > 0:
+        return float("nan"), n
+    return float(np.clip((da * db).sum() / denom, -1.0, 1.0)), n
+
+
+def _pearson_p(r: float, n: int) -> float:
+    """Two-sided p-value of Pearson's r (R's ``cor.test``: t = r √((n-2)/(1-r²)), n-2 df)."""
+    from scipy.special import stdtr
+
+    if not np.isfinite(r) or n < 3:
+        return float("nan")
+    if abs(r) >= 1.0:
+        return 0.0
+    t = r * np.sqrt((n - 2) / (1.0 - r * r))
+    return float(2.0 * stdtr(n - 2, -abs(t)))
+
+
+def _pairwise_cov(x: np.ndarray) -> np.ndarray:
+    """R's ``cov(x, use = "pairwise.complete.obs")``: each entry over the units where both
+    columns are present (two-pass, denominator n - 1); NaN below two units."""
+    k = x.shape[1]
+    out = np.full((k, k), np.nan)
+    for i in range(k):
+        for j in range(i, k):
+            both = ~(np.isnan(x[:, i]) | np.isnan(x[:, j]))
+            if both.sum() >= 2:
+                a, b = x[both, i], x[both, j]
+                out[i, j] = out[j, i] = ((a - a.mean()) * (b - b.mean())).sum() / (both.sum() - 1)
+    return out
+
+
+def cronbach_alpha(x: np.ndarray) -> float:
+    r"""Cronbach's alpha of the columns of ``x`` ``(n, k)`` (COINr's ``get_cronbach``).
+
+    .. math:: \alpha = \frac{k^2 \bar c}{\sum_{ij} C_{ij}}
+
+    with :math:`C` the pairwise complete covariance matrix and :math:`\bar c` the mean of its
+    off-diagonal entries; NaN entries are left out of the sums (R's ``na.rm = TRUE``). NaN for
+    fewer than two columns or a zero total variance.
+    """
+    x = np.asarray(x, dtype=float)
+    k = x.shape[1]
+    if k < 2:
+        return float("nan")
+    c = _pairwise_cov(x)
+    total = np.nansum(c)
+    if total == 0:
+        return float("nan")
+    mean_off = (total - np.nansum(np.diag(c))) / (k * (k - 1))
+    return float(k * k * mean_off / total)
+
+
+def pc1_share(x: np.ndarray) -> tuple[float, int]:
+    """Share of variance explained by the first principal component of the standardised
+    columns of ``x``, over the units with every column present (COINr's ``get_PCA``:
+    ``prcomp(na.omit(x), center = TRUE, scale = TRUE)``), and the number of those units.
+
+    NaN when fewer than two units are complete or a column is constant on them (``prcomp``
+    refuses to rescale a constant column).
+    """
+    x = np.asarray(x, dtype=float)
+    complete = ~np.isnan(x).any(axis=1)
+    n = int(complete.sum())
+    z = x[complete]
+    if n < 2:
+        return float("nan"), n
+    sd = z.std(axis=0, ddof=1)
+    if not np.all(sd > 0):
+        return float("nan"), n
+    corr = np.corrcoef(z, rowvar=False) if z.shape[1] > 1 else np.ones((1, 1))
+    eig = np.linalg.eigvalsh(np.atleast_2d(corr))
+    return float(eig[-1] / eig.sum()), n
+
+
+# ---------------------------------------------------------------------------------------------
+# The analysis of a framework
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Coherence:
+    """Coherence statistics of an index (see the module documentation).
+
+    Attributes
+    ----------
+    result
+        The computed index the statistics are taken from.
+    values
+        Units × nodes: the values entering aggregation (normalised indicators, group scores,
+        the index), of the one year analysed.
+    pairs
+        One row per pair of siblings: ``group``, ``level`` (COINr level of the pair),
+        ``node_1``, ``node_2``, ``pearson``, ``spearman``, ``n`` (pairwise complete units),
+        ``p_value`` (Pearson), ``flag`` (``negative``, ``collinear`` or empty).
+    groups
+        One row per group and the index: ``group``, ``level``, ``children``, ``cronbach_alpha``,
+        ``pc1_share``, ``n_complete`` (units in the PCA), ``mean_pearson`` (mean correlation
+        of the pairs of children), ``negative`` and ``collinear`` (flagged pairs).
+    parents
+        One row per node below the index: ``node``, ``level``, ``parent``, its Pearson and
+        Spearman correlation with the parent (``pearson_parent``, ``spearman_parent``) and with
+        the index (``pearson_index``, ``spearman_index``).
+    negative, collinear
+        The flag thresholds used.
+    """
+
+    framework: Framework
+    result: Result
+    values: pd.DataFrame
+    pairs: pd.DataFrame
+    groups: pd.DataFrame
+    parents: pd.DataFrame
+    negative: float
+    collinear: float
+
+    def matrix(self, level: int = 1, other: int | None = None, *,
+               method: str = "pearson") -> pd.DataFrame:
+        """Correlation matrix between the nodes of COINr level ``level`` (rows) and level
+        ``other`` (columns; default the same level), pairwise complete."""
+        import pandas as pd
+
+        fw = self.framework
+        top = fw.level(fw.id)
+        for lev in (level, other if other is not None else level):
+            if not 1 <= lev <= top:
+                raise UsageError(f"framework '{fw.id}' has levels 1 (indicators) to {top} (the "
+                                 f"index); got {lev}")
+        rows = [n for n in self.values.columns if fw.level(n) == level]
+        cols = [n for n in self.values.columns if fw.level(n) == (other or level)]
+        out = pd.DataFrame(np.nan, index=pd.Index(rows, name="node"), columns=cols)
+        for a in rows:
+            for b in cols:
+                out.loc[a, b] = pairwise_corr(self.values[a].to_numpy(), self.values[b].to_numpy(),
+                                              method)[0]
+        return out
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        """The pairs with a flag."""
+        return self.pairs[self.pairs["flag"] != ""].reset_index(drop=True)
+
+
+def analyze(
+    framework: Framework,
+    data: Dataset,
+    *,
+    year: int | None = None,
+    negative: float = -0.4,
+    collinear: float = 0.9,
+    **options: Any,
+) -> Coherence:
+    """Coherence statistics of ``framework`` on ``data`` (module documentation).
+
+    Parameters
+    ----------
+    framework, data
+        As for :func:`mfgindex.compute`.
+    year
+        The year analysed (default: a cross-section's only year, a panel's latest).
+    negative, collinear
+        Flag sibling pairs whose Pearson correlation is below ``negative`` or above
+        ``collinear`` (COINr's ``plot_corr`` thresholds: -0.4 and 0.9).
+    **options
+        Method options of :func:`mfgindex.compute` (``normalize``, ``impute``, …).
+
+    Returns
+    -------
+    Coherence
+    """
+    import pandas as pd
+
+    from mfgindex.pipeline import compute
+
+    if not -1 <= negative <= 1 or not -1 <= collinear <= 1:
+        raise UsageError("the flag thresholds are correlations: give numbers between -1 and 1")
+    if year is None and data.years is not None and len(set(data.years.tolist())) > 1:
+        year = int(max(data.years))
+    res = compute(framework, data, year=year, **options)
+    fw = framework
+    values = res.scores.reset_index(drop=True)
+    values.index = pd.Index(res.units, name=fw.unit_column)
+
+    pairs: list[dict[str, Any]] = []
+    groups: list[dict[str, Any]] = []
+    for group in fw.walk():
+        if group.is_indicator:
+            continue
+        children = list(fw.children(group.id))
+        x = values[children].to_numpy(dtype=float)
+        rs = []
+        flags = {"negative": 0, "collinear": 0}
+        for i, a in enumerate(children):
+            for b in children[i + 1 :]:
+                r, n = pairwise_corr(values[a].to_numpy(), values[b].to_numpy(), "pearson")
+                rho, _ = pairwise_corr(values[a].to_numpy(), values[b].to_numpy(), "spearman")
+                flag = "negative" if r < negative else "collinear" if r > collinear else ""
+                if flag:
+                    flags[flag] += 1
+                rs.append(r)
+                pairs.append({"group": group.id, "level": fw.level(a), "node_1": a, "node_2": b,
+                              "pearson": r, "spearman": rho, "n": n, "p_value": _pearson_p(r, n),
+                              "flag": flag})
+        share, n_complete = pc1_share(x)
+        finite = [r for r in rs if np.isfinite(r)]
+        groups.append({"group": group.id, "level": fw.level(group.id), "children": len(children),
+                       "cronbach_alpha": cronbach_alpha(x), "pc1_share": share,
+                       "n_complete": n_complete,
+                       "mean_pearson": float(np.mean(finite)) if finite else float("nan"),
+                       **flags})
+
+    parents: list[dict[str, Any]] = []
+    index = values[fw.id].to_numpy()
+    for node in fw.walk():
+        if node.parent is None:
+            continue
+        v = values[node.id].to_numpy()
+        p = values[node.parent].to_numpy()
+        parents.append({
+            "node": node.id, "level": fw.level(node.id), "parent": node.parent,
+            "pearson_parent": pairwise_corr(v, p, "pearson")[0],
+            "spearman_parent": pairwise_corr(v, p, "spearman")[0],
+            "pearson_index": pairwise_corr(v, index, "pearson")[0],
+            "spearman_index": pairwise_corr(v, index, "spearman")[0],
+        })
+    pair_cols = ["group", "level", "node_1", "node_2", "pearson", "spearman", "n", "p_value", "flag"]
+    return Coherence(
+        framework=fw, result=res, values=values,
+        pairs=pd.DataFrame(pairs, columns=pair_cols),
+        groups=pd.DataFrame(groups),
+        parents=pd.DataFrame(parents),
+        negative=negative, collinear=collinear,
+    )
+
