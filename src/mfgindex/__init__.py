@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mfgindex._version import __version__
 
 if TYPE_CHECKING:
+    from mfgindex.analysis import Coherence, analyze
     from mfgindex.data import Dataset, read_data, read_table
     from mfgindex.errors import (
         DataError,
@@ -36,8 +37,19 @@ if TYPE_CHECKING:
     from mfgindex.methods.registry import methods, register
     from mfgindex.pipeline import compute
     from mfgindex.result import Explanation, Result
+    from mfgindex.uncertainty import (
+        SensitivityResult,
+        SpecError,
+        UncertaintyResult,
+        UncertaintySpec,
+        read_spec,
+        sensitivity,
+        uncertainty,
+    )
 
 _EXPORTS = {
+    "Coherence": "mfgindex.analysis",
+    "analyze": "mfgindex.analysis",
     "Dataset": "mfgindex.data",
     "read_data": "mfgindex.data",
     "read_table": "mfgindex.data",
@@ -57,9 +69,17 @@ _EXPORTS = {
     "compute": "mfgindex.pipeline",
     "Explanation": "mfgindex.result",
     "Result": "mfgindex.result",
+    "SensitivityResult": "mfgindex.uncertainty",
+    "SpecError": "mfgindex.uncertainty",
+    "UncertaintyResult": "mfgindex.uncertainty",
+    "UncertaintySpec": "mfgindex.uncertainty",
+    "read_spec": "mfgindex.uncertainty",
+    "sensitivity": "mfgindex.uncertainty",
+    "uncertainty": "mfgindex.uncertainty",
 }
 
 __all__ = [
+    "Coherence",
     "DataError",
     "Dataset",
     "Explanation",
@@ -70,15 +90,23 @@ __all__ = [
     "MfgIndexError",
     "Node",
     "Result",
+    "SensitivityResult",
+    "SpecError",
+    "UncertaintyResult",
+    "UncertaintySpec",
     "UsageError",
     "__version__",
+    "analyze",
     "builtin_frameworks",
     "compute",
     "load_framework",
     "methods",
     "read_data",
+    "read_spec",
     "read_table",
     "register",
+    "sensitivity",
+    "uncertainty",
     "write",
     "write_table",
 ]
