@@ -35,11 +35,12 @@ def _root(
 
 
 def _register() -> None:
-    from mfgindex.cli import info, scoring, weights
+    from mfgindex.cli import info, robustness, scoring, weights
 
     info.register(app)
     scoring.register(app)
     weights.register(app)
+    robustness.register(app)
 
 
 def run() -> None:

@@ -1,0 +1,307 @@
+"""Commands that stress-test an index: uncertainty, sensitivity, analyze."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from mfgindex.cli.common import (
+    AggregateOpt,
+    DataArg,
+    DenominateOpt,
+    FitOnOpt,
+    FormatOpt,
+    FrameworkOpt,
+    ImputeOpt,
+    LangOpt,
+    MinCoverageOpt,
+    NormalizeOpt,
+    OutputOpt,
+    ScreenOpt,
+    TreatOpt,
+    WeightsOpt,
+    YearOpt,
+    check_lang,
+    emit,
+    err_console,
+    load,
+    out_console,
+    resolve_format,
+    user_errors,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mfgindex.framework import Framework
+
+SpecOpt = Annotated[
+    Path | None,
+    typer.Option("--spec", help="TOML file of what varies: [weights] noise, levels; [normalize], "
+                                "[aggregate], [impute], [treat] choices; [exclude] indicators.",
+                 rich_help_panel="What varies"),
+]
+VaryOpt = Annotated[
+    list[str] | None,
+    typer.Option("--vary", help="KEY=VALUE over the spec, repeatable: weights=0.25, "
+                                "weights.levels=2,3, 'aggregate=arithmetic|geometric', exclude=all.",
+                 rich_help_panel="What varies"),
+]
+SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")]
+InvalidOpt = Annotated[
+    str, typer.Option(help="Invalid combinations (e.g. z-scores into a geometric mean): drop the "
+                           "runs and report them, or raise (stop).")
+]
+TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N units ranked best nominally.")]
+
+#: Below this many runs the analysis takes a blink: no progress bar.
+_BAR_FROM = 20_000
+
+
+def _base(**options: Any) -> dict[str, Any]:
+    fit_on = options.pop("fit_on")
+    options["fit_on"] = int(fit_on) if str(fit_on).isdigit() else fit_on
+    return options
+
+
+@contextmanager
+def _progress(total_hint: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr for long analyses on a terminal; nothing otherwise."""
+    if total_hint < _BAR_FROM or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("runs"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=err_console(), transient=True) as bar:
+        task = bar.add_task("runs", total=total_hint)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _warn(notes: tuple[str, ...] | list[str]) -> None:
+    from rich.markup import escape
+
+    con = err_console()
+    for note in notes:
+        con.print(f"[yellow]note:[/] {escape(note)}", markup=True, highlight=False)
+
+
+def _protect(fw: Framework, data: Any, spec: Path | None) -> list[Path]:
+    paths = [p for p in (getattr(data, "source", None), fw.path, spec) if p and p != "<frame>"]
+    return [Path(str(p)) for p in paths]
+
+
+def _spec(spec: Path | None, vary: list[str] | None, fw: Framework) -> Any:
+    from mfgindex.errors import UsageError
+    from mfgindex.uncertainty import read_spec
+
+    if spec is None and not vary:
+        raise UsageError("say what varies: --spec FILE and/or --vary KEY=VALUE",
+                         hint="e.g. --vary weights=0.25 --vary 'aggregate=arithmetic|geometric'")
+    return read_spec(spec, fw, overrides=vary or ())
+
+
+def _names(frame: pd.DataFrame, lang: str, fw: Framework, data: Any) -> pd.DataFrame:
+    if lang == "zh" and fw.name_column and fw.name_column in frame:
+        zh = data.names_zh(fw)
+        if zh is not None:
+            lookup = dict(zip(data.units.astype(str), zh, strict=False))
+            frame[fw.name_column] = frame[fw.unit_column].astype(str).map(lookup)
+    return frame
+
+
+def uncertainty(
+    data: DataArg = None,
+    framework: FrameworkOpt = "city",
+    spec: SpecOpt = None,
+    vary: VaryOpt = None,
+    runs: Annotated[int, typer.Option(help="Monte Carlo runs.")] = 1000,
+    seed: SeedOpt = 0,
+    invalid: InvalidOpt = "drop",
+    top: TopOpt = None,
+    year: YearOpt = None,
+    denominate: DenominateOpt = None,
+    impute: ImputeOpt = None,
+    screen: ScreenOpt = None,
+    treat: TreatOpt = None,
+    normalize: NormalizeOpt = None,
+    weights: WeightsOpt = None,
+    aggregate: AggregateOpt = None,
+    min_coverage: MinCoverageOpt = None,
+    fit_on: FitOnOpt = "each",
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Rank intervals: how far each unit's rank moves when the index's choices vary.
+
+    Columns: nominal_rank (the index as chosen), median_rank, q05_rank and q95_rank (the 5-95 %
+    interval over the runs) and mean_abs_shift (average distance from the nominal rank).
+    """
+    from mfgindex.uncertainty import uncertainty as run_uncertainty
+
+    with user_errors():
+        check_lang(lang)
+        out_fmt = resolve_format(fmt, output)
+        fw, ds = load(framework, data)
+        the_spec = _spec(spec, vary, fw)
+        base = _base(denominate=denominate, impute=impute, screen=screen, treat=treat,
+                     normalize=normalize, weights=weights, aggregate=aggregate,
+                     min_coverage=min_coverage, fit_on=fit_on)
+        with _progress(runs) as progress:
+            res = run_uncertainty(fw, ds, the_spec, runs=runs, seed=seed, year=year,
+                                  invalid=invalid, progress=progress, **base)  # type: ignore[arg-type]
+        _warn(res.warnings)
+        frame = _names(res.to_frame(), lang, fw, ds)
+        if top is not None:
+            frame = frame.head(top)
+        valid = int(res.valid.sum())
+        emit(frame, fmt=out_fmt, output=output, provenance=res.provenance,
+             protect=_protect(fw, ds, spec),
+             title=f"{fw.root.label(lang)} — rank uncertainty, {valid} of {runs} runs "
+                   f"(varying {', '.join(the_spec.inputs())})",
+             digits=1)
+
+
+def sensitivity(
+    data: DataArg = None,
+    framework: FrameworkOpt = "city",
+    spec: SpecOpt = None,
+    vary: VaryOpt = None,
+    n: Annotated[int, typer.Option("--n", help="Base sample size N: N × (inputs + 2) runs.")] = 1000,
+    seed: SeedOpt = 0,
+    target: Annotated[
+        str | None,
+        typer.Option(help="Explain this unit's rank (default: the mean absolute rank shift).")
+    ] = None,
+    boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
+    confidence: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.90,
+    invalid: InvalidOpt = "drop",
+    year: YearOpt = None,
+    denominate: DenominateOpt = None,
+    impute: ImputeOpt = None,
+    screen: ScreenOpt = None,
+    treat: TreatOpt = None,
+    normalize: NormalizeOpt = None,
+    weights: WeightsOpt = None,
+    aggregate: AggregateOpt = None,
+    min_coverage: MinCoverageOpt = None,
+    fit_on: FitOnOpt = "each",
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    lang: LangOpt = "en",
+) -> None:
+    """Sobol indices: which varied choice drives the rank changes, alone and with the others.
+
+    first_order is the share of the output's variance due to an input alone, total_order
+    including its interactions; _low/_high are bootstrap bounds.
+    """
+    from mfgindex.uncertainty import sensitivity as run_sensitivity
+
+    with user_errors():
+        check_lang(lang)
+        out_fmt = resolve_format(fmt, output)
+        fw, ds = load(framework, data)
+        the_spec = _spec(spec, vary, fw)
+        base = _base(denominate=denominate, impute=impute, screen=screen, treat=treat,
+                     normalize=normalize, weights=weights, aggregate=aggregate,
+                     min_coverage=min_coverage, fit_on=fit_on)
+        total = n * (len(the_spec.inputs()) + 2)
+        with _progress(total) as progress:
+            res = run_sensitivity(fw, ds, the_spec, n=n, seed=seed, output=target, n_boot=boot,
+                                  confidence=confidence, year=year, invalid=invalid,  # type: ignore[arg-type]
+                                  progress=progress, **base)
+        _warn(res.warnings)
+        emit(res.to_frame(), fmt=out_fmt, output=output, provenance=res.provenance,
+             protect=_protect(fw, ds, spec),
+             title=f"{fw.root.label(lang)} — Sobol indices of the {res.output}, N = {n} "
+                   f"({len(res.outputs)} runs)",
+             digits=3)
+
+
+TableOpt = Annotated[
+    str, typer.Option("--table", help="groups (alpha, PCA, flags per group), pairs (sibling "
+                                      "correlations), parents (each node with its group and the "
+                                      "index) or matrix (see --levels).")
+]
+
+
+def analyze(
+    data: DataArg = None,
+    framework: FrameworkOpt = "city",
+    table: TableOpt = "groups",
+    levels: Annotated[str, typer.Option(help="For --table matrix: a COINr level, or two "
+                                             "(rows,columns), e.g. 1 or 1,2.")] = "1",
+    method: Annotated[str, typer.Option(help="pearson or spearman (--table matrix).")] = "pearson",
+    negative: Annotated[float, typer.Option(help="Flag sibling pairs correlated below this.")] = -0.4,
+    collinear: Annotated[float, typer.Option(help="Flag sibling pairs correlated above this.")] = 0.9,
+    year: YearOpt = None,
+    denominate: DenominateOpt = None,
+    impute: ImputeOpt = None,
+    screen: ScreenOpt = None,
+    treat: TreatOpt = None,
+    normalize: NormalizeOpt = None,
+    weights: WeightsOpt = None,
+    aggregate: AggregateOpt = None,
+    min_coverage: MinCoverageOpt = None,
+    fit_on: FitOnOpt = "each",
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Statistical coherence: correlations, Cronbach's alpha and PCA per group, flagged pairs."""
+    from mfgindex.analysis import analyze as run_analyze
+    from mfgindex.errors import UsageError
+
+    with user_errors():
+        out_fmt = resolve_format(fmt, output)
+        tables = ("groups", "pairs", "parents", "matrix")
+        if table not in tables:
+            from mfgindex.errors import did_you_mean
+
+            raise UsageError(f"--table must be one of {', '.join(tables)}, got '{table}'."
+                             + did_you_mean(table, tables))
+        try:
+            parts = [int(p) for p in levels.replace(" ", "").split(",") if p]
+        except ValueError:
+            parts = []
+        if not 1 <= len(parts) <= 2:
+            raise UsageError(f"--levels takes one level or two separated by a comma, got '{levels}'")
+        fw, ds = load(framework, data)
+        base = _base(denominate=denominate, impute=impute, screen=screen, treat=treat,
+                     normalize=normalize, weights=weights, aggregate=aggregate,
+                     min_coverage=min_coverage, fit_on=fit_on)
+        co = run_analyze(fw, ds, year=year, negative=negative, collinear=collinear, **base)
+        prov = dict(co.result.provenance) | {"analysis": "coherence", "negative": negative,
+                                              "collinear": collinear}
+        if table == "matrix":
+            frame = co.matrix(parts[0], parts[1] if len(parts) == 2 else None,
+                              method=method).reset_index()
+            title = f"{method.capitalize()} correlations, level {levels}"
+        else:
+            frame = {"groups": co.groups, "pairs": co.pairs, "parents": co.parents}[table]
+            title = {"groups": "Coherence per group (Cronbach's alpha, PCA: share of variance "
+                               "of the first component)",
+                     "pairs": "Correlations between siblings",
+                     "parents": "Correlation of each node with its parent and the index"}[table]
+        emit(frame, fmt=out_fmt, output=output, provenance=prov,
+             protect=_protect(fw, ds, None), title=title, digits=3)
+        if out_fmt == "table" and output is None and table == "groups" and len(co.flagged):
+            out_console().print()
+            emit(co.flagged, fmt="table", output=None, provenance=prov, protect=[],
+                 title=f"Flagged pairs (r < {negative:g}: negative, r > {collinear:g}: collinear)",
+                 digits=3)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(uncertainty)
+    app.command()(sensitivity)
+    app.command()(analyze)
