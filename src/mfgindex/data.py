@@ -218,7 +218,8 @@ def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0)
     if not path.exists():
         raise DataError("file not found", where=str(path), hint="check the path and its spelling")
     if path.is_dir():
-        raise DataError("is a folder, not a data file", where=str(path))
+        raise DataError("is a folder, not a data file", where=str(path),
+                        hint=f"give the data file itself, e.g. {path / 'data.csv'}")
     suffix = path.suffix.lower()
     try:
         if suffix in {".csv", ".txt", ".tsv", ""}:

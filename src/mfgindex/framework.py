@@ -283,15 +283,24 @@ def _from_toml(path: Path) -> Framework:
     raw = path.read_bytes()
     try:
         doc = tomllib.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        try:
+            raw.decode("gb18030")
+            guess = " (it looks like GBK / GB18030)"
+        except UnicodeDecodeError:
+            guess = ""
         raise FrameworkError(
-            "the file is not UTF-8 text", where=str(path), hint="save the framework as UTF-8"
+            f"the file is not UTF-8 text: line {line} has byte 0x{raw[exc.start]:02X}{guess}",
+            where=str(path),
+            hint="save the framework as UTF-8 (TOML files are always UTF-8)",
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise FrameworkError(
             f"TOML syntax error: {exc}",
             where=str(path),
-            hint="check quotes, brackets and '=' on the line named; see DESIGN §4 for the format",
+            hint="check quotes, brackets and '=' on the line named (strings need double quotes, "
+            "tables [name], lists [1, 2]); docs/troubleshooting.md shows a working framework",
         ) from None
     return build_framework(doc, where=str(path), path=path, digest=_digest(raw))
 
@@ -302,15 +311,24 @@ class _Problems:
     def __init__(self, where: str) -> None:
         self.where = where
         self.items: list[str] = []
+        # Key paths a misspelt key was matched to ("indicator[1].direction" for "direcion"):
+        # reporting that key as missing too would only repeat the problem.
+        self.misspelt: set[str] = set()
 
     def add(self, key: str, what: str) -> None:
+        if what.startswith("missing") and key in self.misspelt:
+            return
         self.items.append(f"{key}: {what}" if key else what)
 
     def unknown_keys(self, table: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
         for key in table:
             if key not in allowed:
-                self.add(f"{prefix}.{key}" if prefix else key,
-                         "unknown key." + did_you_mean(key, allowed))
+                hint = did_you_mean(key, allowed)
+                if hint:
+                    close = hint.split("'")[1]
+                    if close not in table:
+                        self.misspelt.add(f"{prefix}.{close}" if prefix else close)
+                self.add(f"{prefix}.{key}" if prefix else key, "unknown key." + hint)
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -679,5 +697,7 @@ def _stages(p: _Problems, table: Any) -> StageRule | None:
         return None
     cuts = call.kwargs.get("cuts")
     if isinstance(cuts, list) and len(cuts) != len(labels) - 1:
-        p.add("stages.cuts", f"{len(labels)} labels need {len(labels) - 1} cuts, got {len(cuts)}")
+        need = len(labels) - 1
+        p.add("stages.cuts", f"{len(labels)} labels need {need} cut{'s' if need != 1 else ''}, "
+                             f"got {len(cuts)}")
     return StageRule(method=call.spec(), labels=tuple(labels), labels_zh=tuple(labels_zh))

@@ -141,6 +141,30 @@ def report(problems: Sequence[Problem], *, strict: bool, source: str) -> None:
                   markup=True, highlight=False)
 
 
+#: Method options of the scoring commands and the registry stage each names.
+METHOD_OPTIONS = {"denominate": "denominate", "impute": "impute", "screen": "screen",
+                  "treat": "treat", "normalize": "normalize", "weights": "weight",
+                  "aggregate": "aggregate"}
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Check the method strings given on the command line before loading anything, so a typo
+    fails fast and the message names the option (``--normalize: ...``)."""
+    from mfgindex.errors import MfgIndexError
+    from mfgindex.methods.registry import resolve
+
+    for option, stage in METHOD_OPTIONS.items():
+        spec = options.get(option)
+        if not isinstance(spec, str) or spec.strip().lower() == "none":
+            continue
+        try:
+            resolve(stage, spec)
+        except MfgIndexError as exc:
+            if exc.where is None:
+                exc.where = f"--{option} {spec!r}"
+            raise
+
+
 def check_output(output: Path | None, data: Path | None, framework: str) -> None:
     """Fail fast on an -o path that cannot be written, before any computing."""
     if output is None:
@@ -152,12 +176,14 @@ def check_output(output: Path | None, data: Path | None, framework: str) -> None
 
 
 def resolve_format(fmt: str | None, output: Path | None) -> str:
-    from mfgindex.errors import UsageError
+    from mfgindex.errors import UsageError, did_you_mean
     from mfgindex.io import FORMATS, format_from_path
 
     if fmt is not None:
         if fmt not in FORMATS:
-            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'."
+                             + did_you_mean(fmt, FORMATS),
+                             hint="or leave --format out: it follows the suffix of -o")
         if fmt == "table" and output is not None:
             raise UsageError("--format table prints to the terminal; use csv/json/xlsx/parquet with -o")
         return fmt

@@ -26,6 +26,7 @@ from mfgindex.cli.common import (
     WeightsOpt,
     YearOpt,
     check_lang,
+    check_options,
     check_output,
     emit,
     err_console,
@@ -52,6 +53,7 @@ def _compute(framework: str, data: Path | None, *, strict: bool = False,
     """Load, check the -o path, compute, then report the diagnostics (errors with --strict)."""
     from mfgindex.pipeline import compute
 
+    check_options(options)
     check_output(output, data, framework)
     fw, ds = load(framework, data, warn=False)
     fit_on = options.pop("fit_on")
