@@ -927,6 +927,8 @@ class SensitivityResult:
         their bootstrap bounds ``_low`` / ``_high``.
     outputs
         ``(N (d + 2),)`` the output of every run, in the order A, B, AB₁ … AB_d.
+    ranks
+        ``(N (d + 2), n)`` every run's ranks (NaN: unranked, or an invalid run), same order.
     variance
         The output's variance over the A and B runs.
     n
@@ -941,6 +943,7 @@ class SensitivityResult:
 
     indices: pd.DataFrame
     outputs: np.ndarray
+    ranks: np.ndarray
     variance: float
     n: int
     n_valid: int
@@ -1212,7 +1215,8 @@ def sensitivity(
     independent = _Scored(scored.scores[two_n], scored.ranks[two_n], scored.valid[two_n],
                           scored.invalid, scored.runs.iloc[two_n].reset_index(drop=True))
     unc = _result(engine, independent, bank, notes, prov)
-    return SensitivityResult(indices=table, outputs=y, variance=variance, n=n, n_valid=n_valid,
+    return SensitivityResult(indices=table, outputs=y, ranks=scored.ranks, variance=variance,
+                             n=n, n_valid=n_valid,
                              output=label, runs=runs, uncertainty=unc, warnings=tuple(notes),
                              provenance=unc.provenance)
 
@@ -1308,7 +1312,7 @@ def _estimate(y_a: np.ndarray, y_b: np.ndarray, y_ab: np.ndarray, names: Sequenc
             alpha = (1 - confidence) / 2
             fb, tb = [], []
             # resample in blocks so that a block's (b, N, d) temporary stays small
-            block = max(1, (1 << 22) // max(1, n * d))
+            block = max(1, (1 << 20) // max(1, n * d))
             for start in range(0, n_boot, block):
                 idx = rng.integers(0, n, size=(min(block, n_boot - start), n))
                 f, t, _ = _indices(y_a[idx], y_b[idx], y_ab[idx])
