@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from mfgindex.data import Dataset
     from mfgindex.framework import Framework
 
-__all__ = ["Explanation", "Result"]
+__all__ = ["Explanation", "Result", "reproduce"]
 
 #: Warn when more than this share of an indicator's values are imputed (COINr's screening
 #: default keeps indicators with at least 2/3 of their data, so above 1/3 imputed).
@@ -437,3 +438,88 @@ class Result:
             strengths=strengths,
             weaknesses=weaknesses,
         )
+
+
+def _single(choice: Any) -> str | None:
+    """A stage's recorded choice as one method string for :func:`~mfgindex.compute`.
+
+    Per-node records (``{"x1": "minmax", ...}``) give their common method when every node used
+    the same one; when they differ the framework's own per-node choices made them, so None
+    (keep the framework's) reproduces them.
+    """
+    if isinstance(choice, Mapping):
+        values = set(map(str, choice.values()))
+        return values.pop() if len(values) == 1 else None
+    return None if choice is None else str(choice)
+
+
+def reproduce(
+    provenance: Mapping[str, Any],
+    *,
+    data: str | Path | None = None,
+    framework: str | Path | None = None,
+) -> Result:
+    """Recompute a result from its provenance (a JSON output's ``provenance``, an XLSX
+    ``provenance`` sheet, or a ``.provenance.json`` sidecar).
+
+    The framework and data files recorded (or ``framework`` / ``data`` when they have moved)
+    must have the recorded SHA-256 hashes; the methods, parameters, year, coverage threshold,
+    normalisation reference and stage rule recorded are used again.
+
+    Raises
+    ------
+    DataError
+        A file is missing or has changed since the result was made, or the recomputation did
+        not use the recorded methods.
+    """
+    from mfgindex.data import read_data
+    from mfgindex.framework import load_framework
+    from mfgindex.pipeline import compute
+
+    rec_fw = provenance.get("framework") or {}
+    rec_data = provenance.get("data") or {}
+    fw_source = framework if framework is not None else rec_fw.get("file") or rec_fw.get("id")
+    data_source = data if data is not None else rec_data.get("file")
+    if fw_source is None or data_source is None:
+        raise DataError("the provenance names no framework or data file",
+                        hint="pass framework= and data= to reproduce()")
+    fw = load_framework(str(fw_source) if not isinstance(fw_source, Path) else fw_source)
+    if rec_fw.get("sha256") and fw.digest != rec_fw["sha256"]:
+        raise DataError("the framework file has changed since the result was made "
+                        "(its SHA-256 differs from the one recorded)", where=str(fw.path),
+                        hint="use the framework file the result was made with")
+    ds = read_data(Path(data_source), fw)
+    if rec_data.get("sha256") and ds.digest != rec_data["sha256"]:
+        raise DataError("the data file has changed since the result was made "
+                        "(its SHA-256 differs from the one recorded)", where=ds.source,
+                        hint="use the data file the result was made with")
+    methods = provenance.get("methods") or {}
+    year = provenance.get("year")
+    fit_on = methods.get("fit_on", "each")
+    result = compute(
+        fw, ds,
+        year=None if year is None else int(year),
+        denominate=_single(methods.get("denominate")),
+        impute=_single(methods.get("impute")),
+        screen=_single(methods.get("screen")),
+        treat=_single(methods.get("treat")),
+        normalize=_single(methods.get("normalize")),
+        weights=_single(methods.get("weights")),
+        aggregate=_single(methods.get("aggregate")),
+        min_coverage=methods.get("min_coverage"),
+        stages=_single(methods.get("stages")),
+        fit_on=int(fit_on) if str(fit_on).isdigit() else fit_on,
+    )
+    redone = result.provenance.get("methods", {})
+    differ = sorted(k for k in methods if _plain(methods[k]) != _plain(redone.get(k)))
+    if differ:
+        raise DataError(f"recomputing did not use the recorded methods for: {', '.join(differ)}",
+                        hint="the framework's method choices may have changed")
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """JSON's view of a value (tuples as lists, numbers as floats) for comparisons."""
+    import json
+
+    return json.loads(json.dumps(value, default=str))
