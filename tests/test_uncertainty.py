@@ -341,6 +341,7 @@ def test_invalid_runs_are_counted_reported_and_left_out(
     expected = set(z.index[(z <= 0).any(axis=1)].astype(str))
     assert set(row["units"].split(", ")) == expected
     assert res.warnings and f"{bad.sum()} of 60 runs" in res.warnings[0]
+    assert f"{len(expected)} unit(s)" in res.warnings[1]
     # invalid runs are NaN and out of the statistics: stats equal those of the valid runs alone
     assert np.isnan(res.ranks[~res.valid]).all()
     valid_ranks = pd.DataFrame(res.ranks[res.valid])
@@ -381,6 +382,18 @@ def test_spec_file_and_overrides(tmp_path: Path, asem: tuple[mi.Framework, mi.Da
                                           'normalize.choices=["rank", "minmax"]'])
     assert spec.weights is not None and spec.weights.levels == (1, 2)
     assert spec.normalize == ("rank", "minmax")
+
+
+def test_spec_objects_are_validated_too(asem: tuple[mi.Framework, mi.Dataset]) -> None:
+    from mfgindex.uncertainty import UncertaintySpec, WeightNoise
+
+    fw, ds = asem
+    spec = UncertaintySpec(weights=WeightNoise(noise=0.2), aggregate=("arithmetic", "median"))
+    assert read_spec(spec, fw).to_dict() == {"weights": {"distribution": "uniform", "noise": 0.2},
+                                             "aggregate": {"choices": ["arithmetic", "median"]}}
+    assert len(uncertainty(fw, ds, spec, runs=3).runs) == 3
+    with pytest.raises(SpecError, match="'Flight' is not an indicator"):
+        uncertainty(fw, ds, UncertaintySpec(exclude=("Flight",)), runs=3)
 
 
 def test_spec_problems_are_all_reported(tmp_path: Path, asem: tuple[mi.Framework, mi.Dataset]) -> None:

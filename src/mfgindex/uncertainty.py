@@ -139,7 +139,9 @@ class WeightNoise:
         ``"uniform"`` (above) or ``"dirichlet"``: the weights of the children of a group, as
         shares :math:`s`, are drawn from :math:`\operatorname{Dir}(c\,s)` with
         :math:`c` = ``concentration`` (mean :math:`s`, variance :math:`s_i(1 - s_i)/(c + 1)`:
-        larger is tighter). All children of a group are perturbed together.
+        larger is tighter). All children of a group are perturbed together. :math:`s` are the
+        framework's weights; with a data-driven weight method the draws, as factors
+        :math:`D_i / s_i`, multiply its weights instead.
     concentration
         Dirichlet concentration :math:`c > 0` (default 100).
     """
@@ -203,10 +205,14 @@ class UncertaintySpec:
         out: dict[str, Any] = {}
         if self.weights is not None:
             w = self.weights
-            out["weights"] = {"noise": w.noise, "levels": list(w.levels or ()),
-                              "distribution": w.distribution}
+            table: dict[str, Any] = {"distribution": w.distribution}
             if w.distribution == "dirichlet":
-                out["weights"]["concentration"] = w.concentration
+                table["concentration"] = w.concentration
+            else:
+                table["noise"] = w.noise
+            if w.levels is not None:
+                table["levels"] = list(w.levels)
+            out["weights"] = table
         for s in STAGES:
             if getattr(self, s):
                 out[s] = {"choices": list(getattr(self, s))}
@@ -442,6 +448,9 @@ def _weights_spec(table: Mapping[str, Any] | None, fw: Framework,
         conc = 100.0
     if "concentration" in table and distribution != "dirichlet":
         problems.append("weights.concentration: only used with distribution = \"dirichlet\"")
+    if "noise" in table and distribution == "dirichlet":
+        problems.append("weights.noise: not used with distribution = \"dirichlet\" (its "
+                        "spread is set by concentration)")
     levels_raw = table.get("levels")
     levels: tuple[int, ...] | None = None
     if levels_raw is not None:
@@ -539,7 +548,13 @@ class _Engine:
     def combination(self, key: tuple[str, ...]) -> _Combination:
         if key in self._combos:
             return self._combos[key]
-        from mfgindex.pipeline import aggregate_tree, aggregators, normalise, prepare
+        from mfgindex.pipeline import (
+            aggregate_tree,
+            aggregators,
+            normalise,
+            prepare,
+            weight_function,
+        )
 
         imp, trt, norm, agg = (k or None for k in key)
         base = self.base
@@ -561,8 +576,6 @@ class _Engine:
         # Base weights: the weight method on this combination's nominal tree (data-driven
         # methods give different weights for different normalisations).
         used: dict[str, dict[str, float]] = {}
-        from mfgindex.pipeline import weight_function
-
         fns = {g: weight_function(self.fw, g, self.weight_calls[g], g, used) for g in self.groups}
         aggregate_tree(self.fw, normalised, fns, funcs, self.threshold, refused={})
         weights = {g: np.array([used[g][c] for c in self.fw.children(g)]) for g in self.groups}
@@ -718,9 +731,7 @@ def _run_design(engine: _Engine, design: _Design, *, chunk: int | None,
     key_cols = []
     for s in STAGES:
         if s in design.codes:
-            levels = np.array(spec.choices(s), dtype=object)
-            col = levels[design.codes[s]]
-            key_cols.append(np.where(col == _NONE, _NONE, col))
+            key_cols.append(np.array(spec.choices(s), dtype=object)[design.codes[s]])
         else:
             key_cols.append(np.full(total, nominal_key[STAGES.index(s)], dtype=object))
     keys = np.stack(key_cols, axis=1) if total else np.empty((0, len(STAGES)), dtype=object)
@@ -793,8 +804,7 @@ def _describe(engine: _Engine, key: tuple[str, ...], combo: _Combination, runs: 
         "groups": ", ".join(groups),
         "n_units": len(who),
         "units": ", ".join(map(str, who)),
-        "reason": f"{' / '.join(methods)} refused the values of {len(who)} unit(s) in "
-                  f"{', '.join(groups)}",
+        "reason": f"{' / '.join(methods)} refused the values of units in {', '.join(groups)}",
         "choices": text,
     }
 
@@ -972,7 +982,7 @@ def _setup(framework: Framework, data: Dataset, vary: Any, year: int | None,
         raise UsageError(f"unknown option '{name}'." + did_you_mean(name, [
             "denominate", "impute", "screen", "treat", "normalize", "weights", "aggregate",
             "min_coverage", "fit_on"]))
-    spec = vary if isinstance(vary, UncertaintySpec) else read_spec(vary, framework)
+    spec = read_spec(vary, framework)  # a ready UncertaintySpec is validated too
     notes: list[str] = []
     if year is None and data.years is not None and len(set(data.years.tolist())) > 1:
         year = int(max(data.years))
@@ -997,15 +1007,15 @@ def _invalid_notes(valid: np.ndarray, invalid: pd.DataFrame) -> list[str]:
     n_bad = int((~valid).sum())
     if not n_bad:
         return []
-    notes = [f"{n_bad} of {len(valid)} runs ({100 * n_bad / len(valid):.1f}%) are invalid and were "
-             "left out (policy 'drop'); see .invalid"]
+    notes = [f"{n_bad} of {len(valid)} runs ({100 * n_bad / len(valid):.1f}%) are invalid "
+             "combinations, left out of the statistics (invalid='drop'):"]
     for row in invalid.itertuples(index=False):
         choices = ", ".join(f"{s}={getattr(row, s)}" for s in STAGES
                             if getattr(row, s) and getattr(row, s) != "(base)")
         units = str(row.units).split(", ")
         shown = ", ".join(units[:10]) + (", …" if len(units) > 10 else "")
-        notes.append(f"{row.runs} run(s) with {choices or 'the base choices'}: {row.reason} "
-                     f"({shown})")
+        notes.append(f"{row.runs} run(s) with {choices or 'the base choices'}: {row.reason}: "
+                     f"{row.n_units} unit(s) ({shown})")
     return notes
 
 
