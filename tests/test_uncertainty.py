@@ -351,6 +351,28 @@ def test_invalid_runs_are_counted_reported_and_left_out(
         uncertainty(fw, ds, spec, runs=60, seed=1, invalid="raise")
 
 
+def test_refusals_above_the_indicator_level(mini: tuple[Path, Path], tmp_path: Path) -> None:
+    # arithmetic groups, geometric index: with z-scores a group score can be negative, so the
+    # index refuses units run by run (the groups' scores differ per run under indicator noise)
+    from tests.conftest import MINI_TOML
+
+    text = MINI_TOML.replace('aggregate = "arithmetic"', 'aggregate = "geometric"')
+    text = text.replace('weight = 2\n', 'weight = 2\naggregate = "arithmetic"\n')
+    text = text.replace('name = "Group B"\nweight = 1\n',
+                        'name = "Group B"\nweight = 1\naggregate = "arithmetic"\n')
+    path = tmp_path / "mixed.toml"
+    path.write_text(text, encoding="utf-8")
+    fw = mi.load_framework(path)
+    ds = mi.read_data(mini[1], fw)
+    spec = {"weights": {"noise": 0.9, "levels": [1]},
+            "normalize": {"choices": ["zscore(mean=0.75, sd=1)", "minmax(low=1, high=100)"]}}
+    res = uncertainty(fw, ds, spec, runs=40, seed=2, normalize="minmax(low=1, high=100)")
+    z = (res.runs["normalize"] != "minmax(low=1, high=100)").to_numpy()
+    assert (~res.valid).any() and res.valid[~z].all()
+    assert 0 < (~res.valid[z]).sum() < z.sum()  # depends on the run's weights
+    assert_matches_naive(fw, ds, res, {"normalize": "minmax(low=1, high=100)"})
+
+
 def test_nominal_that_cannot_be_computed_raises(city: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = city
     with pytest.raises(MethodError):
