@@ -1071,9 +1071,10 @@ def uncertainty(
     r"""Monte Carlo uncertainty analysis of the index ranks.
 
     Each run samples every varied input independently and uniformly (categorical inputs: each
-    choice with probability 1/L; weights: :class:`WeightNoise`), scores the index and ranks the
-    units. Per unit the result reports its nominal rank, median rank, 5 % and 95 % rank
-    quantiles and mean absolute rank shift :math:`\frac1R\sum_r|\text{rank}_r - \text{rank}_0|`.
+    choice with probability 1/L; weights: :class:`WeightNoise`, a fresh draw per run where
+    COINr samples a list of pre-drawn weight sets), scores the index and ranks the units. Per
+    unit the result reports its nominal rank, median rank, 5 % and 95 % rank quantiles and mean
+    absolute rank shift :math:`\frac1R\sum_r|\text{rank}_r - \text{rank}_0|`.
 
     Parameters
     ----------
@@ -1152,6 +1153,12 @@ def sensitivity(
         S_{Ti} = \frac{\frac1{2N}\sum_j \bigl(f(A)_j - f(A_B^{(i)})_j\bigr)^2}{V}
 
     (Saltelli 2010, table 2 (b); Jansen 1999, table 2 (f)) — COINr's ``SA_estimate``.
+
+    Differences from COINr's ``get_sensitivity(SA_type = "SA")``: A and B are quasi-random
+    (COINr: ``runif``), which lowers the estimators' variance at equal N; the bootstrap resamples
+    whole tuples (rows of A, B and every :math:`A_B^{(i)}` together) and recomputes :math:`V`
+    (COINr resamples each index's terms on their own, :math:`V` fixed); a failed run makes
+    COINr's indices NA, here its tuple is left out and reported.
 
     Parameters
     ----------
