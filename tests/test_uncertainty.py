@@ -604,3 +604,16 @@ def test_sensitivity_of_one_unit_and_invalid_tuples(city: tuple[mi.Framework, mi
     assert res.n_valid < 32
     assert any("sample tuples contain an invalid run" in w for w in res.warnings)
     assert np.isfinite(res.indices["total_order"]).all()
+
+
+def test_progress_and_public_names(asem: tuple[mi.Framework, mi.Dataset]) -> None:
+    import mfgindex.uncertainty  # binds the module on the package: it must stay callable
+
+    fw, ds = asem
+    calls: list[tuple[int, int]] = []
+    res = mi.uncertainty(fw, ds, ASEM_SPEC, runs=50, seed=0, chunk=7,
+                         progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (50, 50) and len(calls) >= 50 // 7
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert isinstance(res, mi.UncertaintyResult)
+    assert mfgindex.uncertainty(fw, ds, ASEM_SPEC, runs=2).ranks.shape == (2, len(res.units))
