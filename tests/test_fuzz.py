@@ -8,6 +8,7 @@ them, and go through :func:`read_table`, :func:`read_data` and :func:`load_frame
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -21,8 +22,9 @@ from mfgindex.data import read_table
 from mfgindex.errors import MfgIndexError
 from tests.conftest import MINI_CSV, MINI_TOML
 
+# FUZZ_EXAMPLES=3000 for a deeper run; 150 keeps the suite fast.
 FUZZ = settings(
-    max_examples=int(__import__("os").environ.get("FUZZ_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -138,7 +140,8 @@ def test_mutated_csv_scores_or_fails_cleanly(data: bytes) -> None:
         ds = mi.read_data(p, _MINI_FW)
         res = mi.compute(_MINI_FW, ds)
         res.to_frame()
-        # res.diagnostics()
+        res.diagnostics()
+        res.require_scores()
 
     _expect_clean(run, path)
 
