@@ -48,7 +48,7 @@ import pandas as pd
 import mfgindex as mi
 from mfgindex.errors import MethodError
 from mfgindex.methods.registry import methods
-from mfgindex.uncertainty import rank_rows
+from mfgindex.robustness import rank_rows
 
 SPEC = {
     "weights": {"noise": 0.25, "levels": [2, 3]},

@@ -1,4 +1,4 @@
-"""Uncertainty and sensitivity analysis (mfgindex.uncertainty) and the pipeline steps it reuses.
+"""Uncertainty and sensitivity analysis (mfgindex.robustness) and the pipeline steps it reuses.
 
 The reference for the vectorised engine is the obvious, slow computation: :func:`mfgindex.compute`
 called once per run with that run's choices and weights (``naive`` below). Every comparison of
@@ -26,7 +26,7 @@ import mfgindex as mi
 from mfgindex.errors import MethodError, UsageError
 from mfgindex.methods.registry import methods
 from mfgindex.pipeline import aggregate_tree, rank_desc
-from mfgindex.uncertainty import (
+from mfgindex.robustness import (
     SpecError,
     rank_rows,
     read_spec,
@@ -407,7 +407,7 @@ def test_spec_file_and_overrides(tmp_path: Path, asem: tuple[mi.Framework, mi.Da
 
 
 def test_spec_objects_are_validated_too(asem: tuple[mi.Framework, mi.Dataset]) -> None:
-    from mfgindex.uncertainty import UncertaintySpec, WeightNoise
+    from mfgindex.robustness import UncertaintySpec, WeightNoise
 
     fw, ds = asem
     spec = UncertaintySpec(weights=WeightNoise(noise=0.2), aggregate=("arithmetic", "median"))
@@ -607,7 +607,7 @@ def test_sensitivity_of_one_unit_and_invalid_tuples(city: tuple[mi.Framework, mi
 
 
 def test_progress_and_public_names(asem: tuple[mi.Framework, mi.Dataset]) -> None:
-    import mfgindex.uncertainty  # binds the module on the package: it must stay callable
+    import mfgindex.robustness  # importing the module must not shadow mi.uncertainty
 
     fw, ds = asem
     calls: list[tuple[int, int]] = []
@@ -616,4 +616,4 @@ def test_progress_and_public_names(asem: tuple[mi.Framework, mi.Dataset]) -> Non
     assert calls[-1] == (50, 50) and len(calls) >= 50 // 7
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert isinstance(res, mi.UncertaintyResult)
-    assert mfgindex.uncertainty(fw, ds, ASEM_SPEC, runs=2).ranks.shape == (2, len(res.units))
+    assert mfgindex.robustness.uncertainty is mi.uncertainty

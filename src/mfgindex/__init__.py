@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from mfgindex.methods.registry import methods, register
     from mfgindex.pipeline import compute
     from mfgindex.result import Explanation, Result
-    from mfgindex.uncertainty import (
+    from mfgindex.robustness import (
         SensitivityResult,
         SpecError,
         UncertaintyResult,
@@ -69,13 +69,13 @@ _EXPORTS = {
     "compute": "mfgindex.pipeline",
     "Explanation": "mfgindex.result",
     "Result": "mfgindex.result",
-    "SensitivityResult": "mfgindex.uncertainty",
-    "SpecError": "mfgindex.uncertainty",
-    "UncertaintyResult": "mfgindex.uncertainty",
-    "UncertaintySpec": "mfgindex.uncertainty",
-    "read_spec": "mfgindex.uncertainty",
-    "sensitivity": "mfgindex.uncertainty",
-    "uncertainty": "mfgindex.uncertainty",
+    "SensitivityResult": "mfgindex.robustness",
+    "SpecError": "mfgindex.robustness",
+    "UncertaintyResult": "mfgindex.robustness",
+    "UncertaintySpec": "mfgindex.robustness",
+    "read_spec": "mfgindex.robustness",
+    "sensitivity": "mfgindex.robustness",
+    "uncertainty": "mfgindex.robustness",
 }
 
 __all__ = [

@@ -107,7 +107,7 @@ def compute(
     Notes
     -----
     The work is done by three reusable steps — :func:`prepare` (denominate → treat),
-    :func:`normalise` and :func:`aggregate_tree` — which :mod:`mfgindex.uncertainty` calls
+    :func:`normalise` and :func:`aggregate_tree` — which :mod:`mfgindex.robustness` calls
     separately to reuse every stage before the first uncertain one.
     """
     from mfgindex.result import Result

@@ -64,9 +64,7 @@ COINr (EU JRC), R source ``R/sensitivity.R``: ``get_sensitivity``, ``SA_sample``
 
 from __future__ import annotations
 
-import sys
 import tomllib
-import types
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -1352,19 +1350,3 @@ def _estimate(y_a: np.ndarray, y_b: np.ndarray, y_ab: np.ndarray, names: Sequenc
         "total_order_high": hi_t,
     })
     return table, var, n
-
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``mfgindex.uncertainty`` be called like the function of the same name.
-
-    The package exports the function :func:`uncertainty` as ``mfgindex.uncertainty``, but
-    importing this submodule rebinds that package attribute to the module. Forwarding calls
-    keeps ``mi.uncertainty(framework, data, spec)`` working however the names were imported.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> UncertaintyResult:
-        return uncertainty(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

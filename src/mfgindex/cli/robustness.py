@@ -102,7 +102,7 @@ def _protect(fw: Framework, data: Any, spec: Path | None) -> list[Path]:
 
 def _spec(spec: Path | None, vary: list[str] | None, fw: Framework) -> Any:
     from mfgindex.errors import UsageError
-    from mfgindex.uncertainty import read_spec
+    from mfgindex.robustness import read_spec
 
     if spec is None and not vary:
         raise UsageError("say what varies: --spec FILE and/or --vary KEY=VALUE",
@@ -147,7 +147,7 @@ def uncertainty(
     Columns: nominal_rank (the index as chosen), median_rank, q05_rank and q95_rank (the 5-95 %
     interval over the runs) and mean_abs_shift (average distance from the nominal rank).
     """
-    from mfgindex.uncertainty import uncertainty as run_uncertainty
+    from mfgindex.robustness import uncertainty as run_uncertainty
 
     with user_errors():
         check_lang(lang)
@@ -205,7 +205,7 @@ def sensitivity(
     first_order is the share of the output's variance due to an input alone, total_order
     including its interactions; _low/_high are bootstrap bounds.
     """
-    from mfgindex.uncertainty import sensitivity as run_sensitivity
+    from mfgindex.robustness import sensitivity as run_sensitivity
 
     with user_errors():
         check_lang(lang)
