@@ -110,3 +110,26 @@ def test_bad_input_fails_cleanly(case: dict[str, Any], outcomes: dict[str, Outco
         assert " ".join(piece.split()) in text, f"missing {piece!r}{shown}"
     assert got.out_files == [], f"left behind in the output folder: {got.out_files}{shown}"
     assert got.changed_inputs == [], f"inputs created or modified: {got.changed_inputs}{shown}"
+
+
+def test_a_bug_is_one_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception (a bug) prints one line asking for a report, exit 1; with
+    MFGINDEX_TRACEBACK=1 the traceback is shown."""
+    from typer.testing import CliRunner
+
+    import mfgindex.pipeline
+    from mfgindex.cli.app import get_app
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(mfgindex.pipeline, "compute", broken)
+    monkeypatch.delenv("MFGINDEX_TRACEBACK", raising=False)
+    argv = ["score", str(FILES / "base.csv"), "-f", str(FILES / "base.toml"), "--format", "csv"]
+    result = CliRunner().invoke(get_app(), argv)
+    assert result.exit_code == 1
+    assert "internal error: ZeroDivisionError: a bug" in result.stderr
+    assert "please report" in result.stderr and "Traceback" not in result.stderr
+    monkeypatch.setenv("MFGINDEX_TRACEBACK", "1")
+    result = CliRunner().invoke(get_app(), argv)
+    assert isinstance(result.exception, ZeroDivisionError)

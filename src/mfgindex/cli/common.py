@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.markup import escape
+from typer.exceptions import TyperException
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,6 +96,28 @@ def user_errors() -> Iterator[None]:
     except MfgIndexError as exc:
         err_console().print(f"[bold red]error:[/] {escape(str(exc))}", markup=True,
                             highlight=False)
+        raise typer.Exit(1) from None
+    except MemoryError:
+        err_console().print("[bold red]error:[/] out of memory\n  hint: score fewer units or "
+                            "years at a time (--year), or use a machine with more memory",
+                            markup=True, highlight=False)
+        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        # A bug in mfgindex, not the user's fault: one message rather than a traceback, unless
+        # MFGINDEX_TRACEBACK=1 asks for it.
+        import os
+
+        if os.environ.get("MFGINDEX_TRACEBACK"):
+            raise
+        from mfgindex._version import __version__
+
+        err_console().print(
+            f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}"
+            f"\n  hint: this is a bug in mfgindex {__version__}, not in your input; please report "
+            "it with the command you ran (MFGINDEX_TRACEBACK=1 shows the details)",
+            markup=True, highlight=False)
         raise typer.Exit(1) from None
 
 
