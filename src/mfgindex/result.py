@@ -255,13 +255,13 @@ class Result:
         blocks = ([(None, np.arange(len(self.rows)))] if years is None else
                   [(int(y), np.flatnonzero(years == y)) for y in sorted(set(years.tolist()))])
         for year, rows in blocks:
-            in_year = "" if year is None else f" in {year}"
             where_year = "" if year is None else f", year {year}"
             n = rows.size
-            if n == 1:
+            root_scores = self.score_matrix[rows, pos[fw.id]]
+            if n == 1 and np.isnan(root_scores).all():  # goalposts do score a single unit
                 out.append(Problem(
                     "warning", f"{self.data.source}{where_year}",
-                    f"only one unit{in_year} ({self.units[rows[0]]}): minmax, zscore and rank "
+                    f"only one unit ({self.units[rows[0]]}): minmax, zscore and rank "
                     "normalisation compare units, so they cannot score it",
                     "add units, or normalise against fixed bounds: --normalize "
                     "'goalposts(low=..., high=...)'",
@@ -273,7 +273,7 @@ class Result:
                 where = f"indicator '{iid}'{where_year}"
                 if not present.any():
                     out.append(Problem(
-                        "warning", where, f"every value is missing{in_year}",
+                        "warning", where, "every value is missing",
                         "fill in the column, or remove the indicator from the framework; its "
                         "group is scored from the other indicators",
                     ))
@@ -282,7 +282,7 @@ class Result:
                 if values.size > 1 and np.all(values == values[0]):
                     out.append(Problem(
                         "warning", where,
-                        f"constant{in_year}: every unit has {values[0]:g}, so it cannot tell "
+                        f"constant: every unit has {values[0]:g}, so it cannot tell "
                         "units apart",
                         "check the data; minmax and zscore leave a constant indicator out of its "
                         "group's score",
@@ -292,14 +292,14 @@ class Result:
                     out.append(Problem(
                         "warning", where,
                         f"low coverage: data for {int(present.sum())} of {n} units "
-                        f"({share:.0%}){in_year}",
+                        f"({share:.0%})",
                         "fill in the missing values, or impute them (--impute)",
                     ))
                 imputed = float(self.imputed[rows, j].mean())
                 if imputed > imputed_limit:
                     out.append(Problem(
                         "warning", where,
-                        f"{imputed:.0%} of the values were imputed{in_year} (more than "
+                        f"{imputed:.0%} of the values were imputed (more than "
                         f"{imputed_limit:.0%})",
                         "scores lean on imputed values: collect more data, or drop the indicator",
                     ))
