@@ -99,8 +99,12 @@ def framework_from_imeta(path: Path) -> Framework:
         problems.append("no top-level Aggregate row (Type Aggregate with an empty Parent): "
                         "COINr's index row")
     if problems:
-        raise FrameworkError(f"invalid COINr iMeta table ({len(problems)} problems)",
-                             where=str(path), problems=problems)
+        n = len(problems)
+        raise FrameworkError(f"invalid COINr iMeta table ({n} problem{'s' if n > 1 else ''})",
+                             where=str(path), problems=problems,
+                             hint="fix the rows listed; COINr's iMeta format: one row per "
+                                  "indicator and aggregate, Level 1 = indicators, the index row "
+                                  "has Type Aggregate and an empty Parent")
     doc: dict[str, Any] = {
         "framework": {
             "id": root,

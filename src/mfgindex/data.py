@@ -46,7 +46,8 @@ __all__ = [
 ]
 
 MISSING_MARKERS: frozenset[str] = frozenset(
-    {"", "na", "n/a", "nan", "null", "none", "-", "--", "—", "–", "…", "...", "无", "缺失", "#n/a"}
+    {"", "na", "n/a", "n.a.", "nan", "null", "none", "-", "--", "—", "——", "–", "…", "……", "...",
+     "..", "无", "缺失", "暂无", "不详", "#n/a"}
 )
 LONG_INDICATOR_COLUMNS = ("indicator", "iCode", "variable")
 LONG_VALUE_COLUMNS = ("value", "Value")
@@ -193,12 +194,14 @@ def _read_csv_text(text: str, sep: str, path: Path) -> pd.DataFrame:
                     where=f"{path}, row {line}",
                     hint='close the quote ("...") on that row, or remove the stray quote mark',
                 )
-            raise DataError(
-                f"{len(row)} cells, but the header has {width}",
-                where=f"{path}, row {line}",
-                hint=f"every row needs one cell per header column; check for a missing or extra "
-                     f"{shown} ('{sep}'), and quote cells that contain it",
-            )
+            hint = (f"every row needs one cell per header column; check for a missing or extra "
+                    f"{shown} ('{sep}'), and quote cells that contain it")
+            if line == rows[1][0] and len(row) > width and width <= len(row) / 2:
+                hint = (f"the header (row {rows[0][0]}) has only {width} named cell"
+                        f"{'s' if width != 1 else ''}: is there a title row above the header? "
+                        "Delete the rows above the column names")
+            raise DataError(f"{len(row)} cells, but the header has {width}",
+                            where=f"{path}, row {line}", hint=hint)
         cells.append(row)
     names = [c.strip() or f"(column {k + 1}, no name)" for k, c in enumerate(header)]
     return pd.DataFrame(cells, columns=names, dtype=object)
@@ -215,6 +218,9 @@ def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0)
     import pandas as pd
 
     path = Path(path)
+    if str(path) == "-":
+        raise DataError("reading data from standard input is not supported", where="-",
+                        hint="save the data to a file and give its path")
     if not path.exists():
         raise DataError("file not found", where=str(path), hint="check the path and its spelling")
     if path.is_dir():
@@ -315,12 +321,32 @@ def _cell_number(value: Any, markers: set[str]) -> float | str:
     try:
         number = float(text)
     except ValueError:
-        return _NOT_NUMBER
+        return _why_not(text)
     if math.isinf(number):
         return _NOT_FINITE
     if math.isnan(number):
         return _NOT_NUMBER
     return number
+
+
+_UNIT_AROUND = re.compile(r"^([^\d+\-.]*)[+-]?(\d[\d,]*\.?\d*|\.\d+)([eE][+-]?\d+)?([^\d]*)$")
+
+
+def _why_not(text: str) -> str:
+    """A hint for text that is not a number: a unit or currency around it, brackets for a
+    negative value, or simply not a number."""
+    if text.startswith("(") and text.endswith(")"):
+        inner = text[1:-1].strip()
+        if not isinstance(_cell_number(inner, set()), str):
+            return f"write a negative number with a minus sign: -{inner}"
+    match = _UNIT_AROUND.match(text)
+    if match and (match.group(1) or match.group(4)):
+        extra = (match.group(1) + " " + match.group(4)).strip()
+        if any(c in extra for c in "万亿千百"):
+            return (f"write the number alone, without '{extra}': convert it to the indicator's "
+                    "unit (2万 = 20000) and name the unit in the framework")
+        return f"write the number alone, without '{extra}'"
+    return _NOT_NUMBER
 
 
 def number_hint(value: Any, *, missing: Iterable[str] = MISSING_MARKERS) -> str:
@@ -505,20 +531,37 @@ def validate_table(
     """Check a wide table against a framework; return every problem found (errors first)."""
     problems: list[Problem] = []
     cols = list(frame.columns)
-    if framework.unit_column not in cols:
-        hint = (f"framework '{framework.id}' reads unit ids from column "
-                f"'{framework.unit_column}'; the table has: {', '.join(cols[:12])}")
+    needed = [framework.unit_column, *(i.column for i in framework.indicators)]
+    if not any(c in cols for c in needed):
+        # Not one of the framework's columns: the header itself is wrong — say why, once.
+        shown = ", ".join(cols[:12]) + (", …" if len(cols) > 12 else "")
+        hint = f"the header read is: {shown}"
+        unnamed = sum(c.startswith(("Unnamed:", "(column ")) for c in cols)
         if len(cols) == 1:
             seps = [s for s in ("|", ":", "/", " ") if s in cols[0]]
             hint = (f"the header was read as one column '{cols[0][:60]}'"
                     + (f": the file seems to separate cells with '{seps[0]}'" if seps else "")
                     + "; mfgindex reads commas, semicolons and tabs — export the table as CSV")
+        elif unnamed >= len(cols) / 2:
+            hint = ("most header cells are empty: is there a title row above the header? Delete "
+                    f"the rows above the column names ({shown})")
+        problems.append(Problem(
+            "error", source,
+            f"missing indicator columns: the header has none of the columns framework "
+            f"'{framework.id}' needs "
+            f"({', '.join(needed[:6])}"
+            f"{', …' if len(needed) > 6 else ''})",
+            hint + f"; or is this data for another framework than '{framework.id}' (-f)?",
+        ))
+        return problems
+    if framework.unit_column not in cols:
         problems.append(Problem(
             "error", source,
             f"no unit id column '{framework.unit_column}'." + did_you_mean(framework.unit_column, cols),
-            hint,
+            f"framework '{framework.id}' reads unit ids from column "
+            f"'{framework.unit_column}'; the table has: {', '.join(cols[:12])}",
         ))
-    for ind in framework.indicators if len(cols) > 1 else ():
+    for ind in framework.indicators:
         if ind.column not in cols:
             problems.append(Problem(
                 "error", source,

@@ -242,6 +242,9 @@ def load_framework(source: str | Path) -> Framework:
                 + did_you_mean(str(source), builtin),
                 hint=f"built-in frameworks: {names}; or give the path of a .toml or COINr iMeta file",
             )
+    if path.is_dir():
+        raise FrameworkError("is a folder, not a framework file", where=str(path),
+                             hint="give the .toml file itself")
     suffix = path.suffix.lower()
     if suffix == ".toml":
         return _from_toml(path)
@@ -328,7 +331,9 @@ class _Problems:
                     close = hint.split("'")[1]
                     if close not in table:
                         self.misspelt.add(f"{prefix}.{close}" if prefix else close)
-                self.add(f"{prefix}.{key}" if prefix else key, "unknown key." + hint)
+                what = "unknown key." if prefix or not isinstance(table[key], Mapping | list) \
+                    else f"unknown table [{key}]."
+                self.add(f"{prefix}.{key}" if prefix else key, what + hint)
 
     def raise_if_any(self) -> None:
         if self.items:
@@ -607,6 +612,8 @@ def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[st
     # Each cycle is reported once, at its first node in file order.
     reported: set[frozenset[str]] = set()
     for node in nodes.values():
+        if node.parent in nodes and nodes[node.parent].is_indicator:
+            continue  # already reported: an indicator cannot be a parent
         seen: list[str] = []
         cur: str | None = node.id
         while cur is not None and cur in nodes and cur != root:
@@ -624,7 +631,9 @@ def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[st
         return  # the tree checks below would only repeat the cycle
     has_children = {n.parent for n in nodes.values() if n.parent}
     for node in nodes.values():
-        if not node.is_indicator and node.id not in has_children:
+        if not node.is_indicator and node.id not in has_children and not (
+            "indicator" in p.misspelt and node.id != root
+        ):
             what = "the framework has no indicators" if node.id == root else "has no children"
             p.add(where.get(node.id, "framework") + ("" if node.id == root else ".id"),
                   f"group '{node.id}' {what}" if node.id != root else what)

@@ -98,6 +98,11 @@ def check_target(target: Path, *, protect: Iterable[Path] = (), probe: bool = Fa
     if target.is_dir():
         raise DataError("is a folder, not a file", where=str(target),
                         hint=f"give a file name, e.g. -o {target / 'scores.csv'}")
+    if target.exists() and not target.is_file():
+        # A device, pipe or socket (/dev/stdout, /dev/null): renaming over it would replace it.
+        raise DataError("is not a regular file (a device, pipe or socket)", where=str(target),
+                        hint="to print the result, leave out -o (and give --format); else choose "
+                             "a file name")
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.exists():
         raise DataError("the output folder does not exist", where=str(folder),
@@ -118,7 +123,8 @@ def atomic_paths(targets: Sequence[Path], *, protect: Iterable[Path] = ()) -> It
     Refuses to overwrite any of ``protect`` (the run's input files). Operating-system errors
     (permission denied, read-only or full disk) become :class:`DataError`.
     """
-    targets = [Path(t) for t in targets]
+    # Write through a symbolic link to the file it names, rather than replacing the link.
+    targets = [Path(os.path.realpath(t)) if Path(t).is_symlink() else Path(t) for t in targets]
     protect = list(protect)
     folders = [check_target(t, protect=protect) for t in targets]
     temps: list[Path] = []

@@ -325,7 +325,8 @@ class Result:
         return out
 
     def require_scores(self) -> None:
-        """Raise when no unit has an index score: there is nothing to rank or report.
+        """Raise when the result is unusable: values became infinite on the way (e.g. a ratio
+        to a zero denominator), or no unit has an index score — nothing to rank or report.
 
         Raises
         ------
@@ -333,6 +334,19 @@ class Result:
             Listing the :meth:`diagnostics` that explain why (one unit, constant or missing
             indicators, low coverage).
         """
+        ids = [i.id for i in self.framework.indicators]
+        for step, values in self.steps.items():
+            bad = np.isinf(values)
+            if bad.any():
+                j = int(np.flatnonzero(bad.any(axis=0))[0])
+                units = ", ".join(str(u) for u in self.units[bad[:, j]][:5])
+                raise DataError(
+                    f"indicator '{ids[j]}' has infinite values after the '{step}' step "
+                    f"(units: {units})",
+                    where=self.data.source,
+                    hint="a value divided by a denominator of (nearly) 0, or numbers too large for "
+                         "the method: check those cells, or skip the stage (--denominate none)",
+                )
         scores = self.score_matrix[:, self.node_ids.index(self.framework.id)]
         if scores.size and not np.isnan(scores).all():
             return

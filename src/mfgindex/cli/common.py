@@ -85,10 +85,16 @@ def out_console() -> Console:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn library errors into one clear message on stderr: exit 1, usage errors exit 2."""
+    import warnings
+
     from mfgindex.errors import MfgIndexError, UsageError
 
     try:
-        yield
+        with warnings.catch_warnings():
+            # numpy's overflow / invalid-value RuntimeWarnings are not messages for a user: the
+            # library reports what matters (diagnostics, errors) itself.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            yield
     except UsageError as exc:
         err_console().print(f"[bold red]usage error:[/] {escape(str(exc))}", markup=True,
                             highlight=False)
@@ -173,9 +179,20 @@ METHOD_OPTIONS = {"denominate": "denominate", "impute": "impute", "screen": "scr
 def check_options(options: dict[str, Any]) -> None:
     """Check the method strings given on the command line before loading anything, so a typo
     fails fast and the message names the option (``--normalize: ...``)."""
-    from mfgindex.errors import MfgIndexError
+    from mfgindex.errors import MfgIndexError, UsageError
     from mfgindex.methods.registry import resolve
 
+    fit_on = str(options.get("fit_on", "each"))
+    if fit_on not in {"each", "pooled"} and not fit_on.isdigit():
+        raise UsageError(f"must be each, pooled or a year, got '{fit_on}'", where="--fit-on",
+                         hint="each: every year on its own; pooled: all years together, so "
+                              "scores compare across years; 2019: fit on that year")
+    coverage = options.get("min_coverage")
+    if coverage is not None and not 0 <= coverage <= 1:
+        raise UsageError(f"must be a share between 0 and 1, got {coverage:g}",
+                         where="--min-coverage",
+                         hint="e.g. 0.5: a group is scored when children holding half its weight "
+                              "have data")
     for option, stage in METHOD_OPTIONS.items():
         spec = options.get(option)
         if not isinstance(spec, str) or spec.strip().lower() == "none":
@@ -251,10 +268,12 @@ def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
     from rich.table import Table
 
     labels = labels or {}
-    table = Table(title=title or None, header_style="bold", title_justify="left")
+    # Every text shown comes from the user's files: escape it, or a unit called "[/]" would be
+    # read as rich markup (and crash the rendering).
+    table = Table(title=escape(title) or None, header_style="bold", title_justify="left")
     numeric = {c for c in frame.columns if frame[c].dtype.kind in "fiu" or str(frame[c].dtype) == "Int64"}
     for c in frame.columns:
-        table.add_column(labels.get(c, str(c)), justify="right" if c in numeric else "left")
+        table.add_column(escape(labels.get(c, str(c))), justify="right" if c in numeric else "left")
     for row in frame.itertuples(index=False):
         cells = []
         for c, v in zip(frame.columns, row, strict=True):
@@ -263,7 +282,7 @@ def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
             elif isinstance(v, float):
                 cells.append(f"{v:.{digits}f}")
             else:
-                cells.append(str(v))
+                cells.append(escape(str(v)))
             del c
         table.add_row(*cells)
     out_console().print(table)

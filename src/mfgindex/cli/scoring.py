@@ -172,6 +172,11 @@ def rank(
     """Units ranked best first, with dimension scores and development stages."""
     with user_errors():
         check_lang(lang)
+        if top is not None and top < 1:
+            from mfgindex.errors import UsageError
+
+            raise UsageError(f"must be at least 1, got {top}", where="--top",
+                             hint="--top N shows the N best units (per year); leave it out for all")
         out_fmt = resolve_format(fmt, output)
         res = _compute(framework, data, year=year, denominate=denominate, impute=impute,
                        screen=screen, treat=treat, normalize=normalize, weights=weights,
@@ -260,8 +265,10 @@ def _render_explanation(ex: Any, res: Result, lang: str) -> None:
     con = out_console()
     con.print(tree)
     if ex.strengths:
-        con.print("strengths: " + ", ".join(f"{fw.nodes[i].label(lang)} (#{r})" for i, r in ex.strengths))
-        con.print("weaknesses: " + ", ".join(f"{fw.nodes[i].label(lang)} (#{r})" for i, r in ex.weaknesses))
+        con.print("strengths: " + ", ".join(f"{escape(fw.nodes[i].label(lang))} (#{r})"
+                                            for i, r in ex.strengths))
+        con.print("weaknesses: " + ", ".join(f"{escape(fw.nodes[i].label(lang))} (#{r})"
+                                             for i, r in ex.weaknesses))
     con.print("[dim]score = normalised value; contribution = points added to the parent's score "
               "(exact for arithmetic means, log-additive for geometric)[/]")
 
