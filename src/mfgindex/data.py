@@ -1,15 +1,22 @@
 """Reading unit data: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK), XLSX and Parquet, wide or long.
 
-Reading policy (documented in the README's "Data files" section):
+Reading policy (documented in docs/troubleshooting.md, "Data files"):
 
-* Cells are read as text and parsed here, so every problem can name its row and column.
-* Missing markers — empty, ``NA``, ``N/A``, ``NaN``, ``null``, ``-``, ``—``, ``–``, ``…``,
-  ``...``, ``无``, ``缺失`` — read as missing (configurable with ``missing=``).
-* Thousands separators (``12,345.6``), full-width digits (``１２３``), surrounding spaces and a
-  trailing percent sign (``12.5%`` reads as 12.5, the number as written) are accepted.
-* Anything else non-numeric in an indicator column is an error naming the cell.
-* Encodings: UTF-8 (with or without BOM), then GB18030 (a superset of GBK/GB2312, what Chinese
-  Excel writes); anything else is an error.
+* Cells are read as text and parsed here, so every problem can name its row and column. CSV rows
+  are checked cell by cell: a row with more or fewer cells than the header is an error (pandas
+  would pad it, or shift every value when all rows have one extra cell); empty trailing cells
+  are dropped.
+* Missing markers — empty, ``NA``, ``N/A``, ``n.a.``, ``NaN``, ``null``, ``none``, ``-``,
+  ``--``, ``—``, ``——``, ``–``, ``…``, ``……``, ``...``, ``..``, ``无``, ``缺失``, ``暂无``,
+  ``不详``, ``#N/A`` — read as missing (configurable with ``missing=``).
+* Thousands separators grouping digits by three (``12,345.6``), spaces inside numbers,
+  full-width digits (``１２３``), the Unicode minus (``−5``) and a trailing percent sign
+  (``12.5%`` reads as 12.5, the number as written) are accepted.
+* Anything else is an error naming the cell, with a hint for the usual causes: a decimal comma
+  (``1,5``), a unit or currency (``2万``, ``¥2``), a bracketed negative (``(3)``), infinity.
+* Encodings: a byte-order mark decides (UTF-8, UTF-16, UTF-32); else UTF-8, then GB18030 (a
+  superset of GBK/GB2312, what Chinese Excel writes); anything else is an error naming the line
+  and byte it could not read.
 """
 
 from __future__ import annotations
