@@ -119,3 +119,30 @@ def test_to_frame_layout(run) -> None:  # type: ignore[no-untyped-def]
     assert list(frame["code"]) == ["U2", "U3", "U1"]
     zh = run().to_frame(lang="zh")
     assert list(zh["stage"]) == ["其余", "前列", "其余"]
+
+
+def test_per_indicator_treatment_and_exclusion(tmp_path: Path) -> None:
+    """An indicator's own `treat` wins over the run's choice; `treat = "none"` excludes it."""
+    from tests.conftest import MINI_TOML
+
+    text = MINI_TOML.replace('id = "x2"\nparent = "a"\ndirection = -1',
+                             'id = "x2"\nparent = "a"\ndirection = -1\ntreat = "none"')
+    fw_path = tmp_path / "t.toml"
+    fw_path.write_text(text, encoding="utf-8")
+    fw = mi.load_framework(fw_path)
+    assert fw.nodes["x2"].treat == "none"  # type: ignore[attr-defined]
+    # two indicators with the same extreme outlier: x1 is treated, x2 (excluded) is not
+    rng = np.random.default_rng(1)
+    base = rng.normal(10, 1, 30)
+    base[0] = 1000
+    frame = pd.DataFrame({"code": [f"U{i}" for i in range(30)], "name": "n", "x1": base,
+                          "x2": base, "x3": 1.0, "pop": 1.0})
+    res = mi.compute(fw, mi.Dataset.from_frame(frame, fw), treat="winsorize(max_points=5)")
+    flags = pd.DataFrame(res.treated, columns=["x1", "x2", "x3"])
+    assert (flags["x1"] != "").any() and (flags["x2"] == "").all()
+    assert res.step("treated")["x1"].max() < 1000 == res.step("treated")["x2"].max()
+    assert res.provenance["methods"]["treat"]["x2"] == "none"
+    bad = text.replace('treat = "none"', 'treat = "winsorise"')
+    fw_path.write_text(bad, encoding="utf-8")
+    with pytest.raises(mi.FrameworkError, match="Did you mean 'winsorize'"):
+        mi.load_framework(fw_path)

@@ -63,6 +63,9 @@ class Indicator(Node):
 
     ``value = column / denominator`` when a denominator is set; ``transform`` (e.g. ``log``) is
     applied next; ``direction`` is +1 when higher is better, −1 when lower is better.
+    ``normalize`` and ``treat`` override the run's methods for this indicator; ``treat = "none"``
+    excludes it from outlier treatment (and, unlike other per-node settings, holds even when a
+    treatment is chosen for the run, so exclusions are never lost).
     """
 
     direction: int = 1
@@ -71,6 +74,7 @@ class Indicator(Node):
     denominator: str | None = None
     transform: str | None = None
     normalize: str | None = None
+    treat: str | None = None
     target: float | None = None
     source: str = ""
     note: str = ""
@@ -272,7 +276,7 @@ _GROUP_KEYS = {"id", "parent", "name", "name_zh", "weight", "aggregate", "weight
                "description"}
 _INDICATOR_KEYS = {
     "id", "parent", "name", "name_zh", "weight", "direction", "column", "unit", "denominator",
-    "transform", "normalize", "target", "source", "note", "description",
+    "transform", "normalize", "treat", "target", "source", "note", "description",
 }
 _COMPARISON_KEYS = {"parent", "children", "matrix"}
 _TOP_KEYS = {"framework", "defaults", "stages", "group", "indicator", "comparisons"}
@@ -474,6 +478,8 @@ def build_framework(
         for mkey, stage in (("normalize", "normalize"), ("transform", "transform")):
             if mkey in ind:
                 _check_method(p, f"{key}.{mkey}", stage, ind[mkey])
+        if "treat" in ind:
+            _check_method(p, f"{key}.treat", "treat", ind["treat"], allow_none=True)
         target = _number(p, f"{key}.target", ind.get("target"), None)
         column = ind.get("column", iid)
         denominator = ind.get("denominator")
@@ -492,6 +498,7 @@ def build_framework(
             denominator=denominator if isinstance(denominator, str) else None,
             transform=ind.get("transform"),
             normalize=ind.get("normalize"),
+            treat=ind.get("treat"),
             target=target,
             source=_text(ind.get("source")),
             note=_text(ind.get("note")),

@@ -313,19 +313,26 @@ def prepare(
     record["screen"] = scr_call.spec() if scr_call else "none"
 
     # -- treat (each indicator, each year) -----------------------------------------------
-    trt_call = _call("treat", treat if treat is not None else fw.default("treat"))
+    # An indicator's own `treat` setting wins (so `treat = "none"` exclusions always hold);
+    # the others take the run's choice, else the framework's default.
+    run_treat = treat if treat is not None else fw.default("treat")
+    trt_calls = [_call("treat", ind.treat if ind.treat is not None else run_treat)
+                 for ind in indicators]
     treated_flags = np.full(x.shape, "", dtype=object)
     treat_details: dict[str, Any] = {}
-    if trt_call is not None:
+    for j, trt_call in enumerate(trt_calls):
+        if trt_call is None:
+            continue
         for b in blocks:
-            for j in range(m):
-                outcome = _run(trt_call, f"indicator '{ids[j]}'", x[b.rows, j])
-                x[b.rows, j] = outcome.values
-                treated_flags[b.rows, j] = outcome.flags
-                key = ids[j] if b.year is None else f"{ids[j]} ({b.year})"
-                treat_details[key] = dict(outcome.details)
+            outcome = _run(trt_call, f"indicator '{ids[j]}'", x[b.rows, j])
+            x[b.rows, j] = outcome.values
+            treated_flags[b.rows, j] = outcome.flags
+            key = ids[j] if b.year is None else f"{ids[j]} ({b.year})"
+            treat_details[key] = dict(outcome.details)
+    if any(trt_calls):
         steps["treated"] = x.copy()
-    record["treat"] = trt_call.spec() if trt_call else "none"
+    specs = {ids[j]: c.spec() if c else "none" for j, c in enumerate(trt_calls)}
+    record["treat"] = (next(iter(specs.values())) if len(set(specs.values())) == 1 else specs)
 
     return Prepared(x=x, blocks=blocks, transforms=transforms, steps=steps, record=record,
                     imputed=imputed, treated=treated_flags, treat_details=treat_details,
