@@ -241,7 +241,6 @@ def prepare(
     fw = framework
     indicators = fw.indicators
     ids = tuple(i.id for i in indicators)
-    m = len(indicators)
     x = np.column_stack([data.values[i.column].to_numpy(dtype=float) for i in indicators])
     steps: dict[str, np.ndarray] = {"raw": x.copy()}
     record: dict[str, Any] = {}
