@@ -125,3 +125,18 @@ def test_framework_problems_without_cascades(tmp_path: Path) -> None:
 def test_standard_input_is_named(tmp_path: Path) -> None:
     code, _, err = cli("score", "-", "-f", BASE_TOML)
     assert code == 1 and "standard input is not supported" in err
+
+
+def test_framework_names_with_markup_render(tmp_path: Path) -> None:
+    """Names from a framework file are shown as written in every rendering."""
+    toml = (FILES / "base.toml").read_text(encoding="utf-8")
+    path = tmp_path / "markup.toml"
+    path.write_text(toml.replace('name = "Mini index"', 'name = "[/]Mini [red]"')
+                    .replace('name = "Group A"', 'name = "[b]A[/b][/]"'), encoding="utf-8")
+    base = str(FILES / "base.csv")
+    for argv in (["explain", "U1", base], ["score", base, "--format", "table"],
+                 ["rank", base, "--level", "a", "--format", "table"], ["show", str(path)]):
+        code, out, err = cli(*argv, *([] if argv[0] == "show" else ["-f", str(path)]))
+        assert code == 0, (argv, err)
+    code, out, _ = cli("explain", "U1", base, "-f", str(path))
+    assert "[/]Mini [red]" in out and "[b]A[/b][/]" in out

@@ -247,7 +247,7 @@ def _render_explanation(ex: Any, res: Result, lang: str) -> None:
     head = f"[bold]{escape(ex.name or ex.unit)}[/] ({escape(ex.unit)})"
     if ex.year is not None:
         head += f", {ex.year}"
-    head += f": {fw.root.label(lang)} {fmt(ex.score)}, rank {rk(ex.rank)} of {ex.n_units}"
+    head += f": {escape(fw.root.label(lang))} {fmt(ex.score)}, rank {rk(ex.rank)} of {ex.n_units}"
     if ex.stage:
         head += f", stage [bold]{escape(ex.stage)}[/]"
     tree = Tree(head)
@@ -257,10 +257,11 @@ def _render_explanation(ex: Any, res: Result, lang: str) -> None:
         if node.parent is None:
             continue
         r = rows[node.id]
-        label = (f"{escape(r['label'])} [dim]({node.id})[/]  {fmt(r['score'])}  {rk(r['rank'])}"
-                 f"  [dim]weight {fmt(r['weight'], 3)}, contributes {fmt(r['contribution'])}[/]")
+        name = f"{escape(r['label'])} [dim]({escape(node.id)})[/]"
         if not node.is_indicator:
-            label = "[bold]" + label.replace("  ", "[/]  ", 1)
+            name = f"[bold]{name}[/]"
+        label = (f"{name}  {fmt(r['score'])}  {rk(r['rank'])}"
+                 f"  [dim]weight {fmt(r['weight'], 3)}, contributes {fmt(r['contribution'])}[/]")
         branches[node.id] = branches[node.parent].add(label)
     con = out_console()
     con.print(tree)
