@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -231,3 +232,20 @@ def test_random_method_strings(text: str) -> None:
     for stage in STAGES:
         with contextlib.suppress(MfgIndexError):
             resolve(stage, text)
+
+
+@pytest.mark.parametrize("inner", [
+    "1" + "+1" * 100_000,
+    "-" * 100_000 + "1",
+    "not " * 50_000 + "1",
+    "[1," * 5_000 + "]" * 5_000,
+    "(" * 1_000 + "1" + ")" * 1_000,
+    "9" * 5_000,
+])
+def test_pathological_method_strings(inner: str) -> None:
+    """Deeply nested or huge parameters exhaust Python's parser: still one clean error."""
+    from mfgindex.errors import MethodError
+    from mfgindex.methods.registry import resolve
+
+    with pytest.raises(MethodError):
+        resolve("normalize", f"minmax(low={inner})")

@@ -166,6 +166,12 @@ def parse_method_string(text: str) -> tuple[str, dict[str, Any]]:
             f"cannot read the parameters of method string {text!r}: {exc.msg}",
             hint="parameters are key=value pairs separated by commas",
         ) from None
+    except (RecursionError, MemoryError):
+        # A pathological string (thousands of nested operators) exhausts the parser.
+        raise MethodError(
+            f"cannot read the parameters of method string {text[:60]!r}…: nested too deeply",
+            hint="parameters are literal values: numbers, strings, true/false, lists",
+        ) from None
     if not isinstance(call, ast.Call) or call.args:
         raise MethodError(
             f"method string {text!r} has a parameter without a name",
