@@ -249,3 +249,23 @@ def test_pathological_method_strings(inner: str) -> None:
 
     with pytest.raises(MethodError):
         resolve("normalize", f"minmax(low={inner})")
+
+
+def test_pathological_frameworks(tmp_path: Path) -> None:
+    """Deeply nested TOML, and a tree thousands of levels deep: clean errors, not recursion."""
+    from mfgindex.errors import FrameworkError
+
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    with pytest.raises(FrameworkError, match="nests arrays or tables too deeply"):
+        mi.load_framework(deep)
+    lines = ['[framework]', 'id = "r"', 'unit_column = "code"']
+    parent = "r"
+    for i in range(3000):
+        lines += ["[[group]]", f'id = "g{i}"', f'parent = "{parent}"']
+        parent = f"g{i}"
+    lines += ["[[indicator]]", 'id = "x1"', f'parent = "{parent}"', "direction = 1"]
+    chain = tmp_path / "chain.toml"
+    chain.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(FrameworkError, match="more than 64 levels deep"):
+        mi.load_framework(chain)

@@ -282,6 +282,11 @@ _COMPARISON_KEYS = {"parent", "children", "matrix"}
 _TOP_KEYS = {"framework", "defaults", "stages", "group", "indicator", "comparisons"}
 
 
+#: Deepest tree accepted: real indices have 2-5 levels; a limit keeps recursion (walking the
+#: tree) safe on a malformed or malicious file.
+MAX_DEPTH = 64
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -302,6 +307,9 @@ def _from_toml(path: Path) -> Framework:
             where=str(path),
             hint="save the framework as UTF-8 (TOML files are always UTF-8)",
         ) from None
+    except RecursionError:
+        raise FrameworkError("the file nests arrays or tables too deeply to read",
+                             where=str(path), hint="a framework needs no nested arrays") from None
     except tomllib.TOMLDecodeError as exc:
         raise FrameworkError(
             f"TOML syntax error: {exc}",
@@ -636,6 +644,18 @@ def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[st
             cur = nodes[cur].parent
     if reported:
         return  # the tree checks below would only repeat the cycle
+    deepest, depth_of = "", 0
+    for node in nodes.values():
+        d, cur = 0, node
+        while cur.parent is not None and cur.parent in nodes and d <= MAX_DEPTH:
+            d, cur = d + 1, nodes[cur.parent]
+        if d > depth_of:
+            deepest, depth_of = node.id, d
+    if depth_of > MAX_DEPTH:
+        p.add(f"{where.get(deepest, deepest)}.parent",
+              f"the tree is more than {MAX_DEPTH} levels deep below '{root}'; a composite index "
+              "has a handful (indicators, groups, sub-indices, index)")
+        return
     has_children = {n.parent for n in nodes.values() if n.parent}
     for node in nodes.values():
         if not node.is_indicator and node.id not in has_children and not (
