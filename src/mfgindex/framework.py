@@ -646,9 +646,9 @@ def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[st
         return  # the tree checks below would only repeat the cycle
     deepest, depth_of = "", 0
     for node in nodes.values():
-        d, cur = 0, node
-        while cur.parent is not None and cur.parent in nodes and d <= MAX_DEPTH:
-            d, cur = d + 1, nodes[cur.parent]
+        d, up = 0, node
+        while up.parent is not None and up.parent in nodes and d <= MAX_DEPTH:
+            d, up = d + 1, nodes[up.parent]
         if d > depth_of:
             deepest, depth_of = node.id, d
     if depth_of > MAX_DEPTH:
