@@ -71,6 +71,9 @@ def _run(case: dict[str, Any], root: Path) -> Outcome:
     after = _digests(files)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
+    # Anything else created in the working folder (a framework that managed to run code would
+    # leave its 'pwned' file here) counts as a changed input.
+    changed += sorted(p.name for p in work.iterdir() if p.name not in {"files", "out"})
     return Outcome(argv, proc.returncode, proc.stdout, proc.stderr, left, changed)
 
 
