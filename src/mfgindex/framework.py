@@ -605,6 +605,7 @@ def _check_method(p: _Problems, key: str, stage: str, spec: Any, allow_none: boo
 
 
 def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[str, Any]) -> None:
+    known = len(p.items)
     where: dict[str, str] = {}
     for kind in ("group", "indicator"):
         for i, t in enumerate(doc.get(kind, []) if isinstance(doc.get(kind), list) else []):
@@ -645,7 +646,7 @@ def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[st
     if reported:
         return  # the tree checks below would only repeat the cycle
     deepest, depth_of = "", 0
-    for node in nodes.values():
+    for node in nodes.values() if len(p.items) == known else ():  # parents must be sound
         d, up = 0, node
         while up.parent is not None and up.parent in nodes and d <= MAX_DEPTH:
             d, up = d + 1, nodes[up.parent]
