@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -286,3 +289,65 @@ def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
             del c
         table.add_row(*cells)
     out_console().print(table)
+
+
+# -- the method options shared by every command that computes an index ---------------------
+
+_METHOD_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "denominate": (DenominateOpt, None),
+    "impute": (ImputeOpt, None),
+    "screen": (ScreenOpt, None),
+    "treat": (TreatOpt, None),
+    "normalize": (NormalizeOpt, None),
+    "weights": (WeightsOpt, None),
+    "aggregate": (AggregateOpt, None),
+    "min_coverage": (MinCoverageOpt, None),
+    "fit_on": (FitOnOpt, "each"),
+}
+
+
+@dataclass(frozen=True)
+class MethodChoices:
+    """The method options of one command line, as :func:`mfgindex.compute` takes them."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for ``compute`` (``--fit-on 2019`` becomes the year 2019)."""
+        out = dict(self.values)
+        fit_on = out.get("fit_on")
+        if fit_on is not None and str(fit_on).isdigit():
+            out["fit_on"] = int(fit_on)
+        return out
+
+
+NO_METHODS = MethodChoices()
+
+
+def with_method_options(*, exclude: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Give a command the shared method options (``--normalize``, ``--aggregate``, …).
+
+    Typer sees them as ordinary options; the command receives them together as
+    ``methods: MethodChoices`` — one definition serves every command.
+    """
+    names = [n for n in _METHOD_OPTIONS if n not in exclude]
+
+    def decorate(func: F) -> F:
+        sig = inspect.signature(func, eval_str=True)
+        params = [p for p in sig.parameters.values() if p.name != "methods"]
+        extra = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=_METHOD_OPTIONS[n][1],
+                              annotation=_METHOD_OPTIONS[n][0])
+            for n in names
+        ]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            chosen = {n: kwargs.pop(n) for n in names if n in kwargs}
+            return func(*args, methods=MethodChoices(chosen), **kwargs)
+
+        command.__signature__ = sig.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
+        command.__annotations__ = {k: v for k, v in func.__annotations__.items() if k != "methods"}
+        return command  # type: ignore[return-value]
+
+    return decorate

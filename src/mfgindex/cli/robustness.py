@@ -11,20 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mfgindex.cli.common import (
-    AggregateOpt,
+    NO_METHODS,
     DataArg,
-    DenominateOpt,
-    FitOnOpt,
     FormatOpt,
     FrameworkOpt,
-    ImputeOpt,
     LangOpt,
-    MinCoverageOpt,
-    NormalizeOpt,
+    MethodChoices,
     OutputOpt,
-    ScreenOpt,
-    TreatOpt,
-    WeightsOpt,
     YearOpt,
     check_lang,
     emit,
@@ -33,6 +26,7 @@ from mfgindex.cli.common import (
     out_console,
     resolve_format,
     user_errors,
+    with_method_options,
 )
 
 if TYPE_CHECKING:
@@ -62,11 +56,6 @@ TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N units rank
 #: Below this many runs the analysis takes a blink: no progress bar.
 _BAR_FROM = 20_000
 
-
-def _base(**options: Any) -> dict[str, Any]:
-    fit_on = options.pop("fit_on")
-    options["fit_on"] = int(fit_on) if str(fit_on).isdigit() else fit_on
-    return options
 
 
 @contextmanager
@@ -119,6 +108,7 @@ def _names(frame: pd.DataFrame, lang: str, fw: Framework, data: Any) -> pd.DataF
     return frame
 
 
+@with_method_options()
 def uncertainty(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
@@ -129,18 +119,10 @@ def uncertainty(
     invalid: InvalidOpt = "drop",
     top: TopOpt = None,
     year: YearOpt = None,
-    denominate: DenominateOpt = None,
-    impute: ImputeOpt = None,
-    screen: ScreenOpt = None,
-    treat: TreatOpt = None,
-    normalize: NormalizeOpt = None,
-    weights: WeightsOpt = None,
-    aggregate: AggregateOpt = None,
-    min_coverage: MinCoverageOpt = None,
-    fit_on: FitOnOpt = "each",
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Rank intervals: how far each unit's rank moves when the index's choices vary.
 
@@ -154,9 +136,7 @@ def uncertainty(
         out_fmt = resolve_format(fmt, output)
         fw, ds = load(framework, data)
         the_spec = _spec(spec, vary, fw)
-        base = _base(denominate=denominate, impute=impute, screen=screen, treat=treat,
-                     normalize=normalize, weights=weights, aggregate=aggregate,
-                     min_coverage=min_coverage, fit_on=fit_on)
+        base = methods.options()
         with _progress(runs) as progress:
             res = run_uncertainty(fw, ds, the_spec, runs=runs, seed=seed, year=year,
                                   invalid=invalid, progress=progress, **base)  # type: ignore[arg-type]
@@ -172,6 +152,7 @@ def uncertainty(
              digits=1)
 
 
+@with_method_options()
 def sensitivity(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
@@ -187,18 +168,10 @@ def sensitivity(
     confidence: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.90,
     invalid: InvalidOpt = "drop",
     year: YearOpt = None,
-    denominate: DenominateOpt = None,
-    impute: ImputeOpt = None,
-    screen: ScreenOpt = None,
-    treat: TreatOpt = None,
-    normalize: NormalizeOpt = None,
-    weights: WeightsOpt = None,
-    aggregate: AggregateOpt = None,
-    min_coverage: MinCoverageOpt = None,
-    fit_on: FitOnOpt = "each",
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Sobol indices: which varied choice drives the rank changes, alone and with the others.
 
@@ -212,9 +185,7 @@ def sensitivity(
         out_fmt = resolve_format(fmt, output)
         fw, ds = load(framework, data)
         the_spec = _spec(spec, vary, fw)
-        base = _base(denominate=denominate, impute=impute, screen=screen, treat=treat,
-                     normalize=normalize, weights=weights, aggregate=aggregate,
-                     min_coverage=min_coverage, fit_on=fit_on)
+        base = methods.options()
         total = n * (len(the_spec.inputs()) + 2)
         with _progress(total) as progress:
             res = run_sensitivity(fw, ds, the_spec, n=n, seed=seed, output=target, n_boot=boot,
@@ -235,6 +206,7 @@ TableOpt = Annotated[
 ]
 
 
+@with_method_options()
 def analyze(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
@@ -245,17 +217,9 @@ def analyze(
     negative: Annotated[float, typer.Option(help="Flag sibling pairs correlated below this.")] = -0.4,
     collinear: Annotated[float, typer.Option(help="Flag sibling pairs correlated above this.")] = 0.9,
     year: YearOpt = None,
-    denominate: DenominateOpt = None,
-    impute: ImputeOpt = None,
-    screen: ScreenOpt = None,
-    treat: TreatOpt = None,
-    normalize: NormalizeOpt = None,
-    weights: WeightsOpt = None,
-    aggregate: AggregateOpt = None,
-    min_coverage: MinCoverageOpt = None,
-    fit_on: FitOnOpt = "each",
     fmt: FormatOpt = None,
     output: OutputOpt = None,
+    methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Statistical coherence: correlations, Cronbach's alpha and PCA per group, flagged pairs."""
     from mfgindex.analysis import analyze as run_analyze
@@ -276,9 +240,7 @@ def analyze(
         if not 1 <= len(parts) <= 2:
             raise UsageError(f"--levels takes one level or two separated by a comma, got '{levels}'")
         fw, ds = load(framework, data)
-        base = _base(denominate=denominate, impute=impute, screen=screen, treat=treat,
-                     normalize=normalize, weights=weights, aggregate=aggregate,
-                     min_coverage=min_coverage, fit_on=fit_on)
+        base = methods.options()
         co = run_analyze(fw, ds, year=year, negative=negative, collinear=collinear, **base)
         prov = dict(co.result.provenance) | {"analysis": "coherence", "negative": negative,
                                               "collinear": collinear}

@@ -9,21 +9,14 @@ import typer
 from rich.markup import escape
 
 from mfgindex.cli.common import (
-    AggregateOpt,
+    NO_METHODS,
     DataArg,
-    DenominateOpt,
-    FitOnOpt,
     FormatOpt,
     FrameworkOpt,
-    ImputeOpt,
     LangOpt,
-    MinCoverageOpt,
-    NormalizeOpt,
+    MethodChoices,
     OutputOpt,
-    ScreenOpt,
     StrictOpt,
-    TreatOpt,
-    WeightsOpt,
     YearOpt,
     check_lang,
     check_options,
@@ -35,6 +28,7 @@ from mfgindex.cli.common import (
     report,
     resolve_format,
     user_errors,
+    with_method_options,
 )
 
 if TYPE_CHECKING:
@@ -114,32 +108,23 @@ def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: Str
         )
 
 
+@with_method_options()
 def score(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
     year: YearOpt = None,
-    denominate: DenominateOpt = None,
-    impute: ImputeOpt = None,
-    screen: ScreenOpt = None,
-    treat: TreatOpt = None,
-    normalize: NormalizeOpt = None,
-    weights: WeightsOpt = None,
-    aggregate: AggregateOpt = None,
-    min_coverage: MinCoverageOpt = None,
-    fit_on: FitOnOpt = "each",
     indicators: IndicatorsOpt = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
     strict: StrictOpt = False,
+    methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Scores of every group and the index for every unit (and year)."""
     with user_errors():
         check_lang(lang)
         out_fmt = resolve_format(fmt, output)
-        res = _compute(framework, data, year=year, denominate=denominate, impute=impute,
-                       screen=screen, treat=treat, normalize=normalize, weights=weights,
-                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on,
+        res = _compute(framework, data, year=year, **methods.options(),
                        strict=strict, output=output)
         frame = res.to_frame(lang=lang, indicators=indicators)
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
@@ -147,6 +132,7 @@ def score(
              labels=_labels(res, lang))
 
 
+@with_method_options()
 def rank(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
@@ -154,20 +140,12 @@ def rank(
     level: LevelOpt = None,
     by: ByOpt = None,
     year: YearOpt = None,
-    denominate: DenominateOpt = None,
-    impute: ImputeOpt = None,
-    screen: ScreenOpt = None,
-    treat: TreatOpt = None,
-    normalize: NormalizeOpt = None,
-    weights: WeightsOpt = None,
-    aggregate: AggregateOpt = None,
-    min_coverage: MinCoverageOpt = None,
-    fit_on: FitOnOpt = "each",
     indicators: IndicatorsOpt = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
     strict: StrictOpt = False,
+    methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Units ranked best first, with dimension scores and development stages."""
     with user_errors():
@@ -178,9 +156,7 @@ def rank(
             raise UsageError(f"must be at least 1, got {top}", where="--top",
                              hint="--top N shows the N best units (per year); leave it out for all")
         out_fmt = resolve_format(fmt, output)
-        res = _compute(framework, data, year=year, denominate=denominate, impute=impute,
-                       screen=screen, treat=treat, normalize=normalize, weights=weights,
-                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on,
+        res = _compute(framework, data, year=year, **methods.options(),
                        strict=strict, output=output)
         frame = res.to_frame(lang=lang, indicators=indicators, level=level, sort=True,
                              top=None if by else top, by=by)
@@ -193,33 +169,24 @@ def rank(
              title=title, digits=_digits(res), labels=_labels(res, lang))
 
 
+@with_method_options()
 def explain(
     unit: Annotated[str, typer.Argument(help="Unit id (or exact name).")],
     data: DataArg = None,
     framework: FrameworkOpt = "city",
     year: YearOpt = None,
-    denominate: DenominateOpt = None,
-    impute: ImputeOpt = None,
-    screen: ScreenOpt = None,
-    treat: TreatOpt = None,
-    normalize: NormalizeOpt = None,
-    weights: WeightsOpt = None,
-    aggregate: AggregateOpt = None,
-    min_coverage: MinCoverageOpt = None,
-    fit_on: FitOnOpt = "each",
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
     strict: StrictOpt = False,
+    methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Why a unit scores what it scores: contributions, strengths and weaknesses."""
     with user_errors():
         check_lang(lang)
         # An explanation is for reading: a table unless another format is asked for.
         out_fmt = resolve_format(fmt or (None if output else "table"), output)
-        res = _compute(framework, data, year=None, denominate=denominate, impute=impute,
-                       screen=screen, treat=treat, normalize=normalize, weights=weights,
-                       aggregate=aggregate, min_coverage=min_coverage, fit_on=fit_on,
+        res = _compute(framework, data, year=None, **methods.options(),
                        strict=strict, output=output)
         ex = res.explain(unit, year=year, lang=lang)
         if out_fmt != "table":

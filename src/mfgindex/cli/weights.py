@@ -10,25 +10,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mfgindex.cli.common import (
-    AggregateOpt,
+    NO_METHODS,
     DataArg,
-    DenominateOpt,
-    FitOnOpt,
     FormatOpt,
     FrameworkOpt,
-    ImputeOpt,
     LangOpt,
-    MinCoverageOpt,
-    NormalizeOpt,
+    MethodChoices,
     OutputOpt,
-    ScreenOpt,
-    TreatOpt,
     YearOpt,
     check_lang,
     emit,
     load,
     resolve_format,
     user_errors,
+    with_method_options,
 )
 
 if TYPE_CHECKING:
@@ -45,22 +40,16 @@ MethodOpt = Annotated[
 ]
 
 
+@with_method_options(exclude=("weights",))
 def weights(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
     method: MethodOpt = None,
     year: YearOpt = None,
-    denominate: DenominateOpt = None,
-    impute: ImputeOpt = None,
-    screen: ScreenOpt = None,
-    treat: TreatOpt = None,
-    normalize: NormalizeOpt = None,
-    aggregate: AggregateOpt = None,
-    min_coverage: MinCoverageOpt = None,
-    fit_on: FitOnOpt = "each",
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Derived weights per node: each group's child weights (AHP's consistency, entropy, ...).
 
@@ -73,10 +62,7 @@ def weights(
         check_lang(lang)
         out_fmt = resolve_format(fmt, output)
         fw, ds = load(framework, data)
-        fit = int(fit_on) if str(fit_on).isdigit() else fit_on
-        res = compute(fw, ds, year=year, denominate=denominate, impute=impute, screen=screen,
-                      treat=treat, normalize=normalize, weights=method, aggregate=aggregate,
-                      min_coverage=min_coverage, fit_on=fit)
+        res = compute(fw, ds, year=year, weights=method, **methods.options())
         frame = weights_frame(res, lang=lang)
         protect = [Path(p) for p in (res.data.source, fw.path) if p and p != "<frame>"]
         labels = {"name": "名称", "group": "上级", "node": "节点", "framework": "框架权重",
