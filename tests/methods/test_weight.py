@@ -423,3 +423,44 @@ def test_permuting_children_permutes_weights(x: FloatArray, perm: list[int]) -> 
         f = DATA_DRIVEN[name]
         w = f(x, wctx(3))
         np.testing.assert_allclose(f(x[:, perm], wctx(3)), w[perm], atol=1e-9)
+
+
+# --------------------------------------------------------------------------- AHP from a CSV, combine
+
+
+def test_ahp_judgements_file_equals_the_matrix(tmp_path: Path) -> None:
+    """Saaty's house example given as a long CSV (upper triangle only, fractions as written)."""
+    names, a, _ = _house()
+    with open(GOLDEN / "ahp_saaty1990" / "house_criteria.csv") as fh:
+        raw = list(csv.reader(fh))
+    lines = ["parent,row,column,value"]
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            lines.append(f"house,{names[i]},{names[j]},{raw[i + 1][j + 1]}")
+    path = tmp_path / "judgements.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    base = wctx(len(names))
+    ctx = WeightContext(parent="house", children=tuple(names), weights=base.weights,
+                        direction=base.direction)
+    got = registry.resolve("weight", f"ahp(file='{path}', max_cr=0.2)")(np.zeros((3, 8)), ctx)
+    np.testing.assert_allclose(got, W.ahp_weights(a)[0], rtol=0, atol=1e-12)
+    # a missing pair is named
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    with pytest.raises(MethodError, match=f"no judgement between '{names[-2]}' and '{names[-1]}'"):
+        W.ahp(np.zeros((3, 8)), ctx, file=str(path), max_cr=0.2)
+    path.write_text("parent,row,column,value\nhouse,size,garden,3\n", encoding="utf-8")
+    with pytest.raises(MethodError, match="'garden' is not a child of group 'house'"):
+        W.ahp(np.zeros((3, 8)), ctx, file=str(path))
+
+
+def test_combine_registered() -> None:
+    """Linear and multiplicative combination of framework and equal weights, by hand."""
+    ctx = wctx(4, weights=[4, 3, 2, 1])
+    lin = registry.resolve("weight", "combine(first='framework', second='equal', method='linear', "
+                                     "alpha=0.5)")(SAMPLE, ctx)
+    np.testing.assert_allclose(lin, [0.5 * 0.4 + 0.125, 0.5 * 0.3 + 0.125, 0.5 * 0.2 + 0.125,
+                                     0.5 * 0.1 + 0.125])
+    mult = registry.resolve("weight", "combine(first='framework', second='equal')")(SAMPLE, ctx)
+    np.testing.assert_allclose(mult, [0.4, 0.3, 0.2, 0.1])  # × equal leaves the shares
+    with pytest.raises(MethodError, match="cannot itself be 'combine'"):
+        registry.resolve("weight", "combine(first='combine')")(SAMPLE, ctx)

@@ -312,10 +312,13 @@ def ahp(
     *,
     method: str = "eigenvector",
     max_cr: float = 0.1,
+    file: str | None = None,
 ) -> FloatArray:
     """AHP weights from the group's pairwise comparison matrix, with Saaty's consistency check.
 
-    The matrix is ``ctx.comparisons``.
+    The matrix is the group's ``[[comparisons]]`` table in the framework file
+    (``ctx.comparisons``), or, with ``file``, read from a CSV of judgements (see
+    :func:`read_judgements`).
 
     .. math:: A w = \\lambda_{max} w, \\quad CI = \\frac{\\lambda_{max}-n}{n-1}, \\quad
               CR = \\frac{CI}{RI_n}
@@ -331,6 +334,9 @@ def ahp(
     max_cr
         Largest acceptable consistency ratio. Saaty's rule is CR ≤ 0.1; a matrix above it
         raises :class:`MethodError` (with its CR) unless ``max_cr`` is raised.
+    file
+        A CSV of judgements, columns ``parent, row, column, value`` (path relative to the
+        working folder); it wins over the framework's matrices.
 
     Raises
     ------
@@ -349,13 +355,16 @@ def ahp(
     Saaty, T.L. (1980), *The Analytic Hierarchy Process*, McGraw-Hill; Saaty, T.L. (1990), How
     to make a decision: the analytic hierarchy process, EJOR 48, 9–26.
     """
-    if ctx.comparisons is None:
+    comparisons = ctx.comparisons
+    if file is not None:
+        comparisons = read_judgements(file, ctx.parent, ctx.children)
+    if comparisons is None:
         raise MethodError(
             f"group '{ctx.parent}' has no pairwise comparison matrix for 'ahp'",
             hint="give the group's comparisons in the framework file or a CSV",
         )
     k = len(ctx.children)
-    a = np.asarray(ctx.comparisons, dtype=float)
+    a = np.asarray(comparisons, dtype=float)
     if a.shape != (k, k):
         raise MethodError(
             f"group '{ctx.parent}' has {k} children but its comparison matrix is "
@@ -369,6 +378,77 @@ def ahp(
             hint="revise the judgements (Saaty: CR ≤ 0.1), or raise max_cr to accept them",
         )
     return w
+
+
+def _fraction(cell: object) -> object:
+    from fractions import Fraction
+
+    text = str(cell).strip()
+    if "/" in text:
+        try:
+            return float(Fraction(text))
+        except (ValueError, ZeroDivisionError):
+            return cell
+    return cell
+
+
+def read_judgements(path: str, parent: str, children: Sequence[str]) -> FloatArray | None:
+    """The comparison matrix of ``parent``'s children from a CSV of pairwise judgements.
+
+    One row per judgement, columns ``parent, row, column, value``: "``row`` is ``value`` times
+    as important as ``column``" (Saaty's 1–9 scale; fractions such as ``1/3`` are read exactly). Only one of each pair is needed: the
+    other is filled with the reciprocal, the diagonal with 1. A pair given both ways must be
+    reciprocal (checked by :func:`ahp_weights`).
+
+    Raises
+    ------
+    MethodError
+        Unreadable file, missing columns, a child not of ``parent``, a missing pair.
+    """
+    from mfgindex.data import parse_numbers, read_table
+    from mfgindex.errors import DataError
+
+    try:
+        table = read_table(path)
+    except DataError as exc:
+        raise MethodError(f"ahp: cannot read the judgements file: {exc.what}", where=path,
+                          hint=exc.hint) from None
+    need = ["parent", "row", "column", "value"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise MethodError(f"ahp: the judgements file has no column(s) {', '.join(missing)}",
+                          where=path, hint="columns: parent, row, column, value")
+    rows = table[table["parent"].astype(str).str.strip() == parent]
+    if rows.empty:
+        return None  # no judgements for this group
+    # Judgements are often written as fractions ("1/3"): read those exactly.
+    cells = [_fraction(v) for v in rows["value"].tolist()]
+    values, bad = parse_numbers(cells)
+    if bad:
+        raise MethodError(f"ahp: '{rows['value'].iloc[bad[0]]}' is not a number",
+                          where=f"{path}, row {int(rows.index[bad[0]]) + 2}, column 'value'")
+    k = len(children)
+    pos = {c: i for i, c in enumerate(children)}
+    a = np.full((k, k), np.nan)
+    np.fill_diagonal(a, 1.0)
+    for (r, c), v, line in zip(rows[["row", "column"]].astype(str).to_numpy().tolist(), values,
+                               rows.index, strict=True):
+        for name in (r.strip(), c.strip()):
+            if name not in pos:
+                raise MethodError(
+                    f"ahp: '{name}' is not a child of group '{parent}'",
+                    where=f"{path}, row {int(line) + 2}",
+                    hint=f"children of '{parent}': {', '.join(children)}",
+                )
+        a[pos[r.strip()], pos[c.strip()]] = v
+    a = np.where(np.isnan(a), 1.0 / a.T, a)
+    if np.isnan(a).any():
+        i, j = map(int, np.argwhere(np.isnan(a))[0])
+        raise MethodError(
+            f"ahp: no judgement between '{children[i]}' and '{children[j]}' of group '{parent}'",
+            where=path, hint="give every pair once (the reciprocal is filled in)",
+        )
+    return a
 
 
 # --------------------------------------------------------------------------------------------
@@ -839,3 +919,38 @@ def combine_weights(
     raise MethodError(
         f"The combine 'method' must be one of {{multiplicative, linear}}. Got '{method}' instead."
     )
+
+
+@register("combine", stage="weight")
+def combine(
+    values: FloatArray,
+    ctx: WeightContext,
+    *,
+    first: str = "ahp",
+    second: str = "entropy",
+    method: str = "multiplicative",
+    alpha: float = 0.5,
+) -> FloatArray:
+    """Combination weighting: two weight methods joined, e.g. AHP (subjective) and entropy.
+
+    ``first`` and ``second`` are weight method strings; their weights are combined by
+    :func:`combine_weights` — ``multiplicative`` (:math:`w_j \\propto a_j b_j`) or ``linear``
+    (:math:`w_j = \\alpha a_j + (1-\\alpha) b_j`).
+
+    Degenerate input: whatever the two methods raise; a multiplicative combination whose
+    products are all zero is an error (use ``linear``).
+
+    References
+    ----------
+    The "combination weighting" (组合赋权) of Chinese index studies, e.g. Wang and Luo (2010).
+    """
+    from mfgindex.methods.registry import resolve
+
+    calls = []
+    for key, spec in (("first", first), ("second", second)):
+        call = resolve("weight", spec)
+        if call.name == "combine":
+            raise MethodError(f"combine: '{key}' cannot itself be 'combine'")
+        calls.append(call)
+    a, b = (call(values, ctx) for call in calls)
+    return combine_weights(a, b, method=method, alpha=alpha)
