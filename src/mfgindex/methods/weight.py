@@ -396,9 +396,10 @@ def read_judgements(path: str, parent: str, children: Sequence[str]) -> FloatArr
     """The comparison matrix of ``parent``'s children from a CSV of pairwise judgements.
 
     One row per judgement, columns ``parent, row, column, value``: "``row`` is ``value`` times
-    as important as ``column``" (Saaty's 1–9 scale; fractions such as ``1/3`` are read exactly). Only one of each pair is needed: the
-    other is filled with the reciprocal, the diagonal with 1. A pair given both ways must be
-    reciprocal (checked by :func:`ahp_weights`).
+    as important as ``column``" (Saaty's 1–9 scale; fractions such as ``1/3`` are read
+    exactly). Only one of each pair is needed: the other is filled with the reciprocal, the
+    diagonal with 1. A pair given both ways must be reciprocal (checked by
+    :func:`ahp_weights`). None when the file has no row for ``parent``.
 
     Raises
     ------
