@@ -175,3 +175,11 @@ def test_installed_console_script_subprocess() -> None:
     proc = subprocess.run([exe, "rank", "-f", "nosuch"], capture_output=True, text=True,
                           timeout=120, check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
+
+
+def test_screening_note_lists_removed_units() -> None:
+    code, out, err = run("score", str(ASEM / "ASEM_iData.csv"), "-f", str(ASEM / "ASEM_iMeta.csv"),
+                         "--screen", "coverage(min=0.97)", "--format", "csv")
+    assert code == 0, err
+    assert "note: screening removed 11 unit(s): BGD (2018): coverage 0.878 < 0.97" in err
+    assert "BGD" not in pd.read_csv(io.StringIO(out))["uCode"].tolist()

@@ -54,6 +54,12 @@ def _compute(framework: str, data: Path | None, *, strict: bool = False,
     res = compute(fw, ds, fit_on=int(fit_on) if str(fit_on).isdigit() else fit_on, **options)
     res.require_scores()  # its error lists the diagnostics: report them only when it passes
     report(res.diagnostics(), strict=strict, source=ds.source)
+    removed = res.provenance.get("removed_units") or {}
+    if removed:  # asked for, so a note rather than a warning; the reasons are in provenance
+        listed = "; ".join(f"{unit}: {why}" for unit, why in list(removed.items())[:5])
+        more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+        err_console().print(f"note: screening removed {len(removed)} unit(s): {listed}{more}",
+                            markup=False, highlight=False)
     return res
 
 
