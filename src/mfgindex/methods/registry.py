@@ -255,3 +255,38 @@ def _check_type(method: Method, key: str, value: Any) -> None:
             f"got {value!r}",
             hint=f"for example {method.name}({key}={default!r})",
         )
+
+
+def reference_markdown() -> str:
+    """Every registered method as a Markdown reference (``docs/methods.md``), stage by stage.
+
+    The registry is the single source of truth: this page is generated from the methods'
+    names, parameters and docstrings (``python docs/make_methods.py`` rewrites it).
+    """
+    lines = [
+        "# Methods",
+        "",
+        "Generated from the method registry by `python docs/make_methods.py`; do not edit by hand.",
+        "Use a method by its *method string*: `name` or `name(key=value, ...)`, in a framework",
+        "file, on the command line (`--normalize \"minmax(low=1, high=100)\"`) or in Python.",
+        "",
+    ]
+    for stage in STAGES:
+        found = methods(stage)
+        if not found:
+            continue
+        lines += [f"## {stage}", ""]
+        lines += [f"* [`{m.name}`](#{stage}-{m.name}) — {m.summary}" for m in found]
+        lines.append("")
+        for m in found:
+            params = m.describe_params()
+            lines += [
+                f'<a id="{stage}-{m.name}"></a>',
+                f"### `{m.name}({params})`" if params else f"### `{m.name}`",
+                "",
+                "```text",
+                inspect.getdoc(m.func) or m.summary,
+                "```",
+                "",
+            ]
+    return "\n".join(lines).rstrip() + "\n"
