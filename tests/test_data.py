@@ -58,6 +58,22 @@ def test_long_table(tmp_path: Path, mini: tuple[Path, Path]) -> None:
     np.testing.assert_array_equal(ds.values.to_numpy()[order], ref.values.to_numpy())
 
 
+def test_long_table_naming_an_indicator_id_says_which_columns(tmp_path: Path) -> None:
+    """A long table names data columns; an indicator id read from another column is explained."""
+    from tests.conftest import MINI_TOML
+
+    fw_path = tmp_path / "mini.toml"
+    fw_path.write_text(MINI_TOML.replace('id = "x1"', 'id = "x1"\ncolumn = "col1"'),
+                       encoding="utf-8")
+    path = tmp_path / "long.csv"
+    path.write_text("code,indicator,value\nU1,x1,1\nU2,x1,2\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        mi.read_data(path, mi.load_framework(fw_path))
+    assert "not in framework 'mini': x1" in str(err.value)
+    assert err.value.hint is not None
+    assert "col1, x2, x3, pop" in err.value.hint and "'x1' from col1" in err.value.hint
+
+
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [

@@ -370,11 +370,20 @@ def parse_numbers(
     Returns the values (NaN where missing or unreadable) and the positions of cells that are
     not numbers, for error messages; :func:`number_hint` says why a cell was rejected.
     """
+    import pandas as pd
+
     markers = {m.lower() for m in missing}
-    out = np.full(len(values), np.nan)
+    # Fast path: plain numbers, vectorised by pandas; only the cells it cannot read as a
+    # finite number (missing markers, separators, units, ...) go through the full policy.
+    cells = np.asarray(values, dtype=object).reshape(-1)
+    with np.errstate(all="ignore"):
+        fast = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(float)
+    is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in cells), bool, len(cells))
+    done = np.isfinite(fast) & ~is_bool
+    out = np.where(done, fast, np.nan)
     bad: list[int] = []
-    for i, v in enumerate(values):
-        got = _cell_number(v, markers)
+    for i in np.flatnonzero(~done).tolist():
+        got = _cell_number(cells[i], markers)
         if isinstance(got, str):
             bad.append(i)
         else:
@@ -508,11 +517,19 @@ def _to_wide(frame: pd.DataFrame, framework: Framework, source: str) -> pd.DataF
         keys.append(year_col)
     unknown = sorted(set(frame[ind_col].astype(str)) - set(needed))
     if unknown:
+        # An indicator id whose values come from another column (or a ratio) is the likely slip.
+        ids = {i.id: i for i in framework.indicators if i.id not in needed}
+        read_from = [f"'{u}' from {ids[u].column}" + (f" ÷ {ids[u].denominator}"
+                                                      if ids[u].denominator else "")
+                     for u in unknown if u in ids]
         raise DataError(
             f"long table names indicator(s) not in framework '{framework.id}': "
             + ", ".join(unknown[:10]),
             where=f"{source}, column '{ind_col}'",
-            hint="use the framework's indicator columns, or remove those rows",
+            hint=("the cells name the data columns the framework reads: "
+                  + ", ".join(needed[:12]) + (", …" if len(needed) > 12 else "")
+                  + (f" (it reads {'; '.join(read_from[:3])})" if read_from else "")
+                  + "; or remove those rows"),
         )
     dup = frame.duplicated([*keys, ind_col])
     if dup.any():
