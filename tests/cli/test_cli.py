@@ -183,3 +183,23 @@ def test_screening_note_lists_removed_units() -> None:
     assert code == 0, err
     assert "note: screening removed 11 unit(s): BGD (2018): coverage 0.878 < 0.97" in err
     assert "BGD" not in pd.read_csv(io.StringIO(out))["uCode"].tolist()
+
+
+def test_table_fits_a_narrow_terminal() -> None:
+    """On 80 columns no number, id or label is cut: headers fold, wide tables split in blocks."""
+    from rich.cells import cell_len
+
+    result = runner.invoke(get_app(), ["rank", "--top", "5", "--format", "table"],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert max(cell_len(line) for line in out.splitlines()) <= 80
+    assert "…" not in out
+    for text in ("110000", "Beijing", "83.62", "economic_", "leaping", "(continued)"):
+        assert text in out
+    result = runner.invoke(get_app(), ["rank", "--top", "5", "--format", "table", "--lang", "zh"],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0 and "…" not in result.stdout and "排名" in result.stdout
+    result = runner.invoke(get_app(), ["rank", "--top", "5", "--format", "table"],
+                           env={"COLUMNS": "200"})
+    assert "(continued)" not in result.stdout and "economic_drive" in result.stdout

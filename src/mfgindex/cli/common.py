@@ -77,11 +77,14 @@ def err_console() -> Console:
 
 
 def out_console() -> Console:
+    import os
+
     from rich.console import Console
 
-    # Off a terminal (a pipe, a file, a test runner) there is no width to respect: keep
-    # tables whole rather than truncating cells.
-    width = None if sys.stdout.isatty() else 240
+    # Off a terminal (a pipe, a file, a test runner) there is no width to respect unless
+    # COLUMNS gives one: keep tables whole rather than truncating cells.
+    columns = os.environ.get("COLUMNS", "")
+    width = None if sys.stdout.isatty() else int(columns) if columns.isdigit() else 240
     return Console(highlight=False, width=width)
 
 
@@ -266,28 +269,111 @@ def emit(
 
 def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
                  labels: dict[str, str] | None = None) -> None:
+    """Print ``frame`` as a table that fits the terminal.
+
+    A table too wide for the terminal never cuts a number or an id: headers fold at ``_`` (or
+    between Chinese characters), names wrap, and if it still does not fit, the columns are
+    split into blocks printed one under the other, each repeating the leading id and name
+    columns (as pandas prints a wide frame).
+    """
     import math
 
-    from rich.table import Table
+    from rich.cells import cell_len
 
     labels = labels or {}
+    columns = list(frame.columns)
+    numeric = {c for c in columns if frame[c].dtype.kind in "fiu" or str(frame[c].dtype) == "Int64"}
+    cells: dict[Any, list[str]] = {c: [] for c in columns}
+    for row in frame.itertuples(index=False):
+        for c, v in zip(columns, row, strict=True):
+            if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "<NA>":
+                cells[c].append("–")
+            elif isinstance(v, float):
+                cells[c].append(f"{v:.{digits}f}")
+            else:
+                cells[c].append(str(v))
+    headers = {c: labels.get(c, str(c)) for c in columns}
+    # Text with spaces (names, descriptions) may wrap; ids, numbers and labels may not.
+    wraps = {c for c in columns if c not in numeric and any(" " in x for x in cells[c])}
+    natural = {c: max([cell_len(headers[c]), *map(cell_len, cells[c])]) for c in columns}
+    width = out_console().width
+
+    def chrome(cols: list[Any], widths: dict[Any, int]) -> int:
+        return sum(widths[c] for c in cols) + 3 * len(cols) + 1  # borders and padding
+
+    if chrome(columns, natural) <= width:
+        _print_table(frame, columns, cells, headers, numeric, title=title)
+        return
+    minimum: dict[Any, int] = {}
+    folded: dict[Any, str] = {}
+    for c in columns:
+        body = max(map(cell_len, cells[c]), default=1)
+        if c in wraps:
+            body = min(body, max((cell_len(w) for x in cells[c] for w in x.split()), default=1))
+        folded[c] = _fold_header(headers[c], body)
+        minimum[c] = max(body, *map(cell_len, folded[c].splitlines()))
+    key: list[Any] = []
+    for c in columns:  # the leading id / year / name columns, repeated in every block
+        if (c in numeric and c != "year") or chrome([*key, c], minimum) > width * 2 // 3:
+            break
+        key.append(c)
+    key = key or columns[:1]
+    rest = [c for c in columns if c not in key]
+    blocks: list[list[Any]] = [[]]
+    for c in rest:
+        if blocks[-1] and chrome([*key, *blocks[-1], c], minimum) > width:
+            blocks.append([])
+        blocks[-1].append(c)
+    for k, block in enumerate(blocks):
+        shown = [*key, *block]
+        # Unfold the headers the block has room for, from the left.
+        slack, heads, widths = width - chrome(shown, minimum), dict(folded), dict(minimum)
+        for c in shown:
+            extra = natural[c] - minimum[c] if c not in wraps else 0
+            if heads[c] != headers[c] and 0 <= extra <= slack:
+                heads[c], widths[c], slack = headers[c], minimum[c] + extra, slack - extra
+        if k:
+            out_console().print()
+        _print_table(frame, shown, cells, heads, numeric, wraps=wraps,
+                     title=title if k == 0 else "(continued)", min_width=widths)
+
+
+def _fold_header(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` cells, broken after ``_`` or a space (or between
+    any two characters of Chinese text); a part longer than ``width`` stays whole."""
+    import re
+
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
+        return text
+    if any(cell_len(ch) == 2 for ch in text):  # Chinese: at most three lines, two characters each
+        width = max(width, 4, -(-cell_len(text) // 3))
+        parts = list(text)
+    else:
+        parts = re.findall(r"[^_ ]*[_ ]|[^_ ]+$", text)
+    lines = [""]
+    for part in parts:
+        if lines[-1] and cell_len(lines[-1] + part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _print_table(frame: pd.DataFrame, columns: list[Any], cells: dict[Any, list[str]],
+                 headers: dict[Any, str], numeric: set[Any], *, title: str,
+                 wraps: set[Any] | None = None, min_width: dict[Any, int] | None = None) -> None:
+    from rich.table import Table
+
     # Every text shown comes from the user's files: escape it, or a unit called "[/]" would be
     # read as rich markup (and crash the rendering).
     table = Table(title=escape(title) or None, header_style="bold", title_justify="left")
-    numeric = {c for c in frame.columns if frame[c].dtype.kind in "fiu" or str(frame[c].dtype) == "Int64"}
-    for c in frame.columns:
-        table.add_column(escape(labels.get(c, str(c))), justify="right" if c in numeric else "left")
-    for row in frame.itertuples(index=False):
-        cells = []
-        for c, v in zip(frame.columns, row, strict=True):
-            if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "<NA>":
-                cells.append("–")
-            elif isinstance(v, float):
-                cells.append(f"{v:.{digits}f}")
-            else:
-                cells.append(escape(str(v)))
-            del c
-        table.add_row(*cells)
+    for c in columns:
+        table.add_column(escape(headers[c]), justify="right" if c in numeric else "left",
+                         no_wrap=wraps is not None and c not in wraps,
+                         min_width=None if min_width is None else min_width[c])
+    for i in range(len(frame)):
+        table.add_row(*(escape(cells[c][i]) for c in columns))
     out_console().print(table)
 
 

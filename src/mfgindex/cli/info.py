@@ -18,7 +18,9 @@ def frameworks() -> None:
     with user_errors():
         table = Table(header_style="bold")
         for col in ("id", "name", "indicators", "groups", "bundled dataset"):
-            table.add_column(col)
+            # only the name may wrap on a narrow terminal: ids and file names stay whole
+            table.add_column(col, no_wrap=col != "name",
+                             justify="right" if col in {"indicators", "groups"} else "left")
         for fid in builtin_frameworks():
             fw = load_framework(fid)
             table.add_row(fid, fw.name, str(len(fw.indicators)), str(len(fw.groups) - 1),

@@ -75,7 +75,9 @@ def _labels(res: Result, lang: str) -> dict[str, str]:
     """Table headers: node ids in English (short, as in CSV), names in Chinese."""
     if lang != "zh":
         return {}
-    return {n: res.framework.nodes[n].label(lang) for n in res.node_ids} | {
+    fw = res.framework
+    names = {c: "名称" for c in (fw.name_column, fw.name_column_zh) if c}
+    return {n: fw.nodes[n].label(lang) for n in res.node_ids} | names | {
         "rank": "排名", "stage": "阶段", "year": "年份"
     }
 
