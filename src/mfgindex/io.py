@@ -205,7 +205,7 @@ def write_table(
     with atomic_paths(targets, protect=protect) as temps:
         tmp = temps[0]
         if fmt == "csv":
-            frame.to_csv(tmp, index=False, float_format="%.17g", encoding="utf-8")
+            frame.to_csv(tmp, index=False, encoding="utf-8")
         elif fmt == "json":
             tmp.write_text(to_json_text(frame, provenance), encoding="utf-8")
         elif fmt == "xlsx":

@@ -203,3 +203,19 @@ def test_table_fits_a_narrow_terminal() -> None:
     result = runner.invoke(get_app(), ["rank", "--top", "5", "--format", "table"],
                            env={"COLUMNS": "200"})
     assert "(continued)" not in result.stdout and "economic_drive" in result.stdout
+
+
+def test_csv_numbers_shortest_round_trip(tmp_path: Path) -> None:
+    """CSV numbers are written as Python prints them — the shortest text that reads back to the
+    same float (66.66666666666667, not 66.666666666666657) — on stdout and with -o."""
+    import csv
+
+    code, out, err = run("score", "-f", "park", "--format", "csv")
+    assert code == 0, err
+    path = tmp_path / "park.csv"
+    code, _, err = run("score", "-f", "park", "-o", str(path))
+    assert code == 0, err
+    assert path.read_text(encoding="utf-8") == out
+    rows = list(csv.reader(io.StringIO(out)))[1:]
+    floats = [cell for row in rows for cell in row[1:-2] if cell]
+    assert floats and all(repr(float(cell)) == cell for cell in floats)

@@ -260,7 +260,7 @@ def emit(
     if fmt == "table":
         render_table(frame, title=title, digits=digits, labels=labels)
     elif fmt == "csv":
-        sys.stdout.write(frame.to_csv(index=False, float_format="%.17g"))
+        sys.stdout.write(frame.to_csv(index=False))
     elif fmt == "json":
         sys.stdout.write(to_json_text(frame, provenance) + "\n")
     else:
