@@ -85,6 +85,25 @@ def test_explain_contributions_sum(run) -> None:  # type: ignore[no-untyped-def]
         run().explain("U22")
 
 
+def test_explain_by_chinese_name_and_ambiguous_name(mini: tuple[Path, Path], tmp_path: Path) -> None:
+    from tests.conftest import MINI_TOML
+
+    fw_path = tmp_path / "zh.toml"
+    fw_path.write_text(MINI_TOML.replace('name_column = "name"',
+                                         'name_column = "name"\nname_column_zh = "name_zh"'),
+                       encoding="utf-8")
+    fw = mi.load_framework(fw_path)
+    frame = pd.read_csv(mini[1]).assign(name_zh=["一", "二", "三"])
+    res = mi.compute(fw, mi.Dataset.from_frame(frame, fw))
+    assert res.explain("二").unit == "U2"
+    with pytest.raises(DataError, match="Did you mean '二'") as err:
+        res.explain("二号")
+    assert "or a unit's exact name" in str(err.value)
+    twins = mi.compute(fw, mi.Dataset.from_frame(frame.assign(name=["One", "Two", "Two"]), fw))
+    with pytest.raises(DataError, match="'Two' is the name of 2 units: U2, U3"):
+        twins.explain("Two")
+
+
 def test_ties_share_lowest_rank() -> None:
     from mfgindex.pipeline import rank_desc
 

@@ -359,17 +359,23 @@ class Result:
 
     # -- explain ------------------------------------------------------------------------------
     def _row_of(self, unit: str, year: int | None) -> int:
+        """The row of ``unit`` — its id, or its exact name in English or Chinese."""
         hits = np.flatnonzero(self.units.astype(str) == str(unit))
-        if hits.size == 0:
-            names = self.data.names[self.rows] if self.data.names is not None else None
-            if names is not None:
-                hits = np.flatnonzero(names.astype(str) == str(unit))
+        columns = [c for c in (self.data.names, self.data.names_zh(self.framework)) if c is not None]
+        for names in columns:
             if hits.size == 0:
-                known = list(dict.fromkeys(self.units.astype(str).tolist()))
-                if names is not None:
-                    known += names.astype(str).tolist()
-                raise DataError(f"no unit '{unit}' in the result." + did_you_mean(str(unit), known),
-                                hint=f"give an id from column '{self.framework.unit_column}'")
+                hits = np.flatnonzero(names[self.rows].astype(str) == str(unit))
+        if hits.size == 0:
+            known = list(dict.fromkeys(self.units.astype(str).tolist()))
+            for names in columns:
+                known += list(dict.fromkeys(names[self.rows].astype(str).tolist()))
+            raise DataError(f"no unit '{unit}' in the result." + did_you_mean(str(unit), known),
+                            hint=f"give an id from column '{self.framework.unit_column}'"
+                                 + (" or a unit's exact name" if columns else ""))
+        ids = sorted(set(self.units[hits].astype(str).tolist()))
+        if len(ids) > 1:
+            raise DataError(f"'{unit}' is the name of {len(ids)} units: {', '.join(ids[:5])}",
+                            hint="give the unit's id")
         if self.years is not None:
             yrs = self.years[hits]
             if year is None:

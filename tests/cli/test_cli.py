@@ -219,3 +219,13 @@ def test_csv_numbers_shortest_round_trip(tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO(out)))[1:]
     floats = [cell for row in rows for cell in row[1:-2] if cell]
     assert floats and all(repr(float(cell)) == cell for cell in floats)
+
+
+def test_explain_by_chinese_name_in_chinese() -> None:
+    code, out, err = run("explain", "北京市", "--lang", "zh")
+    assert code == 0, err
+    assert out.startswith("北京市 (110000): 先进制造业城市发展指数")
+    assert "排名 #1 / 296" in out and "权重" in out and "优势：" in out and "短板：" in out
+    assert "weight" not in out and "strengths" not in out
+    code, _, err = run("explain", "北京", "--lang", "zh")
+    assert code == 1 and "Did you mean '北京市'?" in err

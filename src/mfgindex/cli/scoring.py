@@ -204,6 +204,22 @@ def explain(
         _render_explanation(ex, res, lang)
 
 
+#: The words of an explanation, in each --lang.
+_EXPLAIN_WORDS = {
+    "en": {"rank": "rank {rank} of {n}", "stage": "stage", "weight": "weight",
+           "contributes": "contributes", "strengths": "strengths", "weaknesses": "weaknesses",
+           "sep": ", ", "colon": ": ",
+           "note": "score = an indicator's normalised value or a group's aggregate; contribution = "
+                   "points added to the parent's score (exact for arithmetic means, log-additive "
+                   "for geometric)"},
+    "zh": {"rank": "排名 {rank} / {n}", "stage": "阶段", "weight": "权重",
+           "contributes": "贡献", "strengths": "优势", "weaknesses": "短板",
+           "sep": "，", "colon": "：",
+           "note": "得分 = 指标的标准化值或分组的合成值；贡献 = 对上级得分贡献的分值（算术平均时精确分解，"
+                   "几何平均时按对数分解）"},
+}
+
+
 def _render_explanation(ex: Any, res: Result, lang: str) -> None:
     import math
 
@@ -212,6 +228,8 @@ def _render_explanation(ex: Any, res: Result, lang: str) -> None:
 
     digits = _digits(res)
     fw = res.framework
+    words = _EXPLAIN_WORDS[lang]
+    sep = words["sep"]
 
     def fmt(v: float, d: int = digits) -> str:
         return "–" if v is None or math.isnan(v) else f"{v:.{d}f}"
@@ -219,12 +237,15 @@ def _render_explanation(ex: Any, res: Result, lang: str) -> None:
     def rk(v: float) -> str:
         return "–" if math.isnan(v) else f"#{int(v)}"
 
-    head = f"[bold]{escape(ex.name or ex.unit)}[/] ({escape(ex.unit)})"
+    # the name, with the id when it says something more
+    head = (f"[bold]{escape(ex.name)}[/] ({escape(ex.unit)})" if ex.name and ex.name != ex.unit
+            else f"[bold]{escape(ex.unit)}[/]")
     if ex.year is not None:
         head += f", {ex.year}"
-    head += f": {escape(fw.root.label(lang))} {fmt(ex.score)}, rank {rk(ex.rank)} of {ex.n_units}"
+    head += (f": {escape(fw.root.label(lang))} {fmt(ex.score)}{sep}"
+             + words["rank"].format(rank=rk(ex.rank), n=ex.n_units))
     if ex.stage:
-        head += f", stage [bold]{escape(ex.stage)}[/]"
+        head += f"{sep}{words['stage']} [bold]{escape(ex.stage)}[/]"
     tree = Tree(head)
     rows = {r["node"]: r for r in ex.table.to_dict("records")}
     branches = {fw.id: tree}
@@ -232,21 +253,20 @@ def _render_explanation(ex: Any, res: Result, lang: str) -> None:
         if node.parent is None:
             continue
         r = rows[node.id]
-        name = f"{escape(r['label'])} [dim]({escape(node.id)})[/]"
+        name = escape(node.id) if r["label"] == node.id else (
+            f"{escape(r['label'])} [dim]({escape(node.id)})[/]")
         if not node.is_indicator:
             name = f"[bold]{name}[/]"
-        label = (f"{name}  {fmt(r['score'])}  {rk(r['rank'])}"
-                 f"  [dim]weight {fmt(r['weight'], 3)}, contributes {fmt(r['contribution'])}[/]")
+        label = (f"{name}  {fmt(r['score'])}  {rk(r['rank'])}  [dim]{words['weight']} "
+                 f"{fmt(r['weight'], 3)}{sep}{words['contributes']} {fmt(r['contribution'])}[/]")
         branches[node.id] = branches[node.parent].add(label)
     con = out_console()
     con.print(tree)
-    if ex.strengths:
-        con.print("strengths: " + ", ".join(f"{escape(fw.nodes[i].label(lang))} (#{r})"
-                                            for i, r in ex.strengths))
-        con.print("weaknesses: " + ", ".join(f"{escape(fw.nodes[i].label(lang))} (#{r})"
-                                             for i, r in ex.weaknesses))
-    con.print("[dim]score = normalised value; contribution = points added to the parent's score "
-              "(exact for arithmetic means, log-additive for geometric)[/]")
+    for key, items in (("strengths", ex.strengths), ("weaknesses", ex.weaknesses)):
+        if items:
+            con.print(words[key] + words["colon"] + sep.join(
+                f"{escape(fw.nodes[i].label(lang))} (#{r})" for i, r in items))
+    con.print(f"[dim]{words['note']}[/]")
 
 
 def register(app: typer.Typer) -> None:
