@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mfgindex.cli.app import get_app
-from tests.conftest import ASEM, GOLDEN
+from tests.conftest import ASEM, GOLDEN, ROOT
 
 runner = CliRunner()
 
@@ -229,3 +229,23 @@ def test_explain_by_chinese_name_in_chinese() -> None:
     assert "weight" not in out and "strengths" not in out
     code, _, err = run("explain", "北京", "--lang", "zh")
     assert code == 1 and "Did you mean '北京市'?" in err
+
+
+def test_panel_warnings_merged_across_years() -> None:
+    """A panel's warning repeated year after year is printed once with its years; a hint once."""
+    code, _, err = run("rank", str(ROOT / "examples" / "data" / "city_panel.csv"), "--top", "1",
+                       "--format", "csv")
+    assert code == 0, err
+    assert "warning: index 'city', years 2012–2016: low coverage: 1 unit(s)" in err
+    assert "warning: group 'green', years 2015–2019: low coverage: 2 unit(s)" in err
+    lines = err.splitlines()
+    hints = [line for line in lines if line.startswith("  hint:")]
+    assert len(hints) == len(set(hints)) and len(lines) < 25
+
+
+def test_years_text() -> None:
+    from mfgindex.cli.common import _years
+
+    assert _years([]) == ""
+    assert _years([2019]) == ", year 2019"
+    assert _years([2012, 2013, 2014, 2016, 2018, 2019]) == ", years 2012–2014, 2016, 2018, 2019"

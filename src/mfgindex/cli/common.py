@@ -169,11 +169,40 @@ def report(problems: Sequence[Problem], *, strict: bool, source: str) -> None:
             err.what = f"{len(warnings)} warnings, which are errors with --strict"
             err.hint = "fix the problems listed, or run without --strict to score anyway"
         raise err
-    con = err_console()
+    import re
+
+    # A panel repeats a warning year after year: the same warning is printed once with its
+    # years, the warnings about one node together, and a hint once, after the first warning
+    # that needs it.
+    merged: dict[tuple[str, str, str | None], list[int]] = {}
     for p in warnings:
-        hint = f"\n  hint: {p.hint}" if p.hint else ""
-        con.print(f"[yellow]warning:[/] {escape(p.where)}: {escape(p.what)}{escape(hint)}",
-                  markup=True, highlight=False)
+        year = re.fullmatch(r"(.*), year (\d+)", p.where)
+        where = year.group(1) if year else p.where
+        merged.setdefault((where, p.what, p.hint), []).extend([int(year.group(2))] if year else [])
+    places = list(dict.fromkeys(where for where, _, _ in merged))
+    con = err_console()
+    hints: set[str] = set()
+    for (where, what, hint), years in sorted(merged.items(), key=lambda item: (
+            places.index(item[0][0]), min(item[1], default=0))):
+        text = f"{where}{_years(years)}: {what}"
+        if hint and hint not in hints:
+            hints.add(hint)
+            text += f"\n  hint: {hint}"
+        con.print(f"[yellow]warning:[/] {escape(text)}", markup=True, highlight=False)
+
+
+def _years(years: list[int]) -> str:
+    """``, year 2019`` or ``, years 2012–2016, 2018`` (runs of consecutive years joined)."""
+    if not years:
+        return ""
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    text = ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+    return f", year{'s' if len(years) > 1 else ''} {text}"
 
 
 #: Method options of the scoring commands and the registry stage each names.
