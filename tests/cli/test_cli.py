@@ -249,3 +249,20 @@ def test_years_text() -> None:
     assert _years([]) == ""
     assert _years([2019]) == ", year 2019"
     assert _years([2012, 2013, 2014, 2016, 2018, 2019]) == ", years 2012–2014, 2016, 2018, 2019"
+
+
+def test_methods_help_and_validate_wording(tmp_path: Path) -> None:
+    code, out, _ = run("methods")
+    assert code == 0 and "``" not in out and "times scale." in out
+    code, out, _ = run("rank", "--help")
+    aggregate = out[out.index("--aggregate"):out.index("--min-coverage")]
+    assert code == 0 and "skips" not in aggregate
+    from tests.conftest import MINI_CSV, MINI_TOML
+
+    (tmp_path / "one.toml").write_text(MINI_TOML.split("[[group]]")[0] + (
+        '[[group]]\nid = "a"\nparent = "mini"\n\n[[indicator]]\nid = "x1"\nparent = "a"\n'
+        "direction = 1\n"), encoding="utf-8")
+    (tmp_path / "d.csv").write_text(MINI_CSV, encoding="utf-8")
+    code, out, err = run("validate", str(tmp_path / "d.csv"), "-f", str(tmp_path / "one.toml"))
+    assert code == 0, err
+    assert "(3 rows, 1 indicator, 0 warnings)" in out

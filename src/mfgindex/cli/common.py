@@ -47,8 +47,9 @@ StrictOpt = Annotated[
 ]
 
 
-def _method_opt(stage: str, example: str) -> Any:
-    return typer.Option(help=f"{stage.capitalize()} method, e.g. {example}; 'none' skips the stage "
+def _method_opt(stage: str, example: str, *, skippable: bool = True) -> Any:
+    skip = "; 'none' skips the stage" if skippable else ""
+    return typer.Option(help=f"{stage.capitalize()} method, e.g. {example}{skip} "
                              "(`mfgindex methods` lists them).", rich_help_panel="Methods")
 
 
@@ -58,7 +59,7 @@ ScreenOpt = Annotated[str | None, _method_opt("screen", "'coverage(min=0.9)'")]
 TreatOpt = Annotated[str | None, _method_opt("treat", "'winsorize(max_points=5)'")]
 NormalizeOpt = Annotated[str | None, _method_opt("normalize", "'zscore(mean=50, sd=10)'")]
 WeightsOpt = Annotated[str | None, _method_opt("weights", "'equal' or 'entropy'")]
-AggregateOpt = Annotated[str | None, _method_opt("aggregate", "'geometric'")]
+AggregateOpt = Annotated[str | None, _method_opt("aggregate", "'geometric'", skippable=False)]
 MinCoverageOpt = Annotated[
     float | None,
     typer.Option(help="Share of a node's weight that must be present for a score.",

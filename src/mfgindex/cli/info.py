@@ -95,7 +95,8 @@ def methods(
         for col in ("stage", "method", "parameters", "what it does"):
             table.add_column(col)
         for m in all_methods(stage):
-            table.add_row(m.stage, m.name, m.describe_params(), m.summary)
+            # the summary is the docstring's first line: drop its reST literal marks
+            table.add_row(m.stage, m.name, m.describe_params(), m.summary.replace("``", ""))
         out_console().print(table)
 
 

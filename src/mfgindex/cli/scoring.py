@@ -110,9 +110,11 @@ def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: Str
             con.print(f"[red]error[/]: --strict: {len(problems)} warning"
                       f"{'s' if len(problems) != 1 else ''} above", markup=True)
             raise typer.Exit(1)
+        n_ind = len(fw.indicators)
         out_console().print(
-            f"ok: {path} fits framework '{fw.id}' ({len(table)} rows, {len(fw.indicators)} "
-            f"indicators, {len(problems)} warning{'s' if len(problems) != 1 else ''})"
+            f"ok: {path} fits framework '{fw.id}' ({len(table)} row{'s' if len(table) != 1 else ''}"
+            f", {n_ind} indicator{'s' if n_ind != 1 else ''}, {len(problems)} "
+            f"warning{'s' if len(problems) != 1 else ''})"
         )
 
 
