@@ -282,7 +282,8 @@ def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0)
         raise DataError(f"duplicate column name(s): {', '.join(dup)}", where=str(path),
                         hint="rename the columns so each name appears once")
     if all_text:
-        frame = frame.astype(object).map(lambda v: "" if v is None else v)
+        frame = frame.astype(object)
+        frame = frame.where(frame.notna(), "")  # None / NaN from Excel or Parquet: empty
     return frame
 
 
@@ -377,9 +378,17 @@ def parse_numbers(
     # finite number (missing markers, separators, units, ...) go through the full policy.
     cells = np.asarray(values, dtype=object).reshape(-1)
     with np.errstate(all="ignore"):
-        fast = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(float)
-    is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in cells), bool, len(cells))
-    done = np.isfinite(fast) & ~is_bool
+        parsed = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
+    fast = parsed.to_numpy(dtype=float, copy=True)
+    done = np.isfinite(fast)
+    if "" in markers:  # the commonest missing marker, settled without the slow path
+        empty = cells == ""
+        done |= empty
+        fast[empty] = np.nan
+    # pandas reads True/False as 1/0; the policy rejects them, so look only at those cells.
+    for i in np.flatnonzero((fast == 0) | (fast == 1)).tolist():
+        if isinstance(cells[i], bool | np.bool_):
+            done[i] = False
     out = np.where(done, fast, np.nan)
     bad: list[int] = []
     for i in np.flatnonzero(~done).tolist():
