@@ -180,6 +180,17 @@ def test_goalposts_pass_through_the_transform() -> None:
         N.goalposts(x, ctx, low=0, high=10)
 
 
+def test_goalposts_a_bound_the_transform_refuses_is_named_as_a_bound() -> None:
+    """In the pipeline a log transform raises on 0 rather than returning -inf: the message says
+    that a goalpost, not the data, is outside the transform's domain."""
+    from mfgindex.methods.registry import resolve
+
+    ctx = make_ctx(1, transform=resolve("transform", "log"))
+    x = np.log(np.array([[1.0], [2.0]]))
+    with pytest.raises(MethodError, match="the bounds go through the indicator's transform too"):
+        N.goalposts(x, ctx, low=0, high=10)
+
+
 def test_goalposts_per_indicator_bounds_and_errors() -> None:
     x = np.array([[1.0, 10.0], [3.0, 30.0]])
     out = run(N.goalposts, x, low=[0, 0], high=[4, 40])

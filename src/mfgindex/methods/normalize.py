@@ -269,9 +269,16 @@ def goalposts(
         return arr
 
     lo_raw, hi_raw = bounds(low, "low"), bounds(high, "high")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lo_o = np.asarray(ctx.orient(lo_raw), dtype=np.float64)
-        hi_o = np.asarray(ctx.orient(hi_raw), dtype=np.float64)
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo_o = np.asarray(ctx.orient(lo_raw), dtype=np.float64)
+            hi_o = np.asarray(ctx.orient(hi_raw), dtype=np.float64)
+    except MethodError as exc:  # the transform refused a bound (log of 0): say it was a bound
+        raise MethodError(
+            f"the bounds go through the indicator's transform too, and {exc.what}",
+            hint="give goalposts in the indicator's own units inside the transform's domain "
+                 "(e.g. low > 0 for log)",
+        ) from None
     bad = ~(np.isfinite(lo_o) & np.isfinite(hi_o))
     if bad.any():
         raise MethodError(
