@@ -68,6 +68,10 @@ def test_rank_park_and_show_zh() -> None:
     code, out, err = run("show", "city", "--lang", "zh")
     assert code == 0, err
     assert "创新能力" in out and "跃升期" in out
+    assert "权重 1" in out and "↑ 越高越好" in out and "↓ 越低越好" in out and "默认方法" in out
+    assert "weight" not in out and "better" not in out
+    code, out, err = run("show", "hdi")
+    assert code == 0 and "(hdi) HDR2023-24" in out and "↑ higher is better" in out
 
 
 def test_explain_city() -> None:

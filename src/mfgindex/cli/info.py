@@ -28,6 +28,15 @@ def frameworks() -> None:
         out_console().print(table)
 
 
+#: The words of ``show``, in each --lang.
+_SHOW_WORDS = {
+    "en": {"defaults": "defaults", "weight": "weight", "higher": "↑ higher is better",
+           "lower": "↓ lower is better", "transform": "transform", "stages": "stages"},
+    "zh": {"defaults": "默认方法", "weight": "权重", "higher": "↑ 越高越好", "lower": "↓ 越低越好",
+           "transform": "变换", "stages": "发展阶段"},
+}
+
+
 def show(
     framework: Annotated[str, typer.Argument(help="Built-in id or framework file.")] = "city",
     lang: LangOpt = "en",
@@ -40,27 +49,28 @@ def show(
 
     with user_errors():
         check_lang(lang)
+        words = _SHOW_WORDS[lang]
         fw = load_framework(framework)
         root = fw.root
-        head = f"[bold]{escape(root.label(lang))}[/] ({fw.id})"
-        if fw.version:
-            head += f" v{escape(fw.version)}"
+        head = f"[bold]{escape(root.label(lang))}[/] ({escape(fw.id)})"
+        if fw.version:  # "v2019.1", but "HDR2023-24" as it is
+            head += f" {'v' if fw.version[:1].isdigit() else ''}{escape(fw.version)}"
         defaults = ", ".join(f"{k}={v}" for k, v in fw.defaults.items())
-        tree = Tree(head + (f"\n[dim]defaults: {escape(defaults)}[/]" if defaults else ""))
+        tree = Tree(head + (f"\n[dim]{words['defaults']}: {escape(defaults)}[/]" if defaults else ""))
 
         def add(branch: Tree, node_id: str) -> None:
             for cid in fw.children(node_id):
                 node = fw.nodes[cid]
-                label = f"{escape(node.label(lang))} [dim]({cid})[/] weight {node.weight:g}"
+                label = (f"{escape(node.label(lang))} [dim]({escape(cid)})[/] {words['weight']} "
+                         f"{node.weight:g}")
                 if isinstance(node, Indicator):
-                    arrow = "↑" if node.direction > 0 else "↓"
-                    extra = [f"{arrow} {'higher' if node.direction > 0 else 'lower'} is better"]
+                    extra = [words["higher"] if node.direction > 0 else words["lower"]]
                     if node.unit:
                         extra.append(node.unit)
                     if node.denominator:
                         extra.append(f"÷ {node.denominator}")
                     if node.transform:
-                        extra.append(f"transform {node.transform}")
+                        extra.append(f"{words['transform']} {node.transform}")
                     if node.normalize:
                         extra.append(node.normalize)
                     branch.add(label + f" [dim]{escape(' · '.join(extra))}[/]")
@@ -73,7 +83,8 @@ def show(
         add(tree, fw.id)
         if fw.stages:
             labels = fw.stages.labels_zh if lang == "zh" and fw.stages.labels_zh else fw.stages.labels
-            tree.add(f"[italic]stages[/]: {escape(fw.stages.method)} → {escape(' / '.join(labels))}")
+            tree.add(f"[italic]{words['stages']}[/]: {escape(fw.stages.method)} → "
+                     f"{escape(' / '.join(labels))}")
         out_console().print(tree)
 
 
