@@ -127,3 +127,17 @@ def test_analyze_tables() -> None:
     assert code == 2 and "Did you mean 'pairs'" in err
     code, _, err = run("analyze", "-f", "asem", "--table", "matrix", "--levels", "x")
     assert code == 2 and "--levels" in err
+
+
+def test_pairs_table_p_values_and_single_input_note() -> None:
+    code, out, err = run("analyze", "--table", "pairs", "--format", "table")
+    assert code == 0, err
+    assert "<0.001" in out and " 0.000 " not in out
+    code, out, err = run("sensitivity", "--vary", "weights=0.2", "--n", "64", "--boot", "50",
+                         "--format", "csv")
+    assert code == 0, err
+    assert "note: only one input varies (weights)" in err
+    code, out, err = run("sensitivity", "-f", "asem", "--vary", "weights=0.2", "--vary",
+                         "aggregate=arithmetic|geometric", "--n", "64", "--boot", "50",
+                         "--format", "csv")
+    assert code == 0 and "only one input" not in err

@@ -318,6 +318,8 @@ def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
         for c, v in zip(columns, row, strict=True):
             if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "<NA>":
                 cells[c].append("–")
+            elif isinstance(v, float) and c == "p_value" and v < 0.5 * 10**-digits:
+                cells[c].append(f"<{10**-digits:.{digits}f}")  # a p-value is never 0.000
             elif isinstance(v, float):
                 cells[c].append(f"{v:.{digits}f}")
             else:

@@ -192,6 +192,10 @@ def sensitivity(
                                   confidence=confidence, year=year, invalid=invalid,  # type: ignore[arg-type]
                                   progress=progress, **base)
         _warn(res.warnings)
+        if len(the_spec.inputs()) == 1:
+            _warn([f"only one input varies ({the_spec.inputs()[0]}): all the output's variance is "
+                   "due to it, so its indices are 1 in theory and the estimates show the sampling "
+                   "noise at this N; vary several inputs to compare them"])
         emit(res.to_frame(), fmt=out_fmt, output=output, provenance=res.provenance,
              protect=_protect(fw, ds, spec),
              title=f"{fw.root.label(lang)} — Sobol indices of the {res.output}, N = {n} "
