@@ -160,7 +160,8 @@ class Result:
         default the index) and ``stage`` when the framework has a stage rule.
 
         With ``by`` (a unit column such as ``province``), that column is added and ``rank`` is
-        the rank within each of its groups (and year).
+        the rank within each of its groups (and year); sorted, the groups come strongest first
+        (by their best unit's score), each group's units best first.
         """
         import pandas as pd
 
@@ -202,7 +203,14 @@ class Result:
             out["stage"] = self.stage_labels(lang)
         if sort or top is not None:
             keys = (["year"] if self.years is not None else []) + ([by] if by else []) + ["rank"]
-            out = out.sort_values(keys, na_position="last", kind="stable")
+            ascending = [True] * len(keys)
+            if by is not None:  # groups strongest first: by their best unit's score
+                best = out.groupby(keys[:-1], sort=False, dropna=False)[level].transform("max")
+                keys.insert(-2, "_best")
+                ascending.insert(-2, False)
+                out = out.assign(_best=best)
+            out = out.sort_values(keys, ascending=ascending, na_position="last", kind="stable")
+            out = out.drop(columns="_best", errors="ignore")
             if top is not None:
                 by_year = self.years is not None
                 out = out.groupby("year", sort=True).head(top) if by_year else out.head(top)

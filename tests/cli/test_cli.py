@@ -59,6 +59,11 @@ def test_rank_by_province() -> None:
     assert code == 0, err
     frame = pd.read_csv(io.StringIO(out))
     assert (frame["rank"] == 1).all() and frame["province"].is_unique
+    assert frame["city"].is_monotonic_decreasing  # the provinces strongest first
+    code, out, err = run("rank", "--by", "province", "--top", "2", "--format", "csv")
+    frame = pd.read_csv(io.StringIO(out))
+    assert list(frame["province"][:3]) == ["北京市", "广东省", "广东省"]
+    assert list(frame["rank"][:3]) == [1, 1, 2]
 
 
 def test_rank_park_and_show_zh() -> None:
