@@ -141,3 +141,15 @@ def test_pairs_table_p_values_and_single_input_note() -> None:
                          "aggregate=arithmetic|geometric", "--n", "64", "--boot", "50",
                          "--format", "csv")
     assert code == 0 and "only one input" not in err
+
+
+def test_uncertainty_and_weights_in_chinese() -> None:
+    code, out, err = run("uncertainty", "--vary", "weights=0.25", "--runs", "50", "--top", "3",
+                         "--lang", "zh", "--format", "table")
+    assert code == 0, err
+    assert "排名不确定性" in out and "名义排名" in out and "北京市" in out and "nominal" not in out
+    code, out, err = run("uncertainty", "--vary", "weights=0.25", "--runs", "50", "--top", "3",
+                         "--lang", "zh", "--format", "csv")
+    assert code == 0 and out.startswith("city_code,name,nominal_rank") and "北京市" in out
+    code, out, err = run("weights", "--lang", "zh", "--format", "table")
+    assert code == 0 and "先进制造业城市发展指数 — 权重" in out

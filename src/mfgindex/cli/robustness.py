@@ -108,6 +108,11 @@ def _names(frame: pd.DataFrame, lang: str, fw: Framework, data: Any) -> pd.DataF
     return frame
 
 
+#: Table headers of ``uncertainty --lang zh`` (files keep the column names).
+_UNCERTAINTY_ZH = {"nominal_rank": "名义排名", "median_rank": "排名中位数", "q05_rank": "5%分位排名",
+                   "q95_rank": "95%分位排名", "mean_abs_shift": "平均排名变动", "year": "年份"}
+
+
 @with_method_options()
 def uncertainty(
     data: DataArg = None,
@@ -145,11 +150,15 @@ def uncertainty(
         if top is not None:
             frame = frame.head(top)
         valid = int(res.valid.sum())
+        varying = ", ".join(the_spec.inputs())
+        if lang == "zh":
+            title = f"{fw.root.label(lang)} — 排名不确定性，{runs} 次中 {valid} 次有效（变动：{varying}）"
+        else:
+            title = (f"{fw.root.label(lang)} — rank uncertainty, {valid} of {runs} runs "
+                     f"(varying {varying})")
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance,
-             protect=_protect(fw, ds, spec),
-             title=f"{fw.root.label(lang)} — rank uncertainty, {valid} of {runs} runs "
-                   f"(varying {', '.join(the_spec.inputs())})",
-             digits=1)
+             protect=_protect(fw, ds, spec), title=title, digits=1,
+             labels=_UNCERTAINTY_ZH | {fw.name_column or "name": "名称"} if lang == "zh" else None)
 
 
 @with_method_options()

@@ -174,7 +174,8 @@ def rank(
             frame = frame[frame["rank"] <= top].reset_index(drop=True)
         title = res.framework.root.label(lang)
         if level:
-            title += f" — ranked by {res.framework.nodes[level].label(lang)}"
+            by_node = res.framework.nodes[level].label(lang)
+            title += f" — 按{by_node}排名" if lang == "zh" else f" — ranked by {by_node}"
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
              title=title, digits=_digits(res), labels=_labels(res, lang))
 

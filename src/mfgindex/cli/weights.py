@@ -68,7 +68,7 @@ def weights(
         labels = {"name": "名称", "group": "上级", "node": "节点", "framework": "框架权重",
                   "weight": "权重", "global": "全局权重", "method": "方法", "year": "年份"}
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=protect,
-             title=f"{fw.root.label(lang)} — weights", digits=4,
+             title=f"{fw.root.label(lang)} — {'权重' if lang == 'zh' else 'weights'}", digits=4,
              labels=labels if lang == "zh" else None)
 
 
