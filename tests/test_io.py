@@ -149,6 +149,20 @@ def test_xlsx_any_text_cell_is_text(tmp_path: Path) -> None:
     assert all(c.data_type != "f" for s in wb.worksheets for row in s.iter_rows() for c in row)
 
 
+def test_xlsx_is_readable_when_opened(tmp_path: Path) -> None:
+    """Header row bold and frozen; columns as wide as their header or text (capped)."""
+    from openpyxl import load_workbook
+
+    frame = pd.DataFrame({"code": ["U1"], "a_long_group_name": [1.5], "名称": ["江苏省苏州市"]})
+    write_table(frame, tmp_path / "f.xlsx", provenance={"note": "x"})
+    ws = load_workbook(tmp_path / "f.xlsx")["scores"]
+    assert ws.freeze_panes == "A2" and ws["A1"].font.b and ws["B1"].font.b
+    assert ws.column_dimensions["A"].width == 10  # at least 10
+    assert ws.column_dimensions["B"].width == len("a_long_group_name") + 2
+    assert ws.column_dimensions["C"].width == 2 * 6 + 2  # Chinese characters are two wide
+    assert ws["B2"].value == 1.5
+
+
 # -- provenance ------------------------------------------------------------------------------------
 
 

@@ -249,6 +249,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, provenance: Mapping[str, Any] |
         for cell in row:
             if isinstance(cell.value, str):
                 cell.data_type = "s"
+    _readable_sheet(ws)
     if provenance is not None:
         prov = wb.create_sheet("provenance")
         prov.append(["key", "value"])
@@ -257,4 +258,19 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, provenance: Mapping[str, Any] |
         for row in prov.iter_rows():
             for cell in row:
                 cell.data_type = "s"
+        _readable_sheet(prov, max_width=100)
     wb.save(path)
+
+
+def _readable_sheet(ws: Any, *, max_width: int = 40) -> None:
+    """Bold header row kept in view, columns wide enough for their header and text cells."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    ws.freeze_panes = "A2"
+    for k, column in enumerate(ws.iter_cols(), start=1):
+        column[0].font = Font(bold=True)
+        # numbers are shown by Excel to fit; headers and text decide the width
+        texts = [str(c.value) for c in column if isinstance(c.value, str)]
+        widest = max((len(t) + sum(ord(ch) > 0x2E7F for ch in t) for t in texts), default=8)
+        ws.column_dimensions[get_column_letter(k)].width = min(max(widest + 2, 10), max_width)
