@@ -275,3 +275,20 @@ def test_methods_help_and_validate_wording(tmp_path: Path) -> None:
     code, out, err = run("validate", str(tmp_path / "d.csv"), "-f", str(tmp_path / "one.toml"))
     assert code == 0, err
     assert "(3 rows, 1 indicator, 0 warnings)" in out
+
+
+def test_render_table_never_wider_than_the_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rich.cells import cell_len
+
+    from mfgindex.cli.common import render_table
+
+    monkeypatch.setenv("COLUMNS", "30")
+    frames = [pd.DataFrame({"a_very_long_name": [], "b_other_long_one": [], "c": []}),
+              pd.DataFrame({"x": ["a" * 50], "y": [1.0]}),  # an id wider than the terminal
+              pd.DataFrame({"x": ["a b " * 20], "y": [1.0], "z_long_header_here": [2.0]})]
+    for frame in frames:
+        render_table(frame, title="t")
+        out = capsys.readouterr().out
+        assert max(cell_len(line) for line in out.splitlines()) <= 30, out

@@ -366,8 +366,9 @@ def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
                 heads[c], widths[c], slack = headers[c], minimum[c] + extra, slack - extra
         if k:
             out_console().print()
-        _print_table(frame, shown, cells, heads, numeric, wraps=wraps,
-                     title=title if k == 0 else "(continued)", min_width=widths)
+        fits = chrome(shown, widths) <= width  # else (an id wider than the terminal) rich squeezes
+        _print_table(frame, shown, cells, heads, numeric, wraps=wraps if fits else None,
+                     title=title if k == 0 else "(continued)", min_width=widths if fits else None)
 
 
 def _fold_header(text: str, width: int) -> str:
