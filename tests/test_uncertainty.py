@@ -617,3 +617,16 @@ def test_progress_and_public_names(asem: tuple[mi.Framework, mi.Dataset]) -> Non
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert isinstance(res, mi.UncertaintyResult)
     assert mfgindex.robustness.uncertainty is mi.uncertainty
+
+
+def test_sobol_estimates_do_not_depend_on_the_output_mean() -> None:
+    """Centred estimators: adding a constant (e.g. a unit's rank ~47) changes nothing."""
+    from mfgindex.robustness import _indices
+
+    rng = np.random.default_rng(3)
+    y_a, y_b = rng.normal(size=500), rng.normal(size=500)
+    y_ab = rng.normal(size=(500, 3))
+    base = _indices(y_a, y_b, y_ab)
+    shifted = _indices(y_a + 1000.0, y_b + 1000.0, y_ab + 1000.0)
+    for a, b in zip(base, shifted, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)

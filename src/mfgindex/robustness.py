@@ -1302,6 +1302,11 @@ def _indices(y_a: np.ndarray, y_b: np.ndarray, y_ab: np.ndarray) -> tuple[np.nda
     """Estimates along the last-but-one axis: inputs ``(..., N)``, ``(..., N, d)``."""
     both = np.concatenate([y_a, y_b], axis=-1)
     var = np.var(both, axis=-1, ddof=1)
+    # Centre the outputs first (Sobol' & Levitan 1999, as scipy.stats.sobol_indices does): the
+    # first-order estimator's expectation is unchanged, but without centring its sampling
+    # noise grows with the output's mean — e.g. a unit's rank of ~47 that varies by ~1.5.
+    mean = np.mean(both, axis=-1, keepdims=True)
+    y_a, y_b, y_ab = y_a - mean, y_b - mean, y_ab - mean[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
         first = np.mean(y_b[..., None] * (y_ab - y_a[..., None]), axis=-2) / var[..., None]
         total = 0.5 * np.mean((y_a[..., None] - y_ab) ** 2, axis=-2) / var[..., None]
