@@ -43,8 +43,6 @@ __all__ = [
 
 Spec = str | MethodCall | None
 
-_STAGE_OF_OPTION = {"weights": "weight"}
-
 
 def _skip(spec: Spec) -> bool:
     return isinstance(spec, str) and spec.strip().lower() == "none"

@@ -971,15 +971,17 @@ class SensitivityResult:
 # ---------------------------------------------------------------------------------------------
 
 
+#: The base choices ``uncertainty`` and ``sensitivity`` accept: :func:`mfgindex.compute`'s options.
+_BASE_OPTIONS = ("denominate", "impute", "screen", "treat", "normalize", "weights", "aggregate",
+                 "min_coverage", "fit_on")
+
+
 def _setup(framework: Framework, data: Dataset, vary: Any, year: int | None,
            base: Mapping[str, Any]) -> tuple[_Engine, UncertaintySpec, int | None, list[str]]:
-    unknown = set(base) - {"denominate", "impute", "screen", "treat", "normalize", "weights",
-                           "aggregate", "min_coverage", "fit_on"}
+    unknown = set(base) - set(_BASE_OPTIONS)
     if unknown:
         name = sorted(unknown)[0]
-        raise UsageError(f"unknown option '{name}'." + did_you_mean(name, [
-            "denominate", "impute", "screen", "treat", "normalize", "weights", "aggregate",
-            "min_coverage", "fit_on"]))
+        raise UsageError(f"unknown option '{name}'." + did_you_mean(name, _BASE_OPTIONS))
     spec = read_spec(vary, framework)  # a ready UncertaintySpec is validated too
     notes: list[str] = []
     if year is None and data.years is not None and len(set(data.years.tolist())) > 1:
