@@ -19,7 +19,7 @@ import numpy as np
 
 from mfgindex._version import __version__
 from mfgindex.errors import DataError, MethodError, MfgIndexError, UsageError
-from mfgindex.methods.base import ColumnContext, UnitContext, WeightContext
+from mfgindex.methods.base import ColumnContext, UnitContext, WeightContext, rank_min
 from mfgindex.methods.registry import MethodCall, resolve
 
 if TYPE_CHECKING:
@@ -595,16 +595,10 @@ def weight_function(framework: Framework, group: str, call: MethodCall, label: s
 def rank_desc(scores: np.ndarray) -> np.ndarray:
     """Ranks within each column: 1 = highest, ties share the lowest rank, NaN stays NaN.
 
-    Equivalent to R's ``rank(-x, ties.method = "min", na.last = "keep")``.
+    Equivalent to R's ``rank(-x, ties.method = "min", na.last = "keep")``
+    (:func:`mfgindex.methods.base.rank_min`).
     """
-    import pandas as pd  # not scipy.stats.rankdata: importing scipy.stats costs ~1 s
-
-    scores = np.asarray(scores, dtype=float)
-    if scores.size == 0:
-        return scores.copy()
-    frame = pd.DataFrame(scores.reshape(len(scores), -1))
-    out = frame.rank(method="min", ascending=False).to_numpy(dtype=float)
-    return out.reshape(scores.shape)
+    return rank_min(scores, axis=0, descending=True)
 
 
 def _run(call: MethodCall, what: str, *args: Any) -> Any:

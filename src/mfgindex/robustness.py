@@ -75,6 +75,7 @@ import numpy as np
 
 from mfgindex._version import __version__
 from mfgindex.errors import MethodError, MfgIndexError, UsageError, did_you_mean
+from mfgindex.methods.base import rank_min
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -478,26 +479,10 @@ def _weights_spec(table: Mapping[str, Any] | None, fw: Framework,
 
 def rank_rows(scores: np.ndarray) -> np.ndarray:
     """Ranks within each row of ``(r, n)`` scores: 1 = highest, ties share the lowest rank,
-    NaN stays NaN — R's ``rank(-x, ties.method = "min", na.last = "keep")`` per run.
-
-    Equal to ``scipy.stats.rankdata(-scores, method="min", axis=1)`` on the non-missing values
-    (the tests check it), but with one numpy sort: importing ``scipy.stats`` costs about a
-    second, which the command line would pay on every run.
+    NaN stays NaN — R's ``rank(-x, ties.method = "min", na.last = "keep")`` per run
+    (:func:`mfgindex.methods.base.rank_min`).
     """
-    s = np.atleast_2d(np.asarray(scores, dtype=float))
-    missing = np.isnan(s)
-    key = np.where(missing, np.inf, -s)  # missing last
-    order = np.argsort(key, axis=1, kind="stable")
-    ordered = np.take_along_axis(key, order, axis=1)
-    pos = np.broadcast_to(np.arange(1, s.shape[1] + 1, dtype=float), s.shape)
-    starts = np.ones(s.shape, dtype=bool)
-    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    # each value takes the position where its run of ties starts
-    first = np.maximum.accumulate(np.where(starts, pos, 0.0), axis=1)
-    out = np.empty_like(first)
-    np.put_along_axis(out, order, first, axis=1)
-    out[missing] = np.nan
-    return out.reshape(np.shape(scores))
+    return rank_min(scores, axis=-1, descending=True)
 
 
 # ---------------------------------------------------------------------------------------------

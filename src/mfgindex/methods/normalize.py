@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from mfgindex.errors import MethodError
-from mfgindex.methods.base import ColumnContext, Fit, FloatArray
+from mfgindex.methods.base import ColumnContext, Fit, FloatArray, rank_min
 from mfgindex.methods.registry import register
 
 __all__ = [
@@ -101,19 +101,6 @@ def _safe_scale(numer: FloatArray, denom: FloatArray) -> FloatArray:
     out = np.full(np.broadcast(numer, denom).shape, np.nan)
     np.divide(numer, denom, out=out, where=ok)
     return out
-
-
-def _rank_min(x: FloatArray) -> FloatArray:
-    # R's rank(x, ties.method = "min", na.last = "keep") per column: ascending, ties share the
-    # lowest rank, NaN stays NaN. Exact float comparison, as R does.
-    if x.shape[0] == 0:
-        return x.copy()
-    # scipy.stats costs ~1 s to import; pandas' rank (same "min" ties, NaN kept) is loaded anyway.
-    import pandas as pd
-
-    arr = np.asarray(x, dtype=np.float64)
-    ranked = pd.DataFrame(arr.reshape(arr.shape[0], -1)).rank(method="min")
-    return ranked.to_numpy(np.float64).reshape(arr.shape)
 
 
 # --------------------------------------------------------------------------- fitted methods
@@ -531,7 +518,7 @@ def rank(ref: FloatArray, ctx: ColumnContext) -> Fit:
     COINr ``n_rank(x)`` = R ``rank(x, ties.method = "min", na.last = "keep")``.
     """
     ref = _as_matrix(ref, "the reference data")
-    return _fit(_rank_min, ref.shape[1])
+    return _fit(rank_min, ref.shape[1])
 
 
 @register("percentile", stage="normalize")
@@ -558,7 +545,7 @@ def percentile(ref: FloatArray, ctx: ColumnContext, *, scale: float = 1.0) -> Fi
     ref = _as_matrix(ref, "the reference data")
 
     def transform(x: FloatArray) -> FloatArray:
-        r = _rank_min(x)
+        r = rank_min(x)
         n = (~np.isnan(x)).sum(axis=0).astype(np.float64)
         return _safe_scale(r - 1.0, n - 1.0) * scale
 
@@ -583,6 +570,6 @@ def borda(ref: FloatArray, ctx: ColumnContext) -> Fit:
     ref = _as_matrix(ref, "the reference data")
 
     def transform(x: FloatArray) -> FloatArray:
-        return _rank_min(x) - 1.0
+        return rank_min(x) - 1.0
 
     return _fit(transform, ref.shape[1])
