@@ -283,7 +283,8 @@ def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0)
                         hint="rename the columns so each name appears once")
     if all_text:
         frame = frame.astype(object)
-        frame = frame.where(frame.notna(), "")  # None / NaN from Excel or Parquet: empty
+        if suffix not in {".csv", ".txt", ".tsv", ""}:  # CSV cells are text already
+            frame = frame.where(frame.notna(), "")  # None / NaN from Excel or Parquet: empty
     return frame
 
 
@@ -472,14 +473,17 @@ class Dataset:
             With every error found (missing columns, non-numeric cells, duplicates, …).
         """
         frame = _to_wide(frame, framework, source)
-        problems = validate_table(frame, framework, source=source, missing=missing)
+        parsed: dict[str, np.ndarray] = {}
+        problems = validate_table(frame, framework, source=source, missing=missing,
+                                  parsed=parsed)
         errors = [p for p in problems if p.level == "error"]
         if errors:
             raise problems_error(errors, source)
         values = {}
         for col in framework.indicator_columns():
             if col in frame.columns:
-                values[col], _ = parse_numbers(frame[col].tolist(), missing=missing)
+                values[col] = (parsed[col] if col in parsed
+                               else parse_numbers(frame[col].tolist(), missing=missing)[0])
         import pandas as pd
 
         year_col = _year_column(frame, framework)
@@ -560,8 +564,13 @@ def validate_table(
     *,
     source: str = "<frame>",
     missing: Iterable[str] = MISSING_MARKERS,
+    parsed: dict[str, np.ndarray] | None = None,
 ) -> list[Problem]:
-    """Check a wide table against a framework; return every problem found (errors first)."""
+    """Check a wide table against a framework; return every problem found (errors first).
+
+    ``parsed``, if given, receives the parsed values of every numeric column checked, so a
+    caller does not parse them again.
+    """
     problems: list[Problem] = []
     cols = list(frame.columns)
     needed = [framework.unit_column, *(i.column for i in framework.indicators)]
@@ -622,6 +631,8 @@ def validate_table(
         if col not in frame.columns:
             continue
         values, bad = parse_numbers(frame[col].tolist(), missing=missing)
+        if parsed is not None:
+            parsed[col] = values
         for i in bad[:3]:
             cell = frame[col].iloc[i]
             problems.append(Problem(
