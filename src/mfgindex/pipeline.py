@@ -614,22 +614,26 @@ def _run(call: MethodCall, what: str, *args: Any) -> Any:
         raise DataError(f"method '{call.spec()}' failed on {what}: {exc}") from exc
 
 
-def _blocks(data: Dataset, year: int | None) -> list[_Block]:
-    n = len(data)
-    if data.years is None:
-        if year is not None:
-            raise UsageError(f"--year {year} given, but the data has no year column",
-                             hint="drop --year, or add a 'year' column to the data")
+def year_blocks(years: np.ndarray | None, n: int) -> list[_Block]:
+    """The rows of each year, years ascending; one block of all ``n`` rows without years."""
+    if years is None:
         return [_Block(None, np.arange(n))]
-    years = data.years
-    available = sorted(set(years.tolist()))
-    if year is not None:
-        if year not in available:
-            raise DataError(f"no rows for year {year}",
-                            where=data.source,
-                            hint=f"years in the data: {', '.join(map(str, available))}")
-        return [_Block(year, np.flatnonzero(years == year))]
-    return [_Block(int(y), np.flatnonzero(years == y)) for y in available]
+    return [_Block(int(y), np.flatnonzero(years == y)) for y in sorted(set(years.tolist()))]
+
+
+def _blocks(data: Dataset, year: int | None) -> list[_Block]:
+    blocks = year_blocks(data.years, len(data))
+    if year is None:
+        return blocks
+    if data.years is None:
+        raise UsageError(f"--year {year} given, but the data has no year column",
+                         hint="drop --year, or add a 'year' column to the data")
+    chosen = [b for b in blocks if b.year == year]
+    if not chosen:
+        raise DataError(f"no rows for year {year}",
+                        where=data.source,
+                        hint=f"years in the data: {', '.join(str(b.year) for b in blocks)}")
+    return chosen
 
 
 def _fit_plan(

@@ -254,15 +254,14 @@ class Result:
         list of Problem
             Each with level ``"warning"``, a place and a hint.
         """
+        from mfgindex.pipeline import year_blocks
+
         fw = self.framework
         out: list[Problem] = []
         ids = [i.id for i in fw.indicators]
         before = next(self.steps[k] for k in _BEFORE_NORMALISE if k in self.steps)
         pos = {n: k for k, n in enumerate(self.node_ids)}
-        years = self.years
-        blocks = ([(None, np.arange(len(self.rows)))] if years is None else
-                  [(int(y), np.flatnonzero(years == y)) for y in sorted(set(years.tolist()))])
-        for year, rows in blocks:
+        for year, rows in ((b.year, b.rows) for b in year_blocks(self.years, len(self.rows))):
             where_year = "" if year is None else f", year {year}"
             n = rows.size
             root_scores = self.score_matrix[rows, pos[fw.id]]
