@@ -37,8 +37,10 @@ __all__ = [
     "normalise",
     "prepare",
     "rank_desc",
+    "sources",
     "weight_function",
     "weight_methods",
+    "year_blocks",
 ]
 
 Spec = str | MethodCall | None
@@ -160,9 +162,7 @@ def compute(
 
     provenance = {
         "mfgindex": __version__,
-        "framework": {"id": fw.id, "version": fw.version,
-                      "file": str(fw.path) if fw.path else None, "sha256": fw.digest},
-        "data": {"file": data.source, "sha256": data.digest, "rows": len(data)},
+        **sources(fw, data),
         "year": year,
         "years": [b.year for b in blocks if b.year is not None],
         "methods": record,
@@ -186,6 +186,16 @@ def compute(
         weights=used_weights,
         provenance=provenance,
     )
+
+
+def sources(framework: Framework, data: Dataset) -> dict[str, dict[str, Any]]:
+    """The provenance record of the framework and the data: file, SHA-256, …"""
+    fw = framework
+    return {
+        "framework": {"id": fw.id, "version": fw.version,
+                      "file": str(fw.path) if fw.path else None, "sha256": fw.digest},
+        "data": {"file": data.source, "sha256": data.digest, "rows": len(data)},
+    }
 
 
 @dataclass

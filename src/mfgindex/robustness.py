@@ -1025,13 +1025,12 @@ def _result(engine: _Engine, scored: _Scored, factors: np.ndarray | None,
 
 
 def _provenance(engine: _Engine, spec: UncertaintySpec, kind: str, **extra: Any) -> dict[str, Any]:
-    fw, data = engine.fw, engine.data
+    from mfgindex.pipeline import sources
+
     return {
         "mfgindex": __version__,
         "analysis": kind,
-        "framework": {"id": fw.id, "version": fw.version,
-                      "file": str(fw.path) if fw.path else None, "sha256": fw.digest},
-        "data": {"file": data.source, "sha256": data.digest, "rows": len(data)},
+        **sources(engine.fw, engine.data),
         "year": engine.year,
         "base": {k: v for k, v in engine.base.items() if v is not None},
         "spec": spec.to_dict(),
