@@ -10,6 +10,7 @@ Reads (relative to the repository root)::
     examples/data/asem_2018.csv       uCode, uName, 4 group columns, year, 4 denominators, 49 indicators
     indicators/asem.toml              the framework (tree, directions, weights, denominators, targets)
     tests/golden/asem/*.csv           re-written copies of the COINr inputs and reference outputs
+    examples/data/ASEM_i{Data,Meta}.csv   the COINr inputs again, shipped for users (same bytes)
 
 Every file is re-written through pandas with ``float_format="%.17g"`` (17 significant digits),
 so every number round-trips bit-exactly; the script checks this against the originals (parsed
@@ -215,6 +216,10 @@ def main() -> None:
         dst = OUT_GOLDEN / name
         write(read(src), dst)
         check_round_trip(src, dst)
+
+    # 4. COINr's input tables as users get them (`mfgindex examples`): the golden copies' bytes
+    for name in ("ASEM_iData.csv", "ASEM_iMeta.csv"):
+        (OUT_DATA.parent / name).write_bytes((OUT_GOLDEN / name).read_bytes())
     print(
         f"{OUT_DATA.name}: {len(ds)} units x {len(indicators)} indicators; "
         f"{OUT_TOML.name}; {2 + len(GOLDEN_FROM_REF)} golden files, all round-trip bit-exactly"

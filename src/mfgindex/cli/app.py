@@ -35,9 +35,10 @@ def _root(
 
 
 def _register() -> None:
-    from mfgindex.cli import info, robustness, scoring, weights
+    from mfgindex.cli import examples, info, robustness, scoring, weights
 
     info.register(app)
+    examples.register(app)
     scoring.register(app)
     weights.register(app)
     robustness.register(app)

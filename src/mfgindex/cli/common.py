@@ -145,8 +145,10 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> tuple[Frame
     """Load the framework and the data; print the data's warnings unless ``warn`` is False
     (commands that score report :meth:`Result.diagnostics` instead, which cover them)."""
     from mfgindex.data import read_data
+    from mfgindex.examples import bundled_or_given
     from mfgindex.framework import load_framework
 
+    framework, data = bundled_or_given(framework), bundled_or_given(data)  # "city_panel.csv"
     fw = load_framework(framework)
     ds = read_data(data, fw)
     if warn:
