@@ -46,6 +46,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data" / "china_cities"
+DESIGNATIONS = ROOT.parent / "shared" / "data" / "china_designations"
 OUT = ROOT / "examples" / "data" / "city_2019.csv"
 YEAR = 2019
 
@@ -135,9 +136,15 @@ COLUMNS = [
     "fiscal_revenue_100m_yuan",
     "co2_edgar_10kt",
     "park_green_per_capita_m2",
+    "industry_services_coupling",
+    "listed_mfg_firms_szse",
+    "green_factories_miit",
+    "green_parks_miit",
 ]
 
-# Columns that enter the framework's indicators (used for the drop check and the sanity ranking).
+# Columns from the statistics panels (used for the drop check); the last four columns are added
+# after the drop (they are computed for every city, so they would defeat the check).
+STATISTICS = COLUMNS[5:-4]
 INPUTS = COLUMNS[5:]
 
 
@@ -230,6 +237,74 @@ def load(years: Sequence[int] = (YEAR,)) -> pd.DataFrame:
     return d
 
 
+def designation_counts(years: Sequence[int]) -> pd.DataFrame:
+    """Listed manufacturing firms and green designations per city, as of the end of each year.
+
+    * ``listed_mfg_firms_szse``: SZSE A-share companies of CSRC section C (manufacturing) whose
+      registered city is the city and whose listing date is on or before 31 December of the year
+      (survivors: firms delisted before the 2025 snapshot are absent).
+    * ``green_factories_miit`` / ``green_parks_miit``: MIIT national green factories / green
+      industrial parks placed in the city whose list year is the year or earlier (cumulative;
+      0 before the first list, 2017). Rows the list could not place in a city are not counted.
+
+    Returns one row per (year, city_code) that has a firm or a designation; absent means 0.
+    """
+    szse = pd.read_csv(
+        DESIGNATIONS / "szse_listed_companies" / "szse_companies.csv", dtype={"city_code": str, "a_code": str}
+    )
+    szse = szse[(szse["csrc_section"] == "C") & szse["city_code"].notna()]
+    listed_year = pd.to_datetime(szse["a_list_date"], format="%Y-%m-%d").dt.year
+    green = DESIGNATIONS / "miit_green_manufacturing"
+    factories = pd.read_csv(green / "green_factories.csv", dtype={"city_code": str})
+    factories = factories[factories["city_code"].notna()]
+    parks = pd.read_csv(green / "green_parks.csv", dtype={"city_code": str})
+    parks = parks[parks["city_code"].notna()]
+    out = []
+    for year in years:
+        counts = {
+            "listed_mfg_firms_szse": szse.loc[listed_year <= year, "city_code"].value_counts(),
+            "green_factories_miit": factories.loc[factories["list_year"] <= year, "city_code"].value_counts(),
+            "green_parks_miit": parks.loc[parks["list_year"] <= year, "city_code"].value_counts(),
+        }
+        frame = pd.DataFrame(counts).fillna(0).astype(int).rename_axis("city_code").reset_index()
+        out.append(frame.assign(year=year))
+    return pd.concat(out, ignore_index=True)
+
+
+def add_designations(d: pd.DataFrame) -> pd.DataFrame:
+    """``d`` (rows of ``load``) with the industry-services coupling and the designation counts.
+
+    ``industry_services_coupling`` = sqrt(secondary VA x tertiary VA) / GDP, the geometric mean
+    of the industry and services shares of GDP: high only where both sectors are large (at most
+    0.5, when each is half of GDP). Counts are 0 where a city has no listed manufacturing firm
+    or designation (the lists cover every city; 0 is a count, not a missing value).
+    """
+    d = d.copy()
+    d["industry_services_coupling"] = (
+        np.sqrt(d["va_secondary_100m_yuan"] * d["va_tertiary_100m_yuan"]) / d["gdp_100m_yuan"]
+    )
+    counts = designation_counts(sorted(d["year"].unique()))
+    d = d.merge(counts, on=["year", "city_code"], how="left", validate="1:1")
+    names = ["listed_mfg_firms_szse", "green_factories_miit", "green_parks_miit"]
+    d[names] = d[names].fillna(0).astype(int)
+    return d
+
+
+def check_designations(d: pd.DataFrame) -> None:
+    """The 2019 counts equal the shared folder's own city tables (built independently)."""
+    expect = {
+        "listed_mfg_firms_szse": ("szse_listed_companies", "szse_listed_mfg_by2019"),
+        "green_factories_miit": ("miit_green_manufacturing", "green_factories_thru2019"),
+        "green_parks_miit": ("miit_green_manufacturing", "green_parks_thru2019"),
+    }
+    rows = d[d["year"] == 2019].set_index("city_code") if "year" in d else d.set_index("city_code")
+    for column, (folder, published) in expect.items():
+        table = pd.read_csv(DESIGNATIONS / folder / "city_counts.csv", dtype={"city_code": str})
+        table = table.set_index("city_code")[published].reindex(rows.index)
+        if not table.notna().all() or not (table.astype(int) == rows[column]).all():
+            raise SystemExit(f"{column}: 2019 counts differ from {folder}/city_counts.csv {published}")
+
+
 def derive() -> pd.DataFrame:
     d = load()
     is_city = d["city"].str.endswith("市")
@@ -237,7 +312,7 @@ def derive() -> pd.DataFrame:
     # A non-city unit is dropped only if it has (almost) no data: at most 6 of the 14 input
     # columns (GDP and value added; at most population, land area and EDGAR CO2 besides),
     # none of them on innovation, finance, FDI, trade or fiscal revenue.
-    present = dropped[INPUTS].notna().sum(axis=1)
+    present = dropped[STATISTICS].notna().sum(axis=1)
     rich = [
         "st_expenditure_100m_yuan",
         "college_students_10k",
@@ -248,7 +323,7 @@ def derive() -> pd.DataFrame:
     ]
     if (present > 6).any() or dropped[rich].notna().any(axis=None):
         raise SystemExit(f"a non-city unit has data: {dropped.loc[present > 6, 'city'].tolist()}")
-    d = d[is_city].copy()
+    d = add_designations(d[is_city].copy())
 
     d["name_zh"] = d["city"]
     d["name"] = [
@@ -274,16 +349,19 @@ def sanity_ranking(d: pd.DataFrame) -> pd.DataFrame:
             d.st_expenditure_100m_yuan / d.gdp_100m_yuan,
             log(d.college_students_10k),
         ],
-        "integration": [
-            d.va_tertiary_100m_yuan / d.va_secondary_100m_yuan,
-            d.loans_100m_yuan / d.gdp_100m_yuan,
-        ],
+        "integration": [d.industry_services_coupling, d.loans_100m_yuan / d.gdp_100m_yuan],
         "economic_drive": [log(d.va_secondary_100m_yuan), log(d.gdp_100m_yuan), d.gdp_per_capita_10k_yuan],
-        "brand_quality": [log(d.exports_100m_yuan), log(d.fdi_million_usd), log(d.fiscal_revenue_100m_yuan)],
+        "brand_quality": [
+            log(d.exports_100m_yuan),
+            log(d.fdi_million_usd),
+            log(d.fiscal_revenue_100m_yuan),
+            np.log1p(d.listed_mfg_firms_szse),
+        ],
         "green": [
             -(d.co2_edgar_10kt / d.gdp_100m_yuan),
             log(d.gdp_100m_yuan / d.land_area_km2),
-            log(d.park_green_per_capita_m2),
+            np.log1p(d.green_factories_miit),
+            np.log1p(d.green_parks_miit),
         ],
     }
 
@@ -299,6 +377,7 @@ def sanity_ranking(d: pd.DataFrame) -> pd.DataFrame:
 
 def main() -> None:
     d = derive()
+    check_designations(d)
     d.to_csv(OUT, index=False, lineterminator="\n")
     print(f"{OUT.name}: {len(d)} units; missing cells per column:")
     print(d[INPUTS].isna().sum().to_string())

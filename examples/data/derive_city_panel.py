@@ -13,7 +13,11 @@ Not 2020 and later: the 9-indicator panel has no college students or park green 
 
 A city-year is present when the industry-structure panel (the base table) holds the city that year:
 儋州 (a prefecture-level city since 2015) has rows 2015-2019 only, so 296 x 8 - 3 = 2,365 rows.
-Missing values stay missing (no imputation, no smoothing, no corrections of values). Rows are sorted
+Missing values stay missing (no imputation, no smoothing, no corrections of values).
+
+Year-correct counts (``derive_city.add_designations``): listed manufacturing firms are those listed
+on or before 31 December of each year (from the listing dates); green factories and parks those on
+the MIIT lists of that year or earlier, so 0 in 2012-2016 (the first list is of 2017). Rows are sorted
 by ``city_code`` and ``year``; floats are written with Python's shortest round-trip representation.
 
 No arguments; deterministic; re-runnable: ``python examples/data/derive_city_panel.py``. It prints
@@ -30,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from derive_city import COLUMNS, INPUTS, ROOT, derive, load, sanity_ranking
+from derive_city import COLUMNS, INPUTS, ROOT, STATISTICS, add_designations, check_designations, derive, load, sanity_ranking
 
 OUT = ROOT / "examples" / "data" / "city_panel.csv"
 YEARS = range(2012, 2020)
@@ -41,7 +45,7 @@ PANEL_COLUMNS = [COLUMNS[0], "year", *COLUMNS[1:]]
 def derive_panel() -> pd.DataFrame:
     units = derive()  # the 296 cities of city_2019.csv and their display names
     d = load(YEARS)
-    d = d[d["city_code"].isin(units["city_code"])]
+    d = add_designations(d[d["city_code"].isin(units["city_code"])])
     d = units[IDENTITY].merge(d[["year", "city_code", *INPUTS]], on="city_code", how="inner", validate="1:m")
     return d[PANEL_COLUMNS].sort_values(["city_code", "year"]).reset_index(drop=True)
 
@@ -56,7 +60,7 @@ def coverage(d: pd.DataFrame) -> pd.DataFrame:
 def spikes(d: pd.DataFrame, factor: float = 3.0) -> pd.DataFrame:
     """Values at least ``factor`` times, or at most 1/``factor`` of, both neighbouring years' values."""
     out = []
-    wide = {c: d.pivot(index="city_code", columns="year", values=c) for c in INPUTS}
+    wide = {c: d.pivot(index="city_code", columns="year", values=c) for c in STATISTICS}  # not counts
     names = d.drop_duplicates("city_code").set_index("city_code")["name_zh"]
     for c, w in wide.items():
         lr = np.log(w)
@@ -79,6 +83,7 @@ def spikes(d: pd.DataFrame, factor: float = 3.0) -> pd.DataFrame:
 
 def main() -> None:
     d = derive_panel()
+    check_designations(d)
     d.to_csv(OUT, index=False, lineterminator="\n")
     print(f"{OUT.name}: {len(d)} rows, {d['city_code'].nunique()} cities, years {min(YEARS)}-{max(YEARS)}")
     print("cities with a value, per column and year:")
