@@ -58,7 +58,11 @@ def test_values_are_numbers_or_empty(panel: pd.DataFrame) -> None:
     values = panel.iloc[:, 6:]
     numbers = values.replace("", np.nan).astype(float)
     assert np.isfinite(numbers.to_numpy()[numbers.notna().to_numpy()]).all()
-    assert (numbers.fillna(1) > 0).all(axis=None)
+    # statistics are positive; counts of listed firms and designations are whole numbers >= 0
+    counts = ["listed_mfg_firms_szse", "green_factories_miit", "green_parks_miit"]
+    assert (numbers.drop(columns=counts).fillna(1) > 0).all(axis=None)
+    assert (numbers[counts] >= 0).all(axis=None)
+    assert (numbers[counts] == numbers[counts].round()).all(axis=None)
 
 
 def _rank_csv(*args: str) -> pd.DataFrame:
