@@ -466,6 +466,14 @@ class Result:
             weaknesses=weaknesses,
         )
 
+    def change(self, from_year: int | None = None, to_year: int | None = None, *,
+               level: str | None = None) -> pd.DataFrame:
+        """Score and rank of every unit in two years of a panel and their changes
+        (:func:`mfgindex.panel.change`; warns when the years are not comparable)."""
+        from mfgindex.panel import change
+
+        return change(self, from_year, to_year, level=level)
+
 
 def _single(choice: Any) -> str | None:
     """A stage's recorded choice as one method string for :func:`~mfgindex.compute`.
