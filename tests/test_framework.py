@@ -108,3 +108,27 @@ def test_imeta_matches_toml_tree(asem_dir: Path) -> None:
         assert (ind_a.direction, ind_a.denominator, ind_a.weight) == (
             ind_b.direction, ind_b.denominator, ind_b.weight)
     assert a.level("Index") == 4 and a.level("Conn") == 3 and a.level("Physical") == 2
+
+
+def _chain(levels: int, *, cycle: bool = False) -> str:
+    """A framework whose groups form one chain ``levels`` deep (or, with ``cycle``, a loop)."""
+    lines = ["[framework]", 'id = "r"', 'unit_column = "code"']
+    parent = "r"
+    for i in range(levels):
+        up = f"g{levels - 1}" if cycle and i == 0 else parent
+        lines += ["[[group]]", f'id = "g{i}"', f'parent = "{up}"']
+        parent = f"g{i}"
+    lines += ["[[indicator]]", 'id = "x1"', f'parent = "{parent}"', "direction = 1"]
+    return "\n".join(lines)
+
+
+def test_thousand_level_chain_is_checked_in_one_pass(tmp_path: Path) -> None:
+    """The tree checks are linear: a 1,000-level chain is read and rejected at its 65th level,
+    and a 1,000-group cycle is reported once, from where the walk entered it."""
+    assert "group[64].parent: the tree is more than 64 levels deep" in _problems(
+        tmp_path, _chain(1000))
+    message = _problems(tmp_path, _chain(1000, cycle=True))
+    assert message.count("cycle:") == 1
+    assert "group[0].parent: cycle: g0 → g999 → g998" in message
+    fw = _load(tmp_path, _chain(63))  # the deepest tree accepted: 64 levels below the root
+    assert fw.depth("x1") == 64 and fw.level("r") == 65

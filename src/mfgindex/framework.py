@@ -383,10 +383,38 @@ def build_framework(
     """Validate a parsed framework document (the TOML structure) and build a :class:`Framework`.
 
     Every rule of DESIGN §4 is checked and all problems are reported in one
-    :class:`FrameworkError`.
+    :class:`FrameworkError`. The checks run in file order (framework table, defaults, groups,
+    indicators, tree, comparisons, stages, dataset), so the problems are listed in that order.
+
+    Raises
+    ------
+    FrameworkError
+        Listing every problem found.
     """
     p = _Problems(where)
     p.unknown_keys(doc, _TOP_KEYS, "")
+    meta, fields = _framework_table(p, doc)
+    defaults = _defaults(p, doc)
+    nodes = _nodes(p, doc, fields["id"], fields["name"], fields["name_zh"])
+    _check_tree(p, nodes, fields["id"], doc)
+    comparisons = _comparisons(p, doc, nodes)
+    stages = _stages(p, doc.get("stages"))
+    dataset = _dataset(p, meta.get("dataset"), path)
+    p.raise_if_any()
+    return Framework(
+        **fields,
+        dataset=dataset,
+        defaults=defaults,
+        stages=stages,
+        nodes=nodes,
+        comparisons=comparisons,
+        path=path,
+        digest=digest,
+    )
+
+
+def _framework_table(p: _Problems, doc: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, Any]]:
+    """The ``[framework]`` table, checked, and the :class:`Framework` fields it gives."""
     meta = doc.get("framework")
     if not isinstance(meta, Mapping):
         p.add("framework", "missing [framework] table (it needs at least id and unit_column)")
@@ -400,149 +428,144 @@ def build_framework(
     if not isinstance(unit_column, str) or not unit_column:
         p.add("framework.unit_column", "missing: the data column holding unit ids")
         unit_column = "unit"
-
     for key in ("name", "name_zh", "version", "unit", "name_column", "name_column_zh",
                 "year_column"):
         if key in meta and not isinstance(meta[key], str):
             p.add(f"framework.{key}", f"must be text, got {meta[key]!r}")
     texts = {k: v for k, v in meta.items() if isinstance(v, str)}
-    name_column = texts.get("name_column") or None
-    name_column_zh = texts.get("name_column_zh") or None
+    fields: dict[str, Any] = {
+        "id": fid,
+        "name": _text(meta.get("name")) or fid,
+        "name_zh": _text(meta.get("name_zh")),
+        "version": _text(meta.get("version")),
+        "unit": _text(meta.get("unit")) or "unit",
+        "unit_column": unit_column,
+        "name_column": texts.get("name_column") or None,
+        "name_column_zh": texts.get("name_column_zh") or None,
+        "year_column": texts.get("year_column") or "year",
+        "scale": _scale(p, meta.get("scale", [0, 100])),
+    }
+    return meta, fields
 
-    scale_raw = meta.get("scale", [0, 100])
-    scale: tuple[float, float] = (0.0, 100.0)
+
+def _scale(p: _Problems, raw: Any) -> tuple[float, float]:
     if (
-        isinstance(scale_raw, list)
-        and len(scale_raw) == 2
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in scale_raw)
-        and scale_raw[0] < scale_raw[1]
+        isinstance(raw, list)
+        and len(raw) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in raw)
+        and raw[0] < raw[1]
     ):
-        scale = (float(scale_raw[0]), float(scale_raw[1]))
-    else:
-        p.add("framework.scale", f"must be [low, high] with low < high, got {scale_raw!r}")
+        return (float(raw[0]), float(raw[1]))
+    p.add("framework.scale", f"must be [low, high] with low < high, got {raw!r}")
+    return (0.0, 100.0)
 
-    defaults_raw = doc.get("defaults", {})
-    if not isinstance(defaults_raw, Mapping):
+
+#: The registry stage each ``[defaults]`` method key names (the others are their own stage).
+_STAGE_OF_DEFAULT = {"weights": "weight"}
+
+
+def _defaults(p: _Problems, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``[defaults]`` table: known keys, a coverage share in [0, 1], valid method strings."""
+    raw = doc.get("defaults", {})
+    if not isinstance(raw, Mapping):
         p.add("defaults", "must be a [defaults] table")
-        defaults_raw = {}
-    defaults = dict(defaults_raw)
+        raw = {}
+    defaults = dict(raw)
     p.unknown_keys(defaults, _DEFAULT_KEYS, "defaults")
     if "min_coverage" in defaults:
         mc = _number(p, "defaults.min_coverage", defaults["min_coverage"], 0.5)
         if mc is not None and not 0 <= mc <= 1:
             p.add("defaults.min_coverage", f"must be between 0 and 1, got {mc}")
-    stage_of_default = {"weights": "weight"}
     for key in ("denominate", "impute", "screen", "treat", "normalize", "weights", "aggregate"):
         if key in defaults:
-            _check_method(p, f"defaults.{key}", stage_of_default.get(key, key), defaults[key],
+            _check_method(p, f"defaults.{key}", _STAGE_OF_DEFAULT.get(key, key), defaults[key],
                           allow_none=True)
+    return defaults
 
-    nodes: dict[str, Node] = {}
-    root_name = _text(meta.get("name")) or fid
-    nodes[fid] = Node(
-        id=fid, parent=None, name=root_name, name_zh=_text(meta.get("name_zh")),
+
+def _nodes(p: _Problems, doc: Mapping[str, Any], fid: str, name: str, name_zh: str) -> dict[str, Node]:
+    """Every node in file order: the root, then ``[[group]]`` and ``[[indicator]]`` tables."""
+    nodes: dict[str, Node] = {fid: Node(id=fid, parent=None, name=name, name_zh=name_zh)}
+    for kind, build in (("group", _group), ("indicator", _indicator)):
+        for i, table in enumerate(_table_list(p, doc, kind)):
+            key = f"{kind}[{i}]"
+            p.unknown_keys(table, _GROUP_KEYS if kind == "group" else _INDICATOR_KEYS, key)
+            nid = _node_id(p, table, key)
+            if nid is None:
+                continue
+            if nid in nodes:
+                p.add(f"{key}.id", f"duplicate id '{nid}'")
+                continue
+            nodes[nid] = build(p, table, key, nid)
+    return nodes
+
+
+def _group(p: _Problems, g: Mapping[str, Any], key: str, gid: str) -> Node:
+    weight = _weight(p, g, key)
+    if "aggregate" in g:
+        _check_method(p, f"{key}.aggregate", "aggregate", g["aggregate"])
+    if "weights" in g:
+        _check_method(p, f"{key}.weights", "weight", g["weights"])
+    return Node(
+        id=gid,
+        parent=_parent(p, g, key),
+        name=_text(g.get("name")) or gid,
+        name_zh=_text(g.get("name_zh")),
+        weight=weight,
+        aggregate=g.get("aggregate"),
+        weights=g.get("weights"),
     )
 
-    for i, g in enumerate(_table_list(p, doc, "group")):
-        key = f"group[{i}]"
-        p.unknown_keys(g, _GROUP_KEYS, key)
-        gid = _node_id(p, g, key)
-        if gid is None:
-            continue
-        if gid in nodes:
-            p.add(f"{key}.id", f"duplicate id '{gid}'")
-            continue
-        weight = _weight(p, g, key)
-        if "aggregate" in g:
-            _check_method(p, f"{key}.aggregate", "aggregate", g["aggregate"])
-        if "weights" in g:
-            _check_method(p, f"{key}.weights", "weight", g["weights"])
-        nodes[gid] = Node(
-            id=gid,
-            parent=_parent(p, g, key),
-            name=_text(g.get("name")) or gid,
-            name_zh=_text(g.get("name_zh")),
-            weight=weight,
-            aggregate=g.get("aggregate"),
-            weights=g.get("weights"),
-        )
 
-    for i, ind in enumerate(_table_list(p, doc, "indicator")):
-        key = f"indicator[{i}]"
-        p.unknown_keys(ind, _INDICATOR_KEYS, key)
-        iid = _node_id(p, ind, key)
-        if iid is None:
-            continue
-        if iid in nodes:
-            p.add(f"{key}.id", f"duplicate id '{iid}'")
-            continue
-        direction = ind.get("direction")
-        if direction is None:
-            p.add(f"{key}.direction", "missing: 1 if higher is better, -1 if lower is better")
-            direction = 1
-        elif isinstance(direction, bool) or direction not in (1, -1):
-            p.add(f"{key}.direction", f"must be 1 or -1, got {direction!r}")
-            direction = 1
-        for mkey, stage in (("normalize", "normalize"), ("transform", "transform")):
-            if mkey in ind:
-                _check_method(p, f"{key}.{mkey}", stage, ind[mkey])
-        if "treat" in ind:
-            _check_method(p, f"{key}.treat", "treat", ind["treat"], allow_none=True)
-        target = _number(p, f"{key}.target", ind.get("target"), None)
-        column = ind.get("column", iid)
-        denominator = ind.get("denominator")
-        for ckey, cval in (("column", column), ("denominator", denominator)):
-            if cval is not None and (not isinstance(cval, str) or not cval):
-                p.add(f"{key}.{ckey}", f"must be a column name, got {cval!r}")
-        nodes[iid] = Indicator(
-            id=iid,
-            parent=_parent(p, ind, key),
-            name=_text(ind.get("name")) or iid,
-            name_zh=_text(ind.get("name_zh")),
-            weight=_weight(p, ind, key),
-            direction=int(direction),
-            column=str(column),
-            unit=_text(ind.get("unit")),
-            denominator=denominator if isinstance(denominator, str) else None,
-            transform=ind.get("transform"),
-            normalize=ind.get("normalize"),
-            treat=ind.get("treat"),
-            target=target,
-            source=_text(ind.get("source")),
-            note=_text(ind.get("note")),
-        )
+def _direction(p: _Problems, key: str, direction: Any) -> int:
+    if direction is None:
+        p.add(f"{key}.direction", "missing: 1 if higher is better, -1 if lower is better")
+        return 1
+    if isinstance(direction, bool) or direction not in (1, -1):
+        p.add(f"{key}.direction", f"must be 1 or -1, got {direction!r}")
+        return 1
+    return int(direction)
 
-    _check_tree(p, nodes, fid, doc)
-    comparisons = _comparisons(p, doc, nodes)
-    stages = _stages(p, doc.get("stages"))
 
-    dataset = meta.get("dataset")
-    dataset_path: Path | None = None
-    if dataset is not None:
-        if not isinstance(dataset, str) or not dataset:
-            p.add("framework.dataset", f"must be a file name, got {dataset!r}")
-        else:
-            dataset_path = _resolve_dataset(dataset, path)
-    p.raise_if_any()
-    return Framework(
-        id=fid,
-        name=root_name,
-        name_zh=_text(meta.get("name_zh")),
-        version=_text(meta.get("version")),
-        unit=_text(meta.get("unit")) or "unit",
-        unit_column=unit_column,
-        name_column=name_column,
-        name_column_zh=name_column_zh,
-        year_column=texts.get("year_column") or "year",
-        scale=scale,
-        dataset=dataset_path,
-        defaults=defaults,
-        stages=stages,
-        nodes=nodes,
-        comparisons=comparisons,
-        path=path,
-        digest=digest,
+def _indicator(p: _Problems, ind: Mapping[str, Any], key: str, iid: str) -> Indicator:
+    direction = _direction(p, key, ind.get("direction"))
+    for mkey in ("normalize", "transform"):
+        if mkey in ind:
+            _check_method(p, f"{key}.{mkey}", mkey, ind[mkey])
+    if "treat" in ind:
+        _check_method(p, f"{key}.treat", "treat", ind["treat"], allow_none=True)
+    target = _number(p, f"{key}.target", ind.get("target"), None)
+    column = ind.get("column", iid)
+    denominator = ind.get("denominator")
+    for ckey, cval in (("column", column), ("denominator", denominator)):
+        if cval is not None and (not isinstance(cval, str) or not cval):
+            p.add(f"{key}.{ckey}", f"must be a column name, got {cval!r}")
+    return Indicator(
+        id=iid,
+        parent=_parent(p, ind, key),
+        name=_text(ind.get("name")) or iid,
+        name_zh=_text(ind.get("name_zh")),
+        weight=_weight(p, ind, key),
+        direction=direction,
+        column=str(column),
+        unit=_text(ind.get("unit")),
+        denominator=denominator if isinstance(denominator, str) else None,
+        transform=ind.get("transform"),
+        normalize=ind.get("normalize"),
+        treat=ind.get("treat"),
+        target=target,
+        source=_text(ind.get("source")),
+        note=_text(ind.get("note")),
     )
+
+
+def _dataset(p: _Problems, dataset: Any, path: Path | None) -> Path | None:
+    if dataset is None:
+        return None
+    if not isinstance(dataset, str) or not dataset:
+        p.add("framework.dataset", f"must be a file name, got {dataset!r}")
+        return None
+    return _resolve_dataset(dataset, path)
 
 
 def _resolve_dataset(name: str, path: Path | None) -> Path:
@@ -605,57 +628,18 @@ def _check_method(p: _Problems, key: str, stage: str, spec: Any, allow_none: boo
 
 
 def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[str, Any]) -> None:
+    """The tree rules: parents exist and are groups, no cycles, at most :data:`MAX_DEPTH` levels,
+    every group has children, siblings' weights are not all zero.
+
+    Every check is linear in the number of nodes, so a malformed file of thousands of levels is
+    rejected at once.
+    """
     known = len(p.items)
-    where: dict[str, str] = {}
-    for kind in ("group", "indicator"):
-        for i, t in enumerate(doc.get(kind, []) if isinstance(doc.get(kind), list) else []):
-            if isinstance(t, Mapping) and isinstance(t.get("id"), str):
-                where.setdefault(t["id"], f"{kind}[{i}]")
-    for node in nodes.values():
-        if node.parent is None or node.id == root:
-            continue
-        if node.parent not in nodes:
-            groups = [n.id for n in nodes.values() if not n.is_indicator]
-            p.add(
-                f"{where.get(node.id, node.id)}.parent",
-                f"'{node.parent}' is not a node of this framework."
-                + (did_you_mean(node.parent, nodes) or f" Groups: {', '.join(groups)}."),
-            )
-        elif nodes[node.parent].is_indicator:
-            p.add(f"{where.get(node.id, node.id)}.parent",
-                  f"'{node.parent}' is an indicator; only groups can have children")
-    # Cycles: follow parents; a walk that revisits a node is a cycle (and never reaches the root).
-    # Each cycle is reported once, at its first node in file order.
-    reported: set[frozenset[str]] = set()
-    for node in nodes.values():
-        if node.parent in nodes and nodes[node.parent].is_indicator:
-            continue  # already reported: an indicator cannot be a parent
-        seen: list[str] = []
-        cur: str | None = node.id
-        while cur is not None and cur in nodes and cur != root:
-            if cur in seen:
-                members = seen[seen.index(cur):]
-                if frozenset(members) not in reported:
-                    reported.add(frozenset(members))
-                    cycle = " → ".join([*members, cur])
-                    p.add(f"{where.get(members[0], members[0])}.parent",
-                          f"cycle: {cycle}; a group cannot be its own ancestor")
-                break
-            seen.append(cur)
-            cur = nodes[cur].parent
-    if reported:
+    where = _key_paths(doc)
+    _check_parents(p, nodes, root, where)
+    if _check_cycles(p, nodes, root, where):
         return  # the tree checks below would only repeat the cycle
-    deepest, depth_of = "", 0
-    for node in nodes.values() if len(p.items) == known else ():  # parents must be sound
-        d, up = 0, node
-        while up.parent is not None and up.parent in nodes and d <= MAX_DEPTH:
-            d, up = d + 1, nodes[up.parent]
-        if d > depth_of:
-            deepest, depth_of = node.id, d
-    if depth_of > MAX_DEPTH:
-        p.add(f"{where.get(deepest, deepest)}.parent",
-              f"the tree is more than {MAX_DEPTH} levels deep below '{root}'; a composite index "
-              "has a handful (indicators, groups, sub-indices, index)")
+    if len(p.items) == known and _check_depth(p, nodes, root, where):  # parents must be sound
         return
     has_children = {n.parent for n in nodes.values() if n.parent}
     for node in nodes.values():
@@ -673,6 +657,91 @@ def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[st
         if kids and all(k.weight == 0 for k in kids):
             p.add(f"group '{parent}'",
                   "the weights of all its children are 0; give at least one a weight > 0")
+
+
+def _key_paths(doc: Mapping[str, Any]) -> dict[str, str]:
+    """Each node id's place in the file (``group[3]``), for messages; the first wins."""
+    where: dict[str, str] = {}
+    for kind in ("group", "indicator"):
+        tables = doc.get(kind)
+        for i, t in enumerate(tables if isinstance(tables, list) else []):
+            if isinstance(t, Mapping) and isinstance(t.get("id"), str):
+                where.setdefault(t["id"], f"{kind}[{i}]")
+    return where
+
+
+def _check_parents(p: _Problems, nodes: Mapping[str, Node], root: str,
+                   where: Mapping[str, str]) -> None:
+    """Every parent is a node of the framework, and a group."""
+    for node in nodes.values():
+        if node.parent is None or node.id == root:
+            continue
+        if node.parent not in nodes:
+            groups = [n.id for n in nodes.values() if not n.is_indicator]
+            p.add(
+                f"{where.get(node.id, node.id)}.parent",
+                f"'{node.parent}' is not a node of this framework."
+                + (did_you_mean(node.parent, nodes) or f" Groups: {', '.join(groups)}."),
+            )
+        elif nodes[node.parent].is_indicator:
+            p.add(f"{where.get(node.id, node.id)}.parent",
+                  f"'{node.parent}' is an indicator; only groups can have children")
+
+
+def _check_cycles(p: _Problems, nodes: Mapping[str, Node], root: str,
+                  where: Mapping[str, str]) -> bool:
+    """Report each cycle of parent links once; True if there is one.
+
+    Each node has one parent, so following parents from a node is a path that ends at the root,
+    at a missing parent, or in a cycle. Nodes are started from in file order and every node is
+    walked through once (three colours: unseen, on the current path, done), so the check is
+    linear; a cycle is reported as first met, from the node where the walk entered it.
+    """
+    done: set[str] = set()
+    found = False
+    for node in nodes.values():
+        if node.parent is not None and node.parent in nodes and nodes[node.parent].is_indicator:
+            continue  # already reported: an indicator cannot be a parent
+        path: dict[str, int] = {}  # the current walk, node → position (insertion ordered)
+        cur: str | None = node.id
+        while cur is not None and cur in nodes and cur != root and cur not in done:
+            if cur in path:
+                members = list(path)[path[cur]:]
+                cycle = " → ".join([*members, cur])
+                p.add(f"{where.get(members[0], members[0])}.parent",
+                      f"cycle: {cycle}; a group cannot be its own ancestor")
+                found = True
+                break
+            path[cur] = len(path)
+            cur = nodes[cur].parent
+        done.update(path)
+    return found
+
+
+def _check_depth(p: _Problems, nodes: Mapping[str, Node], root: str,
+                 where: Mapping[str, str]) -> bool:
+    """Report a tree deeper than :data:`MAX_DEPTH` (at its first node too deep); True if so.
+
+    Depths are memoised along each walk up the (acyclic, sound) tree, so each node is counted
+    once.
+    """
+    depth: dict[str, int] = {}
+    for node in nodes.values():
+        path: list[str] = []
+        cur: str | None = node.id
+        while cur is not None and cur in nodes and cur not in depth:
+            path.append(cur)
+            cur = nodes[cur].parent
+        d = depth.get(cur, -1) if cur is not None else -1
+        for nid in reversed(path):
+            d += 1
+            depth[nid] = d
+        if depth[node.id] > MAX_DEPTH:
+            p.add(f"{where.get(node.id, node.id)}.parent",
+                  f"the tree is more than {MAX_DEPTH} levels deep below '{root}'; a composite "
+                  "index has a handful (indicators, groups, sub-indices, index)")
+            return True
+    return False
 
 
 def _comparisons(

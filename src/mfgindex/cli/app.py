@@ -35,13 +35,15 @@ def _root(
 
 
 def _register() -> None:
-    from mfgindex.cli import examples, info, robustness, scoring, weights
+    from mfgindex.cli import examples, info, plot, report, robustness, scoring, weights
 
     info.register(app)
     examples.register(app)
     scoring.register(app)
     weights.register(app)
     robustness.register(app)
+    plot.register(app)
+    report.register(app)
 
 
 def run() -> None:
