@@ -34,7 +34,17 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from derive_city import COLUMNS, INPUTS, ROOT, STATISTICS, add_designations, check_designations, derive, load, sanity_ranking
+from derive_city import (
+    COLUMNS,
+    INPUTS,
+    ROOT,
+    STATISTICS,
+    add_designations,
+    check_designations,
+    derive,
+    load,
+    sanity_ranking,
+)
 
 OUT = ROOT / "examples" / "data" / "city_panel.csv"
 YEARS = range(2012, 2020)

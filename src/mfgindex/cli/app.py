@@ -35,7 +35,7 @@ def _root(
 
 
 def _register() -> None:
-    from mfgindex.cli import examples, info, plot, report, robustness, scoring, weights
+    from mfgindex.cli import examples, info, plot, report, robustness, scoring, template, weights
 
     info.register(app)
     examples.register(app)
@@ -44,6 +44,7 @@ def _register() -> None:
     robustness.register(app)
     plot.register(app)
     report.register(app)
+    template.register(app)
 
 
 def run() -> None:
