@@ -143,16 +143,16 @@ def test_rank_rows_equals_scipy_rankdata_min() -> None:
 
 
 def test_aggregate_tree_batch_equals_one_by_one(asem: tuple[mi.Framework, mi.Dataset]) -> None:
-    from mfgindex.pipeline import aggregators, normalise, prepare
+    from mfgindex.pipeline import Choices, Plan
 
     fw, ds = asem
-    prep = prepare(fw, ds)
-    normalised = normalise(fw, prep, normalize="minmax(low=1, high=100)")[0]
+    plan = Plan(fw, ds, Choices(normalize="minmax(low=1, high=100)"))
+    normalised = plan.normalize(plan.prepare()).values
     rng = np.random.default_rng(0)
     r = 7
     batch = {g.id: rng.uniform(0.5, 1.5, size=(r, len(fw.children(g.id)))) for g in fw.groups}
     for method in ("arithmetic", "geometric", "median", "copeland"):
-        calls = aggregators(fw, method)
+        calls = plan.with_choices(aggregate=method).aggregators()
         tree = aggregate_tree(fw, normalised, batch, calls, 0.0)
         for i in range(r):
             one = aggregate_tree(fw, normalised, {g: w[i] for g, w in batch.items()}, calls, 0.0)
@@ -163,14 +163,14 @@ def test_aggregate_tree_batch_equals_one_by_one(asem: tuple[mi.Framework, mi.Dat
 
 def test_aggregate_tree_refused_units_are_nan_up_the_tree(
         mini_fw: tuple[mi.Framework, mi.Dataset]) -> None:
-    from mfgindex.pipeline import aggregators, normalise, prepare
+    from mfgindex.pipeline import Choices, Plan
 
     fw, ds = mini_fw
     # min-max onto [0, 100]: x1 and x2 each have a 0, so the geometric mean refuses U1 and U3
-    prep = prepare(fw, ds)
-    normalised = normalise(fw, prep)[0]
+    plan = Plan(fw, ds, Choices(aggregate="geometric"))
+    normalised = plan.normalize(plan.prepare()).values
     weights = {g.id: np.ones(len(fw.children(g.id))) for g in fw.groups}
-    calls = aggregators(fw, "geometric")
+    calls = plan.aggregators()
     with pytest.raises(MethodError):
         aggregate_tree(fw, normalised, weights, calls, 0.0)
     refused: dict[str, np.ndarray] = {}
@@ -621,7 +621,7 @@ def test_progress_and_public_names(asem: tuple[mi.Framework, mi.Dataset]) -> Non
 
 def test_sobol_estimates_do_not_depend_on_the_output_mean() -> None:
     """Centred estimators: adding a constant (e.g. a unit's rank ~47) changes nothing."""
-    from mfgindex.robustness import _indices
+    from mfgindex.robustness.estimators import _indices
 
     rng = np.random.default_rng(3)
     y_a, y_b = rng.normal(size=500), rng.normal(size=500)

@@ -28,9 +28,6 @@ COVERAGE_LIMIT = 2 / 3
 # The intermediate datasets, latest first: the values normalisation receives.
 _BEFORE_NORMALISE = ("treated", "screened", "imputed", "transformed", "denominated", "raw")
 
-# Aggregators whose score splits exactly into child contributions (DESIGN §5).
-_ADDITIVE = {"arithmetic"}
-_LOG_ADDITIVE = {"geometric"}
 
 
 @dataclass(frozen=True)
@@ -427,10 +424,10 @@ class Result:
                 k = siblings.index(node.id)
                 if present[k] and total > 0:
                     weight = w[k] / total
-                    method = str(methods.get(parent, "")).split("(")[0]
-                    if method in _ADDITIVE:
+                    kind = _decomposition(str(methods.get(parent, "")))
+                    if kind == "additive":
                         contribution = weight * x[k]
-                    elif method in _LOG_ADDITIVE and np.all(x[present] > 0):
+                    elif kind == "log-additive" and np.all(x[present] > 0):
                         logs = (w[present] / total) * np.log(x[present])
                         denom = logs.sum()
                         if denom != 0:
@@ -475,17 +472,17 @@ class Result:
         return change(self, from_year, to_year, level=level)
 
 
-def _single(choice: Any) -> str | None:
-    """A stage's recorded choice as one method string for :func:`~mfgindex.compute`.
+def _decomposition(spec: str) -> str | None:
+    """How the aggregation method ``spec`` decomposes (the registry's trait), or None."""
+    from mfgindex.errors import MfgIndexError
+    from mfgindex.methods.registry import resolve
 
-    Per-node records (``{"x1": "minmax", ...}``) give their common method when every node used
-    the same one; when they differ the framework's own per-node choices made them, so None
-    (keep the framework's) reproduces them.
-    """
-    if isinstance(choice, Mapping):
-        values = set(map(str, choice.values()))
-        return values.pop() if len(values) == 1 else None
-    return None if choice is None else str(choice)
+    if not spec:
+        return None
+    try:
+        return resolve("aggregate", spec).method.decomposition
+    except MfgIndexError:
+        return None
 
 
 def reproduce(
@@ -509,7 +506,7 @@ def reproduce(
     """
     from mfgindex.data import read_data
     from mfgindex.framework import load_framework
-    from mfgindex.pipeline import compute
+    from mfgindex.pipeline import Choices, compute
 
     rec_fw = provenance.get("framework") or {}
     rec_data = provenance.get("data") or {}
@@ -530,21 +527,8 @@ def reproduce(
                         hint="use the data file the result was made with")
     methods = provenance.get("methods") or {}
     year = provenance.get("year")
-    fit_on = methods.get("fit_on", "each")
-    result = compute(
-        fw, ds,
-        year=None if year is None else int(year),
-        denominate=_single(methods.get("denominate")),
-        impute=_single(methods.get("impute")),
-        screen=_single(methods.get("screen")),
-        treat=_single(methods.get("treat")),
-        normalize=_single(methods.get("normalize")),
-        weights=_single(methods.get("weights")),
-        aggregate=_single(methods.get("aggregate")),
-        min_coverage=methods.get("min_coverage"),
-        stages=_single(methods.get("stages")),
-        fit_on=int(fit_on) if str(fit_on).isdigit() else fit_on,
-    )
+    result = compute(fw, ds, year=None if year is None else int(year),
+                     choices=Choices.from_record(methods))
     redone = result.provenance.get("methods", {})
     differ = sorted(k for k in methods if _plain(methods[k]) != _plain(redone.get(k)))
     if differ:

@@ -208,32 +208,31 @@ def _years(years: list[int]) -> str:
     return f", year{'s' if len(years) > 1 else ''} {text}"
 
 
-#: Method options of the scoring commands and the registry stage each names.
-METHOD_OPTIONS = {"denominate": "denominate", "impute": "impute", "screen": "screen",
-                  "treat": "treat", "normalize": "normalize", "weights": "weight",
-                  "aggregate": "aggregate"}
+def _method_options() -> dict[str, str]:
+    """The method options of the scoring commands and the registry stage each names (the
+    registry's stage table, ``stages`` aside: the classify rule is the framework's)."""
+    from mfgindex.methods.registry import STAGE_TABLE
+
+    return {s.option: s.name for s in STAGE_TABLE if s.option is not None and s.option != "stages"}
 
 
 def check_options(options: dict[str, Any]) -> None:
     """Check the method strings given on the command line before loading anything, so a typo
     fails fast and the message names the option (``--normalize: ...``)."""
     from mfgindex.errors import MfgIndexError, UsageError
-    from mfgindex.methods.registry import resolve
+    from mfgindex.methods.registry import is_none, resolve
+    from mfgindex.pipeline import parse_fit_on
 
-    fit_on = str(options.get("fit_on", "each"))
-    if fit_on not in {"each", "pooled"} and not fit_on.isdigit():
-        raise UsageError(f"must be each, pooled or a year, got '{fit_on}'", where="--fit-on",
-                         hint="each: every year on its own; pooled: all years together, so "
-                              "scores compare across years; 2019: fit on that year")
+    parse_fit_on(options.get("fit_on", "each"), where="--fit-on")
     coverage = options.get("min_coverage")
     if coverage is not None and not 0 <= coverage <= 1:
         raise UsageError(f"must be a share between 0 and 1, got {coverage:g}",
                          where="--min-coverage",
                          hint="e.g. 0.5: a group is scored when children holding half its weight "
                               "have data")
-    for option, stage in METHOD_OPTIONS.items():
+    for option, stage in _method_options().items():
         spec = options.get(option)
-        if not isinstance(spec, str) or spec.strip().lower() == "none":
+        if not isinstance(spec, str) or is_none(spec):
             continue
         try:
             resolve(stage, spec)
@@ -435,10 +434,11 @@ class MethodChoices:
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments for ``compute`` (``--fit-on 2019`` becomes the year 2019)."""
+        from mfgindex.pipeline import parse_fit_on
+
         out = dict(self.values)
-        fit_on = out.get("fit_on")
-        if fit_on is not None and str(fit_on).isdigit():
-            out["fit_on"] = int(fit_on)
+        if out.get("fit_on") is not None:
+            out["fit_on"] = parse_fit_on(out["fit_on"], where="--fit-on")
         return out
 
 

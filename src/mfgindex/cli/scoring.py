@@ -45,13 +45,13 @@ LevelOpt = Annotated[str | None, typer.Option("--level", help="Rank by this grou
 def _compute(framework: str, data: Path | None, *, strict: bool = False,
              output: Path | None = None, **options: Any) -> Result:
     """Load, check the -o path, compute, then report the diagnostics (errors with --strict)."""
-    from mfgindex.pipeline import compute
+    from mfgindex.pipeline import Choices, compute
 
     check_options(options)
     check_output(output, data, framework)
     fw, ds = load(framework, data, warn=False)
-    fit_on = options.pop("fit_on")
-    res = compute(fw, ds, fit_on=int(fit_on) if str(fit_on).isdigit() else fit_on, **options)
+    year = options.pop("year", None)
+    res = compute(fw, ds, year=year, choices=Choices.from_mapping(options, where="options"))
     res.require_scores()  # its error lists the diagnostics: report them only when it passes
     report(res.diagnostics(), strict=strict, source=ds.source)
     removed = res.provenance.get("removed_units") or {}

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from mfgindex.errors import MethodError
 from mfgindex.methods.base import FloatArray
-from mfgindex.methods.registry import register
+from mfgindex.methods.registry import Interval, OneOf, register
 
 __all__ = [
     "arithmetic",
@@ -142,7 +142,7 @@ def coverage(values: Any, weights: Any) -> FloatArray:
 # --------------------------------------------------------------------------- means
 
 
-@register("arithmetic", stage="aggregate")
+@register("arithmetic", stage="aggregate", row_wise=True, decomposition="additive")
 def arithmetic(values: FloatArray, weights: FloatArray) -> FloatArray:
     r"""Weighted arithmetic mean of the children present.
 
@@ -163,7 +163,7 @@ def arithmetic(values: FloatArray, weights: FloatArray) -> FloatArray:
     return _finish(out, batched)
 
 
-@register("geometric", stage="aggregate")
+@register("geometric", stage="aggregate", row_wise=True, decomposition="log-additive")
 def geometric(values: FloatArray, weights: FloatArray) -> FloatArray:
     r"""Weighted geometric mean of the children present; values must be positive.
 
@@ -189,7 +189,7 @@ def geometric(values: FloatArray, weights: FloatArray) -> FloatArray:
     return _finish(np.exp(out), batched)
 
 
-@register("harmonic", stage="aggregate")
+@register("harmonic", stage="aggregate", row_wise=True)
 def harmonic(values: FloatArray, weights: FloatArray) -> FloatArray:
     r"""Weighted harmonic mean of the children present; values must be positive.
 
@@ -214,7 +214,7 @@ def harmonic(values: FloatArray, weights: FloatArray) -> FloatArray:
     return _finish(out, batched)
 
 
-@register("genmean", stage="aggregate")
+@register("genmean", stage="aggregate", row_wise=True)
 def genmean(values: FloatArray, weights: FloatArray, *, p: float = 2.0) -> FloatArray:
     r"""Weighted generalised (power) mean of order ``p`` of the children present.
 
@@ -263,7 +263,7 @@ def genmean(values: FloatArray, weights: FloatArray, *, p: float = 2.0) -> Float
 # --------------------------------------------------------------------------- median
 
 
-@register("median", stage="aggregate")
+@register("median", stage="aggregate", row_wise=True)
 def median(values: FloatArray, weights: FloatArray) -> FloatArray:
     r"""Weighted median of the children present.
 
@@ -405,7 +405,7 @@ def _chunks(r: int, n: int, k: int, budget: int = 1 << 22) -> list[slice]:
 TOPSIS_NORMALIZATIONS = ("vector", "minmax")
 
 
-@register("topsis", stage="aggregate")
+@register("topsis", stage="aggregate", params={"normalize": OneOf(TOPSIS_NORMALIZATIONS)})
 def topsis(values: FloatArray, weights: FloatArray, *, normalize: str = "vector") -> FloatArray:
     r"""TOPSIS: relative closeness to the ideal unit, in [0, 1] (Hwang & Yoon 1981).
 
@@ -486,7 +486,7 @@ def topsis(values: FloatArray, weights: FloatArray, *, normalize: str = "vector"
     return _finish(out, batched)
 
 
-@register("vikor", stage="aggregate")
+@register("vikor", stage="aggregate", params={"v": Interval(0, 1)})
 def vikor(values: FloatArray, weights: FloatArray, *, v: float = 0.5) -> FloatArray:
     r"""VIKOR compromise ranking, returned as 1 - Q so that higher is better (Opricovic & Tzeng).
 

@@ -21,34 +21,161 @@ import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mfgindex.errors import MethodError, did_you_mean
 
-STAGES = (
-    "denominate",
-    "transform",
-    "impute",
-    "screen",
-    "treat",
-    "normalize",
-    "weight",
-    "aggregate",
-    "classify",
+@dataclass(frozen=True)
+class Stage:
+    """One pipeline stage: the facts every layer (pipeline, CLI, framework defaults, uncertainty
+    specs) reads from here rather than keeping its own list.
+
+    Attributes
+    ----------
+    name
+        The registry's name of the stage (``register(..., stage=name)``).
+    option
+        The name of the run's choice for this stage: the :class:`~mfgindex.pipeline.Choices`
+        field, the keyword of :func:`mfgindex.compute`, the CLI option (``--weights``) and the
+        ``[defaults]`` key of a framework. None: the stage is set per indicator only
+        (``transform``).
+    skippable
+        Whether the method string ``"none"`` skips the stage.
+    varied
+        Whether an uncertainty spec may vary the stage's method (``[normalize] choices = …``).
+    none_means
+        For a stage that cannot be skipped but accepts ``"none"``: the method it stands for
+        (``--weights none`` keeps the framework's weights).
+    """
+
+    name: str
+    option: str | None
+    skippable: bool
+    varied: bool = False
+    none_means: str | None = None
+
+
+#: The stages in pipeline order.
+STAGE_TABLE: tuple[Stage, ...] = (
+    Stage("denominate", "denominate", skippable=True),
+    Stage("transform", None, skippable=True),
+    Stage("impute", "impute", skippable=True, varied=True),
+    Stage("screen", "screen", skippable=True),
+    Stage("treat", "treat", skippable=True, varied=True),
+    Stage("normalize", "normalize", skippable=True, varied=True),
+    Stage("weight", "weights", skippable=False, none_means="framework"),
+    Stage("aggregate", "aggregate", skippable=False, varied=True),
+    Stage("classify", "stages", skippable=True),
 )
+STAGES = tuple(s.name for s in STAGE_TABLE)
+#: The run's method options, in pipeline order (``denominate`` … ``aggregate``, ``stages``).
+OPTIONS = tuple(s.option for s in STAGE_TABLE if s.option is not None)
+_BY_NAME = {s.name: s for s in STAGE_TABLE}
+_BY_OPTION = {s.option: s for s in STAGE_TABLE if s.option is not None}
+
+
+def stage_info(name: str) -> Stage:
+    """The :class:`Stage` named ``name`` (a registry stage name or its option name)."""
+    found = _BY_NAME.get(name) or _BY_OPTION.get(name)
+    if found is None:
+        raise ValueError(f"unknown stage {name!r}; stages are {STAGES}")
+    return found
+
+
+def varied_stages() -> tuple[Stage, ...]:
+    """The stages an uncertainty spec may vary, in pipeline order."""
+    return tuple(s for s in STAGE_TABLE if s.varied)
+
+
+def is_none(spec: object) -> bool:
+    """Whether a method string is ``"none"`` (any case, surrounding blanks ignored)."""
+    return isinstance(spec, str) and spec.strip().lower() == "none"
+
+
+# -- parameter constraints (declared at registration, checked when a method string is read) --
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """The parameter must be one of ``values`` (strings compared exactly)."""
+
+    values: tuple[Any, ...]
+
+    def check(self, value: Any) -> str | None:
+        if value in self.values:
+            return None
+        listed = ", ".join(map(str, self.values))
+        return f"must be one of {{{listed}}}. Got {value!r} instead." + did_you_mean(
+            str(value), [str(v) for v in self.values])
+
+    def describe(self) -> str:
+        return " | ".join(map(str, self.values))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The parameter must be a number in an interval; None is an open end.
+
+    ``closed`` says which ends belong to it: ``"both"``, ``"left"``, ``"right"`` or ``"neither"``.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    closed: Literal["both", "left", "right", "neither"] = "both"
+    integer: bool = False
+
+    def check(self, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None  # the type check reports it
+        if self.integer and not float(value).is_integer():
+            return f"must be a whole number, got {value!r}"
+        lo_ok = self.low is None or (value >= self.low if self.closed in ("both", "left")
+                                     else value > self.low)
+        hi_ok = self.high is None or (value <= self.high if self.closed in ("both", "right")
+                                      else value < self.high)
+        return None if lo_ok and hi_ok else f"must be in {self.describe()}, got {value!r}"
+
+    def describe(self) -> str:
+        left = "[" if self.closed in ("both", "left") and self.low is not None else "("
+        right = "]" if self.closed in ("both", "right") and self.high is not None else ")"
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        return f"{left}{lo}, {hi}{right}"
+
+
+Constraint = OneOf | Interval
+Decomposition = Literal["additive", "log-additive"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class Method:
-    """A registered method: its stage, name, function and parameter signature."""
+    """A registered method: its stage, name, function, parameter signature and traits.
+
+    Attributes
+    ----------
+    row_wise
+        (aggregate) A unit's score depends on that unit's values only, not on the other units'
+        (means do; Copeland, TOPSIS, VIKOR compare units). Batches of runs can then be stacked
+        as one set of units (:func:`mfgindex.pipeline.aggregate_tree`).
+    decomposition
+        (aggregate) How ``explain`` splits a score into child contributions: ``"additive"``
+        (:math:`y = \\sum_i w_i x_i`, exact), ``"log-additive"`` (:math:`\\ln y = \\sum_i w_i
+        \\ln x_i`), or None (no exact decomposition).
+    constraints
+        Per parameter, the values it accepts (:class:`OneOf`, :class:`Interval`): checked when a
+        method string is read, so a framework with ``topsis(normalize=vectr)`` fails to load.
+    """
 
     stage: str
     name: str
     func: Callable[..., Any]
     params: Mapping[str, inspect.Parameter]
     summary: str
+    row_wise: bool = False
+    decomposition: Decomposition | None = None
+    constraints: Mapping[str, Constraint] = field(default_factory=dict)
 
     def describe_params(self) -> str:
         """``"low=0.0, high=100.0"`` — the parameters with their defaults."""
@@ -83,21 +210,39 @@ class MethodCall:
 _REGISTRY: dict[str, dict[str, Method]] = {stage: {} for stage in STAGES}
 
 
-def register(name: str, *, stage: str) -> Callable[[F], F]:
-    """Register ``func`` as method ``name`` of pipeline ``stage``."""
+def register(
+    name: str,
+    *,
+    stage: str,
+    row_wise: bool = False,
+    decomposition: Decomposition | None = None,
+    params: Mapping[str, Constraint] | None = None,
+) -> Callable[[F], F]:
+    """Register ``func`` as method ``name`` of pipeline ``stage``, with its traits.
+
+    ``row_wise`` and ``decomposition`` describe aggregators (see :class:`Method`); ``params``
+    declares constraints on keyword parameters, e.g. ``params={"p": Interval(low=0,
+    closed="neither")}``.
+    """
     if stage not in _REGISTRY:
         raise ValueError(f"unknown stage {stage!r}; stages are {STAGES}")
+    if (row_wise or decomposition) and stage != "aggregate":
+        raise ValueError(f"{name!r}: row_wise and decomposition describe aggregators only")
 
     def decorator(func: F) -> F:
         if name in _REGISTRY[stage]:
             raise ValueError(f"method {name!r} registered twice for stage {stage!r}")
         sig = inspect.signature(func)
-        params = {
+        keyword = {
             p.name: p for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
         }
+        unknown = set(params or {}) - set(keyword)
+        if unknown:
+            raise ValueError(f"{name!r}: constraints for unknown parameter(s) {sorted(unknown)}")
         doc = inspect.getdoc(func) or ""
         summary = doc.strip().splitlines()[0] if doc.strip() else ""
-        _REGISTRY[stage][name] = Method(stage, name, func, params, summary)
+        _REGISTRY[stage][name] = Method(stage, name, func, keyword, summary, row_wise,
+                                        decomposition, dict(params or {}))
         return func
 
     return decorator
@@ -231,6 +376,11 @@ def resolve(stage: str, spec: str | MethodCall, **overrides: Any) -> MethodCall:
         )
     for key, value in params.items():
         _check_type(method, key, value)
+        constraint = method.constraints.get(key)
+        problem = constraint.check(value) if constraint is not None and value is not None else None
+        if problem:
+            raise MethodError(f"method '{name}': parameter '{key}' {problem}",
+                              hint=f"run `mfgindex methods` to see what '{name}' accepts")
     return MethodCall(method, params)
 
 

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 
 from mfgindex.errors import MethodError
 from mfgindex.methods.base import FloatArray, Treatment
-from mfgindex.methods.registry import register
+from mfgindex.methods.registry import Interval, OneOf, register
 
 LOG_RULES = ("log_CT", "log_CT_plus", "log_CT_orig", "ln")
 FALLBACKS = ("log_CT", "log_CT_plus", "log_CT_orig", "none")
@@ -155,7 +155,8 @@ def _as_vector(x: FloatArray) -> FloatArray:
 # --------------------------------------------------------------------------------------------
 
 
-@register("winsorize", stage="treat")
+@register("winsorize", stage="treat",
+          params={"max_points": Interval(0, integer=True), "fallback": OneOf(FALLBACKS)})
 def winsorize(
     x: FloatArray,
     *,
@@ -330,7 +331,7 @@ def _skew_nonneg(x: FloatArray) -> bool:
     return bool(skew(x) >= 0)
 
 
-@register("log", stage="treat")
+@register("log", stage="treat", params={"rule": OneOf(LOG_RULES)})
 def log(x: FloatArray, *, rule: str = "log_CT") -> Treatment:
     """Log-transform one indicator, shifting it first by one of COINr's rules.
 

@@ -36,7 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from mfgindex.errors import MethodError
 from mfgindex.methods.base import FloatArray, WeightContext
-from mfgindex.methods.registry import register
+from mfgindex.methods.registry import Interval, OneOf, register
 
 #: Saaty's random consistency index RI for n = 1 … 10: the mean consistency index of random
 #: reciprocal matrices with entries from the 1–9 scale. Source: Saaty, T.L. (1980), *The
@@ -305,7 +305,7 @@ def ahp_weights(
     return np.asarray(w, dtype=float), lam, float(ci), float(cr)
 
 
-@register("ahp", stage="weight")
+@register("ahp", stage="weight", params={"method": OneOf(AHP_METHODS), "max_cr": Interval(0)})
 def ahp(
     values: FloatArray,
     ctx: WeightContext,
@@ -457,7 +457,8 @@ def read_judgements(path: str, parent: str, children: Sequence[str]) -> FloatArr
 # --------------------------------------------------------------------------------------------
 
 
-@register("entropy", stage="weight")
+@register("entropy", stage="weight",
+          params={"basis": OneOf(("minmax", "raw")), "zero_log": OneOf(("zero", "error"))})
 def entropy(
     values: FloatArray,
     ctx: WeightContext,
@@ -550,7 +551,7 @@ def entropy(
     return _normalise(d, ctx, "entropy")
 
 
-@register("critic", stage="weight")
+@register("critic", stage="weight", params={"correlation": OneOf(CORRELATIONS)})
 def critic(
     values: FloatArray,
     ctx: WeightContext,
@@ -819,7 +820,7 @@ def optimize_weights(
     )
 
 
-@register("optimize", stage="weight")
+@register("optimize", stage="weight", params={"correlation": OneOf(CORRELATIONS)})
 def optimize(
     values: FloatArray,
     ctx: WeightContext,
@@ -922,7 +923,8 @@ def combine_weights(
     )
 
 
-@register("combine", stage="weight")
+@register("combine", stage="weight",
+          params={"method": OneOf(("multiplicative", "linear")), "alpha": Interval(0, 1)})
 def combine(
     values: FloatArray,
     ctx: WeightContext,

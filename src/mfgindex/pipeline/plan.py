@@ -1,0 +1,421 @@
+"""The Plan: the one stage chain that compute, uncertainty, sensitivity and analysis all run.
+
+``Plan(framework, data, choices, year=...)`` resolves every method once (an unknown method or a
+bad parameter fails here, before any work), then runs in three steps:
+
+* :meth:`Plan.prepare` — denominate → transform → impute → screen → treat: :class:`Prepared`;
+* :meth:`Plan.normalize` — orient by direction, fit then apply normalisation: :class:`Normalized`;
+* :meth:`Plan.score` — aggregate a block of units up the tree with given weights (``(k,)`` or a
+  batch ``(r, k)`` per group).
+
+:func:`mfgindex.compute` is :meth:`Plan.run`: the three steps once, per year block, then ranks
+and stages. The robustness engine runs the same steps, caching :class:`Prepared` and
+:class:`Normalized` per combination of choices and scoring many weight vectors at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mfgindex.errors import DataError, UsageError
+from mfgindex.methods.base import ColumnContext, UnitContext, WeightContext
+from mfgindex.methods.registry import MethodCall, is_none, resolve, stage_info
+from mfgindex.pipeline.choices import Choices, FitOn
+from mfgindex.pipeline.tree import AggregateStep, WeightsFor, aggregate_tree, run_method
+
+if TYPE_CHECKING:
+    from mfgindex.data import Dataset
+    from mfgindex.framework import Framework
+
+__all__ = ["Block", "Normalized", "Plan", "Prepared", "year_blocks"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Rows of one year (or the whole cross-section) scored together."""
+
+    year: int | None
+    rows: np.ndarray  # indices into the dataset
+
+
+def year_blocks(years: np.ndarray | None, n: int) -> list[Block]:
+    """The rows of each year, years ascending; one block of all ``n`` rows without years."""
+    if years is None:
+        return [Block(None, np.arange(n))]
+    return [Block(int(y), np.flatnonzero(years == y)) for y in sorted(set(years.tolist()))]
+
+
+@dataclass
+class Prepared:
+    """Indicator values ready to normalise: the output of :meth:`Plan.prepare`.
+
+    Attributes
+    ----------
+    x
+        ``(N, m)`` values of every row of the dataset (units × indicators, framework order)
+        after denominate → transform → impute → screen → treat. Rows screened out or outside
+        the scored year(s) are still there; ``blocks`` says which rows are scored.
+    blocks
+        The rows scored together (one block per year of a panel), screened rows removed.
+    transforms
+        Each indicator's transform (or None): normalisers orient goalposts through it.
+    steps, record
+        Intermediate datasets (``raw``, ``denominated``, …) and the methods used, by stage.
+    imputed, treated
+        ``(N, m)`` flags: cells filled by imputation; treatment labels ("" = untouched).
+    treat_details, removed
+        Treatment details per indicator (and year); screened-out units and why.
+    """
+
+    x: np.ndarray
+    blocks: list[Block]
+    transforms: list[MethodCall | None]
+    steps: dict[str, np.ndarray]
+    record: dict[str, Any]
+    imputed: np.ndarray
+    treated: np.ndarray
+    treat_details: dict[str, Any]
+    removed: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalised indicators: the output of :meth:`Plan.normalize`.
+
+    ``values`` is ``(N, m)`` (NaN outside the scored blocks); ``fitted`` the parameters learnt
+    per indicator; ``specs`` the method string used for each indicator.
+    """
+
+    prepared: Prepared
+    values: np.ndarray
+    fitted: dict[str, Any]
+    specs: dict[str, str]
+
+    @property
+    def blocks(self) -> list[Block]:
+        return self.prepared.blocks
+
+
+def _call(stage: str, spec: str | MethodCall | None) -> MethodCall | None:
+    if spec is None or is_none(spec):
+        return None
+    return resolve(stage, spec)
+
+
+class Plan:
+    """The stage chain of one framework and dataset under one set of :class:`Choices`.
+
+    Parameters
+    ----------
+    framework, data
+        The framework and a dataset read against it.
+    choices
+        The run's choices (None: the framework's own everywhere).
+    year
+        Score only this year of a panel; without it a panel is scored year by year.
+
+    Notes
+    -----
+    A choice given here wins over the framework's per-node settings and its ``[defaults]``,
+    except an indicator's own ``treat`` (so ``treat = "none"`` exclusions always hold).
+    """
+
+    def __init__(self, framework: Framework, data: Dataset, choices: Choices | None = None,
+                 *, year: int | None = None) -> None:
+        self.framework = framework
+        self.data = data
+        self.choices = choices or Choices()
+        self.year = year
+        self.blocks = _blocks(data, year)
+        fw, ch = framework, self.choices
+        self.threshold = framework.min_coverage if ch.min_coverage is None else ch.min_coverage
+        self.aggregate_calls = _aggregators(fw, ch.aggregate)
+        self.weight_calls = _weight_methods(fw, ch.weights)
+
+    def with_choices(self, **changes: Any) -> Plan:
+        """The same framework, data and year with some choices changed."""
+        return Plan(self.framework, self.data, self.choices.replace(**changes), year=self.year)
+
+    # -- prepare ------------------------------------------------------------------------------
+    def prepare(self) -> Prepared:
+        """Denominate → transform → impute → screen → treat, on every row of the dataset."""
+        fw, data = self.framework, self.data
+        x = np.column_stack([data.values[i.column].to_numpy(dtype=float) for i in fw.indicators])
+        prep = Prepared(x=x, blocks=list(self.blocks), transforms=[], steps={"raw": x.copy()},
+                        record={}, imputed=np.zeros(x.shape, dtype=bool),
+                        treated=np.full(x.shape, "", dtype=object), treat_details={}, removed={})
+        self._denominate(prep)
+        self._transform(prep)
+        ids = tuple(i.id for i in fw.indicators)
+        groups = {c: data.unit_columns[c].to_numpy(dtype=object) for c in data.unit_columns.columns}
+        ctx = UnitContext(units=data.units, years=data.years, groups=groups, ids=ids)
+        self._impute(prep, ctx)
+        self._screen(prep, ctx)
+        self._treat(prep)
+        return prep
+
+    def _denominate(self, prep: Prepared) -> None:
+        fw, data = self.framework, self.data
+        indicators = fw.indicators
+        has_denominators = any(i.denominator for i in indicators)
+        spec = self.choices.denominate or fw.default("denominate")
+        if spec is None and has_denominators:
+            spec = "ratio"
+        call = _call("denominate", spec) if has_denominators else None
+        prep.record["denominate"] = call.spec() if call else "none"
+        if call is None:
+            return
+        absent = sorted({i.denominator for i in indicators if i.denominator}
+                        - set(data.values.columns))
+        if absent:
+            raise DataError(f"no denominator column(s) {', '.join(absent)} in the data",
+                            where=data.source,
+                            hint="add the columns, or skip the stage with --denominate none "
+                                 "if the data is already denominated")
+        dens = np.column_stack([
+            data.values[i.denominator].to_numpy(dtype=float) if i.denominator
+            else np.full(len(data), np.nan)
+            for i in indicators
+        ])
+        prep.x = call(prep.x, dens)
+        prep.steps["denominated"] = prep.x.copy()
+
+    def _transform(self, prep: Prepared) -> None:
+        # per indicator, from the framework only: a transform is part of what is measured
+        indicators = self.framework.indicators
+        prep.transforms = [_call("transform", i.transform) for i in indicators]
+        for j, t in enumerate(prep.transforms):
+            if t is not None:
+                prep.x[:, j] = run_method(t, f"indicator '{indicators[j].id}'", prep.x[:, j])
+        if any(prep.transforms):
+            prep.steps["transformed"] = prep.x.copy()
+        prep.record["transform"] = {indicators[j].id: t.spec()
+                                    for j, t in enumerate(prep.transforms) if t}
+
+    def _impute(self, prep: Prepared, ctx: UnitContext) -> None:
+        # the whole panel at once: 'latest' and 'interpolate' need every year
+        call = _call("impute", self.choices.impute or self.framework.default("impute"))
+        prep.record["impute"] = call.spec() if call else "none"
+        if call is None:
+            return
+        before = np.isnan(prep.x)
+        prep.x = np.array(run_method(call, "impute", prep.x, ctx), dtype=float)  # writable copy
+        prep.imputed = before & ~np.isnan(prep.x)
+        prep.steps["imputed"] = prep.x.copy()
+
+    def _screen(self, prep: Prepared, ctx: UnitContext) -> None:
+        call = _call("screen", self.choices.screen or self.framework.default("screen"))
+        prep.record["screen"] = call.spec() if call else "none"
+        if call is None:
+            return
+        keep = np.zeros(len(self.data), dtype=bool)
+        for b in prep.blocks:
+            keep[b.rows] = True
+        for b in prep.blocks:
+            outcome = run_method(call, "screen", prep.x[b.rows], _sub_context(ctx, b.rows))
+            for local, reason in outcome.reasons.items():
+                label = str(self.data.units[b.rows[local]]) + (f" ({b.year})" if b.year else "")
+                prep.removed[label] = reason
+            keep[b.rows[~outcome.keep]] = False
+        prep.blocks = [Block(b.year, b.rows[keep[b.rows]]) for b in prep.blocks]
+        prep.steps["screened"] = prep.x.copy()
+
+    def _treat(self, prep: Prepared) -> None:
+        # An indicator's own `treat` setting wins (so `treat = "none"` exclusions always hold);
+        # the others take the run's choice, else the framework's default.
+        indicators = self.framework.indicators
+        run_treat = self.choices.treat or self.framework.default("treat")
+        calls = [_call("treat", ind.treat if ind.treat is not None else run_treat)
+                 for ind in indicators]
+        for j, call in enumerate(calls):
+            if call is None:
+                continue
+            iid = indicators[j].id
+            for b in prep.blocks:
+                outcome = run_method(call, f"indicator '{iid}'", prep.x[b.rows, j])
+                prep.x[b.rows, j] = outcome.values
+                prep.treated[b.rows, j] = outcome.flags
+                prep.treat_details[iid if b.year is None else f"{iid} ({b.year})"] = dict(
+                    outcome.details)
+        if any(calls):
+            prep.steps["treated"] = prep.x.copy()
+        specs = {indicators[j].id: c.spec() if c else "none" for j, c in enumerate(calls)}
+        prep.record["treat"] = (next(iter(specs.values())) if len(set(specs.values())) == 1
+                                else specs)
+
+    # -- normalize ----------------------------------------------------------------------------
+    def normalization_specs(self) -> list[str]:
+        """The normalisation method string of each indicator (framework order)."""
+        fw = self.framework
+        default = fw.default("normalize") or f"minmax(low={fw.scale[0]:g}, high={fw.scale[1]:g})"
+        return [self.choices.normalize or ind.normalize or default for ind in fw.indicators]
+
+    def normalize(self, prepared: Prepared) -> Normalized:
+        """Orient (multiply by direction) and normalise, fitted as ``choices.fit_on`` says.
+
+        Indicators sharing a method string are normalised together, one fit per reference.
+        """
+        indicators = self.framework.indicators
+        ids = tuple(i.id for i in indicators)
+        direction = np.array([i.direction for i in indicators], dtype=float)
+        oriented = prepared.x * direction
+        specs = self.normalization_specs()
+        values = np.full(prepared.x.shape, np.nan)
+        fitted: dict[str, Any] = {}
+        by_spec: dict[str, list[int]] = {}
+        for j, spec in enumerate(specs):
+            by_spec.setdefault(spec, []).append(j)
+        for spec, cols_list in by_spec.items():
+            cols = np.array(cols_list)
+            if is_none(spec):
+                values[:, cols] = oriented[:, cols]
+                continue
+            call = resolve("normalize", spec)
+            ctx = _column_context(indicators, cols, prepared.transforms)
+            for ref_rows, apply_blocks in _fit_plan(prepared.blocks, self.choices.fit_on):
+                fit = run_method(call, f"normalize '{spec}'", oriented[np.ix_(ref_rows, cols)], ctx)
+                for b in apply_blocks:
+                    values[np.ix_(b.rows, cols)] = fit.apply(oriented[np.ix_(b.rows, cols)])
+                for key, vals in fit.fitted.items():
+                    for c, v in zip(cols, np.atleast_1d(vals), strict=False):
+                        fitted.setdefault(ids[c], {})[key] = float(v)
+        return Normalized(prepared, values, fitted, dict(zip(ids, specs, strict=True)))
+
+    # -- weights and scores -------------------------------------------------------------------
+    def aggregators(self) -> dict[str, AggregateStep]:
+        """Each group's aggregation method, ready for :func:`aggregate_tree`."""
+        return {g: AggregateStep(call, g) for g, call in self.aggregate_calls.items()}
+
+    def weight_functions(self, label: Callable[[str], str],
+                         used: dict[str, dict[str, float]]) -> dict[str, WeightsFor]:
+        """Each group's weight method as a function of its children's values ``(n, k)``; the
+        weights it returns are recorded in ``used[label(group)]``."""
+        return {g.id: _weight_function(self.framework, g.id, self.weight_calls[g.id],
+                                       label(g.id), used)
+                for g in self.framework.groups}
+
+    def score(self, normalized: Normalized, rows: np.ndarray, weights: Mapping[str, WeightsFor],
+              *, aggregators: Mapping[str, AggregateStep] | None = None,
+              refused: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Scores of every node for the units ``rows`` (one block), by :func:`aggregate_tree`."""
+        return aggregate_tree(self.framework, normalized.values[rows], weights,
+                              aggregators or self.aggregators(), self.threshold, refused=refused)
+
+    def run(self) -> Any:
+        """The whole chain once: a :class:`~mfgindex.result.Result` (what ``compute`` returns)."""
+        from mfgindex.pipeline.run import run_once
+
+        return run_once(self)
+
+
+def _blocks(data: Dataset, year: int | None) -> list[Block]:
+    blocks = year_blocks(data.years, len(data))
+    if year is None:
+        return blocks
+    if data.years is None:
+        raise UsageError(f"--year {year} given, but the data has no year column",
+                         hint="drop --year, or add a 'year' column to the data")
+    chosen = [b for b in blocks if b.year == year]
+    if not chosen:
+        raise DataError(f"no rows for year {year}",
+                        where=data.source,
+                        hint=f"years in the data: {', '.join(str(b.year) for b in blocks)}")
+    return chosen
+
+
+def _aggregators(framework: Framework, aggregate: str | None) -> dict[str, MethodCall]:
+    """Each group's aggregation method: ``aggregate`` if given, else the group's, else the
+    default."""
+    if is_none(aggregate) and not stage_info("aggregate").skippable:
+        raise UsageError("the aggregate stage cannot be skipped: it makes the group scores",
+                         hint="choose a method, e.g. --aggregate arithmetic")
+    fw = framework
+    return {g.id: resolve("aggregate", aggregate or g.aggregate or fw.default("aggregate")
+                          or "arithmetic")
+            for g in fw.groups}
+
+
+def _weight_methods(framework: Framework, weights: str | None) -> dict[str, MethodCall]:
+    """Each group's weight method: ``weights`` if given, else the group's, else the default."""
+    fw = framework
+    if is_none(weights):
+        weights = stage_info("weight").none_means
+    return {g.id: resolve("weight", weights or g.weights or fw.default("weights") or "framework")
+            for g in fw.groups}
+
+
+def _weight_function(framework: Framework, group: str, call: MethodCall, label: str,
+                     used: dict[str, dict[str, float]]) -> Callable[[np.ndarray], np.ndarray]:
+    fw = framework
+    children = fw.children(group)
+    ctx = WeightContext(
+        parent=group,
+        children=children,
+        weights=np.array([fw.nodes[c].weight for c in children], dtype=float),
+        direction=np.ones(len(children)),
+        comparisons=_comparison_matrix(fw, group, children),
+    )
+
+    def derive(values: np.ndarray) -> np.ndarray:
+        w = np.asarray(run_method(call, f"weights of '{group}'", values, ctx), dtype=float)
+        used[label] = {c: float(v) for c, v in zip(children, w, strict=True)}
+        return w
+
+    return derive
+
+
+def _fit_plan(blocks: list[Block], fit_on: FitOn) -> list[tuple[np.ndarray, list[Block]]]:
+    """Which rows each normaliser is fitted on, and which blocks that fit is applied to."""
+    if fit_on == "each" or (len(blocks) == 1 and fit_on == "pooled"):
+        return [(b.rows, [b]) for b in blocks]
+    if fit_on == "pooled":
+        return [(np.concatenate([b.rows for b in blocks]), blocks)]
+    ref = [b for b in blocks if b.year == fit_on]
+    if not ref:
+        raise UsageError(f"cannot fit normalisation on year {fit_on}: it is not being scored",
+                         hint="score a panel without --year, or choose one of its years")
+    return [(ref[0].rows, blocks)]
+
+
+def _sub_context(ctx: UnitContext, rows: np.ndarray) -> UnitContext:
+    return UnitContext(
+        units=ctx.units[rows],
+        years=None if ctx.years is None else ctx.years[rows],
+        groups={k: v[rows] for k, v in ctx.groups.items()},
+        ids=ctx.ids,
+    )
+
+
+def _column_context(
+    indicators: tuple[Any, ...], cols: np.ndarray, transforms: list[MethodCall | None]
+) -> ColumnContext:
+    direction = np.array([indicators[c].direction for c in cols], dtype=float)
+    target = np.array(
+        [np.nan if indicators[c].target is None else indicators[c].target for c in cols]
+    )
+    col_transforms: list[Callable[[np.ndarray], np.ndarray] | None] = [transforms[c] for c in cols]
+
+    def orient(values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float).copy()
+        for k, t in enumerate(col_transforms):
+            if t is not None:
+                values[k] = t(values[k : k + 1])[0]
+        return values * direction
+
+    return ColumnContext(direction=direction, target=target, orient=orient,
+                         ids=tuple(indicators[c].id for c in cols))
+
+
+def _comparison_matrix(
+    fw: Framework, parent: str, children: tuple[str, ...]
+) -> np.ndarray | None:
+    if parent not in fw.comparisons:
+        return None
+    order, matrix = fw.comparisons[parent]
+    a = np.array(matrix, dtype=float)
+    idx = [order.index(c) for c in children]
+    return a[np.ix_(idx, idx)]

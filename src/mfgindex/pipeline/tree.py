@@ -1,0 +1,216 @@
+"""Aggregation up the tree: children before parents, one block of units, batches of weights.
+
+:func:`aggregate_tree` is the scoring step of the :class:`~mfgindex.pipeline.Plan`: it turns
+normalised indicators into group and index scores, for one weight vector per group ``(k,)`` or
+a batch of ``r`` of them ``(r, k)`` (uncertainty runs), in one numpy pass per group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mfgindex.errors import DataError, MethodError, MfgIndexError, UsageError
+from mfgindex.methods.base import rank_min
+from mfgindex.methods.registry import MethodCall
+
+if TYPE_CHECKING:
+    from mfgindex.framework import Framework
+
+__all__ = ["AggregateStep", "WeightsFor", "aggregate_tree", "rank_desc", "run_method"]
+
+
+def run_method(call: MethodCall, what: str, *args: Any) -> Any:
+    """Run a method; numpy warnings are silenced and non-mfgindex errors get context.
+
+    ``what`` names what the method was applied to (``"indicator 'x1'"``), for the message.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            return call(*args)
+    except MfgIndexError as exc:
+        if exc.where is None:
+            exc.where = f"{call.name} ({what})"
+        raise
+    except (ValueError, ZeroDivisionError, FloatingPointError) as exc:
+        raise DataError(f"method '{call.spec()}' failed on {what}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class AggregateStep:
+    """A group's aggregation method as :func:`aggregate_tree` calls it: through
+    :func:`run_method`, so numpy's warnings are silenced and an error names the group."""
+
+    call: MethodCall
+    group: str
+
+    @property
+    def row_wise(self) -> bool:
+        """The method's registered trait (:class:`~mfgindex.methods.registry.Method`)."""
+        return self.call.method.row_wise
+
+    def __call__(self, values: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return np.asarray(run_method(self.call, f"aggregating '{self.group}'", values, w),
+                          dtype=float)
+
+
+Aggregator = AggregateStep | MethodCall
+WeightsFor = np.ndarray | Callable[[np.ndarray], np.ndarray]
+
+
+def _row_wise(agg: Aggregator) -> bool:
+    return agg.row_wise if isinstance(agg, AggregateStep) else agg.method.row_wise
+
+
+def rank_desc(scores: np.ndarray) -> np.ndarray:
+    """Ranks within each column: 1 = highest, ties share the lowest rank, NaN stays NaN.
+
+    Equivalent to R's ``rank(-x, ties.method = "min", na.last = "keep")``
+    (:func:`mfgindex.methods.base.rank_min`).
+    """
+    return rank_min(scores, axis=0, descending=True)
+
+
+def aggregate_tree(
+    framework: Framework,
+    normalised: np.ndarray,
+    weights: Mapping[str, WeightsFor],
+    aggregators: Mapping[str, Aggregator],
+    min_coverage: float,
+    *,
+    refused: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    r"""Aggregate normalised indicators up the tree, children before parents.
+
+    Parameters
+    ----------
+    framework
+        The tree.
+    normalised
+        ``(n, m)`` normalised indicator values of the units scored together (one block).
+    weights
+        Per group: the children's weights, ``(k,)`` or a batch ``(r, k)`` of ``r`` weight
+        vectors (e.g. Monte Carlo runs), or a function of the children's values ``(n, k)``
+        returning ``(k,)`` (data-driven weights; the children must not be batched).
+    aggregators
+        Per group: its aggregation method, an :class:`AggregateStep` (or a bare
+        :class:`~mfgindex.methods.registry.MethodCall`).
+    min_coverage
+        A group scores NaN for a unit whose present children carry less than this share of
+        the weight (:func:`mfgindex.methods.aggregate.coverage`).
+    refused
+        None (default): a method that refuses its input (:class:`MethodError`, e.g. a
+        geometric mean of a zero) raises. A dict: it does not; the units it refuses score NaN
+        on that group **and every ancestor** (never renormalised around), and
+        ``refused[group]`` receives the boolean mask of refused units, ``(n,)`` or ``(r, n)``.
+
+    Returns
+    -------
+    dict
+        Node id → scores: ``(n,)``, or ``(r, n)`` once a batch of weights is involved. A batch
+        at a lower level makes the parents' children differ per run; those parents are
+        aggregated run by run (``values[i]`` with ``weights[i]``).
+    """
+    from mfgindex.methods.aggregate import coverage
+
+    fw = framework
+    scores: dict[str, np.ndarray] = {i.id: normalised[:, j] for j, i in enumerate(fw.indicators)}
+    bad: dict[str, np.ndarray] = {}
+    for group in fw.groups:
+        children = fw.children(group.id)
+        kids = [scores[c] for c in children]
+        w = weights[group.id]
+        agg = aggregators[group.id]
+        if all(k.ndim == 1 for k in kids):
+            values = np.column_stack(kids)
+            w = np.asarray(w(values) if callable(w) else w, dtype=float)
+            score, mask = _aggregate(agg, values, w, refused is not None)
+            cover = coverage(values, w)
+        else:
+            if callable(w):
+                raise UsageError(f"data-driven weights of '{group.id}' cannot be combined with "
+                                 "batches of weights below it",
+                                 hint="use the framework's weights for uncertainty analysis")
+            r = max(k.shape[0] for k in kids if k.ndim == 2)
+            values = np.stack([np.broadcast_to(k, (r, k.shape[-1])) for k in kids], axis=-1)
+            w = np.broadcast_to(np.asarray(w, dtype=float), (r, len(children)))
+            score, mask, cover = _aggregate_paired(agg, values, w, refused is not None)
+        score = np.where(cover + 1e-12 >= min_coverage, score, np.nan)
+        if refused is not None:
+            gone = mask  # refused here, or below: then the child's NaN must not be renormalised away
+            for c in children:
+                if c in bad:
+                    gone = gone | bad[c]
+            if mask.any():
+                refused[group.id] = mask
+            if gone.any():
+                bad[group.id] = gone
+                score = np.where(gone, np.nan, score)
+        scores[group.id] = score
+    return scores
+
+
+def _aggregate(agg: Aggregator, values: np.ndarray, w: np.ndarray,
+               tolerate: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of one group and the mask of units the method refused (all False unless
+    ``tolerate``)."""
+    out_shape = (w.shape[0], values.shape[0]) if w.ndim == 2 else (values.shape[0],)
+    try:
+        return agg(values, w), np.zeros(out_shape, dtype=bool)
+    except MethodError as exc:
+        if not tolerate:
+            raise
+        error = exc
+    # Find the refused units by bisection: a method's domain (e.g. positive values for a
+    # geometric mean) is a property of each unit's values, whatever the weights, so a block of
+    # units passes exactly when none of them is refused. ~2·b·log2(n) calls for b refused units.
+    refused = np.zeros(values.shape[0], dtype=bool)
+    blocks = [np.arange(values.shape[0])]
+    while blocks:
+        rows = blocks.pop()
+        try:
+            agg(values[rows], w)
+        except MethodError:
+            if len(rows) == 1:
+                refused[rows[0]] = True
+            else:
+                blocks += [rows[: len(rows) // 2], rows[len(rows) // 2 :]]
+    if not refused.any():
+        raise error  # the failure is not about particular units: a genuine error
+    score = np.full(out_shape, np.nan)
+    if not refused.all():
+        score[..., ~refused] = agg(values[~refused], w)
+    return score, np.broadcast_to(refused, out_shape).copy()
+
+
+def _aggregate_paired(agg: Aggregator, values: np.ndarray, w: np.ndarray,
+                      tolerate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``i`` of ``values (r, n, k)`` aggregated with ``w[i]``: scores, refused masks and
+    coverage, each ``(r, n)``.
+
+    The aggregators score a batch of weights against *one* set of values. For a row-wise
+    aggregator (registered with ``row_wise=True``), ``b`` runs are stacked as ``b·n`` units and scored against
+    their ``b`` weight vectors in one call, keeping the diagonal blocks (run ``i``'s units with
+    weights ``i``): ``b`` times the arithmetic, but a ``b``-th of the Python calls. Other
+    aggregators (Copeland, TOPSIS, … compare units with each other) are called run by run.
+    """
+    from mfgindex.methods.aggregate import coverage
+
+    r, n, k = values.shape
+    step = 16 if _row_wise(agg) else 1
+    score, mask, cover = np.empty((r, n)), np.empty((r, n), dtype=bool), np.empty((r, n))
+    for start in range(0, r, step):
+        part = slice(start, min(start + step, r))
+        b = part.stop - start
+        flat = values[part].reshape(b * n, k)
+        s, m = _aggregate(agg, flat, w[part], tolerate)
+        c = coverage(flat, w[part])
+        diag = np.arange(b)
+        # (b, b·n) -> (b, b, n); keep [i, i, :]
+        score[part] = s.reshape(b, b, n)[diag, diag]
+        mask[part] = m.reshape(b, b, n)[diag, diag]
+        cover[part] = c.reshape(b, b, n)[diag, diag]
+    return score, mask, cover

@@ -1,0 +1,373 @@
+r"""Uncertainty and sensitivity analysis of an index's ranks (Monte Carlo and Sobol).
+
+An index is a set of choices — weights, normalisation, aggregation, imputation, treatment,
+which indicators to use. The JRC/OECD *Handbook on Constructing Composite Indicators* (2008,
+section 7) asks every index to show how much its ranks depend on them:
+
+* :func:`uncertainty` samples the uncertain choices ``runs`` times and reports, per unit, the
+  nominal rank, the median rank, the 5–95 % rank interval and the mean absolute rank shift;
+* :func:`sensitivity` apportions the variance of an output (by default the mean absolute rank
+  shift against the nominal ranking, as COINr) to each uncertain input: Sobol first-order and
+  total-order indices (Saltelli et al. 2010; Jansen 1999) with bootstrap confidence intervals.
+
+What varies is described by a **spec** (a TOML file, a mapping, or :class:`UncertaintySpec`)::
+
+    [weights]
+    noise = 0.25          # each weight times a uniform factor in [1 - 0.25, 1 + 0.25]
+    levels = [2, 3]       # COINr's numbering: indicators are level 1
+    [normalize]
+    choices = ["minmax(low=1, high=100)", "zscore(mean=10, sd=2)"]
+    [aggregate]
+    choices = ["arithmetic", "geometric"]
+    [impute]
+    choices = ["mean", "median"]
+    [treat]
+    choices = ["none", "winsorize(max_points=5)"]
+    [exclude]
+    indicators = ["Flights", "Ship"]   # or "all": leave one of them out (or none)
+
+**Why it is fast.** COINr rebuilds the whole index for every run. Here the stages before the
+first uncertain one run once (:func:`mfgindex.pipeline.prepare`); each combination of the
+categorical choices (imputation × treatment × normalisation × aggregation) is prepared and
+normalised once; all of its runs — which differ only in their weights (noise, and a zero for an
+indicator left out) — are scored together, a batch of weight vectors ``(r, k)`` going through the
+aggregators in one numpy pass (:func:`mfgindex.pipeline.aggregate_tree`). Runs are processed in
+chunks so that memory stays bounded, and every random number comes from
+``numpy.random.default_rng(seed)``, so a seed gives identical output.
+
+**Invalid combinations.** Some combinations cannot be computed for some units — a z-score feeds
+negative values into a geometric mean, a min-max to [0, 100] feeds a zero. COINr silently
+discards such runs. Here the policy (``invalid``) is explicit:
+
+* ``"drop"`` (default): a run in which any unit's score is refused is *invalid*; it is left out
+  of every unit's rank statistics (so each statistic is computed over valid runs only), counted,
+  and reported — which choices, how many runs, which groups and which units — in
+  :attr:`UncertaintyResult.invalid` and :attr:`UncertaintyResult.warnings`. Ranking only the
+  units that could be scored would flatter them (the refused units are the weak ones), so a
+  partial run is never used. In a sensitivity analysis the output of an invalid run is
+  undefined; the estimators drop each Monte Carlo tuple (row of A, B and every AB matrix) that
+  contains one, and say so.
+* ``"raise"``: stop with a :class:`~mfgindex.errors.MethodError` naming the combination.
+
+References
+----------
+Saltelli, A., Annoni, P., Azzini, I., Campolongo, F., Ratto, M., Tarantola, S. (2010),
+"Variance based sensitivity analysis of model output. Design and estimator for the total
+sensitivity index", *Computer Physics Communications* 181(2), 259–270.
+Jansen, M. J. W. (1999), "Analysis of variance designs for model output", *Computer Physics
+Communications* 117(1–2), 35–43.
+Saisana, M., Saltelli, A., Tarantola, S. (2005), "Uncertainty and sensitivity analysis techniques
+as tools for the quality assessment of composite indicators", *J. R. Stat. Soc. A* 168(2).
+COINr (EU JRC), R source ``R/sensitivity.R``: ``get_sensitivity``, ``SA_sample``,
+``SA_estimate``, ``get_noisy_weights``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mfgindex._version import __version__
+from mfgindex.errors import UsageError, did_you_mean
+from mfgindex.robustness.design import design_from_uniforms, weight_factors
+from mfgindex.robustness.engine import Engine, Scored, rank_rows, run_design
+from mfgindex.robustness.estimators import estimate, saltelli_sample, sobol_estimate
+from mfgindex.robustness.results import SensitivityResult, UncertaintyResult
+from mfgindex.robustness.spec import (
+    INPUTS,
+    STAGES,
+    Invalid,
+    Progress,
+    SpecError,
+    UncertaintySpec,
+    WeightNoise,
+    read_spec,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mfgindex.data import Dataset
+    from mfgindex.framework import Framework
+
+__all__ = [
+    "INPUTS",
+    "STAGES",
+    "SensitivityResult",
+    "SpecError",
+    "UncertaintyResult",
+    "UncertaintySpec",
+    "WeightNoise",
+    "rank_rows",
+    "read_spec",
+    "saltelli_sample",
+    "sensitivity",
+    "sobol_estimate",
+    "uncertainty",
+]
+
+
+def _setup(framework: Framework, data: Dataset, vary: Any, year: int | None,
+           base: Mapping[str, Any]) -> tuple[Engine, UncertaintySpec, int | None, list[str]]:
+    from mfgindex.pipeline import Choices
+
+    choices = Choices.from_mapping(base)  # the base choices: compute()'s options
+    spec = read_spec(vary, framework)  # a ready UncertaintySpec is validated too
+    notes: list[str] = []
+    if year is None and data.years is not None and len(set(data.years.tolist())) > 1:
+        year = int(max(data.years))
+        notes.append(f"the data is a panel: analysing its latest year, {year} (choose with year=)")
+    engine = Engine(framework, data, spec, choices, year)
+    return engine, spec, year, notes
+
+
+def _nominal(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
+    """The base index and ranks; refused units raise here, as :func:`mfgindex.compute` would."""
+    from mfgindex.pipeline import aggregate_tree
+
+    combo = engine.combination(engine.nominal_key())
+    tree = aggregate_tree(engine.fw, combo.normalised, combo.weights, combo.aggregators,
+                          engine.threshold)
+    scores = np.asarray(tree[engine.fw.id], dtype=float)
+    return scores, rank_rows(scores[None, :])[0]
+
+
+def _invalid_notes(valid: np.ndarray, invalid: pd.DataFrame) -> list[str]:
+    """Warnings about invalid runs: how many, and per combination which units and why."""
+    n_bad = int((~valid).sum())
+    if not n_bad:
+        return []
+    notes = [f"{n_bad} of {len(valid)} runs ({100 * n_bad / len(valid):.1f}%) are invalid "
+             "combinations, left out of the statistics (invalid='drop'):"]
+    for row in invalid.itertuples(index=False):
+        choices = ", ".join(f"{s}={getattr(row, s)}" for s in STAGES
+                            if getattr(row, s) and getattr(row, s) != "(base)")
+        units = str(row.units).split(", ")
+        shown = ", ".join(units[:10]) + (", …" if len(units) > 10 else "")
+        notes.append(f"{row.runs} run(s) with {choices or 'the base choices'}: {row.reason}: "
+                     f"{row.n_units} unit(s) ({shown})")
+    return notes
+
+
+def _result(engine: Engine, scored: Scored, factors: np.ndarray | None,
+            notes: list[str], provenance: dict[str, Any]) -> UncertaintyResult:
+    import pandas as pd
+
+    nominal_scores, nominal_ranks = _nominal(engine)
+    fw, data = engine.fw, engine.data
+    weight_frame = None
+    if factors is not None:
+        weight_frame = pd.DataFrame(factors, columns=engine.nodes)
+        weight_frame.index = pd.RangeIndex(1, len(factors) + 1, name="draw")
+    names = None if data.names is None else data.names[engine.rows]
+    provenance = provenance | {"invalid_runs": int((~scored.valid).sum()), "warnings": notes}
+    return UncertaintyResult(
+        framework=fw, units=data.units[engine.rows], names=names,
+        nominal_scores=nominal_scores, nominal_ranks=nominal_ranks,
+        scores=scored.scores, ranks=scored.ranks, runs=scored.runs, weight_factors=weight_frame,
+        invalid=scored.invalid, warnings=tuple(notes), provenance=provenance,
+    )
+
+
+def _provenance(engine: Engine, spec: UncertaintySpec, kind: str, **extra: Any) -> dict[str, Any]:
+    from mfgindex.pipeline import sources
+
+    return {
+        "mfgindex": __version__,
+        "analysis": kind,
+        **sources(engine.fw, engine.data),
+        "year": engine.year,
+        "base": engine.base.to_dict(),
+        "spec": spec.to_dict(),
+        "spec_source": spec.source,
+        **extra,
+    }
+
+
+def uncertainty(
+    framework: Framework,
+    data: Dataset,
+    vary: UncertaintySpec | Mapping[str, Any] | str | Path,
+    *,
+    runs: int = 1000,
+    seed: int | None = 0,
+    year: int | None = None,
+    chunk: int | None = None,
+    invalid: Invalid = "drop",
+    progress: Progress | None = None,
+    **base: Any,
+) -> UncertaintyResult:
+    r"""Monte Carlo uncertainty analysis of the index ranks.
+
+    Each run samples every varied input independently and uniformly (categorical inputs: each
+    choice with probability 1/L; weights: :class:`WeightNoise`, a fresh draw per run where
+    COINr samples a list of pre-drawn weight sets), scores the index and ranks the units. Per
+    unit the result reports its nominal rank, median rank, 5 % and 95 % rank quantiles and mean
+    absolute rank shift :math:`\frac1R\sum_r|\text{rank}_r - \text{rank}_0|`.
+
+    Parameters
+    ----------
+    framework, data
+        As for :func:`mfgindex.compute`.
+    vary
+        The spec: a TOML file, a mapping or an :class:`UncertaintySpec` (see the module doc).
+    runs
+        Number of Monte Carlo runs :math:`R`.
+    seed
+        Seed of ``numpy.random.default_rng``; the same seed gives the same output.
+    year
+        The year to analyse (default: a cross-section's only year, a panel's latest).
+    chunk
+        Runs scored per numpy pass (default: as many as keep one temporary array under ~32 MB).
+    invalid
+        ``"drop"`` or ``"raise"``: the policy for invalid combinations (module doc).
+    progress
+        Called as ``progress(done, total)`` after each chunk (the CLI draws a progress bar).
+    **base
+        The base choices, as :func:`mfgindex.compute`'s keyword arguments (``impute``,
+        ``normalize``, ``aggregate``, ``min_coverage``, …): the nominal index, and what every
+        input that does not vary keeps.
+
+    Returns
+    -------
+    UncertaintyResult
+    """
+    if not isinstance(runs, int) or isinstance(runs, bool) or runs < 1:
+        raise UsageError(f"runs must be a positive integer, got {runs!r}")
+    if invalid not in ("drop", "raise"):
+        raise UsageError(f"invalid must be 'drop' or 'raise', got {invalid!r}")
+    engine, spec, year, notes = _setup(framework, data, vary, year, base)
+    rng = np.random.default_rng(seed)
+    inputs = spec.inputs()
+    u = rng.random((runs, len(inputs)))
+    factors = weight_factors(engine, spec.weights, runs, rng)
+    # plain Monte Carlo: run i uses weight draw i
+    design = design_from_uniforms(spec, u, factors, np.arange(runs) if factors is not None else None)
+    scored = run_design(engine, design, chunk=chunk, progress=progress, invalid=invalid)
+    notes += _invalid_notes(scored.valid, scored.invalid)
+    prov = _provenance(engine, spec, "uncertainty", runs=runs, seed=seed, inputs=inputs)
+    return _result(engine, scored, factors, notes, prov)
+
+
+def sensitivity(
+    framework: Framework,
+    data: Dataset,
+    vary: UncertaintySpec | Mapping[str, Any] | str | Path,
+    *,
+    n: int = 1000,
+    seed: int | None = 0,
+    output: str | None = None,
+    n_boot: int = 1000,
+    confidence: float = 0.90,
+    year: int | None = None,
+    chunk: int | None = None,
+    invalid: Invalid = "drop",
+    progress: Progress | None = None,
+    **base: Any,
+) -> SensitivityResult:
+    r"""Sobol sensitivity indices of the ranks to each uncertain input.
+
+    Design (Saltelli et al. 2010): two :math:`N \times d` matrices A and B of scrambled Sobol'
+    quasi-random points (``scipy.stats.qmc.Sobol``, one :math:`2d`-dimensional sequence split in
+    two), and for each input :math:`i` the matrix :math:`A_B^{(i)}` — A with column :math:`i`
+    from B: :math:`N(d + 2)` runs in all. Categorical inputs take level
+    :math:`\lfloor uL \rfloor`; the weights input picks one of :math:`N` weight draws the same
+    way (COINr's design, where the weights are one input with a list of noisy weight sets).
+
+    With :math:`f` the output and :math:`V = \operatorname{Var}[f(A), f(B)]`:
+
+    .. math::
+        S_i = \frac{\frac1N\sum_j f(B)_j\,\bigl(f(A_B^{(i)})_j - f(A)_j\bigr)}{V}
+        \qquad
+        S_{Ti} = \frac{\frac1{2N}\sum_j \bigl(f(A)_j - f(A_B^{(i)})_j\bigr)^2}{V}
+
+    (Saltelli 2010, table 2 (b); Jansen 1999, table 2 (f)) — COINr's ``SA_estimate``.
+
+    Differences from COINr's ``get_sensitivity(SA_type = "SA")``: A and B are quasi-random
+    (COINr: ``runif``), which lowers the estimators' variance at equal N; the bootstrap resamples
+    whole tuples (rows of A, B and every :math:`A_B^{(i)}` together) and recomputes :math:`V`
+    (COINr resamples each index's terms on their own, :math:`V` fixed); a failed run makes
+    COINr's indices NA, here its tuple is left out and reported.
+
+    Parameters
+    ----------
+    n
+        Base sample size :math:`N` (runs: :math:`N(d + 2)`).
+    output
+        What the indices explain: None (default) the mean absolute rank shift against the
+        nominal ranking over the units, :math:`\frac1n\sum_u|\text{rank}_u - \text{rank}_{0,u}|`
+        (COINr's choice); or a unit id, for that unit's rank.
+    n_boot, confidence
+        Bootstrap resamples of the N tuples and the two-sided level of the percentile interval
+        (0.90: the 5th and 95th percentiles, as COINr).
+    seed, year, chunk, invalid, progress, **base
+        As for :func:`uncertainty`.
+
+    Returns
+    -------
+    SensitivityResult
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 2:
+        raise UsageError(f"n must be an integer of at least 2, got {n!r}")
+    if not 0 < confidence < 1:
+        raise UsageError(f"confidence must be between 0 and 1, got {confidence}")
+    if invalid not in ("drop", "raise"):
+        raise UsageError(f"invalid must be 'drop' or 'raise', got {invalid!r}")
+    engine, spec, year, notes = _setup(framework, data, vary, year, base)
+    inputs = spec.inputs()
+    d = len(inputs)
+    units = engine.data.units[engine.rows].astype(str)
+    unit_col = None
+    if output is not None:
+        hits = np.flatnonzero(units == str(output))
+        if hits.size == 0:
+            raise UsageError(f"output: no unit '{output}' among the units analysed."
+                             + did_you_mean(str(output), units.tolist()),
+                             hint="give a unit id, or leave output out for the mean rank shift")
+        unit_col = int(hits[0])
+    seeds = np.random.SeedSequence(seed).spawn(3)
+    a, b = saltelli_sample(n, d, seed=np.random.default_rng(seeds[0]))
+    x = np.vstack([a, b, *[np.where(np.arange(d) == i, b, a) for i in range(d)]])
+    bank = weight_factors(engine, spec.weights, n, np.random.default_rng(seeds[1]))
+    design = design_from_uniforms(spec, x, bank)
+    scored = run_design(engine, design, chunk=chunk, progress=progress, invalid=invalid)
+    _, nominal_ranks = _nominal(engine)
+    if unit_col is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            y = np.nanmean(np.abs(scored.ranks - nominal_ranks), axis=1)
+        label = "mean absolute rank shift"
+    else:
+        y = scored.ranks[:, unit_col].copy()
+        label = f"rank of {units[unit_col]}"
+    y[~scored.valid] = np.nan
+    y_a, y_b = y[:n], y[n : 2 * n]
+    y_ab = y[2 * n :].reshape(d, n).T
+    table, variance, n_valid = estimate(y_a, y_b, y_ab, inputs, n_boot, confidence,
+                                         np.random.default_rng(seeds[2]))
+    notes += _invalid_notes(scored.valid, scored.invalid)
+    if n_valid < n:
+        notes.append(f"{n - n_valid} of {n} sample tuples contain an invalid run and were left "
+                     "out of the estimators: the indices describe the valid choices only")
+    if not variance > 0:
+        notes.append(f"the output ({label}) does not vary: the indices are undefined (NaN)")
+    prov = _provenance(engine, spec, "sensitivity", n=n, runs=len(y), seed=seed, inputs=inputs,
+                       output=label, n_boot=n_boot, confidence=confidence)
+    runs = scored.runs.copy()
+    runs.insert(1, "matrix", ["A"] * n + ["B"] * n + [f"AB:{i}" for i in inputs for _ in range(n)])
+    runs["output"] = y
+    # COINr's rank statistics come from the 2N independent runs (A and B) only
+    two_n = slice(0, 2 * n)
+    independent = Scored(scored.scores[two_n], scored.ranks[two_n], scored.valid[two_n],
+                          scored.invalid, scored.runs.iloc[two_n].reset_index(drop=True))
+    unc = _result(engine, independent, bank, notes, prov)
+    return SensitivityResult(indices=table, outputs=y, ranks=scored.ranks, variance=variance,
+                             n=n, n_valid=n_valid,
+                             output=label, runs=runs, uncertainty=unc, warnings=tuple(notes),
+                             provenance=unc.provenance)
+
+

@@ -1,0 +1,285 @@
+"""The engine: many runs of the pipeline's :class:`~mfgindex.pipeline.Plan` under sampled
+choices, each combination of categorical choices prepared and normalised once and its runs
+scored together as a batch of weight vectors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mfgindex.errors import MethodError, UsageError
+from mfgindex.methods.base import rank_min
+from mfgindex.pipeline.tree import AggregateStep, aggregate_tree
+from mfgindex.robustness.spec import STAGES, Invalid, Progress, UncertaintySpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mfgindex.data import Dataset
+    from mfgindex.framework import Framework
+    from mfgindex.pipeline import Choices, Prepared
+    from mfgindex.robustness.design import Design
+
+__all__ = ["Combination", "Engine", "Scored", "rank_rows", "run_design"]
+
+
+def rank_rows(scores: np.ndarray) -> np.ndarray:
+    """Ranks within each row of ``(r, n)`` scores: 1 = highest, ties share the lowest rank,
+    NaN stays NaN — R's ``rank(-x, ties.method = "min", na.last = "keep")`` per run
+    (:func:`mfgindex.methods.base.rank_min`).
+    """
+    return rank_min(scores, axis=-1, descending=True)
+
+
+
+
+@dataclass
+class Combination:
+    """One combination of categorical choices, prepared and normalised once."""
+
+    key: tuple[str, ...]
+    rows: np.ndarray  # dataset rows scored (screening may differ between combinations)
+    normalised: np.ndarray  # (len(rows), m)
+    aggregators: dict[str, AggregateStep]
+    agg_specs: dict[str, str]
+    weights: dict[str, np.ndarray]  # base weights per group, (k,)
+
+
+class Engine:
+    """Scores runs: categorical choices per run plus weight factors per weight-carrying node.
+
+    The stage chain is the pipeline's :class:`~mfgindex.pipeline.Plan`: each combination of
+    the varied stages is the base plan with those choices changed, prepared (cached per
+    imputation × treatment) and normalised once.
+    """
+
+    def __init__(self, fw: Framework, data: Dataset, spec: UncertaintySpec,
+                 base: Choices, year: int | None) -> None:
+        from mfgindex.pipeline import Plan
+
+        self.fw, self.data, self.spec, self.base, self.year = fw, data, spec, base, year
+        self.plan = Plan(fw, data, base, year=year)
+        self.threshold = self.plan.threshold
+        self.groups = [g.id for g in fw.groups]
+        # weight-carrying nodes (every node but the index), in a fixed order
+        self.nodes = [n.id for n in fw.walk() if n.parent is not None]
+        self.node_pos = {nid: i for i, nid in enumerate(self.nodes)}
+        self.cols = {g: np.array([self.node_pos[c] for c in fw.children(g)]) for g in self.groups}
+        self._prepared: dict[tuple[str, str], Prepared] = {}
+        self._combos: dict[tuple[str, ...], Combination] = {}
+        nominal = self.combination(self.nominal_key())
+        self.rows = nominal.rows
+        self.row_pos = {int(r): i for i, r in enumerate(self.rows)}
+
+    # -- combinations -----------------------------------------------------------------------
+    def nominal_key(self) -> tuple[str, ...]:
+        """The base choice of each varied stage ("" → the framework's own choice)."""
+        return tuple(self.base.method(s) or "" for s in STAGES)
+
+    def combination(self, key: tuple[str, ...]) -> Combination:
+        if key in self._combos:
+            return self._combos[key]
+        plan = self.plan.with_choices(**{s: k or None for s, k in zip(STAGES, key, strict=True)})
+        pkey = (plan.choices.impute or "", plan.choices.treat or "")
+        if pkey not in self._prepared:
+            self._prepared[pkey] = plan.prepare()
+        prep = self._prepared[pkey]
+        if len(prep.blocks) != 1:
+            raise UsageError("uncertainty analysis scores one year at a time",
+                             hint="give year=... (--year)")
+        rows = prep.blocks[0].rows
+        normalized = plan.normalize(prep)
+        aggregators = plan.aggregators()
+        # Base weights: the weight method on this combination's nominal tree (data-driven
+        # methods give different weights for different normalisations).
+        used: dict[str, dict[str, float]] = {}
+        plan.score(normalized, rows, plan.weight_functions(str, used), aggregators=aggregators,
+                   refused={})
+        weights = {g: np.array([used[g][c] for c in self.fw.children(g)]) for g in self.groups}
+        combo = Combination(key, rows, normalized.values[rows], aggregators,
+                            {g: c.spec() for g, c in plan.aggregate_calls.items()}, weights)
+        self._combos[key] = combo
+        return combo
+
+    # -- scoring ------------------------------------------------------------------------------
+    def score(self, key: tuple[str, ...], factors: np.ndarray | None,
+              excluded: np.ndarray | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Index scores ``(r, n)`` of ``r`` runs of one combination, and the refused masks.
+
+        ``factors`` ``(r, nodes)`` multiply the base weights (None: no noise); ``excluded``
+        ``(r,)`` is the node position of the indicator left out, or -1 (None: nothing left out).
+        """
+        combo = self.combination(key)
+        r = len(factors) if factors is not None else len(excluded) if excluded is not None else 1
+        weights: dict[str, np.ndarray] = {}
+        for g in self.groups:
+            base = combo.weights[g]
+            cols = self.cols[g]
+            w: np.ndarray = base
+            if factors is not None and not np.all(factors[:, cols] == 1.0):
+                w = base * factors[:, cols]
+            if excluded is not None:
+                hit = excluded[:, None] == cols[None, :]
+                if hit.any():
+                    w = np.where(hit, 0.0, np.broadcast_to(w, (r, len(cols))))
+            weights[g] = w
+        refused: dict[str, np.ndarray] = {}
+        with np.errstate(all="ignore"):
+            tree = aggregate_tree(self.fw, combo.normalised, weights, combo.aggregators,
+                                  self.threshold, refused=refused)
+        root = np.broadcast_to(tree[self.fw.id], (r, len(combo.rows)))
+        if combo.rows is not self.rows and not np.array_equal(combo.rows, self.rows):
+            # screening kept other units under these choices: rank the nominal units only
+            out = np.full((r, len(self.rows)), np.nan)
+            take = [(i, self.row_pos[int(row)]) for i, row in enumerate(combo.rows)
+                    if int(row) in self.row_pos]
+            if take:
+                src, dst = map(np.array, zip(*take, strict=True))
+                out[:, dst] = root[:, src]
+            root = out
+            refused = {g: _remap(m, combo.rows, self.row_pos, len(self.rows)) for g, m in refused.items()}
+        return np.array(root), refused
+
+
+def _remap(mask: np.ndarray, rows: np.ndarray, pos: Mapping[int, int], n: int) -> np.ndarray:
+    out = np.zeros((*mask.shape[:-1], n), dtype=bool)
+    for i, row in enumerate(rows):
+        if int(row) in pos:
+            out[..., pos[int(row)]] = mask[..., i]
+    return out
+
+
+
+@dataclass
+class Scored:
+    scores: np.ndarray  # (runs, n)
+    ranks: np.ndarray  # (runs, n)
+    valid: np.ndarray  # (runs,)
+    invalid: pd.DataFrame
+    runs: pd.DataFrame
+
+
+def run_design(engine: Engine, design: Design, *, chunk: int | None,
+                progress: Progress | None, invalid: Invalid) -> Scored:
+    spec = engine.spec
+    total = design.runs
+    n = len(engine.rows)
+    nominal_key = engine.nominal_key()
+    # the categorical key of each run
+    key_cols = []
+    for s in STAGES:
+        if s in design.codes:
+            key_cols.append(np.array(spec.choices(s), dtype=object)[design.codes[s]])
+        else:
+            key_cols.append(np.full(total, nominal_key[STAGES.index(s)], dtype=object))
+    keys = np.stack(key_cols, axis=1) if total else np.empty((0, len(STAGES)), dtype=object)
+    excluded_node = None
+    if "exclude" in design.codes:
+        lookup = np.array([-1] + [engine.node_pos[i] for i in spec.exclude])
+        excluded_node = lookup[design.codes["exclude"]]
+
+    kmax = max(len(engine.fw.children(g)) for g in engine.groups)
+    size = chunk or max(1, min(4096, (1 << 22) // max(1, n * kmax)))
+    scores = np.full((total, n), np.nan)
+    valid = np.ones(total, dtype=bool)
+    problems: list[dict[str, Any]] = []
+    done = 0
+    unique_keys, inverse = np.unique(keys.astype(str), axis=0, return_inverse=True)
+    for u, ukey in enumerate(unique_keys):
+        runs = np.flatnonzero(inverse.ravel() == u)
+        key = tuple(str(k) for k in ukey)
+        for start in range(0, len(runs), size):
+            part = runs[start : start + size]
+            factors = None
+            if design.factors is not None and design.weight_draw is not None:
+                factors = design.factors[design.weight_draw[part]]
+            excl = None if excluded_node is None else excluded_node[part]
+            if factors is None and excl is None:
+                root, refused = engine.score(key, None, None)
+                root = np.broadcast_to(root[0], (len(part), n))
+                refused = {g: np.broadcast_to(m, (len(part), n)) for g, m in refused.items()}
+            else:
+                root, refused = engine.score(key, factors, excl)
+            if refused:
+                bad_cells = np.zeros((len(part), n), dtype=bool)
+                for m in refused.values():
+                    bad_cells |= np.broadcast_to(m, (len(part), n))
+                bad_runs = np.asarray(bad_cells.any(axis=1), dtype=bool)
+                if bad_runs.any():
+                    combo = engine.combination(key)
+                    record = _describe(engine, key, combo, part[bad_runs], refused,
+                                       bad_cells[bad_runs])
+                    if invalid == "raise":
+                        raise MethodError(
+                            f"invalid combination: {record['choices']}: "
+                            f"{record['reason']} (units: {record['units']})",
+                            hint="choose methods that fit together (e.g. minmax(low=1, high=100) "
+                                 "before a geometric mean), or use invalid='drop'")
+                    problems.append(record)
+                    valid[part[bad_runs]] = False
+                    root = np.where(bad_runs[:, None], np.nan, root)
+            scores[part] = root
+            done += len(part)
+            if progress is not None:
+                progress(done, total)
+    ranks = rank_rows(scores)
+    runs_frame = _runs_frame(engine, design, keys, excluded_node, valid)
+    invalid_frame = _invalid_frame(problems)
+    return Scored(scores, ranks, valid, invalid_frame, runs_frame)
+
+
+def _describe(engine: Engine, key: tuple[str, ...], combo: Combination, runs: np.ndarray,
+              refused: Mapping[str, np.ndarray], cells: np.ndarray) -> dict[str, Any]:
+    units = engine.data.units[engine.rows]
+    who = units[cells.any(axis=0)]
+    groups = sorted(g for g, m in refused.items() if np.asarray(m).any())
+    methods = sorted({combo.agg_specs[g] for g in groups})
+    choices = {s: key[i] or "(base)" for i, s in enumerate(STAGES)}
+    text = ", ".join(f"{s}={v}" for s, v in choices.items() if v != "(base)" or s == "aggregate")
+    return {
+        **choices,
+        "runs": len(runs),
+        "groups": ", ".join(groups),
+        "n_units": len(who),
+        "units": ", ".join(map(str, who)),
+        "reason": f"{' / '.join(methods)} refused the values of units in {', '.join(groups)}",
+        "choices": text,
+    }
+
+
+def _invalid_frame(problems: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    cols = [*STAGES, "runs", "groups", "n_units", "units", "reason"]
+    if not problems:
+        return pd.DataFrame(columns=cols)
+    frame = pd.DataFrame(problems)
+    keys = [*STAGES, "groups", "reason"]
+    # one row per combination: chunks of the same combination are summed
+    agg = frame.groupby(keys, sort=False, dropna=False).agg(
+        runs=("runs", "sum"),
+        units=("units", lambda s: ", ".join(dict.fromkeys(", ".join(s).split(", ")))),
+    ).reset_index()
+    agg["n_units"] = agg["units"].map(lambda t: len(t.split(", ")) if t else 0)
+    return agg[cols]
+
+
+def _runs_frame(engine: Engine, design: Design, keys: np.ndarray,
+                excluded_node: np.ndarray | None, valid: np.ndarray) -> pd.DataFrame:
+    import pandas as pd
+
+    out = pd.DataFrame({"run": np.arange(1, len(valid) + 1)})
+    for name in design.inputs:
+        if name == "weights" and design.weight_draw is not None:
+            out["weights"] = design.weight_draw + 1
+        elif name == "exclude":
+            out["exclude"] = np.array(engine.spec.choices("exclude"), dtype=object)[design.codes[name]]
+        else:
+            out[name] = keys[:, STAGES.index(name)]
+    out["valid"] = valid
+    return out
+
+
