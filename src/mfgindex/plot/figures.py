@@ -1,0 +1,665 @@
+"""The figures: each function takes a result object and returns a matplotlib ``Figure``.
+
+Every figure is drawn 80 mm wide (:data:`~mfgindex.plot._style.WIDTH_IN`) with the Okabe–Ito
+palette, and takes its title and axis labels from the framework's names (``lang="zh"``: the
+``name_zh`` fields, when a CJK font is installed). Figures are not registered with pyplot, so
+nothing accumulates in a long session; show one in a notebook by leaving it as a cell's value,
+write one with :func:`mfgindex.plot.save`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mfgindex.errors import UsageError, did_you_mean
+from mfgindex.plot._style import (
+    PALETTE,
+    WIDTH_IN,
+    Labels,
+    new_figure,
+    resolve_lang,
+    short,
+    style,
+    unit_names,
+    wrap,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from mfgindex.analysis import Coherence
+    from mfgindex.framework import Framework
+    from mfgindex.result import Result
+    from mfgindex.robustness import SensitivityResult, UncertaintyResult
+
+__all__ = ["bar", "corr", "dist", "framework", "groups", "profile", "scatter", "sensitivity",
+           "stages", "trend", "uncertainty"]
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+def _year_rows(result: Result, year: int | None) -> tuple[np.ndarray, int | None]:
+    """Positions of the rows of ``year`` (a panel's latest year by default) and that year."""
+    years = result.years
+    if years is None:
+        if year is not None:
+            raise UsageError(f"the data has no years, so year {year} cannot be shown",
+                             hint="leave out --year")
+        return np.arange(len(result.rows)), None
+    chosen = int(years.max()) if year is None else int(year)
+    rows = np.flatnonzero(years == chosen)
+    if rows.size == 0:
+        raise UsageError(f"no rows for year {chosen}",
+                         hint=f"years in the data: {', '.join(map(str, sorted(set(years.tolist()))))}")
+    return rows, chosen
+
+
+def _framework_of(source: Result | Framework) -> Framework:
+    from mfgindex.framework import Framework
+
+    return source if isinstance(source, Framework) else source.framework
+
+
+def _check_node(result: Result | Framework, node: str, *, group: bool = False) -> str:
+    fw = _framework_of(result)
+    if node not in fw.nodes:
+        raise UsageError(f"'{node}' is not a node of framework '{fw.id}'."
+                         + did_you_mean(node, fw.nodes),
+                         hint=f"groups: {', '.join(n.id for n in fw.groups)}")
+    if group and fw.nodes[node].is_indicator:
+        raise UsageError(f"'{node}' is an indicator: it has no children to show",
+                         hint=f"give a group: {', '.join(n.id for n in fw.groups)}")
+    return node
+
+
+def _column(result: Result, node: str) -> np.ndarray:
+    return result.score_matrix[:, result.node_ids.index(node)]
+
+
+def _rank_column(result: Result, node: str) -> np.ndarray:
+    return result.rank_matrix[:, result.node_ids.index(node)]
+
+
+def _year_note(year: int | None) -> str:
+    return "" if year is None else f" ({year})"
+
+
+def _top_rows(result: Result, rows: np.ndarray, node: str, top: int | None) -> np.ndarray:
+    """``rows`` ordered by their rank on ``node`` (unranked left out), the first ``top``."""
+    if top is not None and top < 1:
+        raise UsageError(f"top must be a positive number of units, got {top}")
+    ranks = _rank_column(result, node)[rows]
+    ok = ~np.isnan(ranks)
+    ordered = rows[ok][np.argsort(ranks[ok], kind="stable")]
+    return ordered if top is None else ordered[:top]
+
+
+def _default_nodes(fw: Framework, nodes: Sequence[str] | None) -> list[str]:
+    if nodes:
+        return [_check_node(fw, n) for n in nodes]
+    return list(fw.children(fw.id))
+
+
+# -- bar: top-N units, stacked by contribution -------------------------------------------------
+
+def bar(result: Result, *, top: int = 20, node: str | None = None, year: int | None = None,
+        lang: str = "en") -> Figure:
+    """The ``top`` units on ``node`` (default the index), each bar stacked by its children's
+    contributions to the score (COINr ``plot_bar`` with ``stack_children``).
+
+    The contributions are :meth:`Result.explain`'s: exact for arithmetic aggregation,
+    log-additive for geometric (both sum to the score); under other aggregators the bars are
+    not stacked.
+    """
+    lang = resolve_lang(lang)
+    fw = result.framework
+    node = _check_node(result, node or fw.id, group=True)
+    rows, yr = _year_rows(result, year)
+    chosen = _top_rows(result, rows, node, top)
+    labels = Labels(fw, lang)
+    children = list(fw.children(node))
+    names = unit_names(result, lang)
+    contrib = np.full((len(chosen), len(children)), np.nan)
+    for k, r in enumerate(chosen):
+        table = result.explain(str(result.units[r]), year=yr, lang=lang).table
+        part = table[table["parent"] == node].set_index("node")["contribution"]
+        contrib[k] = [float(part.get(c, np.nan)) for c in children]
+    scores = _column(result, node)[chosen]
+    stacked = bool(len(chosen)) and bool(np.all(np.isfinite(contrib) | np.isnan(
+        _matrix_of(result, children)[chosen])))
+    stacked = stacked and not np.isnan(contrib).all(axis=1).any()
+    with style(lang):
+        fig = new_figure(0.55 + 0.13 * max(len(chosen), 3) + (0.35 if stacked else 0))
+        ax = fig.subplots()
+        y = np.arange(len(chosen))
+        if stacked:
+            values = np.nan_to_num(contrib)
+            pos_left = np.zeros(len(chosen))
+            neg_left = np.zeros(len(chosen))
+            for j, child in enumerate(children):
+                v = values[:, j]
+                left = np.where(v >= 0, pos_left, neg_left)
+                ax.barh(y, v, left=left, height=0.75, color=PALETTE[j % len(PALETTE)],
+                        label=labels.node(child), linewidth=0)
+                pos_left += np.where(v >= 0, v, 0)
+                neg_left += np.where(v < 0, v, 0)
+            fig.legend(handles=list(ax.containers), labels=[wrap(labels.node(c), 26) for c in children],
+                       loc="outside lower center", ncol=2, handlelength=1, columnspacing=1)
+        else:
+            ax.barh(y, scores, height=0.75, color=PALETTE[0], label=labels.node(node), linewidth=0)
+        ax.set_yticks(y, [names[r] for r in chosen])
+        ax.set_ylim(len(chosen) - 0.5, -0.5)
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel(labels.word("Contribution to the score") if stacked else labels.word("Score"))
+        title = (f"{labels.node(node)}: {labels.word('top')} {len(chosen)}" if lang == "zh" else
+                 f"{labels.node(node)}: top {len(chosen)}")
+        ax.set_title(title + _year_note(yr), loc="left")
+        ax.grid(axis="x", linewidth=0.3, alpha=0.5)
+        ax.set_axisbelow(True)
+    return fig
+
+
+def _matrix_of(result: Result, nodes: Sequence[str]) -> np.ndarray:
+    pos = [result.node_ids.index(n) for n in nodes]
+    return result.score_matrix[:, pos]
+
+
+# -- framework: the tree with effective weights ------------------------------------------------
+
+def effective_weights(source: Result | Framework) -> dict[str, float]:
+    """Each node's share of the index: the product of its weights (renormalised among its
+    siblings) from the index down. A result's weights are the ones it used (its latest year)."""
+    fw = _framework_of(source)
+    used: Mapping[str, Mapping[str, float]] = {}
+    if source is not fw:
+        raw = source.weights  # type: ignore[union-attr]
+        if any(k in raw for k in fw.nodes):
+            used = raw
+        else:  # a panel: "node (year)" keys; take the latest year
+            latest = max((k.rsplit(" (", 1)[1].rstrip(")") for k in raw), default="")
+            used = {k.rsplit(" (", 1)[0]: v for k, v in raw.items() if k.endswith(f"({latest})")}
+    out = {fw.id: 1.0}
+    for node in fw.walk():
+        kids = fw.children(node.id)
+        if not kids:
+            continue
+        w = np.array([float(used.get(node.id, {}).get(k, fw.nodes[k].weight)) for k in kids])
+        total = w.sum()
+        for k, wk in zip(kids, w, strict=True):
+            out[k] = out[node.id] * (wk / total if total > 0 else 0.0)
+    return out
+
+
+def framework(source: Result | Framework, *, lang: str = "en") -> Figure:
+    """The framework as an indented tree, each node with its effective weight (its share of the
+    index) as a bar (COINr ``plot_framework``, as a tree rather than a sunburst so that every
+    label stays readable at 80 mm)."""
+    lang = resolve_lang(lang)
+    fw = _framework_of(source)
+    weights = effective_weights(source)
+    labels = Labels(fw, lang)
+    nodes = list(fw.walk())
+    top_of: dict[str, int] = {}
+    for k, child in enumerate(fw.children(fw.id)):
+        for n in fw.walk(child):
+            top_of[n.id] = k
+    with style(lang):
+        fig = new_figure(0.45 + 0.125 * len(nodes))
+        left, right = fig.subplots(1, 2, width_ratios=[1.55, 1], sharey=True)
+        y = np.arange(len(nodes))
+        for k, node in enumerate(nodes):
+            depth = fw.depth(node.id)
+            left.text(0.02 + 0.07 * depth, k, short(labels.node(node.id), 50 - 4 * depth),
+                      va="center", ha="left", fontsize=6.5 if node.is_indicator else 7,
+                      fontweight="normal" if node.is_indicator else "bold",
+                      transform=left.get_yaxis_transform(), gid=f"node:{node.id}")
+        left.set_ylim(len(nodes) - 0.5, -0.5)
+        left.axis("off")
+        colors = [PALETTE[top_of[n.id] % len(PALETTE)] if n.id in top_of else "#555555" for n in nodes]
+        widths = [weights[n.id] for n in nodes]
+        right.barh(y, widths, height=0.62, color=colors, linewidth=0)
+        for k, w in enumerate(widths):
+            right.text(w + 0.015, k, f"{w:.0%}" if w >= 0.1 else f"{w:.1%}", va="center",
+                       fontsize=5.5)
+        right.set_xlim(0, 1.18)
+        right.set_xticks([0, 0.5, 1], ["0", "50%", "100%"])
+        right.tick_params(axis="y", left=False, labelleft=False)
+        right.spines["left"].set_visible(False)
+        right.set_xlabel(labels.word("Effective weight"))
+        title = f"{labels.word('Framework')}: {fw.root.label(lang)}"
+        fig.suptitle(wrap(title, 60), x=0.02, ha="left", fontsize=8, fontweight="bold")
+    return fig
+
+
+# -- corr: correlation heatmap ----------------------------------------------------------------
+
+def corr(source: Result | Coherence, *, level: int = 1, method: str = "pearson",
+         negative: float = -0.4, collinear: float = 0.9, year: int | None = None,
+         lang: str = "en") -> Figure:
+    """Correlations between the nodes of COINr level ``level`` (1 = indicators), with a box
+    around each group of siblings and flagged sibling pairs (r below ``negative`` or above
+    ``collinear``) outlined (COINr ``plot_corr`` with ``grouplev`` and ``flagcolours``)."""
+    from mfgindex.analysis import pairwise_corr
+
+    lang = resolve_lang(lang)
+    if method not in {"pearson", "spearman"}:
+        raise UsageError(f"method must be pearson or spearman, got '{method}'")
+    if hasattr(source, "pairs"):  # a Coherence
+        result = source.result  # type: ignore[union-attr]
+        negative, collinear = source.negative, source.collinear  # type: ignore[union-attr]
+    else:
+        result = source
+    fw = result.framework
+    top_level = fw.level(fw.id)
+    if not 1 <= level <= top_level:
+        raise UsageError(f"framework '{fw.id}' has levels 1 (indicators) to {top_level} (the index); "
+                         f"got {level}")
+    rows, yr = _year_rows(result, year)
+    nodes = [n.id for n in fw.walk() if fw.level(n.id) == level]
+    x = _matrix_of(result, nodes)[rows]
+    k = len(nodes)
+    r = np.ones((k, k))
+    for i in range(k):
+        for j in range(i + 1, k):
+            r[i, j] = r[j, i] = pairwise_corr(x[:, i], x[:, j], method)[0]
+    labels = Labels(fw, lang)
+    parents = [fw.nodes[n].parent for n in nodes]
+    with style(lang):
+        width = WIDTH_IN if k <= 8 else 2 * WIDTH_IN  # a full page width for many nodes
+        fig = new_figure(width * 0.92, width_in=width)
+        ax = fig.subplots()
+        image = ax.imshow(r, cmap="RdBu", vmin=-1, vmax=1, interpolation="nearest")
+        names = [short(labels.node(n), 34) for n in nodes]
+        ax.set_xticks(range(k), names, rotation=90)
+        ax.set_yticks(range(k), names)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        from matplotlib.patches import Rectangle
+
+        start = 0
+        for i in range(1, k + 1):  # a box around each run of siblings
+            if i == k or parents[i] != parents[start]:
+                ax.add_patch(Rectangle((start - 0.5, start - 0.5), i - start, i - start, fill=False,
+                                       edgecolor="black", linewidth=0.9, gid=f"group:{parents[start]}"))
+                start = i
+        for i in range(k):
+            for j in range(k):
+                if i == j or not np.isfinite(r[i, j]):
+                    continue
+                flagged = parents[i] == parents[j] and (r[i, j] < negative or r[i, j] > collinear)
+                if flagged:
+                    ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False,
+                                           edgecolor="#D55E00", linewidth=1.1, gid="flag"))
+                if k <= 12:
+                    ax.text(j, i, f"{r[i, j]:.2f}".replace("0.", ".", 1), ha="center", va="center",
+                            fontsize=4.8 if k > 10 else 5.5,
+                            color="white" if abs(r[i, j]) > 0.6 else "black",
+                            fontweight="bold" if flagged else "normal")
+        bar_ = fig.colorbar(image, ax=ax, shrink=0.5, pad=0.02, aspect=15)
+        bar_.ax.tick_params(labelsize=5.5)
+        bar_.set_label(labels.word("Correlation") + f" ({method})", fontsize=6)
+        fig.suptitle(wrap(f"{labels.word('Correlations')}: {fw.root.label(lang)}" + _year_note(yr), 60),
+                     x=0.02, ha="left", fontsize=8, fontweight="bold")
+    fig.mfgindex_matrix = r  # type: ignore[attr-defined]
+    return fig
+
+
+# -- dist: distributions ----------------------------------------------------------------------
+
+def dist(result: Result, *, nodes: Sequence[str] | None = None, kind: str = "box",
+         year: int | None = None, lang: str = "en") -> Figure:
+    """The distribution of each of ``nodes`` (default the index's children) over the units, as
+    box plots or violins (COINr ``plot_dist``)."""
+    lang = resolve_lang(lang)
+    if kind not in {"box", "violin"}:
+        raise UsageError(f"kind must be box or violin, got '{kind}'")
+    fw = result.framework
+    chosen = _default_nodes(fw, nodes)
+    rows, yr = _year_rows(result, year)
+    data = [v[~np.isnan(v)] for v in _matrix_of(result, chosen)[rows].T]
+    labels = Labels(fw, lang)
+    with style(lang):
+        fig = new_figure(0.6 + 0.3 * len(chosen))
+        ax = fig.subplots()
+        pos = np.arange(1, len(chosen) + 1)
+        if kind == "box":
+            ax.boxplot(data, positions=pos, orientation="horizontal", widths=0.6, patch_artist=True,
+                       boxprops={"facecolor": PALETTE[4], "linewidth": 0.6},
+                       medianprops={"color": "black", "linewidth": 0.9},
+                       whiskerprops={"linewidth": 0.6}, capprops={"linewidth": 0.6},
+                       flierprops={"marker": "o", "markersize": 1.5, "markeredgewidth": 0.3})
+        else:
+            parts = ax.violinplot([d if d.size else np.array([np.nan]) for d in data], positions=pos,
+                                  orientation="horizontal", widths=0.8, showmedians=True)
+            for body in list(parts["bodies"]):  # type: ignore[call-overload]
+                body.set_facecolor(PALETTE[4])
+                body.set_alpha(0.8)
+        ax.set_yticks(pos, [wrap(labels.node(n), 30) for n in chosen])
+        ax.set_ylim(len(chosen) + 0.5, 0.5)
+        ax.set_xlabel(labels.word("Score"))
+        ax.set_title(f"{labels.word('Distribution')}: {fw.root.label(lang)}" + _year_note(yr),
+                     loc="left")
+        ax.grid(axis="x", linewidth=0.3, alpha=0.5)
+        ax.set_axisbelow(True)
+    return fig
+
+
+# -- scatter: one node against another ---------------------------------------------------------
+
+def scatter(result: Result, x: str, y: str, *, n_labels: int = 5, year: int | None = None,
+            lang: str = "en") -> Figure:
+    """``y`` against ``x`` over the units, with the ``n_labels`` units farthest from the
+    least-squares line named (COINr ``plot_scatter``)."""
+    lang = resolve_lang(lang)
+    fw = result.framework
+    _check_node(result, x)
+    _check_node(result, y)
+    rows, yr = _year_rows(result, year)
+    xs, ys = _column(result, x)[rows], _column(result, y)[rows]
+    ok = ~(np.isnan(xs) | np.isnan(ys))
+    xs, ys, kept = xs[ok], ys[ok], rows[ok]
+    names = unit_names(result, lang)
+    labels = Labels(fw, lang)
+    labelled: list[int] = []
+    r = float("nan")
+    if xs.size >= 3 and np.ptp(xs) > 0:
+        slope, intercept = np.polyfit(xs, ys, 1)
+        resid = np.abs(ys - (slope * xs + intercept))
+        labelled = list(np.argsort(-resid, kind="stable")[:max(n_labels, 0)])
+        if np.ptp(ys) > 0:
+            r = float(np.corrcoef(xs, ys)[0, 1])
+    with style(lang):
+        fig = new_figure(2.9)
+        ax = fig.subplots()
+        ax.scatter(xs, ys, s=6, color=PALETTE[0], alpha=0.75, linewidths=0)
+        if xs.size >= 3 and np.ptp(xs) > 0:
+            grid = np.linspace(xs.min(), xs.max(), 2)
+            ax.plot(grid, slope * grid + intercept, color="#555555", linewidth=0.6, linestyle="--")
+        for i in labelled:
+            ax.annotate(names[kept[i]], (xs[i], ys[i]), xytext=(3, 2), textcoords="offset points",
+                        fontsize=5.5, gid="outlier")
+        ax.set_xlabel(wrap(labels.node(x), 50))
+        ax.set_ylabel(wrap(labels.node(y), 40))
+        if np.isfinite(r):
+            ax.text(0.02, 0.98, f"r = {r:.2f}, n = {xs.size}", transform=ax.transAxes, va="top",
+                    fontsize=6)
+        ax.set_title(f"{labels.node(y)} / {labels.node(x)}" + _year_note(yr), loc="left")
+    return fig
+
+
+# -- profile: one unit against the median and the best ---------------------------------------
+
+def profile(result: Result, unit: str, *, nodes: Sequence[str] | None = None,
+            year: int | None = None, lang: str = "en") -> Figure:
+    """``unit``'s scores on ``nodes`` (default the index's children) as bars, with the median
+    and the best unit's score of each node marked (COINr ``plot_bar`` of one unit with its
+    group's median, as a bar chart rather than a radar: lengths read better than angles)."""
+    lang = resolve_lang(lang)
+    fw = result.framework
+    chosen = _default_nodes(fw, nodes)
+    rows, yr = _year_rows(result, year)
+    exp = result.explain(unit, year=yr, lang=lang)
+    r = int(np.flatnonzero((result.units.astype(str) == exp.unit)
+                           & (True if yr is None else result.years == yr))[0])
+    values = _matrix_of(result, chosen)
+    mine = values[r]
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            median = np.nanmedian(values[rows], axis=0)
+            best = np.nanmax(values[rows], axis=0)
+    labels = Labels(fw, lang)
+    name = exp.name or exp.unit
+    with style(lang):
+        fig = new_figure(0.75 + 0.27 * len(chosen))
+        ax = fig.subplots()
+        y = np.arange(len(chosen))
+        ax.barh(y, np.nan_to_num(mine), height=0.6, color=PALETTE[0], label=name, linewidth=0)
+        ax.scatter(median, y, marker="|", s=90, color="black", linewidths=1.2,
+                   label=labels.word("Median"), zorder=3)
+        ax.scatter(best, y, marker="D", s=10, color=PALETTE[1], label=labels.word("Best"), zorder=3)
+        ax.set_yticks(y, [wrap(labels.node(n), 30) for n in chosen])
+        ax.set_ylim(len(chosen) - 0.5, -0.5)
+        ax.set_xlabel(labels.word("Score"))
+        lo, hi = fw.scale
+        ax.set_xlim(min(lo, float(np.nanmin(np.r_[mine, median, lo]))),
+                    max(hi, float(np.nanmax(np.r_[best, hi]))))
+        rank = "–" if np.isnan(exp.rank) else f"{int(exp.rank)}/{exp.n_units}"
+        stage = f", {exp.stage}" if exp.stage else ""
+        ax.set_title(f"{name}: {labels.word('Rank').lower() if lang == 'en' else '排名'} {rank}{stage}"
+                     + _year_note(yr), loc="left")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.6 / max(len(chosen), 1)),
+                  ncol=3, handlelength=1)
+        ax.grid(axis="x", linewidth=0.3, alpha=0.5)
+        ax.set_axisbelow(True)
+    return fig
+
+
+# -- stages: the score distribution with the stage cut points ---------------------------------
+
+def stage_cuts(result: Result, year: int | None = None) -> list[float]:
+    """Scores between adjacent stages: midway between the lowest score of a stage and the
+    highest of the next."""
+    rows, _ = _year_rows(result, year)
+    codes = result.stage_codes[rows]
+    score = _column(result, result.framework.id)[rows]
+    cuts = []
+    bands = sorted({int(c) for c in codes if c >= 0})
+    for a, b in pairwise(bands):
+        cuts.append(float((np.nanmin(score[codes == a]) + np.nanmax(score[codes == b])) / 2))
+    return cuts
+
+
+def stages(result: Result, *, year: int | None = None, bins: int = 30, lang: str = "en") -> Figure:
+    """A histogram of the index, stacked by development stage, with the cut points between
+    stages as dashed lines."""
+    lang = resolve_lang(lang)
+    fw = result.framework
+    rule = fw.stages
+    if rule is None:
+        raise UsageError(f"framework '{fw.id}' has no development stages",
+                         hint="add a [stages] table to the framework (see docs/framework-format.md)")
+    rows, yr = _year_rows(result, year)
+    score = _column(result, fw.id)[rows]
+    codes = result.stage_codes[rows]
+    labels = Labels(fw, lang)
+    ok = ~np.isnan(score)
+    edges = list(np.histogram_bin_edges(score[ok], bins=bins) if ok.any()
+                 else np.linspace(0, 1, bins + 1))
+    with style(lang):
+        fig = new_figure(2.3)
+        ax = fig.subplots()
+        groups, names, colors = [], [], []
+        for band in range(len(rule.labels)):
+            sel = ok & (codes == band)
+            groups.append(score[sel])
+            names.append(f"{rule.label(band, lang)} ({int(sel.sum())})")
+            colors.append(PALETTE[band % len(PALETTE)])
+        ax.hist(groups, bins=edges, stacked=True, color=colors, label=names, linewidth=0)
+        for cut in stage_cuts(result, year):
+            ax.axvline(cut, color="black", linestyle="--", linewidth=0.7, gid="stage-cut")
+            ax.text(cut, 1.0, f"{cut:.1f}", transform=ax.get_xaxis_transform(), ha="center",
+                    va="bottom", fontsize=5.5)
+        ax.set_xlabel(labels.word("Score") + f" ({fw.root.label(lang)})")
+        ax.set_ylabel(labels.word("Number of units"))
+        fig.legend(loc="outside lower center", ncol=min(len(names), 4), handlelength=1,
+                   columnspacing=1)
+        ax.set_title(labels.word("Development stages") + _year_note(yr), loc="left", pad=10)
+    return fig
+
+
+# -- groups: units per group column (province, zone type), stacked by stage -----------------
+
+def groups(result: Result, by: str, *, top: int | None = 100, year: int | None = None,
+           max_groups: int = 20, lang: str = "en") -> Figure:
+    """How many of the ``top`` units fall in each value of the unit column ``by`` (e.g. the
+    top-100 cities per province), stacked by stage; the ``max_groups`` largest values shown,
+    the rest together as "other"."""
+    lang = resolve_lang(lang)
+    fw = result.framework
+    if by not in result.data.unit_columns:
+        raise UsageError(f"no unit column '{by}' in the data."
+                         + did_you_mean(by, result.data.unit_columns.columns),
+                         hint="unit columns: " + ", ".join(map(str, result.data.unit_columns.columns)))
+    rows, yr = _year_rows(result, year)
+    chosen = _top_rows(result, rows, fw.id, top)
+    values = result.data.unit_columns[by].to_numpy(dtype=object)[result.rows][chosen]
+    values = np.array(["–" if v is None or str(v) in {"", "nan"} else str(v) for v in values],
+                      dtype=object)
+    keys, counts = np.unique(values, return_counts=True)
+    order = sorted(range(len(keys)), key=lambda i: (-counts[i], str(keys[i])))
+    shown = [str(keys[i]) for i in order[:max_groups]]
+    labels = Labels(fw, lang)
+    other = labels.word("Other")
+    if len(order) > max_groups:
+        values = np.array([v if v in shown else other for v in values], dtype=object)
+        shown.append(other)
+    rule = fw.stages
+    codes = result.stage_codes[chosen]
+    bands = range(len(rule.labels)) if rule is not None else [None]
+    with style(lang):
+        fig = new_figure(0.7 + 0.14 * len(shown))
+        ax = fig.subplots()
+        y = np.arange(len(shown))
+        left = np.zeros(len(shown))
+        for band in bands:
+            sel = codes == band if band is not None else np.ones(len(chosen), dtype=bool)
+            n = np.array([np.sum(sel & (values == g)) for g in shown], dtype=float)
+            ax.barh(y, n, left=left, height=0.7, linewidth=0,
+                    color=PALETTE[(band or 0) % len(PALETTE)],
+                    label=rule.label(band, lang) if rule is not None and band is not None else None)
+            left += n
+        for k, total in enumerate(left):
+            ax.text(total + 0.2, k, f"{int(total)}", va="center", fontsize=5.5)
+        ax.set_yticks(y, shown)
+        ax.set_ylim(len(shown) - 0.5, -0.5)
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel(labels.word("Number of units"))
+        if rule is not None:
+            ax.legend(loc="lower right")
+        n_top = len(chosen)
+        title = (f"{labels.word('top')} {n_top}：{by}" if lang == "zh" else f"Top {n_top} by {by}")
+        ax.set_title(title + _year_note(yr), loc="left")
+    return fig
+
+
+# -- uncertainty: rank intervals ---------------------------------------------------------------
+
+def uncertainty(res: UncertaintyResult, *, top: int | None = 30,
+                names: Mapping[str, str] | None = None, lang: str = "en") -> Figure:
+    """Each unit's nominal rank, median rank and 5–95 % rank interval over the Monte Carlo
+    runs, units in nominal order (COINr ``plot_uncertainty``). ``names`` maps unit ids to
+    display names (e.g. Chinese names), default the result's names."""
+    lang = resolve_lang(lang)
+    fw = res.framework
+    frame = res.to_frame()
+    frame = frame[frame["nominal_rank"].notna()]
+    if top is not None:
+        frame = frame.head(top)
+    ids = frame[fw.unit_column].astype(str).tolist()
+    name_col = fw.name_column or "name"
+    shown = [(names or {}).get(i) or (str(frame[name_col].iloc[k]) if name_col in frame else i)
+             for k, i in enumerate(ids)]
+    labels = Labels(fw, lang)
+    with style(lang):
+        fig = new_figure(0.7 + 0.12 * max(len(ids), 3))
+        ax = fig.subplots()
+        y = np.arange(len(ids))
+        lo = frame["q05_rank"].to_numpy(dtype=float)
+        hi = frame["q95_rank"].to_numpy(dtype=float)
+        ax.hlines(y, lo, hi, color=PALETTE[4], linewidth=2.2, label=labels.word("5–95 % interval"),
+                  gid="interval")
+        ax.scatter(frame["median_rank"].to_numpy(dtype=float), y, s=9, color=PALETTE[0],
+                   label=labels.word("Median rank"), zorder=3)
+        ax.scatter(frame["nominal_rank"].to_numpy(dtype=float), y, s=12, marker="x",
+                   color=PALETTE[5], linewidths=0.8, label=labels.word("Nominal rank"), zorder=4)
+        ax.set_yticks(y, shown)
+        ax.set_ylim(len(ids) - 0.5, -0.5)
+        ax.tick_params(axis="y", length=0)
+        ax.set_xlabel(labels.word("Rank"))
+        ax.grid(axis="x", linewidth=0.3, alpha=0.5)
+        ax.set_axisbelow(True)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.05 - 0.9 / max(len(ids), 3)), ncol=3,
+                  handlelength=1)
+        runs = int(res.valid.sum())
+        ax.set_title(f"{labels.word('Rank uncertainty')}: {fw.root.label(lang)} ({runs} runs)"
+                     if lang == "en" else f"排名不确定性：{fw.root.label(lang)}（{runs} 次）", loc="left")
+    return fig
+
+
+# -- sensitivity: Sobol indices ----------------------------------------------------------------
+
+def sensitivity(res: SensitivityResult, *, lang: str = "en") -> Figure:
+    """First-order and total Sobol indices of each varied input, with their bootstrap intervals
+    (COINr ``plot_sensitivity``, bar type)."""
+    lang = resolve_lang(lang)
+    fw = res.uncertainty.framework
+    table = res.indices
+    labels = Labels(fw, lang)
+    inputs = table["input"].astype(str).tolist()
+    with style(lang):
+        fig = new_figure(0.9 + 0.3 * len(inputs))
+        ax = fig.subplots()
+        y = np.arange(len(inputs))
+        for k, (col, word) in enumerate((("first_order", "First order"), ("total_order", "Total order"))):
+            v = table[col].to_numpy(dtype=float)
+            err = np.vstack([np.clip(v - table[f"{col}_low"].to_numpy(dtype=float), 0, None),
+                             np.clip(table[f"{col}_high"].to_numpy(dtype=float) - v, 0, None)])
+            ax.barh(y + (k - 0.5) * 0.38, v, height=0.36, xerr=err, color=PALETTE[k],
+                    label=labels.word(word), linewidth=0,
+                    error_kw={"elinewidth": 0.6, "capsize": 1.5, "capthick": 0.6})
+        ax.set_yticks(y, inputs)
+        ax.set_ylim(len(inputs) - 0.5, -0.5)
+        ax.axvline(0, color="black", linewidth=0.5)
+        ax.set_xlabel(labels.word("Sobol index"))
+        ax.legend(loc="lower right")
+        ax.set_title(f"{labels.word('Sensitivity')}: {res.output} (N = {res.n})", loc="left")
+    return fig
+
+
+# -- trend: scores and ranks over the years of a panel ----------------------------------------
+
+def trend(result: Result, units: Sequence[str], *, node: str | None = None,
+          lang: str = "en") -> Figure:
+    """``units``' scores (top) and ranks (bottom) on ``node`` (default the index) over the
+    years of a panel."""
+    lang = resolve_lang(lang)
+    fw = result.framework
+    node = _check_node(result, node or fw.id)
+    if result.years is None or len(set(result.years.tolist())) < 2:
+        raise UsageError("a trend needs data for several years (a panel)",
+                         hint="e.g. examples/data/city_panel.csv; do not restrict it with --year")
+    if not units:
+        raise UsageError("name the units to follow", hint="e.g. --unit 110000 --unit 310000")
+    labels = Labels(fw, lang)
+    names = unit_names(result, lang)
+    score, rank = _column(result, node), _rank_column(result, node)
+    with style(lang):
+        fig = new_figure(3.4)
+        top_ax, bottom_ax = fig.subplots(2, 1, sharex=True, height_ratios=[1.2, 1])
+        for k, unit in enumerate(units):
+            exp = result.explain(unit)  # resolves an id or a name; the latest year
+            rows = np.flatnonzero(result.units.astype(str) == exp.unit)
+            rows = rows[np.argsort(result.years[rows], kind="stable")]
+            years = result.years[rows]
+            color = PALETTE[k % len(PALETTE)]
+            top_ax.plot(years, score[rows], marker="o", markersize=2.2, linewidth=1, color=color,
+                        label=names[rows[-1]])
+            bottom_ax.plot(years, rank[rows], marker="o", markersize=2.2, linewidth=1, color=color)
+        bottom_ax.invert_yaxis()
+        top_ax.set_ylabel(labels.word("Score"))
+        bottom_ax.set_ylabel(labels.word("Rank"))
+        bottom_ax.set_xlabel(labels.word("Year"))
+        bottom_ax.xaxis.get_major_locator().set_params(integer=True)
+        for a in (top_ax, bottom_ax):
+            a.grid(linewidth=0.3, alpha=0.5)
+        top_ax.legend(loc="best", ncol=2 if len(units) > 3 else 1)
+        top_ax.set_title(f"{labels.word('Trend')}: {labels.node(node)}", loc="left")
+    return fig
