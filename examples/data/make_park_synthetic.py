@@ -1,4 +1,6 @@
-"""Generate ``examples/data/park_synthetic_demo.csv``: SYNTHETIC demo data for ``indicators/park.toml``.
+"""Generate ``examples/data/park_fiveforces_synthetic_demo.csv``: SYNTHETIC demo data.
+
+For ``indicators/park-fiveforces.toml``, CCID's full 15-indicator park model.
 
 No open source publishes the statistics of China's national development zones that CCID's park
 index ("five forces" model) uses, so the bundled park dataset is made up — and says so: the file
@@ -20,7 +22,7 @@ high-tech firms, ETDZs more trade and a larger industrial share. About 1 % of in
 are blanked at random to exercise missing-value handling.
 
 No arguments; ``numpy.random.default_rng(seed=20201)``; deterministic and re-runnable:
-``python examples/data/make_park_synthetic.py``. See SOURCE_park.md.
+``python examples/data/make_park_synthetic.py``. See SOURCE_park_fiveforces.md.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT.parent / "shared" / "data" / "china_zones" / "china_national_etdz_htz_2018_catalog.csv"
-OUT = ROOT / "examples" / "data" / "park_synthetic_demo.csv"
+OUT = ROOT / "examples" / "data" / "park_fiveforces_synthetic_demo.csv"
 
 SEED = 20201
 N_PARKS = 200
