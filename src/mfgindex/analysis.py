@@ -56,7 +56,16 @@ if TYPE_CHECKING:
     from mfgindex.framework import Framework
     from mfgindex.result import Result
 
-__all__ = ["Coherence", "analyze", "cronbach_alpha", "pairwise_corr", "pc1_share"]
+__all__ = [
+    "Coherence",
+    "analyze",
+    "column_stats",
+    "cronbach_alpha",
+    "data_availability",
+    "pairwise_corr",
+    "pc1_share",
+    "stats",
+]
 
 METHODS = ("pearson", "spearman")
 
@@ -325,3 +334,195 @@ def analyze(
         negative=negative, collinear=collinear,
     )
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics tables (COINr get_stats) and data availability (COINr get_data_avail)
+# ---------------------------------------------------------------------------------------------
+
+
+def _dataset(res: Result, dset: str) -> pd.DataFrame:
+    """Indicator columns of a stage (``raw`` … ``normalised``) or ``scores`` (every node)."""
+    return res.scores if dset == "scores" else res.step(dset)
+
+
+def _signif(x: float, digits: int) -> float:
+    """R's ``signif``: ``digits`` significant digits."""
+    if not np.isfinite(x) or x == 0:
+        return x
+    return float(f"{x:.{digits - 1}e}")
+
+
+def column_stats(
+    x: np.ndarray,
+    *,
+    t_skew: float = 2.0,
+    t_kurt: float = 3.5,
+    t_avail: float = 0.65,
+    t_zero: float = 0.5,
+    t_unq: float = 0.5,
+) -> dict[str, Any]:
+    r"""COINr's ``get_stats`` for one column of ``n`` values (missing as NaN).
+
+    ``min``, ``max``, ``mean``, ``median``, ``sd`` (:math:`n-1`), ``skew`` and ``kurtosis``
+    (COINr's ``skew`` / ``kurt`` = ``e1071`` type 2, :func:`mfgindex.methods.treat.skew`) over
+    the values present; counts ``n_avail``, ``n_nonzero``, ``n_unique``, ``n_same`` (the size of
+    the largest set of equal values); fractions ``frc_avail`` :math:`= n_{avail}/n` and
+    ``frc_nonzero``, ``frc_unique``, ``frc_same`` (each over :math:`n_{avail}`); flags
+
+    * ``flag_avail``: ``LOW`` when :math:`n_{avail}/n <` ``t_avail``;
+    * ``flag_nonzero``: ``LOW`` when :math:`n_{nonzero}/n <` ``t_zero`` (over *n*, as COINr);
+    * ``flag_unique``: ``LOW`` when :math:`n_{unique}/n <` ``t_unq`` (over *n*, as COINr);
+    * ``flag_skewkurt``: ``OUT`` when :math:`|skew| >` ``t_skew`` and :math:`kurtosis >`
+      ``t_kurt``; empty when either is undefined (COINr: NA).
+
+    References
+    ----------
+    COINr 1.1.14, R/stats.R: ``get_stats.data.frame``.
+    """
+    from mfgindex.methods.treat import kurtosis, skew
+
+    v = np.asarray(x, dtype=float)
+    n = v.size
+    obs = v[~np.isnan(v)]
+    n_avail = int(obs.size)
+    nonzero = int(np.sum(obs != 0))
+    if n_avail:
+        _, counts = np.unique(obs, return_counts=True)
+        n_unique, n_same = int(counts.size), int(counts.max())
+    else:
+        n_unique, n_same = 0, 0
+    sk, kt = skew(obs), kurtosis(obs)
+    nan = float("nan")
+    with np.errstate(all="ignore"):
+        return {
+            "min": float(obs.min()) if n_avail else nan,
+            "max": float(obs.max()) if n_avail else nan,
+            "mean": float(obs.mean()) if n_avail else nan,
+            "median": float(np.median(obs)) if n_avail else nan,
+            "sd": float(obs.std(ddof=1)) if n_avail > 1 else nan,
+            "skew": sk, "kurtosis": kt,
+            "n_avail": n_avail, "n_nonzero": nonzero, "n_unique": n_unique, "n_same": n_same,
+            "frc_avail": n_avail / n if n else nan,
+            "frc_nonzero": nonzero / n_avail if n_avail else nan,
+            "frc_unique": n_unique / n_avail if n_avail else nan,
+            "frc_same": n_same / n_avail if n_avail else nan,
+            "flag_avail": "ok" if n and n_avail / n >= t_avail else "LOW",
+            "flag_nonzero": "ok" if n and nonzero / n >= t_zero else "LOW",
+            "flag_unique": "ok" if n and n_unique / n >= t_unq else "LOW",
+            "flag_skewkurt": "" if np.isnan(sk) or np.isnan(kt) else (
+                "OUT" if abs(sk) > t_skew and kt > t_kurt else "ok"),
+        }
+
+
+def stats(
+    res: Result,
+    dset: str = "raw",
+    *,
+    year: int | None = None,
+    t_skew: float = 2.0,
+    t_kurt: float = 3.5,
+    t_avail: float = 0.65,
+    t_zero: float = 0.5,
+    t_unq: float = 0.5,
+    nsignif: int | None = None,
+) -> pd.DataFrame:
+    """A statistics table of one dataset stage, one row per indicator (or node) — COINr's
+    ``get_stats(coin, dset)``.
+
+    Parameters
+    ----------
+    res
+        A computed result.
+    dset
+        A stage of :meth:`Result.step` (``raw``, ``denominated``, ``imputed``, ``treated``,
+        ``normalised``, …) or ``scores`` (every node: normalised indicators, groups, index).
+    year
+        One year of a panel; default every year, stacked with a ``year`` column (COINr computes
+        the table per coin, i.e. per year).
+    t_skew, t_kurt, t_avail, t_zero, t_unq
+        Flag thresholds (COINr's defaults), see :func:`column_stats`.
+    nsignif
+        Round the numbers to this many significant digits (COINr's default is 3; here None
+        keeps full precision).
+
+    Returns
+    -------
+    DataFrame
+        ``node`` then the columns of :func:`column_stats`.
+    """
+    import pandas as pd
+
+    frame = _dataset(res, dset)
+    blocks: list[tuple[int | None, pd.DataFrame]]
+    if res.years is None:
+        if year is not None:
+            raise UsageError(f"year {year} given, but the result has no years")
+        blocks = [(None, frame)]
+    else:
+        ys = sorted({int(y) for y in res.years})
+        if year is not None and year not in ys:
+            raise UsageError(f"year {year} is not in the result",
+                             hint=f"years: {', '.join(map(str, ys))}")
+        blocks = [(y, frame.xs(y, level="year")) for y in ([year] if year is not None else ys)]
+    rows = []
+    for y, block in blocks:
+        for col in block.columns:
+            rec = column_stats(block[col].to_numpy(dtype=float), t_skew=t_skew, t_kurt=t_kurt,
+                               t_avail=t_avail, t_zero=t_zero, t_unq=t_unq)
+            if nsignif is not None:
+                rec = {k: _signif(v, nsignif) if isinstance(v, float) else v
+                       for k, v in rec.items()}
+            rows.append(({"year": y} if res.years is not None else {}) | {"node": col} | rec)
+    return pd.DataFrame(rows)
+
+
+def data_availability(res: Result, dset: str = "raw", *,
+                      year: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    r"""Data availability per unit, and per unit and group — COINr's ``get_data_avail``.
+
+    Returns
+    -------
+    summary
+        Per unit (and year): ``n_missing``, ``n_zero`` (zeros among the values present),
+        ``n_missing_or_zero``, ``avail`` :math:`= 1 - n_{missing}/m` and ``nonzero``
+        :math:`= 1 - n_{zero}/(m - n_{missing})` over the ``m`` indicators.
+    by_group
+        Per unit (and year), one column per group and the index: the share of the group's
+        indicators (every indicator below it) with a value.
+
+    References
+    ----------
+    COINr 1.1.14, R/screen_units.R: ``get_data_avail`` (``Summary``: ``N_missing``,
+    ``N_zero``, ``N_miss_or_zero``, ``Dat_Avail``, ``Non_Zero``; ``ByGroup``).
+    """
+    import pandas as pd
+
+    if dset == "scores":
+        raise UsageError("data availability is about indicators: give a data stage (raw, ...)")
+    frame = res.step(dset)
+    if year is not None:
+        if res.years is None:
+            raise UsageError(f"year {year} given, but the result has no years")
+        frame = frame.xs(year, level="year", drop_level=False)
+    x = frame.to_numpy(dtype=float)
+    m = x.shape[1]
+    missing = np.isnan(x)
+    n_missing = missing.sum(axis=1)
+    n_zero = np.sum(np.where(missing, 1.0, x) == 0, axis=1)
+    with np.errstate(all="ignore"):
+        nonzero = 1 - n_zero / (m - n_missing)
+    summary = pd.DataFrame({"n_missing": n_missing, "n_zero": n_zero,
+                            "n_missing_or_zero": n_missing + n_zero,
+                            "avail": 1 - n_missing / m, "nonzero": nonzero},
+                           index=frame.index).reset_index()
+    fw = res.framework
+    ids = list(frame.columns)
+    by = {}
+    for g in [fw.id, *[g.id for g in fw.groups if g.id != fw.id]]:
+        leaves = [n.id for n in fw.walk(g) if n.is_indicator]
+        cols = [ids.index(i) for i in leaves]
+        by[g] = 1 - missing[:, cols].mean(axis=1)
+    order = [g for g in res.node_ids if g in by]
+    by_group = pd.DataFrame({g: by[g] for g in order}, index=frame.index).reset_index()
+    return summary, by_group

@@ -35,13 +35,24 @@ def _root(
 
 
 def _register() -> None:
-    from mfgindex.cli import examples, info, plot, report, robustness, scoring, template, weights
+    from mfgindex.cli import (
+        examples,
+        info,
+        panel,
+        plot,
+        report,
+        robustness,
+        scoring,
+        template,
+        weights,
+    )
 
     info.register(app)
     examples.register(app)
     scoring.register(app)
     weights.register(app)
     robustness.register(app)
+    panel.register(app)
     plot.register(app)
     report.register(app)
     template.register(app)
