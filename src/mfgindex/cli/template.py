@@ -32,10 +32,8 @@ def template(
 ) -> None:
     """Write an empty data template: unit columns and one column per data column the framework reads.
 
-    XLSX: a 'data' sheet with a bilingual note on every header cell (name, unit, direction, what
-    it measures) and sheets of indicator and column definitions. CSV: the same header, UTF-8
-    with a byte-order mark. Fill in the numbers, then `mfgindex validate FILE -f FRAMEWORK`.
-    """
+    XLSX: a 'data' sheet with a bilingual note on every header cell (name, unit, direction, what it measures) and sheets of indicator and column definitions. CSV: the same header, UTF-8 with a byte-order mark. Fill in the numbers, then `mfgindex validate FILE -f FRAMEWORK`.
+    """  # noqa: E501 (one line per paragraph: the help reflows it)
     from mfgindex.errors import UsageError
     from mfgindex.examples import bundled_or_given
     from mfgindex.framework import load_framework
