@@ -38,7 +38,7 @@ def test_mini_framework_tree(tmp_path: Path) -> None:
 
 def test_builtin_frameworks_load() -> None:
     ids = mi.builtin_frameworks()
-    for fid in ("city", "park", "hdi", "asem"):
+    for fid in ("city", "park", "park-fiveforces", "hdi", "asem"):
         assert fid in ids
         fw = mi.load_framework(fid)
         assert fw.indicators and fw.dataset is not None and fw.dataset.exists()

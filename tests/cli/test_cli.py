@@ -219,10 +219,10 @@ def test_csv_numbers_shortest_round_trip(tmp_path: Path) -> None:
     same float (66.66666666666667, not 66.666666666666657) — on stdout and with -o."""
     import csv
 
-    code, out, err = run("score", "-f", "park", "--format", "csv")
+    code, out, err = run("score", "-f", "park-fiveforces", "--format", "csv")
     assert code == 0, err
     path = tmp_path / "park.csv"
-    code, _, err = run("score", "-f", "park", "-o", str(path))
+    code, _, err = run("score", "-f", "park-fiveforces", "-o", str(path))
     assert code == 0, err
     assert path.read_text(encoding="utf-8") == out
     rows = list(csv.reader(io.StringIO(out)))[1:]
