@@ -434,9 +434,21 @@ def reference_markdown() -> str:
                 f'<a id="{stage}-{m.name}"></a>',
                 f"### `{m.name}({params})`" if params else f"### `{m.name}`",
                 "",
+                *_traits_markdown(m),
                 "```text",
                 inspect.getdoc(m.func) or m.summary,
                 "```",
                 "",
             ]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _traits_markdown(m: Method) -> list[str]:
+    """The registered traits and parameter constraints of ``m`` as Markdown lines."""
+    lines = []
+    if m.stage == "aggregate":
+        row = "yes" if m.row_wise else "no (compares units with each other)"
+        lines.append(f"* row-wise: {row}")
+        lines.append(f"* explain: {m.decomposition or 'no exact decomposition'}")
+    lines += [f"* `{key}`: {c.describe()}" for key, c in m.constraints.items()]
+    return [*lines, ""] if lines else []
