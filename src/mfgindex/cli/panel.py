@@ -426,3 +426,67 @@ def register(app: typer.Typer) -> None:
     app.command()(target)
     app.command()(stats)
     app.command()(availability)
+
+
+def explain_change(unit: str, data: Path | None, framework: str, from_year: int | None,
+                   to_year: int | None, *, fmt: str, output: Path | None, lang: str, strict: bool,
+                   options: dict[str, Any]) -> None:
+    """``mfgindex explain UNIT --from Y --to Y``: the decomposition of a score change."""
+    from mfgindex import panel
+    from mfgindex.errors import UsageError
+
+    data = panel_data(framework, data)
+    res = _run(framework, data, strict, output, year=None, **options)
+    dec = panel.decompose(res, unit, from_year, to_year, lang=lang, warn=False)
+    _print_problems(dec.warnings)
+    if fmt != "table":
+        emit(dec.table, fmt=fmt, output=output, provenance=res.provenance, protect=_protect(res))
+        return
+    if math.isnan(dec.score_change):
+        raise UsageError(f"unit '{dec.unit}' has no index score in {dec.from_year} or "
+                         f"{dec.to_year}: nothing to decompose")
+    from rich.tree import Tree
+
+    fw = res.framework
+    digits = _digits(res)
+    who = f"{dec.name} ({dec.unit})" if dec.name and dec.name != dec.unit else dec.unit
+    moved = dec.rank_change
+    places = "" if math.isnan(moved) else (
+        f"rose {int(moved)} place{'s' if abs(moved) != 1 else ''}" if moved > 0 else
+        f"fell {int(-moved)} place{'s' if abs(moved) != 1 else ''}" if moved < 0 else
+        "kept its rank")
+    rank_text = "" if math.isnan(moved) else \
+        f", rank {int(dec.rank_from)} → {int(dec.rank_to)} ({places})"
+    head = (f"[bold]{escape(who)}[/], {dec.from_year} → {dec.to_year}: "
+            f"{escape(fw.root.label(lang))} {dec.score_from:.{digits}f} → "
+            f"{dec.score_to:.{digits}f} ({dec.score_change:+.{digits}f}){rank_text}")
+    tree = Tree(head)
+    rows = {r["node"]: r for r in dec.table.to_dict("records")}
+    branches = {fw.id: tree}
+    for node in fw.walk():
+        if node.parent is None:
+            continue
+        r = rows[node.id]
+        name = escape(r["label"]) if r["label"] == node.id else \
+            f"{escape(r['label'])} [dim]({escape(node.id)})[/]"
+        if not node.is_indicator:
+            name = f"[bold]{name}[/]"
+        c = r["contribution"]
+        contribution = "–" if math.isnan(c) else f"{c:+.{digits}f}"
+        branches[node.id] = branches[node.parent].add(
+            f"{name}  {contribution}  [dim]score {r['score_from']:.{digits}f} → "
+            f"{r['score_to']:.{digits}f}[/]")
+    con = out_console()
+    con.print(tree)
+    drivers = [d for d in dec.drivers(3) if d[1] != 0]
+    if drivers:
+        label = {n.id: n.label(lang) for n in fw.walk()}
+        ups = [f"{label[i]} ({c:+.{digits}f})" for i, c in drivers if c > 0]
+        downs = [f"{label[i]} ({c:+.{digits}f})" for i, c in drivers if c < 0]
+        text = "mainly because of " + ", ".join(ups) if ups else ""
+        if downs:
+            text += ("; held back by " if text else "mainly held back by ") + ", ".join(downs)
+        con.print(escape(text))
+    con.print(f"[dim]contribution = index points of the change due to each node "
+              f"({escape(dec.method)}{'' if dec.exact else '; approximate for this unit'}); "
+              f"a group's children add up to the group, the indicators to the index change[/]")

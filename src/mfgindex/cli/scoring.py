@@ -186,17 +186,26 @@ def explain(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
     year: YearOpt = None,
+    from_year: Annotated[int | None, typer.Option(
+        "--from", help="With --to: why the score changed between two years of a panel.")] = None,
+    to_year: Annotated[int | None, typer.Option("--to", help="The later year (with --from).")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
     strict: StrictOpt = False,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
-    """Why a unit scores what it scores: contributions, strengths and weaknesses."""
+    """Why a unit scores what it scores (or, with --from/--to, why its score changed)."""
     with user_errors():
         check_lang(lang)
         # An explanation is for reading: a table unless another format is asked for.
         out_fmt = resolve_format(fmt or (None if output else "table"), output)
+        if from_year is not None or to_year is not None:
+            from mfgindex.cli.panel import explain_change
+
+            explain_change(unit, data, framework, from_year, to_year, fmt=out_fmt, output=output,
+                           lang=lang, strict=strict, options=methods.options())
+            return
         res = _compute(framework, data, year=None, **methods.options(),
                        strict=strict, output=output)
         ex = res.explain(unit, year=year, lang=lang)
