@@ -276,3 +276,36 @@ def interpolate(x: FloatArray, ctx: UnitContext, *, extrapolate: bool = False) -
     out = np.empty_like(vals)
     out[order] = vals
     return out
+
+
+@register("constant", stage="impute")
+def constant(x: FloatArray, ctx: UnitContext) -> FloatArray:
+    """Step (constant) interpolation within each unit's years, carried out to both ends.
+
+    For unit *u* and indicator *j*, a gap at year *t* takes the value of the latest observation
+    before *t*; a gap before the unit's first observation takes the first observation:
+
+    .. math:: \\hat x_t = x_{\\max\\{s \\le t\\,:\\,x_s\\ \\text{observed}\\}}
+              \\ \\text{else}\\ x_{\\min\\{s\\,:\\,x_s\\ \\text{observed}\\}}
+
+    This is COINr's ``impute_panel(imp_type = "constant")``, i.e. ``stats::approx(method =
+    "constant", rule = 2)`` (left-continuous steps, ``f = 0``). It differs from :func:`latest`
+    only at the start: ``latest`` carries nothing backwards.
+
+    Degenerate input: a unit never observed on an indicator stays missing; a cross-section
+    (no ``ctx.years``) or a unit appearing twice in one year raises :class:`MethodError`.
+
+    References
+    ----------
+    COINr 1.1.14, R/impute.R: ``impute_panel`` (``imp_type = "constant"``).
+    """
+    df, order = _panel(x, ctx, "constant")
+    units = np.asarray(ctx.units).astype(str)[order]
+    vals = pd.DataFrame(df.to_numpy(dtype=float)[order])
+    filled = vals.groupby(units, sort=False).ffill()
+    filled = filled.groupby(units, sort=False).bfill().to_numpy()
+    # observed cells keep their exact values
+    out_sorted = np.where(np.isnan(vals.to_numpy()), filled, vals.to_numpy())
+    out = np.empty_like(out_sorted)
+    out[order] = out_sorted
+    return out
