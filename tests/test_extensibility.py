@@ -88,3 +88,25 @@ def test_a_new_aggregator_is_listed_and_documented(power_sum: str) -> None:
     section = doc[doc.index("### `power_sum(q=1.0)`"):]
     assert "* row-wise: yes" in section.splitlines()[2]
     assert "* `q`: (0, inf)" in section
+
+
+def test_a_result_cannot_be_changed_after_it_is_made() -> None:
+    """Provenance certifies a result's values, so they are read-only: arrays, mappings, the
+    dataclass fields; the labelled tables handed out are copies a user may edit."""
+    import dataclasses
+
+    fw = mi.load_framework("city")
+    res = mi.compute(fw, mi.read_data(None, fw))
+    with pytest.raises(ValueError, match="read-only"):
+        res.score_matrix[0, 0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        res.steps["raw"][0, 0] = 1.0
+    with pytest.raises(TypeError):
+        res.provenance["methods"]["normalize"] = "zscore"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        res.weights["innovation"]["st_expenditure"] = 9.0  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.rows = res.rows[:1]  # type: ignore[misc]
+    table = res.scores
+    table.iloc[0, 0] = -1.0  # a copy: the result is unchanged
+    assert res.score_matrix[0, 0] != -1.0

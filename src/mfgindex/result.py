@@ -79,6 +79,14 @@ class Result:
     weights: Mapping[str, Mapping[str, float]]
     provenance: Mapping[str, Any]
 
+    def __post_init__(self) -> None:
+        # Truly immutable: the provenance certifies these values, so none may change after.
+        from mfgindex._frozen import freeze
+
+        for name in ("rows", "score_matrix", "rank_matrix", "stage_codes", "imputed", "treated",
+                     "steps", "weights", "provenance"):
+            object.__setattr__(self, name, freeze(getattr(self, name)))
+
     # -- labelled views -------------------------------------------------------------------
     @property
     def units(self) -> np.ndarray:
@@ -101,14 +109,16 @@ class Result:
         """Units × nodes: normalised indicator values, group scores and the index."""
         import pandas as pd
 
-        return pd.DataFrame(self.score_matrix, index=self._index(), columns=list(self.node_ids))
+        return pd.DataFrame(self.score_matrix, index=self._index(), columns=list(self.node_ids),
+                            copy=True)  # the result's own arrays are read-only
 
     @property
     def ranks(self) -> pd.DataFrame:
         """Units × nodes: 1 = best, ties share the lowest rank, NaN unranked."""
         import pandas as pd
 
-        return pd.DataFrame(self.rank_matrix, index=self._index(), columns=list(self.node_ids))
+        return pd.DataFrame(self.rank_matrix, index=self._index(), columns=list(self.node_ids),
+                            copy=True)
 
     def stage_labels(self, lang: str = "en") -> np.ndarray:
         rule = self.framework.stages
@@ -132,7 +142,7 @@ class Result:
             raise UsageError(f"no step '{name}' in this result." + did_you_mean(name, self.steps),
                              hint=f"steps recorded: {', '.join(self.steps)}")
         ids = [i.id for i in self.framework.indicators]
-        return pd.DataFrame(self.steps[name], index=self._index(), columns=ids)
+        return pd.DataFrame(self.steps[name], index=self._index(), columns=ids, copy=True)
 
     def group_ids(self) -> list[str]:
         """Groups (not the index) from the lowest level up, file order within a level."""
@@ -541,4 +551,6 @@ def _plain(value: Any) -> Any:
     """JSON's view of a value (tuples as lists, numbers as floats) for comparisons."""
     import json
 
-    return json.loads(json.dumps(value, default=str))
+    from mfgindex._frozen import thaw
+
+    return json.loads(json.dumps(thaw(value), default=str))
