@@ -481,6 +481,12 @@ class Result:
 
         return change(self, from_year, to_year, level=level)
 
+    def _repr_html_(self) -> str:
+        """A compact summary for notebooks: framework, data, units and the top 10."""
+        from mfgindex.report.notebook import result_html
+
+        return result_html(self)
+
 
 def _decomposition(spec: str) -> str | None:
     """How the aggregation method ``spec`` decomposes (the registry's trait), or None."""
