@@ -104,7 +104,7 @@ def test_a_result_cannot_be_changed_after_it_is_made() -> None:
     with pytest.raises(TypeError):
         res.provenance["methods"]["normalize"] = "zscore"  # type: ignore[index]
     with pytest.raises(TypeError):
-        res.weights["innovation"]["st_expenditure"] = 9.0  # type: ignore[index]
+        res.weights[(None, "innovation")]["st_expenditure"] = 9.0  # type: ignore[index]
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.rows = res.rows[:1]  # type: ignore[misc]
     table = res.scores

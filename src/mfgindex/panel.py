@@ -377,8 +377,7 @@ def _logmean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _weights_for(res: Result, group: str, year: int | None) -> np.ndarray:
     fw = res.framework
     children = fw.children(group)
-    key = group if group in res.weights else f"{group} ({year})"
-    used = res.weights.get(key)
+    used = res.weights_of(group, year)
     if used is None:
         return np.array([fw.nodes[c].weight for c in children], dtype=float)
     return np.array([used.get(c, np.nan) for c in children], dtype=float)

@@ -76,7 +76,7 @@ class Result:
     steps: Mapping[str, np.ndarray]
     imputed: np.ndarray
     treated: np.ndarray
-    weights: Mapping[str, Mapping[str, float]]
+    weights: Mapping[tuple[int | None, str], Mapping[str, float]]
     provenance: Mapping[str, Any]
 
     def __post_init__(self) -> None:
@@ -132,6 +132,23 @@ class Result:
         import pandas as pd
 
         return pd.Series(self.stage_labels(), index=self._index(), name="stage")
+
+    def weights_of(self, group: str, year: int | None = None) -> Mapping[str, float] | None:
+        """The weights ``group``'s children were aggregated with (child → weight), in ``year``
+        (default: the latest year scored); None when the group has no recorded weights."""
+        if year is None:
+            years = [y for (y, g) in self.weights if g == group and y is not None]
+            year = max(years) if years else None
+        return self.weights.get((year, group))
+
+    def weight_table(self) -> pd.DataFrame:
+        """The weights used, one row per year, group and child (``year`` NaN for a
+        cross-section): a tidy table for filtering and pivoting."""
+        import pandas as pd
+
+        rows = [{"year": year, "group": group, "node": child, "weight": w}
+                for (year, group), used in self.weights.items() for child, w in used.items()]
+        return pd.DataFrame(rows, columns=["year", "group", "node", "weight"])
 
     def step(self, name: str) -> pd.DataFrame:
         """An intermediate dataset (COINr's ``dsets``): raw, denominated, transformed, imputed,
@@ -426,8 +443,8 @@ class Result:
             weight = contribution = np.nan
             if parent is not None:
                 siblings = fw.children(parent)
-                key = parent if parent in self.weights else f"{parent} ({yr})"
-                w = np.array([self.weights.get(key, {}).get(s, np.nan) for s in siblings])
+                used = self.weights.get((yr, parent)) or {}
+                w = np.array([used.get(s, np.nan) for s in siblings])
                 x = np.array([scores[pos[s]] for s in siblings])
                 present = ~np.isnan(x)
                 total = w[present].sum()

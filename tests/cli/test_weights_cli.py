@@ -48,7 +48,7 @@ def test_entropy_weights_are_those_the_pipeline_uses() -> None:
     frame = csv_of(out)
     fw = mi.load_framework(ASEM / "ASEM_iMeta.csv")
     res = mi.compute(fw, mi.read_data(ASEM / "ASEM_iData.csv", fw), weights="entropy")
-    for group, derived in res.weights.items():
+    for (_, group), derived in res.weights.items():
         got = frame[frame["group"] == group].set_index("node")["weight"]
         total = sum(derived.values())
         for child, w in derived.items():

@@ -103,9 +103,8 @@ def weights_frame(res: Result, *, lang: str = "en") -> pd.DataFrame:
 
     fw = res.framework
     years: list[Any] = list(res.provenance.get("years") or [])
-    keyed = len(years) > 1  # the pipeline labels a panel's weights "group (year)"
-    specs: dict[str, str] = res.provenance["methods"]["weights"]
-    used: Mapping[str, Mapping[str, float]] = res.weights
+    keyed = len(years) > 1  # a panel of several years: one block of rows per year
+    specs: Mapping[str, str] = res.provenance["methods"]["weights"]
     ahp = {g.id: _ahp_consistency(fw, g.id, specs[g.id]) for g in fw.groups}
     show_ahp = any(v is not None for v in ahp.values())
     rows: list[dict[str, Any]] = []
@@ -113,9 +112,8 @@ def weights_frame(res: Result, *, lang: str = "en") -> pd.DataFrame:
         global_share: dict[str, float] = {fw.id: 1.0}
         # tree order (parents before children), so global shares accumulate down the tree
         for group in (n for n in fw.walk() if not n.is_indicator):
-            key = f"{group.id} ({yr})" if keyed else group.id
             children = fw.children(group.id)
-            derived = used.get(key)
+            derived = res.weights_of(group.id, yr)
             weight = _shares([derived[c] for c in children]) if derived else [math.nan] * len(children)
             framework = _shares([fw.nodes[c].weight for c in children])
             for child, w, f in zip(children, weight, framework, strict=True):

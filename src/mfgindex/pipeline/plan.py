@@ -290,12 +290,13 @@ class Plan:
         """Each group's aggregation method, ready for :func:`aggregate_tree`."""
         return {g: AggregateStep(call, g) for g, call in self.aggregate_calls.items()}
 
-    def weight_functions(self, label: Callable[[str], str],
-                         used: dict[str, dict[str, float]]) -> dict[str, WeightsFor]:
+    def weight_functions(self, year: int | None,
+                         used: dict[tuple[int | None, str], dict[str, float]]
+                         ) -> dict[str, WeightsFor]:
         """Each group's weight method as a function of its children's values ``(n, k)``; the
-        weights it returns are recorded in ``used[label(group)]``."""
+        weights it returns for the block of ``year`` are recorded in ``used[(year, group)]``."""
         return {g.id: _weight_function(self.framework, g.id, self.weight_calls[g.id],
-                                       label(g.id), used)
+                                       (year, g.id), used)
                 for g in self.framework.groups}
 
     def score(self, normalized: Normalized, rows: np.ndarray, weights: Mapping[str, WeightsFor],
@@ -348,8 +349,10 @@ def _weight_methods(framework: Framework, weights: str | None) -> dict[str, Meth
             for g in fw.groups}
 
 
-def _weight_function(framework: Framework, group: str, call: MethodCall, label: str,
-                     used: dict[str, dict[str, float]]) -> Callable[[np.ndarray], np.ndarray]:
+def _weight_function(framework: Framework, group: str, call: MethodCall,
+                     key: tuple[int | None, str],
+                     used: dict[tuple[int | None, str], dict[str, float]]
+                     ) -> Callable[[np.ndarray], np.ndarray]:
     fw = framework
     children = fw.children(group)
     ctx = WeightContext(
@@ -362,7 +365,7 @@ def _weight_function(framework: Framework, group: str, call: MethodCall, label: 
 
     def derive(values: np.ndarray) -> np.ndarray:
         w = np.asarray(run_method(call, f"weights of '{group}'", values, ctx), dtype=float)
-        used[label] = {c: float(v) for c, v in zip(children, w, strict=True)}
+        used[key] = {c: float(v) for c, v in zip(children, w, strict=True)}
         return w
 
     return derive

@@ -59,7 +59,8 @@ def run_once(plan: Plan) -> Result:
         "years": [b.year for b in blocks if b.year is not None],
         "methods": record,
         "fitted": normalized.fitted,
-        "weights": used_weights,
+        "weights": [{"year": year, "group": group, "weights": w}
+                    for (year, group), w in used_weights.items()],
         "removed_units": prep.removed,
         "treatment": prep.treat_details,
         "imputed_cells": int(prep.imputed[rows].sum()),
@@ -80,21 +81,21 @@ def run_once(plan: Plan) -> Result:
     )
 
 
-def _score_blocks(plan: Plan, normalized: Normalized,
-                  node_ids: list[str]) -> tuple[np.ndarray, dict[str, dict[str, float]]]:
-    """``(N, nodes)`` scores, each block weighted and aggregated on its own; the weights used
-    per group (keyed ``"group (year)"`` in a panel of several years)."""
+def _score_blocks(
+    plan: Plan, normalized: Normalized, node_ids: list[str]
+) -> tuple[np.ndarray, dict[tuple[int | None, str], dict[str, float]]]:
+    """``(N, nodes)`` scores, each block weighted and aggregated on its own; the weights used,
+    keyed ``(year, group)`` (year None for a cross-section)."""
     fw = plan.framework
     blocks = normalized.blocks
     out = np.full((len(plan.data), len(node_ids)), np.nan)
     pos = {n: k for k, n in enumerate(node_ids)}
     for j, ind in enumerate(fw.indicators):
         out[:, pos[ind.id]] = normalized.values[:, j]
-    used: dict[str, dict[str, float]] = {}
+    used: dict[tuple[int | None, str], dict[str, float]] = {}
     aggregators = plan.aggregators()
     for b in blocks:
-        suffix = "" if b.year is None or len(blocks) == 1 else f" ({b.year})"
-        weights = plan.weight_functions(lambda g, s=suffix: g + s, used)  # type: ignore[misc]
+        weights = plan.weight_functions(b.year, used)
         tree = plan.score(normalized, b.rows, weights, aggregators=aggregators)
         for g in fw.groups:
             out[b.rows, pos[g.id]] = tree[g.id]

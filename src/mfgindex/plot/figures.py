@@ -174,14 +174,12 @@ def effective_weights(source: Result | Framework) -> dict[str, float]:
     """Each node's share of the index: the product of its weights (renormalised among its
     siblings) from the index down. A result's weights are the ones it used (its latest year)."""
     fw = _framework_of(source)
-    used: Mapping[str, Mapping[str, float]] = {}
+    used: dict[str, Mapping[str, float]] = {}
     if source is not fw:
-        raw = source.weights  # type: ignore[union-attr]
-        if any(k in raw for k in fw.nodes):
-            used = raw
-        else:  # a panel: "node (year)" keys; take the latest year
-            latest = max((k.rsplit(" (", 1)[1].rstrip(")") for k in raw), default="")
-            used = {k.rsplit(" (", 1)[0]: v for k, v in raw.items() if k.endswith(f"({latest})")}
+        for g in fw.groups:
+            found = source.weights_of(g.id)  # type: ignore[union-attr]
+            if found is not None:
+                used[g.id] = found
     out = {fw.id: 1.0}
     for node in fw.walk():
         kids = fw.children(node.id)

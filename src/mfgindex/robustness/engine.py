@@ -95,10 +95,12 @@ class Engine:
         aggregators = plan.aggregators()
         # Base weights: the weight method on this combination's nominal tree (data-driven
         # methods give different weights for different normalisations).
-        used: dict[str, dict[str, float]] = {}
-        plan.score(normalized, rows, plan.weight_functions(str, used), aggregators=aggregators,
+        used: dict[tuple[int | None, str], dict[str, float]] = {}
+        year = prep.blocks[0].year
+        plan.score(normalized, rows, plan.weight_functions(year, used), aggregators=aggregators,
                    refused={})
-        weights = {g: np.array([used[g][c] for c in self.fw.children(g)]) for g in self.groups}
+        weights = {g: np.array([used[(year, g)][c] for c in self.fw.children(g)])
+                   for g in self.groups}
         combo = Combination(key, rows, normalized.values[rows], aggregators,
                             {g: c.spec() for g, c in plan.aggregate_calls.items()}, weights)
         self._combos[key] = combo
