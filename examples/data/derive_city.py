@@ -276,7 +276,7 @@ def add_designations(d: pd.DataFrame) -> pd.DataFrame:
 
     ``industry_services_coupling`` = sqrt(secondary VA x tertiary VA) / GDP, the geometric mean
     of the industry and services shares of GDP: high only where both sectors are large (at most
-    0.5, when each is half of GDP). Counts are 0 where a city has no listed manufacturing firm
+    0.5, when each is half of GDP, unless the source's two sectors add up to more than GDP). Counts are 0 where a city has no listed manufacturing firm
     or designation (the lists cover every city; 0 is a count, not a missing value).
     """
     d = d.copy()
