@@ -125,7 +125,7 @@ def asem_full() -> mi.Result:
         ("imputed", "Imputed"),
         ("screened", "Screened"),
         ("treated", "Treated"),
-        ("normalised", "Normalised"),
+        ("normalized", "Normalised"),
     ],
 )
 def test_asem_full_pipeline_every_stage_matches_coinr(

@@ -1089,9 +1089,9 @@ def target(
                                   "denominated", "raw") if k in steps)
     value_key = "denominated" if "denominated" in steps else "raw"
     v_all = steps[before_key][block]
-    z_all = steps["normalised"][block]
+    z_all = steps["normalized"][block]
     x_now = steps[value_key][r]
-    z0 = steps["normalised"][r].copy()
+    z0 = steps["normalized"][r].copy()
     m = len(ids)
     present = {i: not np.isnan(z0[j]) for j, i in enumerate(ids)}
     # the groups' presence stays as it is

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mfgindex.data import Problem
+from mfgindex.errors import Problem
 from mfgindex.errors import DataError, UsageError, did_you_mean
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class Result:
 
     def step(self, name: str) -> pd.DataFrame:
         """An intermediate dataset (COINr's ``dsets``): raw, denominated, transformed, imputed,
-        screened, treated or normalised — indicator values as they left that stage."""
+        screened, treated or normalized — indicator values as they left that stage."""
         import pandas as pd
 
         if name not in self.steps:
@@ -286,53 +286,54 @@ class Result:
         before = next(self.steps[k] for k in _BEFORE_NORMALISE if k in self.steps)
         pos = {n: k for k, n in enumerate(self.node_ids)}
         for year, rows in ((b.year, b.rows) for b in year_blocks(self.years, len(self.rows))):
-            where_year = "" if year is None else f", year {year}"
             n = rows.size
             root_scores = self.score_matrix[rows, pos[fw.id]]
             if n == 1 and np.isnan(root_scores).all():  # goalposts do score a single unit
                 out.append(Problem(
-                    "warning", f"{self.data.source}{where_year}",
+                    "warning",
                     f"only one unit ({self.units[rows[0]]}): minmax, zscore and rank "
                     "normalisation compare units, so they cannot score it",
                     "add units, or normalise against fixed bounds: --normalize "
                     "'goalposts(low=..., high=...)'",
+                    file=self.data.source, year=year,
                 ))
                 continue
             for j, iid in enumerate(ids):
                 col = before[rows, j]
                 present = ~np.isnan(col)
-                where = f"indicator '{iid}'{where_year}"
+                where: dict[str, Any] = {"node": iid, "node_kind": "indicator", "year": year}
                 if not present.any():
                     out.append(Problem(
-                        "warning", where, "every value is missing",
+                        "warning", "every value is missing",
                         "fill in the column, or remove the indicator from the framework; its "
-                        "group is scored from the other indicators",
+                        "group is scored from the other indicators", **where,
                     ))
                     continue
                 values = col[present]
                 if values.size > 1 and np.all(values == values[0]):
                     out.append(Problem(
-                        "warning", where,
+                        "warning",
                         f"constant: every unit has {values[0]:g}, so it cannot tell "
                         "units apart",
                         "check the data; minmax and zscore leave a constant indicator out of its "
-                        "group's score",
+                        "group's score", **where,
                     ))
                 share = present.mean()
                 if share < coverage_limit:
                     out.append(Problem(
-                        "warning", where,
+                        "warning",
                         f"low coverage: data for {int(present.sum())} of {n} units "
                         f"({share:.0%})",
-                        "fill in the missing values, or impute them (--impute)",
+                        "fill in the missing values, or impute them (--impute)", **where,
                     ))
                 imputed = float(self.imputed[rows, j].mean())
                 if imputed > imputed_limit:
                     out.append(Problem(
-                        "warning", where,
+                        "warning",
                         f"{imputed:.0%} of the values were imputed (more than "
                         f"{imputed_limit:.0%})",
                         "scores lean on imputed values: collect more data, or drop the indicator",
+                        **where,
                     ))
             threshold = float(self.provenance.get("methods", {}).get("min_coverage",
                                                                      fw.min_coverage))
@@ -347,11 +348,12 @@ class Result:
                                                     if len(units) > 5 else "")
                     kind = "index" if node.id == fw.id else "group"
                     out.append(Problem(
-                        "warning", f"{kind} '{node.id}'{where_year}",
+                        "warning",
                         f"low coverage: {len(units)} unit(s) have no score because less than "
                         f"{threshold:.0%} of the weight of its children has data: {shown}",
                         "fill in or impute the missing values (--impute), or lower "
                         "--min-coverage",
+                        node=node.id, node_kind=kind, year=year,
                     ))
         return out
 

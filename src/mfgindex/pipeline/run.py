@@ -73,7 +73,7 @@ def run_once(plan: Plan) -> Result:
         score_matrix=scores[rows],
         rank_matrix=ranks[rows],
         stage_codes=stage_codes[rows],
-        steps={k: v[rows] for k, v in prep.steps.items()} | {"normalised": normalized.values[rows]},
+        steps={k: v[rows] for k, v in prep.steps.items()} | {"normalized": normalized.values[rows]},
         imputed=prep.imputed[rows],
         treated=prep.treated[rows],
         weights=used_weights,
