@@ -40,8 +40,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mfgindex.data import Problem
 from mfgindex.errors import DataError, MethodError, UsageError, did_you_mean
+
+try:  # Problem is moving from mfgindex.data to mfgindex.errors (typed places)
+    from mfgindex.errors import Problem  # type: ignore[attr-defined,unused-ignore]
+except ImportError:  # pragma: no cover - the older layout
+    from mfgindex.data import Problem  # type: ignore[no-redef,unused-ignore]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -154,14 +158,22 @@ def comparability(res: Result) -> list[Problem]:
         return []
     names = sorted({_method_name(specs[k]) for k in relative})
     shown = ", ".join(relative[:4]) + (f" and {len(relative) - 4} more" if len(relative) > 4 else "")
-    return [Problem(
-        "warning", "normalisation",
+    return [_warning(
         f"scores of different years are not comparable: {', '.join(names)} was fitted on each "
         f"year separately (fit_on='each') for {shown}, so a score's change mixes the unit's "
         "own progress with every other unit's",
         "fit normalisation on all years together (--fit-on pooled), on one year (--fit-on 2019) "
         "or use fixed goalposts; ranks compare either way",
     )]
+
+
+def _warning(what: str, hint: str) -> Problem:
+    """A warning about the normalisation, for either layout of :class:`Problem`."""
+    import dataclasses
+
+    if "where" in {f.name for f in dataclasses.fields(Problem)}:
+        return Problem("warning", "normalisation", what, hint)  # type: ignore[call-arg,unused-ignore]
+    return Problem(level="warning", what=f"normalisation: {what}", hint=hint)
 
 
 def _warn(res: Result) -> list[Problem]:

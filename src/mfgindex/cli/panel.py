@@ -80,7 +80,8 @@ def _digits(res: Result) -> int:
 def _print_problems(problems: list[Problem]) -> None:
     con = err_console()
     for p in problems:
-        con.print(f"[yellow]warning:[/] {escape(p.where)}: {escape(p.what)}\n  hint: "
+        where = f"{p.where}: " if p.where else ""
+        con.print(f"[yellow]warning:[/] {escape(where)}{escape(p.what)}\n  hint: "
                   f"{escape(p.hint)}", markup=True, highlight=False)
 
 
