@@ -8,10 +8,13 @@ Runs, in order (each script is documented at its top and can also be run on its 
 * derive_city.py — examples/data/city_2019.csv (from china_cities/);
 * derive_city_panel.py — examples/data/city_panel.csv, the same cities 2012–2019 (from china_cities/,
   with derive_city.py's joins);
-* make_park_synthetic.py — examples/data/park_synthetic_demo.csv, synthetic and seeded (only the
-  type/province mix and area spread come from china_zones/).
+* derive_park.py — examples/data/park_2021.csv, the 375 national zones (from china_zones/,
+  china_designations/ and city_2019.csv; needs cpca==0.5.5 and pypinyin==0.55.0);
+* make_park_synthetic.py — examples/data/park_fiveforces_synthetic_demo.csv, synthetic and seeded
+  (only the type/province mix and area spread come from china_zones/).
 
-The hand-written frameworks indicators/hdi.toml, city.toml and park.toml are not generated.
+The hand-written frameworks indicators/hdi.toml, city.toml, park.toml and park-fiveforces.toml are
+not generated.
 Paths are relative to the repository root; the shared data folder is expected beside it
 (``<root>/../shared/data``). No arguments; deterministic; re-runnable:
 ``python examples/data/derive.py``. SOURCE_*.md beside each file give attribution and units.
@@ -28,6 +31,7 @@ SCRIPTS = [
     "derive_asem.py",
     "derive_city.py",
     "derive_city_panel.py",
+    "derive_park.py",
     "make_park_synthetic.py",
 ]
 

@@ -184,7 +184,10 @@ def host_cities(zones: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
 
 
 def english_names(zones: pd.DataFrame, cities: pd.DataFrame) -> list[str]:
-    from pypinyin import Style, lazy_pinyin  # derivation-time only: pip install pypinyin==0.55.0
+    try:
+        from pypinyin import Style, lazy_pinyin  # derivation-time only
+    except ImportError:
+        raise SystemExit("derive_park.py needs pypinyin: pip install pypinyin==0.55.0") from None
 
     city_py = {}
     for zh, en in zip(cities["name_zh"], cities["name"], strict=True):
