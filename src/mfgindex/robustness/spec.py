@@ -255,9 +255,32 @@ def _expand(name: str, value: Any) -> dict[str, Any]:
 
 
 def _build_spec(doc: Mapping[str, Any], fw: Framework, where: str) -> UncertaintySpec:
-    from mfgindex.methods.registry import resolve
-
     problems: list[str] = []
+    tables = _tables(doc, problems)
+    weights = _weights_spec(tables.get("weights"), fw, problems)
+    stages: dict[str, tuple[str, ...]] = {}
+    for stage in STAGES:
+        if stage in tables and "choices" in tables[stage]:
+            found = _stage_choices(stage, tables[stage]["choices"], problems)
+            if found is not None:
+                stages[stage] = found
+    exclude: tuple[str, ...] = ()
+    if "exclude" in tables and "indicators" in tables["exclude"]:
+        exclude = _exclude(tables["exclude"]["indicators"], fw, problems)
+    spec = UncertaintySpec(weights=weights, exclude=exclude, source=where, **stages)
+    if not problems and not spec.inputs():
+        problems.append("nothing varies: give weight noise, two or more choices for a stage, or "
+                        "indicators to exclude")
+    if problems:
+        n = len(problems)
+        raise SpecError(f"invalid uncertainty spec ({n} problem{'s' if n > 1 else ''})",
+                        where=where, problems=problems,
+                        hint="the format is described in docs/robustness.md")
+    return spec
+
+
+def _tables(doc: Mapping[str, Any], problems: list[str]) -> dict[str, Mapping[str, Any]]:
+    """The spec's tables (shorthands expanded); unknown tables and keys go to ``problems``."""
     tables: dict[str, Mapping[str, Any]] = {}
     for name, value in doc.items():
         if name not in _TABLE_KEYS:
@@ -270,75 +293,65 @@ def _build_spec(doc: Mapping[str, Any], fw: Framework, where: str) -> Uncertaint
                 problems.append(f"{name}.{key}: unknown key." + did_you_mean(key, _TABLE_KEYS[name])
                                 + f" Keys: {', '.join(sorted(_TABLE_KEYS[name]))}")
         tables[name] = table
+    return tables
 
-    weights = _weights_spec(tables.get("weights"), fw, problems)
-    stages: dict[str, tuple[str, ...]] = {}
-    for stage in STAGES:
-        if stage not in tables or "choices" not in tables[stage]:
-            continue
-        raw = tables[stage]["choices"]
-        key = f"{stage}.choices"
-        if isinstance(raw, str):
-            raw = [raw]
-        if not isinstance(raw, list) or not raw:
-            problems.append(f"{key}: must be a non-empty list of method strings, got {raw!r}")
-            continue
-        choices: list[str] = []
-        for k, choice in enumerate(raw):
-            if not isinstance(choice, str) or not choice.strip():
-                problems.append(f"{key}[{k}]: must be a method string, got {choice!r}")
-                continue
-            if choice.strip().lower() == _NONE:
-                if not stage_info(stage).skippable:
-                    problems.append(f"{key}[{k}]: the {stage} stage cannot be skipped")
-                    continue
-                text = _NONE
-            else:
-                try:
-                    text = resolve(stage_info(stage).name, choice).spec()
-                except MfgIndexError as exc:
-                    problems.append(f"{key}[{k}]: {exc.what}")
-                    continue
-            if text in choices:
-                problems.append(f"{key}[{k}]: '{choice}' is listed twice")
-                continue
-            choices.append(text)
-        if len(raw) == 1:
-            problems.append(f"{key}: one choice does not vary the {stage} stage: list two or "
-                            f"more, or set the method itself with the {stage} option")
-        stages[stage] = tuple(choices)
 
-    exclude: tuple[str, ...] = ()
-    if "exclude" in tables and "indicators" in tables["exclude"]:
-        raw = tables["exclude"]["indicators"]
-        ids = [i.id for i in fw.indicators]
-        if raw == "all":
-            exclude = tuple(ids)
-        elif isinstance(raw, list) and raw:
-            good = []
-            for k, ind in enumerate(raw):
-                if ind not in ids:
-                    problems.append(f"exclude.indicators[{k}]: '{ind}' is not an indicator of "
-                                    f"framework '{fw.id}'." + did_you_mean(str(ind), ids))
-                elif ind in good:
-                    problems.append(f"exclude.indicators[{k}]: '{ind}' is listed twice")
-                else:
-                    good.append(ind)
-            exclude = tuple(good)
+def _stage_choices(stage: str, raw: Any, problems: list[str]) -> tuple[str, ...] | None:
+    """The canonical method strings a varied stage chooses from (``none`` where the stage can
+    be skipped, by the registry's stage table)."""
+    from mfgindex.methods.registry import resolve
+
+    key = f"{stage}.choices"
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        problems.append(f"{key}: must be a non-empty list of method strings, got {raw!r}")
+        return None
+    choices: list[str] = []
+    for k, choice in enumerate(raw):
+        if not isinstance(choice, str) or not choice.strip():
+            problems.append(f"{key}[{k}]: must be a method string, got {choice!r}")
+            continue
+        if choice.strip().lower() == _NONE:
+            if not stage_info(stage).skippable:
+                problems.append(f"{key}[{k}]: the {stage} stage cannot be skipped")
+                continue
+            text = _NONE
         else:
-            problems.append(f"exclude.indicators: must be a non-empty list of indicator ids or "
-                            f"\"all\", got {raw!r}")
+            try:
+                text = resolve(stage_info(stage).name, choice).spec()
+            except MfgIndexError as exc:
+                problems.append(f"{key}[{k}]: {exc.what}")
+                continue
+        if text in choices:
+            problems.append(f"{key}[{k}]: '{choice}' is listed twice")
+            continue
+        choices.append(text)
+    if len(raw) == 1:
+        problems.append(f"{key}: one choice does not vary the {stage} stage: list two or "
+                        f"more, or set the method itself with the {stage} option")
+    return tuple(choices)
 
-    spec = UncertaintySpec(weights=weights, exclude=exclude, source=where, **stages)
-    if not problems and not spec.inputs():
-        problems.append("nothing varies: give weight noise, two or more choices for a stage, or "
-                        "indicators to exclude")
-    if problems:
-        n = len(problems)
-        raise SpecError(f"invalid uncertainty spec ({n} problem{'s' if n > 1 else ''})",
-                        where=where, problems=problems,
-                        hint="the format is described in docs/robustness.md")
-    return spec
+
+def _exclude(raw: Any, fw: Framework, problems: list[str]) -> tuple[str, ...]:
+    """The indicators that may be left out (``"all"``: every indicator)."""
+    ids = [i.id for i in fw.indicators]
+    if raw == "all":
+        return tuple(ids)
+    if not isinstance(raw, list) or not raw:
+        problems.append(f"exclude.indicators: must be a non-empty list of indicator ids or "
+                        f"\"all\", got {raw!r}")
+        return ()
+    good: list[str] = []
+    for k, ind in enumerate(raw):
+        if ind not in ids:
+            problems.append(f"exclude.indicators[{k}]: '{ind}' is not an indicator of "
+                            f"framework '{fw.id}'." + did_you_mean(str(ind), ids))
+        elif ind in good:
+            problems.append(f"exclude.indicators[{k}]: '{ind}' is listed twice")
+        else:
+            good.append(ind)
+    return tuple(good)
 
 
 def _weights_spec(table: Mapping[str, Any] | None, fw: Framework,
