@@ -17,6 +17,14 @@ china_city_9indicators_2000_2020_long.csv   short name (no 市)          pinyin,
                                                                         fiscal revenue, exports, park green
 ==========================================  ==========================  ===================================
 
+and, since city.toml 2019.2, counts per city from the row-level lists in
+``../shared/data/china_designations/`` (``designation_counts``): SZSE-listed manufacturing firms
+as of 31 December of the year (``szse_listed_companies/szse_companies.csv``, by listing date) and
+MIIT green factories and green industrial parks cumulative to the year
+(``miit_green_manufacturing/green_factories.csv``, ``green_parks.csv``, by list year; 0 before
+2017), plus the industry-services coupling computed from the value added (``add_designations``).
+The 2019 counts are checked against the shared folder's own ``city_counts.csv`` tables.
+
 What the script does, and nothing more:
 
 * fixes two stale codes in the base table (儋州市 469003 -> 460400; 吐鲁番地区 652100 -> 吐鲁番市
@@ -276,8 +284,9 @@ def add_designations(d: pd.DataFrame) -> pd.DataFrame:
 
     ``industry_services_coupling`` = sqrt(secondary VA x tertiary VA) / GDP, the geometric mean
     of the industry and services shares of GDP: high only where both sectors are large (at most
-    0.5, when each is half of GDP, unless the source's two sectors add up to more than GDP). Counts are 0 where a city has no listed manufacturing firm
-    or designation (the lists cover every city; 0 is a count, not a missing value).
+    0.5, when each is half of GDP, unless the source's two sectors add up to more than GDP).
+    Counts are 0 where a city has no listed manufacturing firm or designation (the lists cover
+    every city; 0 is a count, not a missing value).
     """
     d = d.copy()
     d["industry_services_coupling"] = (
