@@ -342,7 +342,7 @@ def analyze(
 
 
 def _dataset(res: Result, dset: str) -> pd.DataFrame:
-    """Indicator columns of a stage (``raw`` … ``normalised``) or ``scores`` (every node)."""
+    """Indicator columns of a stage (``raw`` … ``normalized``) or ``scores`` (every node)."""
     return res.scores if dset == "scores" else res.step(dset)
 
 
@@ -436,7 +436,7 @@ def stats(
         A computed result.
     dset
         A stage of :meth:`Result.step` (``raw``, ``denominated``, ``imputed``, ``treated``,
-        ``normalised``, …) or ``scores`` (every node: normalised indicators, groups, index).
+        ``normalized``, …) or ``scores`` (every node: normalised indicators, groups, index).
     year
         One year of a panel; default every year, stacked with a ``year`` column (COINr computes
         the table per coin, i.e. per year).

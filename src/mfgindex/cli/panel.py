@@ -376,7 +376,7 @@ def stats(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
     dset: Annotated[str, typer.Option("--dset", help="raw, denominated, imputed, screened, "
-                                                     "treated, normalised, or scores (every "
+                                                     "treated, normalized, or scores (every "
                                                      "node).")] = "raw",
     year: YearOpt = None,
     fmt: FormatOpt = None,
