@@ -4,7 +4,7 @@ SOURCE: tests/golden/coinr_analysis/ — tables written by ``make_reference.py``
 1.1.14's definitions (R/stats.R, R/screen_units.R, R/compare.R) with pandas/scipy only, on
 COINr's own ASEM datasets in tests/golden/asem (SOURCE.md there: produced by running COINr).
 compare_coins' reference is built from COINr's own rank tables. Tolerance 1e-12 (abs) on
-numbers; flags and counts exact.
+numbers, 1e-9 (relative) for trends; flags and counts exact.
 """
 
 from __future__ import annotations
@@ -123,3 +123,23 @@ def test_compare_coins_matches_coinr_ranks() -> None:
     for mine, theirs in {"run_a": "coin.1", "run_b": "coin.2", "diff": "Diff",
                          "abs_diff": "Abs.diff"}.items():
         assert (got[mine].to_numpy(float) == ref[theirs].to_numpy(float)).all(), mine
+
+
+def test_get_trends_matches_coinr_definitions() -> None:
+    """COINr's ASEM panel (10 units, 2018–2022): CAGR, prc_change and CAGR over the latest 3
+    points, on the raw indicators (``get_trends(purse, dset = "Raw", f_trend = …)``)."""
+    fw = mi.load_framework(ASEM / "ASEM_iMeta.csv")
+    res = mi.compute(fw, mi.read_data(REF / "ASEM_iData_p_subset.csv", fw), denominate="none")
+    ref = pd.read_csv(REF / "get_trends_Raw.csv").set_index(["uCode", "iCode"])
+    full = panel.trends(res, dset="raw", metrics=["cagr", "pct_change"])
+    latest = panel.trends(res, dset="raw", metrics=["cagr"], use_latest=3)
+    got = full.set_index(["unit", "node"]).loc[ref.index]
+    got3 = latest.set_index(["unit", "node"]).loc[ref.index]
+    for ours, theirs in ((got["cagr"], ref["CAGR"]), (got["pct_change"], ref["prc_change"]),
+                         (got3["cagr"], ref["CAGR_latest3"])):
+        a, b = ours.to_numpy(float), theirs.to_numpy(float)
+        assert (np.isnan(a) == np.isnan(b)).all() and (np.isinf(a) == np.isinf(b)).all()
+        finite = np.isfinite(b)
+        # relative 1e-9: prc_change divides by the fitted first value, which is near 0 for a
+        # few series (|prc_change| in the thousands), where two least-squares routes differ
+        assert np.max(np.abs(a[finite] - b[finite]) / np.maximum(1, np.abs(b[finite]))) < 1e-9

@@ -74,6 +74,51 @@ def by_group(df: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def cagr(y, x):
+    """COINr's CAGR: first and last non-missing points."""
+    ok = ~np.isnan(y)
+    y, x = y[ok], x[ok]
+    if y.size < 2:
+        return np.nan
+    return 0.0 if y[-1] == y[0] else (y[-1] / y[0]) ** (1 / (x[-1] - x[0])) - 1
+
+
+def prc_change(y, x, per=1):
+    """COINr's prc_change: first/last with 2 points, else stats::lm (here numpy lstsq)."""
+    ok = ~np.isnan(y)
+    y, x = y[ok], x[ok]
+    if y.size < 2:
+        return np.nan
+    if len(np.unique(y)) == 1:
+        return 0.0
+    if y.size < 3:
+        return (y[-1] - y[0]) * 100 / y[0] * (per / (x[-1] - x[0]))
+    design = np.column_stack([np.ones_like(x), x])
+    (icpt, slop), *_ = np.linalg.lstsq(design, y, rcond=None)
+    return slop * per / (icpt + slop * x[0]) * 100
+
+
+def get_trends(panel: pd.DataFrame, f_trend, use_latest=None) -> pd.DataFrame:
+    inds = [c for c in panel.columns if c not in ("uCode", "Time")]
+    rows = []
+    for u, block in panel.groupby("uCode", sort=True):
+        block = block.sort_values("Time")
+        t = block["Time"].to_numpy(dtype=float)
+        for i in inds:
+            y = block[i].to_numpy(dtype=float)
+            if (~np.isnan(y)).sum() < 2:
+                rows.append({"uCode": u, "iCode": i, "value": np.nan})
+                continue
+            if use_latest is not None:
+                last = np.flatnonzero(~np.isnan(y)).max()
+                first = last - use_latest + 1  # 0-based; COINr's 1-based test is i_first > 1
+                y, tt = (y[first:last + 1], t[first:last + 1]) if first >= 1 else (y[:0], t[:0])
+            else:
+                tt = t
+            rows.append({"uCode": u, "iCode": i, "value": f_trend(y, tt)})
+    return pd.DataFrame(rows).sort_values(["iCode", "uCode"])
+
+
 def main() -> None:
     meta = pd.read_csv(ASEM / "ASEM_iMeta.csv")
     for stage in ("Raw", "Treated"):
@@ -91,6 +136,15 @@ def main() -> None:
                   "Diff": a.to_numpy() - b.reindex(a.index).to_numpy(),
                   "Abs.diff": np.abs(a.to_numpy() - b.reindex(a.index).to_numpy())}).to_csv(
         HERE / "compare_coins_minmax_vs_zscore.csv", index=False)
+    panel = pd.read_csv(HERE / "ASEM_iData_p_subset.csv")
+    panel = panel.drop(columns=[c for c in ("uName", "GDP_group", "GDPpc_group", "Pop_group",
+                                            "EurAsia_group", "Area", "Energy", "GDP",
+                                            "Population") if c in panel.columns])
+    np.seterr(all="ignore")  # R: x/0 = Inf, (-x)^(1/k) = NaN, silently
+    out = get_trends(panel, cagr).rename(columns={"value": "CAGR"})
+    out["prc_change"] = get_trends(panel, prc_change)["value"].to_numpy()
+    out["CAGR_latest3"] = get_trends(panel, cagr, use_latest=3)["value"].to_numpy()
+    out.to_csv(HERE / "get_trends_Raw.csv", index=False, float_format="%.17g")
 
 
 if __name__ == "__main__":
