@@ -15,7 +15,7 @@ import pytest
 import mfgindex as mi
 from mfgindex.errors import DataError, UsageError
 from mfgindex.io import atomic_path, write_table
-from mfgindex.result import reproduce
+from mfgindex.pipeline import reproduce
 from tests.conftest import MINI_CSV
 
 FORMULAS = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", '=HYPERLINK("http://example.com","x")']

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mfgindex.data import Dataset
     from mfgindex.framework import Framework
 
-__all__ = ["Explanation", "Result", "reproduce"]
+__all__ = ["Explanation", "Result"]
 
 #: Warn when more than this share of an indicator's values are imputed (COINr's screening
 #: default keeps indicators with at least 2/3 of their data, so above 1/3 imputed).
@@ -278,7 +278,7 @@ class Result:
         list of Problem
             Each with level ``"warning"``, a place and a hint.
         """
-        from mfgindex.pipeline import year_blocks
+        from mfgindex.years import year_blocks
 
         fw = self.framework
         out: list[Problem] = []
@@ -518,64 +518,3 @@ def _decomposition(spec: str) -> str | None:
         return resolve("aggregate", spec).method.decomposition
     except MfgIndexError:
         return None
-
-
-def reproduce(
-    provenance: Mapping[str, Any],
-    *,
-    data: str | Path | None = None,
-    framework: str | Path | None = None,
-) -> Result:
-    """Recompute a result from its provenance (a JSON output's ``provenance``, an XLSX
-    ``provenance`` sheet, or a ``.provenance.json`` sidecar).
-
-    The framework and data files recorded (or ``framework`` / ``data`` when they have moved)
-    must have the recorded SHA-256 hashes; the methods, parameters, year, coverage threshold,
-    normalisation reference and stage rule recorded are used again.
-
-    Raises
-    ------
-    DataError
-        A file is missing or has changed since the result was made, or the recomputation did
-        not use the recorded methods.
-    """
-    from mfgindex.data import read_data
-    from mfgindex.framework import load_framework
-    from mfgindex.pipeline import Choices, compute
-
-    rec_fw = provenance.get("framework") or {}
-    rec_data = provenance.get("data") or {}
-    fw_source = framework if framework is not None else rec_fw.get("file") or rec_fw.get("id")
-    data_source = data if data is not None else rec_data.get("file")
-    if fw_source is None or data_source is None:
-        raise DataError("the provenance names no framework or data file",
-                        hint="pass framework= and data= to reproduce()")
-    fw = load_framework(str(fw_source) if not isinstance(fw_source, Path) else fw_source)
-    if rec_fw.get("sha256") and fw.digest != rec_fw["sha256"]:
-        raise DataError("the framework file has changed since the result was made "
-                        "(its SHA-256 differs from the one recorded)", where=str(fw.path),
-                        hint="use the framework file the result was made with")
-    ds = read_data(Path(data_source), fw)
-    if rec_data.get("sha256") and ds.digest != rec_data["sha256"]:
-        raise DataError("the data file has changed since the result was made "
-                        "(its SHA-256 differs from the one recorded)", where=ds.source,
-                        hint="use the data file the result was made with")
-    methods = provenance.get("methods") or {}
-    year = provenance.get("year")
-    result = compute(fw, ds, year=None if year is None else int(year),
-                     choices=Choices.from_record(methods))
-    redone = result.provenance.get("methods", {})
-    differ = sorted(k for k in methods if _plain(methods[k]) != _plain(redone.get(k)))
-    if differ:
-        raise DataError(f"recomputing did not use the recorded methods for: {', '.join(differ)}",
-                        hint="the framework's method choices may have changed")
-    return result
-
-
-def _plain(value: Any) -> Any:
-    """JSON's view of a value (tuples as lists, numbers as floats) for comparisons."""
-    import json
-
-    from mfgindex._frozen import thaw
-
-    return json.loads(json.dumps(thaw(value), default=str))

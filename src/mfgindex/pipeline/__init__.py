@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mfgindex.pipeline.choices import CHOICE_NAMES, Choices, FitOn, parse_fit_on
-from mfgindex.pipeline.plan import Block, Normalized, Plan, Prepared, year_blocks
+from mfgindex.pipeline.plan import Normalized, Plan, Prepared
+from mfgindex.pipeline.reproduce import reproduce
 from mfgindex.pipeline.run import sources
 from mfgindex.pipeline.tree import AggregateStep, aggregate_tree, rank_desc, run_method
+from mfgindex.years import Block, year_blocks
 
 if TYPE_CHECKING:
     from mfgindex.data import Dataset
@@ -38,6 +40,7 @@ __all__ = [
     "compute",
     "parse_fit_on",
     "rank_desc",
+    "reproduce",
     "run_method",
     "sources",
     "year_blocks",

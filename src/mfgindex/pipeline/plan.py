@@ -26,27 +26,13 @@ from mfgindex.methods.base import ColumnContext, UnitContext, WeightContext
 from mfgindex.methods.registry import MethodCall, is_none, resolve, stage_info
 from mfgindex.pipeline.choices import Choices, FitOn
 from mfgindex.pipeline.tree import AggregateStep, WeightsFor, aggregate_tree, run_method
+from mfgindex.years import Block, year_blocks
 
 if TYPE_CHECKING:
     from mfgindex.data import Dataset
     from mfgindex.framework import Framework
 
-__all__ = ["Block", "Normalized", "Plan", "Prepared", "year_blocks"]
-
-
-@dataclass(frozen=True)
-class Block:
-    """Rows of one year (or the whole cross-section) scored together."""
-
-    year: int | None
-    rows: np.ndarray  # indices into the dataset
-
-
-def year_blocks(years: np.ndarray | None, n: int) -> list[Block]:
-    """The rows of each year, years ascending; one block of all ``n`` rows without years."""
-    if years is None:
-        return [Block(None, np.arange(n))]
-    return [Block(int(y), np.flatnonzero(years == y)) for y in sorted(set(years.tolist()))]
+__all__ = ["Normalized", "Plan", "Prepared"]
 
 
 @dataclass

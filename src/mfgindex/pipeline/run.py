@@ -13,7 +13,8 @@ from mfgindex.pipeline.tree import rank_desc, run_method
 if TYPE_CHECKING:
     from mfgindex.data import Dataset
     from mfgindex.framework import Framework
-    from mfgindex.pipeline.plan import Block, Normalized, Plan
+    from mfgindex.pipeline.plan import Normalized, Plan
+    from mfgindex.years import Block
     from mfgindex.result import Result
 
 __all__ = ["run_once", "sources"]
