@@ -159,6 +159,9 @@ def test_never_overwrites_an_input(tmp_path: Path) -> None:
     assert code == 0, err
     assert len(pd.read_csv(tmp_path / "t.csv", encoding="utf-8-sig")) == 3
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary file left behind
+    bundled = CITY.read_bytes()  # the bundled dataset the units come from is an input too
+    code, _, err = run("template", "city", "-o", str(CITY))
+    assert code == 2 and "refusing to overwrite" in err and CITY.read_bytes() == bundled
 
 
 @pytest.mark.parametrize(("args", "exit_code", "text"), [
