@@ -326,15 +326,17 @@ def dist(result: Result, *, nodes: Sequence[str] | None = None, kind: str = "box
         ax = fig.subplots()
         pos = np.arange(1, len(chosen) + 1)
         if kind == "box":
-            ax.boxplot(data, positions=pos, orientation="horizontal", widths=0.6, patch_artist=True,
+            parts = ax.boxplot(data, positions=pos, orientation="horizontal", widths=0.6, patch_artist=True,
                        boxprops={"facecolor": PALETTE[4], "linewidth": 0.6},
                        medianprops={"color": "black", "linewidth": 0.9},
                        whiskerprops={"linewidth": 0.6}, capprops={"linewidth": 0.6},
                        flierprops={"marker": "o", "markersize": 1.5, "markeredgewidth": 0.3})
+            for line in parts["medians"]:
+                line.set_gid("median")
         else:
-            parts = ax.violinplot([d if d.size else np.array([np.nan]) for d in data], positions=pos,
-                                  orientation="horizontal", widths=0.8, showmedians=True)
-            for body in list(parts["bodies"]):  # type: ignore[call-overload]
+            violins = ax.violinplot([d if d.size else np.array([np.nan]) for d in data], positions=pos,
+                                    orientation="horizontal", widths=0.8, showmedians=True)
+            for body in list(violins["bodies"]):  # type: ignore[call-overload]
                 body.set_facecolor(PALETTE[4])
                 body.set_alpha(0.8)
         ax.set_yticks(pos, [wrap(labels.node(n), 30) for n in chosen])

@@ -69,6 +69,10 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 
+#: Chinese headers of common unit columns.
+COLUMNS_ZH = {"province": "省份", "zone_type": "园区类型", "region": "地区", "city_type": "城市类型",
+              "group": "分组"}
+
 #: Unit columns the distribution section counts by, the first one the data has.
 BY_COLUMNS = ("province", "zone_type", "region", "group", "city_type")
 
@@ -308,8 +312,9 @@ def build(
         "w": words,
         "title": fw.root.label(lang),
         "framework": {"id": fw.id, "name": fw.root.label(lang), "version": fw.version,
-                      "file": _file_name(prov.get("framework")), "sha": _sha(prov.get("framework"))},
-        "data": {"file": _file_name(prov.get("data")) or result.data.source,
+                      "file": Path(_file_name(prov.get("framework"))).name,
+                      "sha": _sha(prov.get("framework"))},
+        "data": {"file": Path(_file_name(prov.get("data")) or str(result.data.source)).name,
                  "sha": _sha(prov.get("data"))},
         "year": yr,
         "n_units": int(np.sum(~np.isnan(result.rank_matrix[rows, pos[fw.id]]))),
@@ -319,6 +324,7 @@ def build(
         "table": table,
         "dims": [labels.node(d) for d in dims],
         "by": by,
+        "by_label": (COLUMNS_ZH.get(by, by) if lang == "zh" else by) if by else None,
         "stages": stage_rows,
         "stage_rule": fw.stages.method if fw.stages is not None else None,
         "stage_labels": [fw.stages.label(b, lang) for b in range(len(fw.stages.labels))]
