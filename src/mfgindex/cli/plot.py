@@ -14,7 +14,6 @@ from mfgindex.cli.common import (
     NO_METHODS,
     DataArg,
     FrameworkOpt,
-    LangOpt,
     MethodChoices,
     StrictOpt,
     YearOpt,
@@ -44,6 +43,9 @@ KIND_HELP = {
     "trend": "units' score and rank over the years of a panel (--unit, --node)",
 }
 
+#: --lang of the figure commands: a plain string (the labels are the framework's names).
+FigureLangOpt = Annotated[str, typer.Option("--lang", help="Labels: en or zh (the framework's name_zh "
+                                                           "fields; needs a CJK font).")]
 OutOpt = Annotated[Path | None, typer.Option(
     "--output", "-o", help="Figure file: .png, .svg or .pdf (default: FRAMEWORK-KIND.png).")]
 TopOpt = Annotated[int | None, typer.Option("--top", help="Number of units shown (bar: 20, groups: 100, "
@@ -100,7 +102,7 @@ def plot(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
     output: OutOpt = None,
-    lang: LangOpt = "en",
+    lang: FigureLangOpt = "en",
     year: YearOpt = None,
     top: TopOpt = None,
     unit: UnitOpt = None,

@@ -12,7 +12,6 @@ from mfgindex.cli.common import (
     NO_METHODS,
     DataArg,
     FrameworkOpt,
-    LangOpt,
     MethodChoices,
     StrictOpt,
     YearOpt,
@@ -21,6 +20,7 @@ from mfgindex.cli.common import (
     user_errors,
     with_method_options,
 )
+from mfgindex.cli.plot import FigureLangOpt
 
 
 @with_method_options()
@@ -29,7 +29,7 @@ def report(
     framework: FrameworkOpt = "city",
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
         "report.html"),
-    lang: LangOpt = "en",
+    lang: FigureLangOpt = "en",
     top: Annotated[int, typer.Option("--top", help="Length of the ranked list.")] = 100,
     unit: Annotated[list[str] | None, typer.Option(
         "--unit", help="Add a profile of this unit (id or name; repeatable).")] = None,
