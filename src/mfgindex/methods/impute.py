@@ -18,18 +18,22 @@ a panel (each coin of a purse) separately, and pooling years would mix levels th
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from mfgindex.errors import MethodError
 from mfgindex.methods.base import FloatArray, UnitContext
 from mfgindex.methods.registry import register
 
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: reading the registry must not need pandas
+
 
 def _frame(x: FloatArray) -> pd.DataFrame:
+    import pandas as pd
+
     arr = np.asarray(x, dtype=float)
     if arr.ndim != 2:
         raise MethodError(f"impute methods take a 2-d array (units × indicators); got {arr.shape}")
@@ -38,6 +42,8 @@ def _frame(x: FloatArray) -> pd.DataFrame:
 
 def _keys(ctx: UnitContext, n: int, group: str | None) -> list[pd.Series]:
     """Grouping keys for a within-year (and within-group) statistic; a missing group is NaN."""
+    import pandas as pd
+
     keys: list[pd.Series] = []
     if ctx.years is not None:
         keys.append(pd.Series(np.asarray(ctx.years), name="__year__"))
@@ -166,6 +172,8 @@ def group_median(x: FloatArray, ctx: UnitContext, *, group: str | None = None) -
 
 
 def _panel(x: FloatArray, ctx: UnitContext, method: str) -> tuple[pd.DataFrame, NDArray[np.intp]]:
+    import pandas as pd
+
     if ctx.years is None:
         raise MethodError(
             f"impute method '{method}' needs panel data (a year column); this dataset has one "
@@ -207,6 +215,8 @@ def latest(x: FloatArray, ctx: UnitContext, *, max_years: int | None = None) -> 
     ----------
     COINr 1.1.14, R/impute.R: ``impute_panel`` (``imp_type = "latest"``).
     """
+    import pandas as pd
+
     if max_years is not None and (
         not isinstance(max_years, int | float) or isinstance(max_years, bool) or max_years < 0
     ):
@@ -299,11 +309,13 @@ def constant(x: FloatArray, ctx: UnitContext) -> FloatArray:
     ----------
     COINr 1.1.14, R/impute.R: ``impute_panel`` (``imp_type = "constant"``).
     """
+    import pandas as pd
+
     df, order = _panel(x, ctx, "constant")
     units = np.asarray(ctx.units).astype(str)[order]
     vals = pd.DataFrame(df.to_numpy(dtype=float)[order])
-    filled = vals.groupby(units, sort=False).ffill()
-    filled = filled.groupby(units, sort=False).bfill().to_numpy()
+    forward = vals.groupby(units, sort=False).ffill()
+    filled = forward.groupby(units, sort=False).bfill().to_numpy()
     # observed cells keep their exact values
     out_sorted = np.where(np.isnan(vals.to_numpy()), filled, vals.to_numpy())
     out = np.empty_like(out_sorted)
