@@ -143,3 +143,60 @@ def test_get_trends_matches_coinr_definitions() -> None:
         # relative 1e-9: prc_change divides by the fitted first value, which is near 0 for a
         # few series (|prc_change| in the thousands), where two least-squares routes differ
         assert np.max(np.abs(a[finite] - b[finite]) / np.maximum(1, np.abs(b[finite]))) < 1e-9
+
+
+# ---------------------------------------------------------------------------------------------
+# leave-one-out at every level (COINr remove_elements) and optimal weights (get_opt_weights)
+# ---------------------------------------------------------------------------------------------
+
+FULL = {"impute": "group_mean(group=EurAsia_group)", "screen": "coverage(min=0.9)",
+        "treat": "winsorize(max_points=5)", "normalize": "minmax(low=0, high=100)"}
+
+
+@pytest.fixture(scope="module")
+def asem_full() -> mi.Result:
+    fw = mi.load_framework(ASEM / "ASEM_iMeta.csv")
+    return mi.compute(fw, mi.read_data(ASEM / "ASEM_iData.csv", fw), **FULL)
+
+
+@pytest.mark.parametrize(("level", "node"), [(1, "Flights"), (2, "ConEcFin"), (3, "Sust")])
+def test_remove_elements_equals_a_framework_with_weight_zero(
+        tmp_path: Path, asem_full: mi.Result, level: int, node: str) -> None:
+    """COINr removes an element by setting its weight to 0 and regenerating: the same as
+    scoring with an iMeta whose weight for that node is 0 (an independent route)."""
+    from mfgindex.analysis import remove_elements
+
+    out = remove_elements(asem_full, level)
+    meta = pd.read_csv(ASEM / "ASEM_iMeta.csv")
+    meta.loc[meta["iCode"] == node, "Weight"] = 0
+    path = tmp_path / "iMeta_removed.csv"
+    meta.to_csv(path, index=False)
+    fw0 = mi.load_framework(path)
+    ref = mi.compute(fw0, mi.read_data(ASEM / "ASEM_iData.csv", fw0), **FULL)
+    got = out["scores"][node].to_numpy()
+    assert np.max(np.abs(got - ref.scores["Index"].to_numpy())) < 1e-12
+    assert (out["rank_diffs"][node] == out["ranks"]["nominal"] - out["ranks"][node]).all()
+    assert list(out["mean_abs_diff"].index) == [
+        n for n in asem_full.node_ids if n != "Index" and asem_full.framework.level(n) == level]
+    assert out["mean_abs_diff"].at[node, "mean_abs_diff"] == pytest.approx(
+        out["rank_abs_diffs"][node].mean())
+
+
+def test_remove_elements_level_errors(asem_full: mi.Result) -> None:
+    from mfgindex.analysis import remove_elements
+
+    with pytest.raises(UsageError, match="level must be between 1"):
+        remove_elements(asem_full, 4)
+
+
+def test_optimal_weights_against_the_index(asem_full: mi.Result) -> None:
+    from mfgindex.analysis import optimal_weights
+
+    info = optimal_weights(asem_full, 2, optype="infomax")
+    assert info["weight"].sum() == pytest.approx(1)
+    assert info["corr"].sum() >= info["corr_before"].sum() - 1e-9  # never worse than the start
+    bal = optimal_weights(asem_full, 3, optype="balance", target="equal")
+    share = bal["corr"] / bal["corr"].sum()
+    assert np.allclose(share, 0.5, atol=1e-4)  # two sub-indices: equal influence reachable
+    with pytest.raises(UsageError, match="optype"):
+        optimal_weights(asem_full, 2, optype="maxinfo")

@@ -42,6 +42,7 @@ Indicators*, section 4. COINr (EU JRC): ``get_corr``, ``get_corr_flags``, ``get_
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,8 +63,11 @@ __all__ = [
     "column_stats",
     "cronbach_alpha",
     "data_availability",
+    "optimal_weights",
     "pairwise_corr",
     "pc1_share",
+    "reaggregate",
+    "remove_elements",
     "stats",
 ]
 
@@ -526,3 +530,244 @@ def data_availability(res: Result, dset: str = "raw", *,
     order = [g for g in res.node_ids if g in by]
     by_group = pd.DataFrame({g: by[g] for g in order}, index=frame.index).reset_index()
     return summary, by_group
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-aggregation with other weights: leave-one-out (COINr remove_elements) and optimal weights
+# (COINr get_opt_weights, against the index)
+# ---------------------------------------------------------------------------------------------
+
+
+def _blocks(res: Result) -> list[tuple[int | None, np.ndarray]]:
+    if res.years is None:
+        return [(None, np.arange(len(res.rows)))]
+    return [(int(y), np.flatnonzero(res.years == y)) for y in sorted(set(res.years.tolist()))]
+
+
+def reaggregate(
+    res: Result,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
+) -> np.ndarray:
+    r"""Aggregate the result's normalised indicators up the tree again, with other weights.
+
+    ``weights`` maps a group to ``{child: weight}`` (any subset; the others keep the weights
+    the result used, year by year). Each group uses the aggregation method and the coverage rule
+    recorded in the result's provenance; weights are renormalised over the children present.
+
+    Returns
+    -------
+    ndarray
+        ``(n, nodes)`` scores in ``res.node_ids`` order, as ``res.score_matrix``.
+
+    Raises
+    ------
+    MethodError
+        The recorded methods do not reproduce the result's own scores (e.g. an aggregator that
+        refused some units), so changed weights could not be trusted either.
+    """
+    from mfgindex.errors import MethodError
+    from mfgindex.methods.registry import resolve
+
+    fw = res.framework
+    methods = res.provenance.get("methods", {})
+    agg_rec = methods.get("aggregate", {})
+    threshold = float(methods.get("min_coverage", fw.min_coverage))
+    pos = {n: k for k, n in enumerate(res.node_ids)}
+    ids = [i.id for i in fw.indicators]
+    z = res.steps["normalized"]
+    out = np.full(res.score_matrix.shape, np.nan)
+    for j, iid in enumerate(ids):
+        out[:, pos[iid]] = z[:, j]
+    calls = {g.id: resolve("aggregate", agg_rec.get(g.id, "arithmetic")
+                           if isinstance(agg_rec, Mapping) else agg_rec) for g in fw.groups}
+    for year, rows in _blocks(res):
+        vals: dict[str, np.ndarray] = {i: z[rows, j] for j, i in enumerate(ids)}
+        for g in fw.groups:
+            children = fw.children(g.id)
+            used = res.weights_of(g.id, year) or {}
+            over = (weights or {}).get(g.id, {})
+            w = np.array([float(over.get(c, used.get(c, fw.nodes[c].weight))) for c in children])
+            x = np.column_stack([vals[c] for c in children])
+            present = ~np.isnan(x)
+            total = w.sum()
+            cover = (present * w).sum(axis=1) / total if total > 0 else np.zeros(len(rows))
+            with np.errstate(all="ignore"):
+                score = np.asarray(calls[g.id](x, w), dtype=float)
+            score = np.where(cover + 1e-12 >= threshold, score, np.nan)
+            vals[g.id] = score
+            out[rows, pos[g.id]] = score
+    if weights is None or not weights:
+        same = np.isnan(out) == np.isnan(res.score_matrix)
+        diff = np.nanmax(np.abs(out - res.score_matrix)) if np.isfinite(out).any() else 0.0
+        if not same.all() or diff > 1e-9 * max(1.0, float(np.nanmax(np.abs(out)))):
+            raise MethodError("re-aggregating the result does not reproduce its scores",
+                              hint="units refused by an aggregator (zero under a geometric "
+                                   "mean) cannot be re-weighted; normalise onto a positive scale")
+    return out
+
+
+def _level_nodes(res: Result, level: int) -> list[str]:
+    fw = res.framework
+    top = fw.level(fw.id)
+    if not 1 <= int(level) < top:
+        raise UsageError(f"level must be between 1 (indicators) and {top - 1}, got {level}",
+                         hint=f"COINr levels: 1 indicators … {top} the index")
+    return [n for n in res.node_ids if n != fw.id and fw.level(n) == int(level)]
+
+
+def remove_elements(res: Result, level: int, node: str | None = None) -> dict[str, pd.DataFrame]:
+    r"""Leave-one-out at any level: each node of ``level`` removed in turn — COINr's
+    ``remove_elements(coin, Level, dset = "Aggregated", iCode)``.
+
+    A node is removed by giving it weight 0 (its siblings are renormalised), then the tree is
+    aggregated again; ``level`` counts as COINr's ``Level``: 1 the indicators, 2 the groups
+    above them, … up to one below the index.
+
+    Returns
+    -------
+    dict of DataFrame
+        ``scores`` (column ``nominal`` then one per removed node: the score of ``node``,
+        default the index), ``ranks`` (of each column, 1 = best, ties the lowest), ``rank_diffs``
+        (:math:`r_{nominal} - r_{removed}`; positive = the unit ranks worse without the node),
+        ``rank_abs_diffs`` and ``mean_abs_diff`` (per removed node). Units are rows (with years
+        in a panel; ranks within each year).
+    """
+    import pandas as pd
+
+    from mfgindex.methods.base import rank_min
+
+    fw = res.framework
+    node = node or fw.id
+    if node not in res.node_ids:
+        raise UsageError(f"'{node}' is not a node of framework '{fw.id}'."
+                         + did_you_mean(node, res.node_ids))
+    pos = {n: k for k, n in enumerate(res.node_ids)}
+    reaggregate(res)  # raises if the result cannot be re-aggregated faithfully
+    index = res.scores.index
+    scores = pd.DataFrame({"nominal": res.score_matrix[:, pos[node]]}, index=index)
+    for removed in _level_nodes(res, level):
+        parent = fw.nodes[removed].parent
+        assert parent is not None
+        scores[removed] = reaggregate(res, {parent: {removed: 0.0}})[:, pos[node]]
+    ranks = scores.copy()
+    for _, rows in _blocks(res):
+        ranks.iloc[rows] = rank_min(scores.iloc[rows].to_numpy(dtype=float), axis=0,
+                                    descending=True)
+    diffs = ranks.copy()
+    for c in diffs.columns:
+        diffs[c] = ranks["nominal"] - ranks[c]
+    absd = diffs.abs()
+    mean_abs = absd.drop(columns="nominal").mean().rename("mean_abs_diff").to_frame()
+    return {"scores": scores, "ranks": ranks, "rank_diffs": diffs, "rank_abs_diffs": absd,
+            "mean_abs_diff": mean_abs}
+
+
+def optimal_weights(
+    res: Result,
+    level: int,
+    *,
+    optype: str = "infomax",
+    target: Sequence[float] | str | None = None,
+    correlation: str = "pearson",
+    tol: float = 1e-8,
+    maxiter: int = 5000,
+    year: int | None = None,
+) -> pd.DataFrame:
+    r"""Weights of every node at ``level`` optimised against the index — COINr's
+    ``get_opt_weights(coin, itarg, dset = "Aggregated", Level, cortype, optype)``.
+
+    With :math:`r_j(w)` the correlation of node *j* (of ``level``) with the index re-aggregated
+    with weights :math:`w` (the level's weights as one vector, normalised to sum to 1):
+
+    * ``infomax``: maximise :math:`\sum_j r_j` — the index carries as much of its nodes'
+      information as it can;
+    * ``balance``: minimise :math:`\log\bigl(\frac1k\sum_j (t_j - r_j/\sum_k r_k)^2\bigr)`, each
+      node's share of correlation close to the target :math:`t` (``"equal"`` or a vector).
+
+    Nelder–Mead (``scipy.optimize.minimize``) from the current weights (infomax) or :math:`t`
+    (balance), as COINr's ``stats::optim``. Differences from COINr: weights are bounded at 0
+    (COINr's may go negative), the tolerance is tight (``tol``; COINr's ``reltol = 0.1`` stops
+    after a few iterations, so its "optimum" depends on the start), and the index is the last
+    year of a panel unless ``year``. The per-group variant — against the parent — is the
+    ``optimize`` weight method.
+
+    Returns
+    -------
+    DataFrame
+        ``node``, ``parent``, ``weight_before``, ``weight`` (optimised, level-wide sum 1),
+        ``corr_before``, ``corr`` (with the index), ``target`` (balance only).
+    """
+    import pandas as pd
+    from scipy import optimize as sopt
+
+    from mfgindex.errors import MethodError
+
+    if optype not in {"infomax", "balance"}:
+        raise UsageError(f"The 'optype' must be one of {{infomax, balance}}. Got '{optype}' "
+                         "instead.")
+    if correlation not in METHODS:
+        raise UsageError(f"The 'correlation' must be one of {{{', '.join(METHODS)}}}. "
+                         f"Got '{correlation}' instead.")
+    fw = res.framework
+    nodes = _level_nodes(res, level)
+    blocks = _blocks(res)
+    years = [y for y, _ in blocks]
+    yr = years[-1] if year is None else int(year)
+    if yr not in years:
+        raise UsageError(f"year {yr} is not in the result")
+    rows = dict(blocks)[yr]
+    pos = {n: k for k, n in enumerate(res.node_ids)}
+    k = len(nodes)
+    if optype == "balance":
+        if target is None or (isinstance(target, str) and target == "equal"):
+            t = np.ones(k)
+        elif isinstance(target, str):
+            raise UsageError(f"target must be 'equal' or {k} numbers, got {target!r}")
+        else:
+            t = np.asarray(target, dtype=float)
+        if t.shape != (k,) or np.any(t < 0) or t.sum() <= 0:
+            raise UsageError(f"target needs {k} non-negative importances (one per node of "
+                             f"level {level}: {', '.join(nodes)})")
+        t = t / t.sum()
+    else:
+        t = np.full(k, np.nan)
+    parents = [fw.nodes[n].parent for n in nodes]
+    before = np.array([(res.weights_of(str(p), yr) or {}).get(n, fw.nodes[n].weight)
+                       for n, p in zip(nodes, parents, strict=True)], dtype=float)
+
+    def corrs(w: np.ndarray) -> np.ndarray:
+        over: dict[str, dict[str, float]] = {}
+        for n, p, v in zip(nodes, parents, w, strict=True):
+            over.setdefault(str(p), {})[n] = float(v)
+        scores = reaggregate(res, over)[rows]
+        index = scores[:, pos[fw.id]]
+        return np.array([pairwise_corr(scores[:, pos[n]], index, correlation)[0] for n in nodes])
+
+    reaggregate(res)
+
+    def objective(v: np.ndarray) -> float:
+        s = v.sum()
+        if s <= 0 or np.any(v < 0):
+            return 1e6
+        r = corrs(v / s)
+        if not np.all(np.isfinite(r)):
+            return 1e6
+        if optype == "infomax":
+            return float(-r.sum())
+        share = r / r.sum()
+        return float(np.log(np.mean((t - share) ** 2) + 1e-300))
+
+    start = (before / before.sum()) if optype == "infomax" else t.copy()
+    out = sopt.minimize(objective, start, method="Nelder-Mead",
+                        bounds=[(0, None)] * k,
+                        options={"xatol": tol, "fatol": tol, "maxiter": maxiter})
+    if not np.isfinite(out.fun) or out.fun >= 1e6:
+        raise MethodError("the weight optimisation found no valid weights",
+                          hint="check that the nodes of this level vary across units")
+    w = np.clip(out.x, 0, None)
+    w = w / w.sum()
+    return pd.DataFrame({
+        "node": nodes, "parent": parents, "weight_before": before / before.sum(), "weight": w,
+        "corr_before": corrs(before / before.sum()), "corr": corrs(w),
+        "target": t,
+    })
