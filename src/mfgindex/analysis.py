@@ -468,7 +468,8 @@ def stats(
         if year is not None and year not in ys:
             raise UsageError(f"year {year} is not in the result",
                              hint=f"years: {', '.join(map(str, ys))}")
-        blocks = [(y, frame.xs(y, level="year")) for y in ([year] if year is not None else ys)]
+        blocks = [(y, frame.xs(y, level="year"))  # type: ignore[misc]
+                  for y in ([year] if year is not None else ys)]
     rows = []
     for y, block in blocks:
         for col in block.columns:
@@ -508,7 +509,7 @@ def data_availability(res: Result, dset: str = "raw", *,
     if year is not None:
         if res.years is None:
             raise UsageError(f"year {year} given, but the result has no years")
-        frame = frame.xs(year, level="year", drop_level=False)
+        frame = frame.xs(year, level="year", drop_level=False)  # type: ignore[assignment]
     x = frame.to_numpy(dtype=float)
     m = x.shape[1]
     missing = np.isnan(x)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +78,7 @@ _FIXED_NORMALISERS = {"goalposts", "dist2target", "none"}
 #: Normalisers that are affine in the indicator value (for :func:`target`).
 _AFFINE = {"minmax", "zscore", "goalposts", "dist2max", "fracmax", "dist2ref", "dist2target",
            "none"}
-_INVERSE_TRANSFORMS = {
+_INVERSE_TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "log": np.exp,
     "log10": lambda v: np.power(10.0, v),
     "log1p": np.expm1,
@@ -184,7 +184,8 @@ def _warn(res: Result) -> list[Problem]:
 
 
 def _year_frame(frame: pd.DataFrame, year: int) -> pd.DataFrame:
-    return frame.xs(year, level="year")
+    out = frame.xs(year, level="year")
+    return out  # type: ignore[return-value]
 
 
 def movement(rank_change: float) -> str:
@@ -376,7 +377,9 @@ class Decomposition:
                                                                    & (t["depth"] > 0)]
         pick = pick.dropna(subset=["contribution"])
         pick = pick.reindex(pick["contribution"].abs().sort_values(ascending=False).index)
-        return [(str(r.node), float(r.contribution)) for r in pick.head(n).itertuples()]
+        return [(str(node), float(c)) for node, c in zip(pick.head(n)["node"],
+                                                          pick.head(n)["contribution"],
+                                                          strict=True)]
 
 
 def _logmean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -544,7 +547,7 @@ def decompose(res: Result, unit: str, from_year: int | None = None, to_year: int
     except DataError:
         raise DataError(f"unit '{uid}' has no row for year {frm}",
                         hint="pick two years in which the unit was scored") from None
-    ids, xa, xb = _paired(res, frm, to, [uid])
+    _, xa, xb = _paired(res, frm, to, [uid])
     contrib, exact = _decompose_arrays(res, xa, xb, (frm, to))
     pos = {n: k for k, n in enumerate(res.node_ids)}
     root_change = float(xb[fw.id][0] - xa[fw.id][0])
@@ -724,7 +727,7 @@ def trends(
         frame = frame[list(nodes)]
     if interp_at is not None:
         interp_years = all_years if isinstance(interp_at, str) and interp_at == "all" else \
-            sorted(int(y) for y in interp_at)  # type: ignore[union-attr]
+            sorted(int(y) for y in interp_at)
         if isinstance(interp_at, str) and interp_at != "all":
             raise UsageError(f"interp_at must be years or 'all', got {interp_at!r}")
         if min(interp_years) < all_years[0] or max(interp_years) > all_years[-1]:
@@ -1157,10 +1160,10 @@ def target(
     elif linear:
         # the index is linear: y = s0 + Σ E_j δ_j with E_j from unit steps
         eff = np.zeros(m)
-        for j in np.flatnonzero(free):
+        for jj in np.flatnonzero(free):
             e = np.zeros(m)
-            e[j] = 1.0
-            eff[j] = _unit_index(res, zfill + e, yr, aggs, present) - base
+            e[jj] = 1.0
+            eff[jj] = _unit_index(res, zfill + e, yr, aggs, present) - base
         out = linprog(cost, A_ub=-eff[None, :], b_ub=[-(goal - s0)],
                       bounds=list(zip(np.zeros(m), upper, strict=True)), method="highs")
         if out.status != 0:
