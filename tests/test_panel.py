@@ -463,3 +463,33 @@ def test_target_on_the_city_data_applied_to_the_data() -> None:
         warnings.simplefilter("ignore")
         again = mi.compute(fw, mi.Dataset.from_frame(frame, fw))
     assert again.ranks["city"]["320500"] == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# impute "constant" (COINr impute_panel(imp_type = "constant"): approx(method = "constant",
+# rule = 2), by hand)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_impute_constant_steps_to_both_ends() -> None:
+    from mfgindex.methods.base import UnitContext
+    from mfgindex.methods.registry import resolve
+
+    nan = np.nan
+    # unit a over 2010..2014 given out of order; unit b never observed on column 0
+    years = np.array([2012, 2010, 2011, 2013, 2014, 2010, 2011])
+    units = np.array(["a", "a", "a", "a", "a", "b", "b"])
+    x = np.array([[5.0, nan], [nan, 1.0], [nan, nan], [nan, 3.0], [8.0, nan],
+                  [nan, 2.0], [nan, nan]])
+    ctx = UnitContext(units=units, years=years, groups={}, ids=("p", "q"))
+    out = resolve("impute", "constant")(x, ctx)
+    # a/p: 2010, 2011 before the first value (2012) take it; 2013 takes 2012's; 2014 observed
+    # a/q: 2011 takes 2010's; 2012 takes 2010's; 2014 takes 2013's
+    expect = np.array([[5.0, 1.0], [5.0, 1.0], [5.0, 1.0], [5.0, 3.0], [8.0, 3.0],
+                       [nan, 2.0], [nan, 2.0]])
+    np.testing.assert_array_equal(out, expect)
+    latest = resolve("impute", "latest")(x, ctx)
+    assert np.isnan(latest[1, 0]) and np.isnan(latest[2, 0])  # latest never fills backwards
+    with pytest.raises(MethodError, match="panel"):
+        resolve("impute", "constant")(x, UnitContext(units=units, years=None, groups={},
+                                                     ids=("p", "q")))
