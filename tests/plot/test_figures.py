@@ -249,6 +249,12 @@ def test_save_formats_atomically_and_protects_inputs(city: Any, tmp_path: Path) 
     for suffix, magic in ((".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")):
         out = mp.save(fig, tmp_path / f"s{suffix}")
         assert out.read_bytes().startswith(magic)
+    import os
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask  # not a private temp file's 0600
     svg = (tmp_path / "s.svg").read_text(encoding="utf-8")
     assert "<text" in svg and "Development stages" in svg  # text kept as text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.pdf", "s.png", "s.svg"]  # no temp files

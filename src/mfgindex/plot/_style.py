@@ -241,7 +241,18 @@ def save(fig: Figure, path: str | Path, *, protect: Sequence[Path] = ()) -> Path
     with atomic_path(target, protect=protect) as tmp, open(tmp, "wb") as fh, \
             plt.rc_context(SAVE_RC):
         fig.savefig(fh, format=fmt, metadata=_metadata(fmt))
+        readable(tmp)
     return target
+
+
+def readable(path: Path) -> None:
+    """Give a new file the usual permissions (the umask's, e.g. 0644): a temporary file is
+    created private (0600), and a figure or report is meant to be shared."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def _metadata(fmt: str) -> dict[str, Any] | None:

@@ -424,10 +424,12 @@ def _coherence(result: Result, rows: np.ndarray, labels: Any) -> dict[str, Any]:
 def write(html: str, path: str | Path, *, protect: Sequence[Path] = ()) -> Path:
     """Write the report atomically (UTF-8); never over one of ``protect`` (the run's inputs)."""
     from mfgindex.io import atomic_path
+    from mfgindex.plot._style import readable
 
     target = Path(path)
     if target.suffix.lower() not in {".html", ".htm"}:
         raise UsageError(f"a report is an HTML file, got '{target}'", hint="e.g. -o report.html")
     with atomic_path(target, protect=protect) as tmp:
         tmp.write_text(html, encoding="utf-8")
+        readable(tmp)
     return target
