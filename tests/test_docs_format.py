@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,17 @@ def test_comparisons_example_is_consistent() -> None:
     assert set(table) <= mfgindex.framework._COMPARISON_KEYS
     _w, _lam, _ci, cr = ahp_weights(table["matrix"], "eigenvector", labels=table["children"])
     assert cr <= 0.1
+
+
+def test_commands_run(tmp_path: Path) -> None:
+    """The page's shell commands run on the README's framework example and data."""
+    from tests.test_readme import MY_DATA, _framework_example, _run, shell_commands
+
+    (tmp_path / "my_index.toml").write_text(_framework_example(), encoding="utf-8")
+    (tmp_path / "my_data.csv").write_text(MY_DATA, encoding="utf-8")
+    commands = shell_commands(DOC)
+    assert len(commands) >= 3
+    for command in commands:
+        code, out, err = _run(command, tmp_path)
+        assert code == 0, f"{command}\n{err}"
+        assert out.strip(), command
