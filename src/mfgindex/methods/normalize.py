@@ -106,7 +106,7 @@ def _safe_scale(numer: FloatArray, denom: FloatArray) -> FloatArray:
 # --------------------------------------------------------------------------- fitted methods
 
 
-@register("minmax", stage="normalize")
+@register("minmax", stage="normalize", reduce="extremes")
 def minmax(ref: FloatArray, ctx: ColumnContext, *, low: float = 0.0, high: float = 100.0) -> Fit:
     r"""Min-max: rescale each indicator linearly, its minimum to ``low`` and maximum to ``high``.
 
@@ -145,7 +145,7 @@ def minmax(ref: FloatArray, ctx: ColumnContext, *, low: float = 0.0, high: float
     return _fit(transform, ref.shape[1], min=lo, max=hi)
 
 
-@register("zscore", stage="normalize")
+@register("zscore", stage="normalize", reduce="moments")
 def zscore(ref: FloatArray, ctx: ColumnContext, *, mean: float = 0.0, sd: float = 1.0) -> Fit:
     r"""Z-score: standardise each indicator to the given mean and standard deviation.
 
@@ -189,7 +189,7 @@ def zscore(ref: FloatArray, ctx: ColumnContext, *, mean: float = 0.0, sd: float 
     return _fit(transform, ref.shape[1], mean=mu, sd=s)
 
 
-@register("goalposts", stage="normalize")
+@register("goalposts", stage="normalize", reduce="none")
 def goalposts(
     ref: FloatArray,
     ctx: ColumnContext,
@@ -289,7 +289,7 @@ def goalposts(
     return _fit(transform, m, low=lower, high=upper)
 
 
-@register("dist2max", stage="normalize")
+@register("dist2max", stage="normalize", reduce="extremes")
 def dist2max(ref: FloatArray, ctx: ColumnContext, *, scale: float = 1.0) -> Fit:
     r"""Distance to the maximum: 1 at the best value, 0 at the worst, times ``scale``.
 
@@ -320,7 +320,7 @@ def dist2max(ref: FloatArray, ctx: ColumnContext, *, scale: float = 1.0) -> Fit:
     return _fit(transform, ref.shape[1], min=lo, max=hi)
 
 
-@register("fracmax", stage="normalize")
+@register("fracmax", stage="normalize", reduce="extremes")
 def fracmax(ref: FloatArray, ctx: ColumnContext, *, scale: float = 1.0) -> Fit:
     r"""Fraction of the best value: each value as a share of the best one, times ``scale``.
 
@@ -440,7 +440,7 @@ def dist2ref(
     return _fit(transform, ref.shape[1], min=lo, reference=xref)
 
 
-@register("dist2target", stage="normalize")
+@register("dist2target", stage="normalize", reduce="extremes")
 def dist2target(ref: FloatArray, ctx: ColumnContext, *, cap: bool = False, scale: float = 1.0) -> Fit:
     r"""Distance to target: 0 at the worst value, 1 at the indicator's target.
 

@@ -145,6 +145,10 @@ class Interval:
 
 Constraint = OneOf | Interval
 Decomposition = Literal["additive", "log-additive"]
+#: How a method's fit reduces over partitions of the data (the Dask path, :mod:`mfgindex.scale`).
+Reduce = Literal["none", "extremes", "moments"]
+#: The stages whose methods may declare ``reduce``: those that learn from all units at once.
+REDUCE_STAGES = ("normalize", "weight")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -166,6 +170,14 @@ class Method:
     constraints
         Per parameter, the values it accepts (:class:`OneOf`, :class:`Interval`): checked when a
         method string is read, so a framework with ``topsis(normalize=vectr)`` fails to load.
+    reduce
+        (normalize, weight) What the method learns from the data it is fitted on, so that the
+        Dask path (:mod:`mfgindex.scale`) can fit it by a reduction over partitions:
+        ``"none"`` (nothing: goalposts, the framework's weights), ``"extremes"`` (each column's
+        minimum and maximum, NaN ignored: the method fitted on the two rows ``[min; max]``
+        gives the same fit as on all the data), ``"moments"`` (each column's count, mean and
+        sum of squared deviations: standardisation). None: the fit needs every value at once
+        (ranks, entropy, PCA), so the method cannot run partition-wise.
     """
 
     stage: str
@@ -176,6 +188,7 @@ class Method:
     row_wise: bool = False
     decomposition: Decomposition | None = None
     constraints: Mapping[str, Constraint] = field(default_factory=dict)
+    reduce: Reduce | None = None
 
     def describe_params(self) -> str:
         """``"low=0.0, high=100.0"`` — the parameters with their defaults."""
@@ -217,17 +230,22 @@ def register(
     row_wise: bool = False,
     decomposition: Decomposition | None = None,
     params: Mapping[str, Constraint] | None = None,
+    reduce: Reduce | None = None,
 ) -> Callable[[F], F]:
     """Register ``func`` as method ``name`` of pipeline ``stage``, with its traits.
 
-    ``row_wise`` and ``decomposition`` describe aggregators (see :class:`Method`); ``params``
-    declares constraints on keyword parameters, e.g. ``params={"p": Interval(low=0,
-    closed="neither")}``.
+    ``row_wise`` and ``decomposition`` describe aggregators, ``reduce`` normalisers and weight
+    methods (see :class:`Method`); ``params`` declares constraints on keyword parameters, e.g.
+    ``params={"p": Interval(low=0, closed="neither")}``.
     """
     if stage not in _REGISTRY:
         raise ValueError(f"unknown stage {stage!r}; stages are {STAGES}")
     if (row_wise or decomposition) and stage != "aggregate":
         raise ValueError(f"{name!r}: row_wise and decomposition describe aggregators only")
+    if reduce is not None and stage not in REDUCE_STAGES:
+        raise ValueError(f"{name!r}: reduce describes {' and '.join(REDUCE_STAGES)} methods only")
+    if reduce not in (None, "none", "extremes", "moments"):
+        raise ValueError(f"{name!r}: reduce must be 'none', 'extremes' or 'moments', got {reduce!r}")
 
     def decorator(func: F) -> F:
         if name in _REGISTRY[stage]:
@@ -242,7 +260,7 @@ def register(
         doc = inspect.getdoc(func) or ""
         summary = doc.strip().splitlines()[0] if doc.strip() else ""
         _REGISTRY[stage][name] = Method(stage, name, func, keyword, summary, row_wise,
-                                        decomposition, dict(params or {}))
+                                        decomposition, dict(params or {}), reduce=reduce)
         return func
 
     return decorator

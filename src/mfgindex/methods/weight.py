@@ -146,7 +146,7 @@ def _corr(arr: FloatArray, correlation: str) -> FloatArray:
 # --------------------------------------------------------------------------------------------
 
 
-@register("framework", stage="weight")
+@register("framework", stage="weight", reduce="none")
 def framework(values: FloatArray, ctx: WeightContext) -> FloatArray:
     """The framework's weights of the children, normalised to sum to 1.
 
@@ -175,7 +175,7 @@ def framework(values: FloatArray, ctx: WeightContext) -> FloatArray:
     return np.asarray(v / v.sum(), dtype=float)
 
 
-@register("equal", stage="weight")
+@register("equal", stage="weight", reduce="none")
 def equal(values: FloatArray, ctx: WeightContext) -> FloatArray:
     """Equal weights, 1/k for each of the k children.
 
@@ -305,7 +305,8 @@ def ahp_weights(
     return np.asarray(w, dtype=float), lam, float(ci), float(cr)
 
 
-@register("ahp", stage="weight", params={"method": OneOf(AHP_METHODS), "max_cr": Interval(0)})
+@register("ahp", stage="weight", reduce="none",
+          params={"method": OneOf(AHP_METHODS), "max_cr": Interval(0)})
 def ahp(
     values: FloatArray,
     ctx: WeightContext,
