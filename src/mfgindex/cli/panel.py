@@ -238,12 +238,12 @@ def _compare_runs(framework: str, data: Path | None, year: int | None, base: dic
     table["move"] = [panel.movement(-float(d)) if d is not None and str(d) != "<NA>" else "–"
                      for d in table["rank_diff"]]
     table = table.sort_values("rank_a", na_position="last", kind="stable").reset_index(drop=True)
+    shown = table if top is None else table[table["rank_a"].astype("Float64") <= top]
     if fmt != "table":
-        emit(table, fmt=fmt, output=output, provenance=res_a.provenance,
+        emit(shown.reset_index(drop=True), fmt=fmt, output=output, provenance=res_a.provenance,
              protect=_protect(res_a))
         return
     described = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in other.items())
-    shown = table if top is None else table[table["rank_a"].astype("Float64") <= top]
     emit(shown, fmt="table", output=None, provenance=None, protect=[],
          title=f"run a: as given; run b: {described} (move: from a to b)", digits=_digits(res_a))
     summary = panel.compare_summary(res_a, res_b)
