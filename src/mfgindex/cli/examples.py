@@ -19,12 +19,14 @@ def examples(
         typer.Argument(
             help="Example file names (default: all). Without --copy, their paths are printed.",
             show_default=False,
+            metavar="NAME",
         ),
     ] = None,
     copy: Annotated[
         Path | None,
         typer.Option(
             "--copy",
+            metavar="DIR",
             help="Copy the examples (with their SOURCE notes) into this folder, created if needed.",
             show_default=False,
         ),
