@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import mfgindex as mi
-from mfgindex.errors import DataError, FrameworkError, MethodError
+from mfgindex.errors import DataError, FrameworkError
 from tests.conftest import MINI_TOML
 
 FILES = Path(__file__).resolve().parent / "bad_inputs" / "files"
@@ -66,25 +66,30 @@ def test_one_unit(fw: mi.Framework) -> None:
 
 
 @pytest.mark.parametrize("aggregate", ["geometric", "harmonic"])
-def test_zero_under_geometric_or_harmonic_suggests_a_positive_scale(fw: mi.Framework,
-                                                                    aggregate: str) -> None:
-    with pytest.raises(MethodError) as info:
-        run(fw, BASE, aggregate=aggregate)  # minmax to [0, 100] gives zeros
-    assert "minmax(low=1, high=100)" in str(info.value)
+def test_zero_under_geometric_or_harmonic_is_zero_with_a_warning(fw: mi.Framework,
+                                                                 aggregate: str) -> None:
+    # minmax to [0, 100] gives zeros: the mean is 0, its limit (DESIGN §5), with a warning
+    res = run(fw, BASE, aggregate=aggregate)
+    res.require_scores()
+    zero = [p for p in res.diagnostics() if "(its limit)" in p.what]
+    assert zero and "minmax(low=1, high=100)" in zero[0].hint
     run(fw, BASE, aggregate=aggregate, normalize="minmax(low=1, high=100)").require_scores()
 
 
-def test_negative_under_geometric(fw: mi.Framework) -> None:
-    with pytest.raises(MethodError, match="zero or negative"):
-        run(fw, BASE, aggregate="geometric", normalize="zscore")
+def test_negative_under_geometric_is_nan_for_those_units(fw: mi.Framework) -> None:
+    res = run(fw, BASE, aggregate="geometric", normalize="zscore")
+    refused = [p for p in res.diagnostics() if "negative" in p.what]
+    assert refused and "no score" in refused[0].what
 
 
-def test_zero_under_log_transform_suggests_log1p_or_a_shift() -> None:
+def test_zero_under_log_transform_is_nan_for_that_unit_with_a_warning() -> None:
     fw = mi.load_framework(FILES / "log_transform.toml")
-    with pytest.raises(MethodError) as info:
-        run(fw, BASE.assign(x1=["0", "1", "2", "3", "4"]))
-    text = str(info.value)
-    assert "indicator 'x1'" in text and "log1p" in text and "shift" in text
+    res = run(fw, BASE.assign(x1=["0", "1", "2", "3", "4"]))
+    res.require_scores()
+    assert np.isnan(res.scores.loc["U1", ["x1", "a", "mini"]].to_numpy(dtype=float)).all()
+    assert not np.isnan(res.scores.loc["U2", "mini"])
+    (warning,) = [p for p in res.diagnostics() if "transform" in p.what]
+    assert "U1 (One)" in warning.what and "log1p" in warning.hint and "shift" in warning.hint
     run(fw, BASE).require_scores()
 
 

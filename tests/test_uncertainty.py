@@ -166,8 +166,8 @@ def test_aggregate_tree_refused_units_are_nan_up_the_tree(
     from mfgindex.pipeline import Choices, Plan
 
     fw, ds = mini_fw
-    # min-max onto [0, 100]: x1 and x2 each have a 0, so the geometric mean refuses U1 and U3
-    plan = Plan(fw, ds, Choices(aggregate="geometric"))
+    # z-scores: negative values, which the geometric mean refuses (a zero would give 0)
+    plan = Plan(fw, ds, Choices(aggregate="geometric", normalize="zscore(mean=0.5, sd=1)"))
     normalised = plan.normalize(plan.prepare()).values
     weights = {g.id: np.ones(len(fw.children(g.id))) for g in fw.groups}
     calls = plan.aggregators()
@@ -175,11 +175,20 @@ def test_aggregate_tree_refused_units_are_nan_up_the_tree(
         aggregate_tree(fw, normalised, weights, calls, 0.0)
     refused: dict[str, np.ndarray] = {}
     tree = aggregate_tree(fw, normalised, weights, calls, 0.0, refused=refused)
-    assert set(refused) == {"a", "b"}
-    np.testing.assert_array_equal(refused["a"], [True, False, True])
-    # U1 is refused in 'a' and in 'b' (x3 = 0); U3 in 'a' only: its index must not be the
-    # renormalised score of 'b' alone
-    assert np.isnan(tree["mini"][[0, 2]]).all()
+    neg = normalised < 0
+    expected_a = neg[:, [0, 1]].any(axis=1)
+    np.testing.assert_array_equal(refused["a"], expected_a)
+    # refused in 'a' (or 'b'): NaN on the index too, never the renormalised score of the other
+    gone = expected_a | neg[:, 2]
+    assert gone.any() and np.isnan(tree["mini"][gone]).all()
+    assert np.isfinite(tree["mini"][~gone]).all()
+    # zeros: the limit 0, reported in `limits`, never refused
+    plan = Plan(fw, ds, Choices(aggregate="geometric"))
+    normalised = plan.normalize(plan.prepare()).values
+    refused, limits = {}, {}
+    tree = aggregate_tree(fw, normalised, weights, calls, 0.0, refused=refused, limits=limits)
+    assert not refused and limits["a"].any()
+    np.testing.assert_array_equal(tree["a"][limits["a"]], 0.0)
     a = math.sqrt(100 / 3 * 50)  # U2: x1 = 33.3, x2 = 50; b = x3 = 100; equal weights here
     assert tree["mini"][1] == pytest.approx(math.sqrt(a * 100), abs=ATOL)
 
@@ -328,24 +337,24 @@ def test_invalid_runs_are_counted_reported_and_left_out(
             "aggregate": {"choices": ["arithmetic", "geometric"]}}
     res = uncertainty(fw, ds, spec, runs=60, seed=1)
     bad = (res.runs["normalize"] == "zscore") & (res.runs["aggregate"] == "geometric")
-    # every zscore + geometric run is invalid (z-scores are negative for about half the cities),
-    # and no other run is
-    np.testing.assert_array_equal(~res.valid, bad.to_numpy())
-    assert bad.sum() > 0
+    # zscore + geometric runs leave the units with a negative z-score unscored (DESIGN §5):
+    # NaN in those runs, the others ranked; no run is invalid (each scores some units)
+    assert res.valid.all() and bad.sum() > 0
     assert len(res.invalid) == 1
     row = res.invalid.iloc[0]
     assert row["normalize"] == "zscore" and row["aggregate"] == "geometric"
     assert row["runs"] == bad.sum()
-    # the units named are exactly those with a non-positive z-score on some indicator
+    # the units named are exactly those with a negative z-score on some indicator, each in
+    # every such run
     z = mi.compute(fw, ds, normalize="zscore").scores[[i.id for i in fw.indicators]]
-    expected = set(z.index[(z <= 0).any(axis=1)].astype(str))
+    expected = set(z.index[(z < 0).any(axis=1)].astype(str))
     assert set(row["units"].split(", ")) == expected
+    assert set(row["unit_runs"].values()) == {bad.sum()}
     assert res.warnings and f"{bad.sum()} of 60 runs" in res.warnings[0]
     assert f"{len(expected)} unit(s)" in res.warnings[1]
-    # invalid runs are NaN and out of the statistics: stats equal those of the valid runs alone
-    assert np.isnan(res.ranks[~res.valid]).all()
-    valid_ranks = pd.DataFrame(res.ranks[res.valid])
-    np.testing.assert_allclose(res.summary()["median_rank"], valid_ranks.median(), atol=ATOL)
+    col = np.isin(res.units.astype(str), list(expected))
+    assert np.isnan(res.ranks[np.ix_(bad.to_numpy(), col)]).all()
+    assert np.isfinite(res.ranks[np.ix_(bad.to_numpy(), ~col)]).all()
     assert_matches_naive(fw, ds, res, {})
     with pytest.raises(MethodError, match="invalid combination"):
         uncertainty(fw, ds, spec, runs=60, seed=1, invalid="raise")
@@ -368,15 +377,22 @@ def test_refusals_above_the_indicator_level(mini: tuple[Path, Path], tmp_path: P
             "normalize": {"choices": ["zscore(mean=0.75, sd=1)", "minmax(low=1, high=100)"]}}
     res = uncertainty(fw, ds, spec, runs=40, seed=2, normalize="minmax(low=1, high=100)")
     z = (res.runs["normalize"] != "minmax(low=1, high=100)").to_numpy()
-    assert (~res.valid).any() and res.valid[~z].all()
-    assert 0 < (~res.valid[z]).sum() < z.sum()  # depends on the run's weights
+    unscored = np.isnan(res.ranks).any(axis=1)
+    assert unscored.any() and not unscored[~z].any()
+    assert 0 < unscored[z].sum() < z.sum()  # depends on the run's weights
     assert_matches_naive(fw, ds, res, {"normalize": "minmax(low=1, high=100)"})
 
 
-def test_nominal_that_cannot_be_computed_raises(city: tuple[mi.Framework, mi.Dataset]) -> None:
+def test_nominal_with_bad_cells_scores_the_others(city: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = city
-    with pytest.raises(MethodError):
-        uncertainty(fw, ds, {"weights": 0.1}, runs=5, normalize="zscore", aggregate="geometric")
+    res = uncertainty(fw, ds, {"weights": 0.1}, runs=5, normalize="zscore", aggregate="geometric")
+    nominal = mi.compute(fw, ds, normalize="zscore", aggregate="geometric")
+    np.testing.assert_array_equal(np.isnan(res.nominal_scores),
+                                  np.isnan(nominal.scores[fw.id].to_numpy()))
+    assert np.isnan(res.nominal_scores).any() and not np.isnan(res.nominal_scores).all()
+    with pytest.raises(MethodError, match="invalid combination"):  # strict
+        uncertainty(fw, ds, {"weights": 0.1}, runs=5, normalize="zscore", aggregate="geometric",
+                    invalid="raise")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -600,9 +616,10 @@ def test_sensitivity_of_one_unit_and_invalid_tuples(city: tuple[mi.Framework, mi
     col = list(res.uncertainty.units.astype(str)).index("320500")
     np.testing.assert_array_equal(res.outputs[: 64], np.where(res.uncertainty.valid,
                                                               res.uncertainty.ranks[:, col], np.nan))
-    # zscore + geometric runs are invalid: their tuples are left out, and said so
-    assert res.n_valid < 32
-    assert any("sample tuples contain an invalid run" in w for w in res.warnings)
+    # zscore + geometric runs leave the units with a negative z-score unscored (DESIGN §5), and
+    # say so; 320500 is not one of them, so every tuple has an output
+    assert any("left some units unscored" in w for w in res.warnings)
+    assert res.n_valid == 32 and np.isfinite(res.outputs).all()
     assert np.isfinite(res.indices["total_order"]).all()
 
 

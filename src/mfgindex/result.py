@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mfgindex.errors import Problem
-from mfgindex.errors import DataError, UsageError, did_you_mean
+from mfgindex.errors import DataError, Problem, UsageError, did_you_mean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,6 +26,20 @@ COVERAGE_LIMIT = 2 / 3
 # The intermediate datasets, latest first: the values normalisation receives.
 _BEFORE_NORMALISE = ("treated", "screened", "imputed", "transformed", "denominated", "raw")
 
+
+
+def _problem(what: str, hint: str, *, node: str, node_kind: str,
+             year: int | None) -> Problem:
+    """A warning about a node (and a year), whichever form of :class:`Problem` is in use:
+    typed fields (``node``, ``year``) or one ``where`` text."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(Problem)}
+    if "node" in names:
+        return Problem(level="warning", what=what, hint=hint,
+                       node=node, node_kind=node_kind, year=year)
+    where = f"{node_kind} '{node}'" + ("" if year is None else f", year {year}")
+    return Problem("warning", where, what, hint)  # type: ignore[arg-type,unused-ignore]
 
 
 @dataclass(frozen=True)
@@ -176,6 +188,8 @@ class Result:
         sort: bool = False,
         top: int | None = None,
         by: str | None = None,
+        ranks: bool = False,
+        headers: str = "ids",
     ) -> pd.DataFrame:
         """The output table of DESIGN §8.
 
@@ -183,9 +197,40 @@ class Result:
         [the normalised indicators], one column per group, the index, ``rank`` (of ``level``,
         default the index) and ``stage`` when the framework has a stage rule.
 
-        With ``by`` (a unit column such as ``province``), that column is added and ``rank`` is
-        the rank within each of its groups (and year); sorted, the groups come strongest first
-        (by their best unit's score), each group's units best first.
+        Parameters
+        ----------
+        lang
+            ``"zh"``: Chinese unit names and stage labels (and headers, with ``headers``).
+        indicators
+            Add the normalised indicator columns.
+        level
+            Rank by this node instead of the index.
+        sort
+            Best first (per year; with ``by``, the groups strongest first).
+        top
+            Only the units ranked ``top`` or better, per year (and per ``by`` group): ties at
+            the cut are all kept. Implies ``sort``. This is ``mfgindex rank --top``.
+        by
+            A unit column such as ``province``: the column is added and ``rank`` is the rank
+            within each of its groups (and year); sorted, the groups come strongest first (by
+            their best unit's score), each group's units best first.
+        ranks
+            Add ``rank_<group>`` after each group's column: the units' rank on it (within
+            ``by`` groups too), as CCID publishes dimension ranks.
+        headers
+            ``"ids"`` (default: the node ids, stable for programs) or ``"names"``: headers in
+            ``lang`` (城市代码, 名称, 创新能力, …, 综合指数, 排名, 发展阶段 under ``"zh"``;
+            see :func:`mfgindex.i18n.column_labels`).
+
+        Examples
+        --------
+        >>> import mfgindex as mi
+        >>> fw = mi.load_framework("city")
+        >>> res = mi.compute(fw, mi.read_data(fw.dataset, fw))
+        >>> list(res.to_frame(top=3, lang="zh", headers="names").columns)[:3]
+        ['城市代码', '名称', '创新能力']
+        >>> res.to_frame(by="province", top=1)["rank"].eq(1).all()
+        np.True_
         """
         import pandas as pd
 
@@ -195,6 +240,11 @@ class Result:
             raise UsageError(f"'{level}' is not a node of framework '{fw.id}'."
                              + did_you_mean(level, self.node_ids),
                              hint=f"groups: {', '.join(self.group_ids())}")
+        if headers not in ("ids", "names"):
+            raise UsageError(f"headers must be 'ids' or 'names', got {headers!r}")
+        if top is not None and top < 1:
+            raise UsageError(f"must be at least 1, got {top}", where="--top",
+                             hint="--top N shows the N best units (per year); leave it out for all")
         out = pd.DataFrame({fw.unit_column: self.units})
         if self.years is not None:
             out["year"] = self.years
@@ -215,30 +265,36 @@ class Result:
         if level not in cols:
             cols.append(level)
         pos = {n: k for k, n in enumerate(self.node_ids)}
+        within = ([by] if by is not None else []) + (["year"] if self.years is not None else [])
         for c in cols:
             out[c] = self.score_matrix[:, pos[c]]
-        ranks = self.rank_matrix[:, pos[level]]
-        if by is not None:
-            keys = [by] + (["year"] if self.years is not None else [])
-            grouped = out.groupby(keys, sort=False)[level]
-            ranks = grouped.rank(method="min", ascending=False).to_numpy(dtype=float)
-        out["rank"] = pd.array(ranks, dtype="Float64").astype("Int64")
+            if ranks and c in self.group_ids():
+                out[f"rank_{c}"] = self._rank_column(out, c, pos, by, within)
+        out["rank"] = self._rank_column(out, level, pos, by, within)
         if fw.stages is not None and level == fw.id:
             out["stage"] = self.stage_labels(lang)
         if sort or top is not None:
-            keys = (["year"] if self.years is not None else []) + ([by] if by else []) + ["rank"]
-            ascending = [True] * len(keys)
-            if by is not None:  # groups strongest first: by their best unit's score
-                best = out.groupby(keys[:-1], sort=False, dropna=False)[level].transform("max")
-                keys.insert(-2, "_best")
-                ascending.insert(-2, False)
-                out = out.assign(_best=best)
-            out = out.sort_values(keys, ascending=ascending, na_position="last", kind="stable")
-            out = out.drop(columns="_best", errors="ignore")
+            out = _sorted(out, level, by=by, years=self.years is not None)
             if top is not None:
-                by_year = self.years is not None
-                out = out.groupby("year", sort=True).head(top) if by_year else out.head(top)
-        return out.reset_index(drop=True)
+                out = out[out["rank"].le(top).fillna(False).to_numpy(dtype=bool)]
+        out = out.reset_index(drop=True)
+        if headers == "names":
+            from mfgindex.i18n import column_labels
+
+            out = out.rename(columns=column_labels(fw, out.columns, lang))
+        return out
+
+    def _rank_column(self, out: pd.DataFrame, node: str, pos: Mapping[str, int], by: str | None,
+                     within: list[str]) -> pd.api.extensions.ExtensionArray:
+        """The ranks of ``node`` (1 = best, ties the lowest rank): the result's, or within
+        each ``by`` group and year."""
+        import pandas as pd
+
+        ranks = self.rank_matrix[:, pos[node]]
+        if by is not None:
+            grouped = out.groupby(within, sort=False)[node]
+            ranks = grouped.rank(method="min", ascending=False).to_numpy(dtype=float)
+        return pd.array(ranks, dtype="Float64").astype("Int64")
 
     def _names(self, lang: str) -> np.ndarray | None:
         if lang == "zh":
@@ -270,6 +326,10 @@ class Result:
           cannot tell units apart, and minmax / zscore leave it out of its group (NaN);
         * an indicator with data for fewer than ``coverage_limit`` of the units;
         * an indicator with more than ``imputed_limit`` of its values imputed;
+        * bad cells (DESIGN §5): a value outside its transform's domain (a log of 0) or one
+          the group's aggregator refuses (a negative under a geometric mean) — the units named
+          have no score on that node and every node above it; a zero under a geometric or
+          harmonic mean, which makes the group 0 (its limit);
         * low coverage: units without a score for a group (or the index) because less than
           ``min_coverage`` of the group's weight had data.
 
@@ -281,7 +341,7 @@ class Result:
         from mfgindex.years import year_blocks
 
         fw = self.framework
-        out: list[Problem] = []
+        out, explained = self._bad_cell_problems()
         ids = [i.id for i in fw.indicators]
         before = next(self.steps[k] for k in _BEFORE_NORMALISE if k in self.steps)
         pos = {n: k for k, n in enumerate(self.node_ids)}
@@ -341,7 +401,7 @@ class Result:
                 if node.is_indicator:
                     continue
                 score = self.score_matrix[rows, pos[node.id]]
-                lost = np.isnan(score)
+                lost = np.isnan(score) & ~explained[rows, pos[node.id]]
                 if lost.any():
                     units = [str(u) for u in self.units[rows[lost]]]
                     shown = ", ".join(units[:5]) + (f" and {len(units) - 5} more"
@@ -356,6 +416,46 @@ class Result:
                         node=node.id, node_kind=kind, year=year,
                     ))
         return out
+
+    def _unit_label(self, i: int) -> str:
+        """``U1 (One)``: a result row's unit id and name, for a message."""
+        unit = str(self.units[i])
+        names = self.data.names
+        name = None if names is None else str(names[self.rows[i]])
+        return f"{unit} ({name})" if name and name != unit else unit
+
+    def _bad_cell_problems(self) -> tuple[list[Problem], np.ndarray]:
+        """Warnings about the bad cells recorded in provenance (DESIGN §5), and the
+        ``(n, nodes)`` mask of scores they explain being NaN (low coverage does not)."""
+        fw = self.framework
+        explained = np.zeros(self.score_matrix.shape, dtype=bool)
+        records = self.provenance.get("bad_cells") or []
+        if not records:
+            return [], explained
+        pos = {n: k for k, n in enumerate(self.node_ids)}
+        where_in = {int(r): k for k, r in enumerate(self.rows)}
+        out: list[Problem] = []
+        for rec in records:
+            local = [where_in[r] for r in rec["rows"] if r in where_in]
+            if not local:
+                continue
+            node = fw.nodes[rec["node"]]
+            kind = "indicator" if node.is_indicator else "index" if node.id == fw.id else "group"
+            shown = ", ".join(self._unit_label(i) for i in local[:5])
+            more = f" and {len(local) - 5} more" if len(local) > 5 else ""
+            if rec["kind"] == "zero":
+                what = (f"{rec['what']}: {len(local)} unit(s) score 0 on {kind} '{node.id}': "
+                        f"{shown}{more}")
+            else:
+                what = (f"{rec['what']}: {len(local)} unit(s) have no score on {kind} "
+                        f"'{node.id}' and every node above it: {shown}{more}")
+                up: str | None = node.id
+                while up is not None:
+                    explained[local, pos[up]] = True
+                    up = fw.nodes[up].parent
+            out.append(_problem(what, rec["hint"], node=node.id, node_kind=kind,
+                                year=rec.get("year")))
+        return out, explained
 
     def require_scores(self) -> None:
         """Raise when the result is unusable: values became infinite on the way (e.g. a ratio
@@ -505,6 +605,20 @@ class Result:
         from mfgindex.report.notebook import result_html
 
         return result_html(self)
+
+
+def _sorted(out: pd.DataFrame, level: str, *, by: str | None, years: bool) -> pd.DataFrame:
+    """``out`` best first, per year; with ``by``, the groups strongest first (by their best
+    unit's ``level`` score), each group's units best first."""
+    keys = (["year"] if years else []) + ([by] if by else []) + ["rank"]
+    ascending = [True] * len(keys)
+    if by is not None:
+        best = out.groupby(keys[:-1], sort=False, dropna=False)[level].transform("max")
+        keys.insert(-2, "_best")
+        ascending.insert(-2, False)
+        out = out.assign(_best=best)
+    out = out.sort_values(keys, ascending=ascending, na_position="last", kind="stable")
+    return out.drop(columns="_best", errors="ignore")
 
 
 def _decomposition(spec: str) -> str | None:

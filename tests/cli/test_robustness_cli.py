@@ -58,8 +58,9 @@ def test_uncertainty_vary_flags_table_and_invalid_notes() -> None:
                          "--runs", "40", "--top", "5", "--format", "table")
     assert code == 0, err
     assert "rank uncertainty" in out and "Beijing" in out
-    # minmax onto [0, 100] and z-scores both feed non-positive values into the geometric mean
-    assert "runs" in err and "invalid" in err and "geometric" in err
+    # z-scores feed negative values into the geometric mean: those units are unscored in
+    # those runs, and named (minmax onto [0, 100] feeds zeros: the limit 0)
+    assert "runs" in err and "unscored" in err and "geometric" in err
 
 
 def test_uncertainty_json_and_xlsx(spec: Path, tmp_path: Path) -> None:

@@ -52,10 +52,20 @@ def test_geometric() -> None:
     np.testing.assert_allclose(A.geometric(row(2, nan, 8), np.array([1.0, 5, 2])), [128 ** (1 / 3)])
 
 
-def test_geometric_rejects_nonpositive_with_hint() -> None:
-    with pytest.raises(MethodError, match=r"1 value\(s\) are zero or negative") as exc:
-        A.geometric(np.array([[1.0, 0.0], [nan, 2.0]]), np.array([1.0, 1]))
+def test_geometric_rejects_negative_with_hint() -> None:
+    with pytest.raises(MethodError, match=r"1 value\(s\) are negative") as exc:
+        A.geometric(np.array([[1.0, -1.0], [nan, 2.0]]), np.array([1.0, 1]))
     assert "minmax(low=1, high=100)" in str(exc.value)
+
+
+@pytest.mark.parametrize("mean", [A.geometric, A.harmonic, lambda x, w: A.genmean(x, w, p=-2)])
+def test_a_zero_child_gives_the_limit_zero(mean) -> None:  # type: ignore[no-untyped-def]
+    x = np.array([[1.0, 0.0], [4.0, 4.0], [0.0, nan]])
+    np.testing.assert_allclose(mean(x, np.array([1.0, 1])), [0, 4, 0])
+    # a zero of weight 0 does not count; a batch of weights scores each row alone
+    np.testing.assert_allclose(mean(x[:1], np.array([1.0, 0])), [1])
+    w = np.array([[1.0, 0], [1.0, 1]])
+    np.testing.assert_allclose(mean(x, w), [[1, 4, 0], [0, 4, 0]])
 
 
 def test_harmonic() -> None:
@@ -91,8 +101,7 @@ def test_genmean_domain() -> None:
     np.testing.assert_allclose(A.genmean(row(0, 2), w, p=2), [np.sqrt(2)])
     with pytest.raises(MethodError, match="non-negative"):
         A.genmean(row(-1, 2), w, p=2)
-    with pytest.raises(MethodError, match="positive"):
-        A.genmean(row(0, 2), w, p=-1)
+    np.testing.assert_allclose(A.genmean(row(0, 2), w, p=-1), [0])  # the limit
 
 
 # --------------------------------------------------------------------------- median

@@ -48,6 +48,7 @@ __all__ = [
     "median",
     "topsis",
     "vikor",
+    "zero_is_limit",
 ]
 
 BoolArray = NDArray[np.bool_]
@@ -101,14 +102,46 @@ def _weighted_mean(terms: FloatArray, present: BoolArray, w2d: FloatArray) -> tu
 
 
 def _check_positive(x: FloatArray, present: BoolArray, method: str, strict: bool = True) -> None:
+    """Refuse the values outside the method's domain: negative values (``strict``: zeros too).
+
+    The pipeline finds the units refused (:func:`mfgindex.pipeline.aggregate_tree`) and scores
+    them NaN on the group with a warning naming them, so the message counts values only.
+    """
     bad = present & ((x <= 0) if strict else (x < 0))
     if bad.any():
         need, sign = ("positive", "zero or negative") if strict else ("non-negative", "negative")
         raise MethodError(
             f"the {method} needs {need} values, but {int(bad.sum())} value(s) are {sign}",
             hint="normalise onto a positive scale first, e.g. minmax(low=1, high=100), "
-            "or aggregate with 'arithmetic'",
+            "shift the values, or aggregate with 'arithmetic'",
         )
+
+
+def _at_zero(x: FloatArray, present: BoolArray, w2d: FloatArray) -> BoolArray | None:
+    """``(r, n)``: units with a child of positive weight at exactly 0 (None when there is no
+    zero), whose geometric / harmonic mean (or power mean of order ``p < 0``) is 0, its limit
+    as the child tends to 0."""
+    zero = present & (x == 0)
+    if not zero.any():
+        return None
+    hit: BoolArray = ((w2d > 0).astype(np.float64) @ zero.T.astype(np.float64)) > 0
+    return hit
+
+
+def zero_is_limit(name: str, params: Any = None) -> bool:
+    """Whether aggregator ``name`` (with ``params``) scores a unit 0 when a child of positive
+    weight is 0 — the limit of the mean as the child tends to 0 — so a zero is worth a warning:
+    the unit's other children no longer count. True for ``geometric``, ``harmonic`` and
+    ``genmean`` with ``p <= 0``."""
+    if name in ("geometric", "harmonic"):
+        return True
+    if name == "genmean":
+        p = (params or {}).get("p", 2.0)
+        try:
+            return float(p) <= 0
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 # --------------------------------------------------------------------------- coverage
@@ -174,19 +207,25 @@ def geometric(values: FloatArray, weights: FloatArray) -> FloatArray:
     arithmetic mean.
 
     Degenerate input
-        Any present value ≤ 0 raises :class:`MethodError` (as COINr, which stops); normalise
-        onto a positive scale first, e.g. ``minmax(low=1, high=100)``. A unit with no child
-        present scores NaN.
+        A child of positive weight at 0 makes the mean 0, its limit as the child tends to 0
+        (COINr stops instead); the pipeline warns and names the units, since their other
+        children no longer count. A negative value raises :class:`MethodError` (the pipeline
+        scores those units NaN and names them); normalise onto a positive scale first, e.g.
+        ``minmax(low=1, high=100)``. A unit with no child present scores NaN.
 
     References
     ----------
     COINr ``a_gmean(x, w)``; OECD/JRC Handbook (2008), section 6.2.
     """
     x, present, w2d, batched = _prepare(values, weights)
-    _check_positive(x, present, "geometric mean")
-    logs = np.log(np.where(present, x, 1.0))
+    _check_positive(x, present, "geometric mean", strict=False)
+    zero = _at_zero(x, present, w2d)
+    logs = np.log(np.where(present & (x > 0), x, 1.0))
     out, _ = _weighted_mean(logs, present, w2d)
-    return _finish(np.exp(out), batched)
+    out = np.exp(out)
+    if zero is not None:
+        out = np.where(zero, 0.0, out)
+    return _finish(out, batched)
 
 
 @register("harmonic", stage="aggregate", row_wise=True)
@@ -198,19 +237,24 @@ def harmonic(values: FloatArray, weights: FloatArray) -> FloatArray:
     over the children present. Less compensatory than the geometric mean.
 
     Degenerate input
-        Any present value ≤ 0 raises :class:`MethodError`. COINr's ``a_hmean`` stops only on
-        zeros and accepts negative values, where the harmonic mean is meaningless (it can
-        change sign or blow up); we refuse them. A unit with no child present scores NaN.
+        A child of positive weight at 0 makes the mean 0, its limit (the pipeline warns and
+        names the units). COINr's ``a_hmean`` stops on zeros and accepts negative values,
+        where the harmonic mean is meaningless (it can change sign or blow up); we refuse them
+        with :class:`MethodError` (the pipeline scores those units NaN and names them). A unit
+        with no child present scores NaN.
 
     References
     ----------
     COINr ``a_hmean(x, w)``.
     """
     x, present, w2d, batched = _prepare(values, weights)
-    _check_positive(x, present, "harmonic mean")
-    inv, denom = _weighted_mean(1.0 / np.where(present, x, 1.0), present, w2d)
+    _check_positive(x, present, "harmonic mean", strict=False)
+    zero = _at_zero(x, present, w2d)
+    inv, denom = _weighted_mean(1.0 / np.where(present & (x > 0), x, 1.0), present, w2d)
     out = np.full(inv.shape, np.nan)
     np.divide(1.0, inv, out=out, where=denom > 0)
+    if zero is not None:
+        out = np.where(zero, 0.0, out)
     return _finish(out, batched)
 
 
@@ -229,8 +273,9 @@ def genmean(values: FloatArray, weights: FloatArray, *, p: float = 2.0) -> Float
         The order; any real number (default 2, the quadratic mean, COINr's documented example).
 
     Degenerate input
-        Values must be non-negative, and positive when ``p ≤ 0``; otherwise
-        :class:`MethodError`. A unit with no child present scores NaN.
+        Values must be non-negative; otherwise :class:`MethodError` (the pipeline scores those
+        units NaN and names them). With ``p < 0`` a child of positive weight at 0 makes the
+        mean 0, its limit (the pipeline warns). A unit with no child present scores NaN.
 
     Differences from COINr
         COINr's ``a_genmean`` sets the weights of missing children to NA but sums without
@@ -251,12 +296,16 @@ def genmean(values: FloatArray, weights: FloatArray, *, p: float = 2.0) -> Float
         raise MethodError(f"genmean: 'p' must be a finite number, got {p}")
     if p == 0.0:
         return geometric(values, weights)
-    _check_positive(x, present, f"generalised mean with p = {p:g}", strict=p < 0)
-    powered = np.where(present, x, 1.0) ** p
+    _check_positive(x, present, f"generalised mean with p = {p:g}", strict=False)
+    zero = _at_zero(x, present, w2d) if p < 0 else None
+    safe = present & (x > 0) if p < 0 else present
+    powered = np.where(safe, x, 1.0) ** p
     mean_p, denom = _weighted_mean(powered, present, w2d)
     out = np.full(mean_p.shape, np.nan)
     ok = denom > 0
     out[ok] = mean_p[ok] ** (1.0 / p)
+    if zero is not None:
+        out = np.where(zero, 0.0, out)
     return _finish(out, batched)
 
 

@@ -10,7 +10,9 @@ units go through the same transform (``ColumnContext.orient``).
 
 Values outside a transform's domain raise :class:`MethodError` with their count rather than
 turning silently into NaN or -Inf: a log of a zero is a modelling decision (shift? ``log1p``?)
-that the user should make. The message names no indicator: the pipeline adds where.
+that the user should make. The pipeline asks :func:`outside_domain` first and treats those
+cells as bad cells (DESIGN §5): each one's unit scores NaN on the indicator and every node above
+it, with a warning naming the units; ``--strict`` makes it an error.
 
 References: OECD/JRC *Handbook on Constructing Composite Indicators* (2008), section 4 (skewed
 indicators); COINr's ``Treat`` log option is a *treatment* (conditional on skew), not this.
@@ -26,7 +28,47 @@ from mfgindex.errors import MethodError
 from mfgindex.methods.base import FloatArray
 from mfgindex.methods.registry import register
 
-__all__ = ["log", "log1p", "log10", "sqrt"]
+__all__ = ["DOMAIN_HINT", "log", "log1p", "log10", "outside_domain", "sqrt"]
+
+#: What to do about values outside a transform's domain (the pipeline's warning repeats it).
+DOMAIN_HINT = {
+    "log": "shift the data so every value is positive, use transform = 'log1p' for data with "
+           "zeros, or the log-safe treatment treat = 'log(rule=log_CT)' (COINr's log_CT) instead "
+           "of the transform",
+    "log10": "shift the data so every value is positive, use transform = 'log1p' for data with "
+             "zeros, or the log-safe treatment treat = 'log(rule=log_CT)' (COINr's log_CT)",
+    "log1p": "shift the data so every value exceeds -1, or use the log-safe treatment "
+             "treat = 'log(rule=log_CT)' (COINr's log_CT)",
+    "sqrt": "shift the data so no value is negative",
+}
+_OUTSIDE = {
+    "log": lambda x: x <= 0,
+    "log10": lambda x: x <= 0,
+    "log1p": lambda x: x <= -1,
+    "sqrt": lambda x: x < 0,
+}
+_DOMAIN = {"log": "> 0", "log10": "> 0", "log1p": "> -1", "sqrt": ">= 0"}
+
+
+def outside_domain(name: str, x: Any) -> tuple[np.ndarray, str, str] | None:
+    """The cells of ``x`` outside transform ``name``'s domain, or None when there are none.
+
+    Returns
+    -------
+    (mask, domain, hint) or None
+        ``mask`` a boolean array like ``x`` (NaN is never outside); ``domain`` as text
+        (``"> 0"``); ``hint`` the fix (:data:`DOMAIN_HINT`). None for a method with no
+        restricted domain, or when every value is inside.
+    """
+    test = _OUTSIDE.get(name)
+    if test is None:
+        return None
+    arr = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        mask = np.asarray(test(arr), dtype=bool) & ~np.isnan(arr)
+    if not mask.any():
+        return None
+    return mask, _DOMAIN[name], DOMAIN_HINT[name]
 
 
 def _column(x: Any) -> FloatArray:

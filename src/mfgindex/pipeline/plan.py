@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mfgindex.errors import DataError, UsageError
+from mfgindex.errors import DataError, MethodError, UsageError
 from mfgindex.methods.base import ColumnContext, UnitContext, WeightContext
 from mfgindex.methods.registry import MethodCall, is_none, resolve, stage_info
 from mfgindex.pipeline.choices import Choices, FitOn
@@ -55,6 +55,11 @@ class Prepared:
         ``(N, m)`` flags: cells filled by imputation; treatment labels ("" = untouched).
     treat_details, removed
         Treatment details per indicator (and year); screened-out units and why.
+    bad_cells
+        ``(N, m)`` cells outside their transform's domain (a log of a zero): NaN, and their
+        units score NaN on every node above (DESIGN §5); None when there are none.
+    bad_notes
+        Per indicator with bad cells: ``(transform, domain, hint)`` for the warning.
     """
 
     x: np.ndarray
@@ -66,6 +71,8 @@ class Prepared:
     treated: np.ndarray
     treat_details: dict[str, Any]
     removed: dict[str, str]
+    bad_cells: np.ndarray | None = None
+    bad_notes: dict[str, tuple[str, str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -173,9 +180,22 @@ class Plan:
     def _transform(self, prep: Prepared) -> None:
         # per indicator, from the framework only: a transform is part of what is measured
         indicators = self.framework.indicators
+        from mfgindex.methods.transform import outside_domain
+
         prep.transforms = [_call("transform", i.transform) for i in indicators]
         for j, t in enumerate(prep.transforms):
             if t is not None:
+                # Bad cells (DESIGN §5): a value outside the domain (a log of 0) makes that
+                # unit's indicator NaN, and every node above it, with a warning -- not an error.
+                outside = outside_domain(t.name, prep.x[:, j])
+                if outside is not None:
+                    mask, domain, hint = outside
+                    if prep.bad_cells is None:
+                        prep.bad_cells = np.zeros(prep.x.shape, dtype=bool)
+                    prep.bad_cells[:, j] = mask
+                    prep.bad_notes = {**(prep.bad_notes or {}),
+                                      indicators[j].id: (t.spec(), domain, hint)}
+                    prep.x[mask, j] = np.nan
                 prep.x[:, j] = run_method(t, f"indicator '{indicators[j].id}'", prep.x[:, j])
         if any(prep.transforms):
             prep.steps["transformed"] = prep.x.copy()
@@ -190,6 +210,8 @@ class Plan:
             return
         before = np.isnan(prep.x)
         prep.x = np.array(run_method(call, "impute", prep.x, ctx), dtype=float)  # writable copy
+        if prep.bad_cells is not None:  # a bad cell is not a missing value: it stays NaN
+            prep.x[prep.bad_cells] = np.nan
         prep.imputed = before & ~np.isnan(prep.x)
         prep.steps["imputed"] = prep.x.copy()
 
@@ -287,10 +309,17 @@ class Plan:
 
     def score(self, normalized: Normalized, rows: np.ndarray, weights: Mapping[str, WeightsFor],
               *, aggregators: Mapping[str, AggregateStep] | None = None,
-              refused: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-        """Scores of every node for the units ``rows`` (one block), by :func:`aggregate_tree`."""
+              refused: dict[str, np.ndarray] | None = None,
+              reasons: dict[str, MethodError] | None = None,
+              limits: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Scores of every node for the units ``rows`` (one block), by :func:`aggregate_tree`
+        (its ``refused``, ``reasons`` and ``limits``); bad cells of :meth:`prepare` make their
+        units NaN on every node above them."""
+        bad = normalized.prepared.bad_cells
         return aggregate_tree(self.framework, normalized.values[rows], weights,
-                              aggregators or self.aggregators(), self.threshold, refused=refused)
+                              aggregators or self.aggregators(), self.threshold, refused=refused,
+                              reasons=reasons, limits=limits,
+                              poisoned=None if bad is None else bad[rows])
 
     def run(self) -> Any:
         """The whole chain once: a :class:`~mfgindex.result.Result` (what ``compute`` returns)."""

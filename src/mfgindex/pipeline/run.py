@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mfgindex._version import __version__
+from mfgindex.errors import MethodError
 from mfgindex.methods.registry import MethodCall, is_none, resolve
 from mfgindex.pipeline.tree import rank_desc, run_method
 
@@ -14,10 +15,10 @@ if TYPE_CHECKING:
     from mfgindex.data import Dataset
     from mfgindex.framework import Framework
     from mfgindex.pipeline.plan import Normalized, Plan
-    from mfgindex.years import Block
     from mfgindex.result import Result
+    from mfgindex.years import Block
 
-__all__ = ["run_once", "sources"]
+__all__ = ["bad_cell_records", "run_once", "sources"]
 
 
 def sources(framework: Framework, data: Dataset) -> dict[str, dict[str, Any]]:
@@ -39,7 +40,7 @@ def run_once(plan: Plan) -> Result:
     normalized = plan.normalize(prep)
     record = prep.record | {"normalize": normalized.specs, "fit_on": plan.choices.fit_on}
     node_ids = [n.id for n in fw.walk()]
-    scores, used_weights = _score_blocks(plan, normalized, node_ids)
+    scores, used_weights, bad_cells = _score_blocks(plan, normalized, node_ids)
     record["aggregate"] = {g: c.spec() for g, c in plan.aggregate_calls.items()}
     record["weights"] = {g: c.spec() for g, c in plan.weight_calls.items()}
     record["min_coverage"] = plan.threshold
@@ -65,6 +66,7 @@ def run_once(plan: Plan) -> Result:
         "removed_units": prep.removed,
         "treatment": prep.treat_details,
         "imputed_cells": int(prep.imputed[rows].sum()),
+        "bad_cells": bad_cells,
     }
     return Result(
         framework=fw,
@@ -84,9 +86,10 @@ def run_once(plan: Plan) -> Result:
 
 def _score_blocks(
     plan: Plan, normalized: Normalized, node_ids: list[str]
-) -> tuple[np.ndarray, dict[tuple[int | None, str], dict[str, float]]]:
+) -> tuple[np.ndarray, dict[tuple[int | None, str], dict[str, float]], list[dict[str, Any]]]:
     """``(N, nodes)`` scores, each block weighted and aggregated on its own; the weights used,
-    keyed ``(year, group)`` (year None for a cross-section)."""
+    keyed ``(year, group)`` (year None for a cross-section); the bad cells found
+    (:func:`bad_cell_records`)."""
     fw = plan.framework
     blocks = normalized.blocks
     out = np.full((len(plan.data), len(node_ids)), np.nan)
@@ -94,13 +97,68 @@ def _score_blocks(
     for j, ind in enumerate(fw.indicators):
         out[:, pos[ind.id]] = normalized.values[:, j]
     used: dict[tuple[int | None, str], dict[str, float]] = {}
+    records: list[dict[str, Any]] = []
     aggregators = plan.aggregators()
     for b in blocks:
         weights = plan.weight_functions(b.year, used)
-        tree = plan.score(normalized, b.rows, weights, aggregators=aggregators)
+        refused: dict[str, np.ndarray] = {}
+        reasons: dict[str, MethodError] = {}
+        limits: dict[str, np.ndarray] = {}
+        tree = plan.score(normalized, b.rows, weights, aggregators=aggregators,
+                          refused=refused, reasons=reasons, limits=limits)
         for g in fw.groups:
             out[b.rows, pos[g.id]] = tree[g.id]
-    return out, used
+        records += bad_cell_records(plan, normalized, b, refused, reasons, limits)
+    return out, used, records
+
+
+def bad_cell_records(plan: Plan, normalized: Normalized, block: Block,
+                     refused: dict[str, np.ndarray], reasons: dict[str, MethodError],
+                     limits: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """The bad cells of one block (DESIGN §5), as provenance records for the warnings.
+
+    Each record: ``kind`` (``"domain"``: a value outside its transform's domain, the unit NaN
+    from that indicator up; ``"refused"``: a value the group's aggregator cannot take, e.g. a
+    negative under a geometric mean, the unit NaN from that group up; ``"zero"``: a zero under a
+    geometric or harmonic mean, which scores 0, its limit), ``node``, ``method``, ``what``,
+    ``hint``, ``year`` and ``rows`` (dataset rows).
+    """
+    fw = plan.framework
+    out: list[dict[str, Any]] = []
+    bad = normalized.prepared.bad_cells
+    notes = normalized.prepared.bad_notes or {}
+    if bad is not None:
+        for j, ind in enumerate(fw.indicators):
+            hit = block.rows[bad[block.rows, j]]
+            if hit.size and ind.id in notes:
+                spec, domain, hint = notes[ind.id]
+                out.append({"kind": "domain", "node": ind.id, "method": spec,
+                            "what": f"transform '{spec}' needs values {domain}",
+                            "hint": hint, "year": block.year, "rows": hit.tolist()})
+    for g in fw.groups:
+        mask = refused.get(g.id)
+        if mask is not None and np.asarray(mask).any():
+            hit = block.rows[np.asarray(mask).reshape(-1, len(block.rows)).any(axis=0)]
+            err = reasons.get(g.id)
+            out.append({"kind": "refused", "node": g.id,
+                        "method": plan.aggregate_calls[g.id].spec(),
+                        "what": err.what if err else "the aggregation method refused the values",
+                        "hint": (err.hint if err and err.hint else
+                                 "normalise onto a positive scale, e.g. --normalize "
+                                 "'minmax(low=1, high=100)', or aggregate with 'arithmetic'"),
+                        "year": block.year, "rows": hit.tolist()})
+        zero = limits.get(g.id)
+        if zero is not None and np.asarray(zero).any():
+            hit = block.rows[np.asarray(zero).reshape(-1, len(block.rows)).any(axis=0)]
+            spec = plan.aggregate_calls[g.id].spec()
+            out.append({"kind": "zero", "node": g.id, "method": spec,
+                        "what": f"a child at 0 makes the {spec} mean 0 (its limit), whatever "
+                                "the other children",
+                        "hint": "if a 0 is not meant to veto the group, normalise onto a "
+                                "positive scale, e.g. --normalize 'minmax(low=1, high=100)', "
+                                "or aggregate with 'arithmetic'",
+                        "year": block.year, "rows": hit.tolist()})
+    return out
 
 
 def _classify(plan: Plan, blocks: list[Block], index: np.ndarray,

@@ -82,6 +82,9 @@ def aggregate_tree(
     min_coverage: float,
     *,
     refused: dict[str, np.ndarray] | None = None,
+    reasons: dict[str, MethodError] | None = None,
+    limits: dict[str, np.ndarray] | None = None,
+    poisoned: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     r"""Aggregate normalised indicators up the tree, children before parents.
 
@@ -106,6 +109,17 @@ def aggregate_tree(
         geometric mean of a zero) raises. A dict: it does not; the units it refuses score NaN
         on that group **and every ancestor** (never renormalised around), and
         ``refused[group]`` receives the boolean mask of refused units, ``(n,)`` or ``(r, n)``.
+    reasons
+        With ``refused``: ``reasons[group]`` receives the method's error for the first refusal
+        (what it refused and the fix, e.g. "the geometric mean needs non-negative values").
+    limits
+        A dict: ``limits[group]`` receives the mask of units the group's mean scored 0 because
+        a child of positive weight is 0 — the limit of a geometric or harmonic mean
+        (:func:`mfgindex.methods.aggregate.zero_is_limit`), a warning for the pipeline.
+    poisoned
+        ``(n, m)`` cells of bad indicator values (e.g. outside a transform's domain): NaN
+        already, and, as a refused unit, NaN on **every ancestor** too (never renormalised
+        around).
 
     Returns
     -------
@@ -119,6 +133,10 @@ def aggregate_tree(
     fw = framework
     scores: dict[str, np.ndarray] = {i.id: normalised[:, j] for j, i in enumerate(fw.indicators)}
     bad: dict[str, np.ndarray] = {}
+    if poisoned is not None and poisoned.any():
+        for j, i in enumerate(fw.indicators):
+            if poisoned[:, j].any():
+                bad[i.id] = poisoned[:, j]
     for group in fw.groups:
         children = fw.children(group.id)
         kids = [scores[c] for c in children]
@@ -127,7 +145,7 @@ def aggregate_tree(
         if all(k.ndim == 1 for k in kids):
             values = np.column_stack(kids)
             w = np.asarray(w(values) if callable(w) else w, dtype=float)
-            score, mask = _aggregate(agg, values, w, refused is not None)
+            score, mask, why = _aggregate(agg, values, w, refused is not None)
             cover = coverage(values, w)
         else:
             if callable(w):
@@ -137,29 +155,63 @@ def aggregate_tree(
             r = max(k.shape[0] for k in kids if k.ndim == 2)
             values = np.stack([np.broadcast_to(k, (r, k.shape[-1])) for k in kids], axis=-1)
             w = np.broadcast_to(np.asarray(w, dtype=float), (r, len(children)))
-            score, mask, cover = _aggregate_paired(agg, values, w, refused is not None)
+            score, mask, cover, why = _aggregate_paired(agg, values, w, refused is not None)
         score = np.where(cover + 1e-12 >= min_coverage, score, np.nan)
-        if refused is not None:
-            gone = mask  # refused here, or below: then the child's NaN must not be renormalised away
-            for c in children:
-                if c in bad:
-                    gone = gone | bad[c]
-            if mask.any():
-                refused[group.id] = mask
-            if gone.any():
-                bad[group.id] = gone
-                score = np.where(gone, np.nan, score)
+        if limits is not None and _zero_is_limit(agg):
+            # a child that is 0 as the limit of its own mean was reported there, not again
+            inherited = [(k, limits[c]) for k, c in enumerate(children) if c in limits]
+            own = values
+            if inherited:
+                own = values.copy()
+                for k, m in inherited:
+                    own[..., k] = np.where(m, np.nan, own[..., k])
+            at_zero = _at_zero(own, w) & ~mask & ~np.isnan(score)
+            if at_zero.any():
+                limits[group.id] = at_zero
+        gone = mask  # refused here, or below: then the child's NaN must not be renormalised away
+        for c in children:
+            if c in bad:
+                gone = gone | bad[c]
+        if refused is not None and mask.any():
+            refused[group.id] = mask
+            if reasons is not None and why:
+                reasons[group.id] = why
+        if gone.any():
+            bad[group.id] = gone
+            score = np.where(gone, np.nan, score)
         scores[group.id] = score
     return scores
 
 
+def _call_name(agg: Aggregator) -> tuple[str, Mapping[str, Any]]:
+    call = agg.call if isinstance(agg, AggregateStep) else agg
+    return call.name, call.kwargs
+
+
+def _zero_is_limit(agg: Aggregator) -> bool:
+    from mfgindex.methods.aggregate import zero_is_limit
+
+    return zero_is_limit(*_call_name(agg))
+
+
+def _at_zero(values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Units with a present child of positive weight at exactly 0: ``(n,)`` for ``values
+    (n, k)`` and ``w (k,)``; ``(r, n)`` for ``w (r, k)`` or ``values (r, n, k)``."""
+    zero = (values == 0).astype(float)
+    positive = (np.asarray(w) > 0).astype(float)
+    if values.ndim == 3:  # run i's values with run i's weights
+        return np.einsum("rnk,rk->rn", zero, np.broadcast_to(positive, (values.shape[0],
+                                                                        values.shape[2]))) > 0
+    return (zero @ positive.T).T > 0 if positive.ndim == 2 else zero @ positive > 0
+
+
 def _aggregate(agg: Aggregator, values: np.ndarray, w: np.ndarray,
-               tolerate: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Scores of one group and the mask of units the method refused (all False unless
-    ``tolerate``)."""
+               tolerate: bool) -> tuple[np.ndarray, np.ndarray, MethodError | None]:
+    """Scores of one group, the mask of units the method refused (all False unless
+    ``tolerate``) and the method's error about them (None when none was refused)."""
     out_shape = (w.shape[0], values.shape[0]) if w.ndim == 2 else (values.shape[0],)
     try:
-        return agg(values, w), np.zeros(out_shape, dtype=bool)
+        return agg(values, w), np.zeros(out_shape, dtype=bool), None
     except MethodError as exc:
         if not tolerate:
             raise
@@ -183,11 +235,11 @@ def _aggregate(agg: Aggregator, values: np.ndarray, w: np.ndarray,
     score = np.full(out_shape, np.nan)
     if not refused.all():
         score[..., ~refused] = agg(values[~refused], w)
-    return score, np.broadcast_to(refused, out_shape).copy()
+    return score, np.broadcast_to(refused, out_shape).copy(), error
 
 
 def _aggregate_paired(agg: Aggregator, values: np.ndarray, w: np.ndarray,
-                      tolerate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      tolerate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, MethodError | None]:
     """Run ``i`` of ``values (r, n, k)`` aggregated with ``w[i]``: scores, refused masks and
     coverage, each ``(r, n)``.
 
@@ -202,15 +254,17 @@ def _aggregate_paired(agg: Aggregator, values: np.ndarray, w: np.ndarray,
     r, n, k = values.shape
     step = 16 if _row_wise(agg) else 1
     score, mask, cover = np.empty((r, n)), np.empty((r, n), dtype=bool), np.empty((r, n))
+    reason: MethodError | None = None
     for start in range(0, r, step):
         part = slice(start, min(start + step, r))
         b = part.stop - start
         flat = values[part].reshape(b * n, k)
-        s, m = _aggregate(agg, flat, w[part], tolerate)
+        s, m, why = _aggregate(agg, flat, w[part], tolerate)
+        reason = reason or why
         c = coverage(flat, w[part])
         diag = np.arange(b)
         # (b, b·n) -> (b, b, n); keep [i, i, :]
         score[part] = s.reshape(b, b, n)[diag, diag]
         mask[part] = m.reshape(b, b, n)[diag, diag]
         cover[part] = c.reshape(b, b, n)[diag, diag]
-    return score, mask, cover
+    return score, mask, cover, reason

@@ -39,15 +39,19 @@ chunks so that memory stays bounded, and every random number comes from
 negative values into a geometric mean, a min-max to [0, 100] feeds a zero. COINr silently
 discards such runs. Here the policy (``invalid``) is explicit:
 
-* ``"drop"`` (default): a run in which any unit's score is refused is *invalid*; it is left out
-  of every unit's rank statistics (so each statistic is computed over valid runs only), counted,
-  and reported — which choices, how many runs, which groups and which units — in
-  :attr:`UncertaintyResult.invalid` and :attr:`UncertaintyResult.warnings`. Ranking only the
-  units that could be scored would flatter them (the refused units are the weak ones), so a
-  partial run is never used. In a sensitivity analysis the output of an invalid run is
-  undefined; the estimators drop each Monte Carlo tuple (row of A, B and every AB matrix) that
-  contains one, and say so.
-* ``"raise"``: stop with a :class:`~mfgindex.errors.MethodError` naming the combination.
+* ``"drop"`` (default): the policy of :func:`mfgindex.compute` (DESIGN §5, "one bad cell never
+  sinks a run"), run by run. A zero under a geometric or harmonic mean gives 0, its limit. A
+  unit whose values a method refuses (a negative under a geometric mean, a log of 0) is NaN in
+  that run — unranked — and the other units are ranked among themselves; which units, in how
+  many runs and under which choices is reported in :attr:`UncertaintyResult.invalid` (one row
+  per combination, ``unit_runs`` counting each unit's unscored runs) and
+  :attr:`UncertaintyResult.warnings`. A unit's rank statistics come from the runs that scored
+  it; read them beside its count, since the units left out are usually the weak ones. A run is
+  *invalid* only when it scores no unit at all: it is left out. In a sensitivity analysis the
+  output of an invalid run is undefined; the estimators drop each Monte Carlo tuple (row of A,
+  B and every AB matrix) that contains one, and say so.
+* ``"raise"`` (``--strict``): stop with a :class:`~mfgindex.errors.MethodError` naming the
+  combination and the units at the first unit left unscored.
 
 References
 ----------
@@ -126,30 +130,42 @@ def _setup(framework: Framework, data: Dataset, vary: Any, year: int | None,
 
 
 def _nominal(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
-    """The base index and ranks; refused units raise here, as :func:`mfgindex.compute` would."""
-    from mfgindex.pipeline import aggregate_tree
+    """The base index and ranks, as :func:`mfgindex.compute` gives them: units with a bad cell
+    (DESIGN §5) unscored; raises only when no unit can be scored."""
+    from mfgindex.errors import MethodError
 
-    combo = engine.combination(engine.nominal_key())
-    tree = aggregate_tree(engine.fw, combo.normalised, combo.weights, combo.aggregators,
-                          engine.threshold)
-    scores = np.asarray(tree[engine.fw.id], dtype=float)
+    root, refused = engine.score(engine.nominal_key(), None, None)
+    scores = np.asarray(root[0], dtype=float)
+    if scores.size and np.isnan(scores).all() and (refused or engine.bad_units(
+            engine.nominal_key()).any()):
+        raise MethodError("no unit can be scored under the base choices",
+                          hint="choose methods that fit together, e.g. minmax(low=1, high=100) "
+                               "before a geometric mean (`mfgindex score` lists the units)")
     return scores, rank_rows(scores[None, :])[0]
 
 
 def _invalid_notes(valid: np.ndarray, invalid: pd.DataFrame) -> list[str]:
-    """Warnings about invalid runs: how many, and per combination which units and why."""
+    """Warnings about the units left unscored (DESIGN §5): in how many runs, and per
+    combination which units how often and why; and the runs that scored no unit at all."""
+    notes: list[str] = []
+    if len(invalid):
+        n_runs = int(invalid["runs"].sum())
+        notes.append(f"{n_runs} of {len(valid)} runs ({100 * n_runs / len(valid):.1f}%) left "
+                     "some units unscored (unranked in that run; the others are ranked among "
+                     "themselves):")
+        for row in invalid.itertuples(index=False):
+            choices = ", ".join(f"{s}={getattr(row, s)}" for s in STAGES
+                                if getattr(row, s) and getattr(row, s) != "(base)")
+            unit_runs: dict[str, int] = row.unit_runs  # type: ignore[assignment]
+            counts = sorted(unit_runs.items(), key=lambda kv: -kv[1])
+            shown = ", ".join(f"{u} in {c}" for u, c in counts[:10]) + (
+                ", …" if len(counts) > 10 else "")
+            notes.append(f"{row.runs} run(s) with {choices or 'the base choices'}: {row.reason}: "
+                         f"{row.n_units} unit(s) ({shown})")
     n_bad = int((~valid).sum())
-    if not n_bad:
-        return []
-    notes = [f"{n_bad} of {len(valid)} runs ({100 * n_bad / len(valid):.1f}%) are invalid "
-             "combinations, left out of the statistics (invalid='drop'):"]
-    for row in invalid.itertuples(index=False):
-        choices = ", ".join(f"{s}={getattr(row, s)}" for s in STAGES
-                            if getattr(row, s) and getattr(row, s) != "(base)")
-        units = str(row.units).split(", ")
-        shown = ", ".join(units[:10]) + (", …" if len(units) > 10 else "")
-        notes.append(f"{row.runs} run(s) with {choices or 'the base choices'}: {row.reason}: "
-                     f"{row.n_units} unit(s) ({shown})")
+    if n_bad:
+        notes.append(f"{n_bad} of {len(valid)} runs scored no unit at all and are left out of "
+                     "the statistics")
     return notes
 
 
@@ -351,8 +367,9 @@ def sensitivity(
                                          np.random.default_rng(seeds[2]))
     notes += _invalid_notes(scored.valid, scored.invalid)
     if n_valid < n:
-        notes.append(f"{n - n_valid} of {n} sample tuples contain an invalid run and were left "
-                     "out of the estimators: the indices describe the valid choices only")
+        notes.append(f"{n - n_valid} of {n} sample tuples contain a run without an output (no "
+                     "unit scored, or the unit analysed unscored) and were left out of the "
+                     "estimators: the indices describe the other choices only")
     if not variance > 0:
         notes.append(f"the output ({label}) does not vary: the indices are undefined (NaN)")
     prov = _provenance(engine, spec, "sensitivity", n=n, runs=len(y), seed=seed, inputs=inputs,

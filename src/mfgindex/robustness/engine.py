@@ -46,6 +46,8 @@ class Combination:
     aggregators: dict[str, AggregateStep]
     agg_specs: dict[str, str]
     weights: dict[str, np.ndarray]  # base weights per group, (k,)
+    bad_cells: np.ndarray | None = None  # (len(rows), m) cells outside a transform's domain
+    bad_reason: str = ""  # what those cells are, for the report
 
 
 class Engine:
@@ -101,8 +103,12 @@ class Engine:
                    refused={})
         weights = {g: np.array([used[(year, g)][c] for c in self.fw.children(g)])
                    for g in self.groups}
+        bad = prep.bad_cells
+        reason = "; ".join(f"transform '{spec}' of '{iid}' needs values {domain}"
+                           for iid, (spec, domain, _) in (prep.bad_notes or {}).items())
         combo = Combination(key, rows, normalized.values[rows], aggregators,
-                            {g: c.spec() for g, c in plan.aggregate_calls.items()}, weights)
+                            {g: c.spec() for g, c in plan.aggregate_calls.items()}, weights,
+                            None if bad is None else bad[rows], reason)
         self._combos[key] = combo
         return combo
 
@@ -110,6 +116,9 @@ class Engine:
     def score(self, key: tuple[str, ...], factors: np.ndarray | None,
               excluded: np.ndarray | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Index scores ``(r, n)`` of ``r`` runs of one combination, and the refused masks.
+
+        Units refused by an aggregator (a negative under a geometric mean) or with a bad cell
+        (a log of 0) score NaN, run by run (DESIGN §5); the others are scored.
 
         ``factors`` ``(r, nodes)`` multiply the base weights (None: no noise); ``excluded``
         ``(r,)`` is the node position of the indicator left out, or -1 (None: nothing left out).
@@ -131,7 +140,7 @@ class Engine:
         refused: dict[str, np.ndarray] = {}
         with np.errstate(all="ignore"):
             tree = aggregate_tree(self.fw, combo.normalised, weights, combo.aggregators,
-                                  self.threshold, refused=refused)
+                                  self.threshold, refused=refused, poisoned=combo.bad_cells)
         root = np.broadcast_to(tree[self.fw.id], (r, len(combo.rows)))
         if combo.rows is not self.rows and not np.array_equal(combo.rows, self.rows):
             # screening kept other units under these choices: rank the nominal units only
@@ -144,6 +153,14 @@ class Engine:
             root = out
             refused = {g: _remap(m, combo.rows, self.row_pos, len(self.rows)) for g, m in refused.items()}
         return np.array(root), refused
+
+    def bad_units(self, key: tuple[str, ...]) -> np.ndarray:
+        """``(n,)`` the nominal units with a bad cell (outside a transform's domain) under the
+        combination ``key``: NaN in every run of it."""
+        combo = self.combination(key)
+        if combo.bad_cells is None:
+            return np.zeros(len(self.rows), dtype=bool)
+        return _remap(np.asarray(combo.bad_cells.any(axis=1)), combo.rows, self.row_pos, len(self.rows))
 
 
 def _remap(mask: np.ndarray, rows: np.ndarray, pos: Mapping[int, int], n: int) -> np.ndarray:
@@ -205,24 +222,23 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
                 refused = {g: np.broadcast_to(m, (len(part), n)) for g, m in refused.items()}
             else:
                 root, refused = engine.score(key, factors, excl)
-            if refused:
-                bad_cells = np.zeros((len(part), n), dtype=bool)
-                for m in refused.values():
-                    bad_cells |= np.broadcast_to(m, (len(part), n))
-                bad_runs = np.asarray(bad_cells.any(axis=1), dtype=bool)
-                if bad_runs.any():
-                    combo = engine.combination(key)
-                    record = _describe(engine, key, combo, part[bad_runs], refused,
-                                       bad_cells[bad_runs])
-                    if invalid == "raise":
-                        raise MethodError(
-                            f"invalid combination: {record['choices']}: "
-                            f"{record['reason']} (units: {record['units']})",
-                            hint="choose methods that fit together (e.g. minmax(low=1, high=100) "
-                                 "before a geometric mean), or use invalid='drop'")
-                    problems.append(record)
-                    valid[part[bad_runs]] = False
-                    root = np.where(bad_runs[:, None], np.nan, root)
+            # Bad cells (DESIGN §5): the units refused in a run are NaN in that run (unranked),
+            # the others ranked among themselves; a run is invalid only when no unit is scored.
+            affected = np.broadcast_to(engine.bad_units(key), (len(part), n)).copy()
+            for m in refused.values():
+                affected |= np.broadcast_to(m, (len(part), n))
+            if affected.any():
+                combo = engine.combination(key)
+                record = _describe(engine, key, combo, refused, affected)
+                if invalid == "raise":
+                    raise MethodError(
+                        f"invalid combination: {record['choices']}: "
+                        f"{record['reason']} (units: {record['units']})",
+                        hint="choose methods that fit together (e.g. minmax(low=1, high=100) "
+                             "before a geometric mean), or use invalid='drop' to leave those "
+                             "units unscored in those runs")
+                problems.append(record)
+            valid[part] = ~np.isnan(root).all(axis=1)
             scores[part] = root
             done += len(part)
             if progress is not None:
@@ -233,40 +249,54 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
     return Scored(scores, ranks, valid, invalid_frame, runs_frame)
 
 
-def _describe(engine: Engine, key: tuple[str, ...], combo: Combination, runs: np.ndarray,
-              refused: Mapping[str, np.ndarray], cells: np.ndarray) -> dict[str, Any]:
+def _describe(engine: Engine, key: tuple[str, ...], combo: Combination,
+              refused: Mapping[str, np.ndarray], affected: np.ndarray) -> dict[str, Any]:
+    """One chunk's record of the units left unscored: the choices, how many runs, which units
+    how often, which groups and why."""
     units = engine.data.units[engine.rows]
-    who = units[cells.any(axis=0)]
+    per_unit = affected.sum(axis=0)
+    hit = np.flatnonzero(per_unit)
     groups = sorted(g for g, m in refused.items() if np.asarray(m).any())
     methods = sorted({combo.agg_specs[g] for g in groups})
+    reasons = []
+    if groups:
+        reasons.append(f"{' / '.join(methods)} refused the values of units in "
+                       f"{', '.join(groups)}")
+    if combo.bad_reason and engine.bad_units(key).any():
+        reasons.append(combo.bad_reason)
     choices = {s: key[i] or "(base)" for i, s in enumerate(STAGES)}
     text = ", ".join(f"{s}={v}" for s, v in choices.items() if v != "(base)" or s == "aggregate")
     return {
         **choices,
-        "runs": len(runs),
+        "runs": int(affected.any(axis=1).sum()),
         "groups": ", ".join(groups),
-        "n_units": len(who),
-        "units": ", ".join(map(str, who)),
-        "reason": f"{' / '.join(methods)} refused the values of units in {', '.join(groups)}",
+        "n_units": len(hit),
+        "units": ", ".join(str(units[i]) for i in hit),
+        "unit_runs": {str(units[i]): int(per_unit[i]) for i in hit},
+        "reason": "; ".join(reasons),
         "choices": text,
     }
 
 
 def _invalid_frame(problems: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per combination in which some units were left unscored: its choices, in how
+    many runs, which units (``unit_runs``: unit → runs unscored), the groups and why."""
     import pandas as pd
 
-    cols = [*STAGES, "runs", "groups", "n_units", "units", "reason"]
+    cols = [*STAGES, "runs", "groups", "n_units", "units", "unit_runs", "reason"]
     if not problems:
         return pd.DataFrame(columns=cols)
-    frame = pd.DataFrame(problems)
-    keys = [*STAGES, "groups", "reason"]
-    # one row per combination: chunks of the same combination are summed
-    agg = frame.groupby(keys, sort=False, dropna=False).agg(
-        runs=("runs", "sum"),
-        units=("units", lambda s: ", ".join(dict.fromkeys(", ".join(s).split(", ")))),
-    ).reset_index()
-    agg["n_units"] = agg["units"].map(lambda t: len(t.split(", ")) if t else 0)
-    return agg[cols]
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for p in problems:  # chunks of the same combination are summed
+        k = tuple(p[c] for c in (*STAGES, "groups", "reason"))
+        row = merged.setdefault(k, {**{c: p[c] for c in (*STAGES, "groups", "reason")},
+                                    "runs": 0, "unit_runs": {}})
+        row["runs"] += p["runs"]
+        for u, c in p["unit_runs"].items():
+            row["unit_runs"][u] = row["unit_runs"].get(u, 0) + c
+    rows = [{**r, "units": ", ".join(r["unit_runs"]), "n_units": len(r["unit_runs"])}
+            for r in merged.values()]
+    return pd.DataFrame(rows)[cols]
 
 
 def _runs_frame(engine: Engine, design: Design, keys: np.ndarray,
