@@ -1074,7 +1074,7 @@ def target(
     others = np.sort(others[~np.isnan(others)])[::-1]
     if rank is not None:
         if not 1 <= int(rank) <= len(others) + 1:
-            raise UsageError(f"--rank must be between 1 and {len(others) + 1}, got {rank}",
+            raise UsageError(f"must be between 1 and {len(others) + 1}, got {rank}",
                              where="--rank")
         rank = int(rank)
         goal = float(others[rank - 1]) + margin if rank <= len(others) else -np.inf
