@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-    from mfgindex.data import Dataset, Problem
+    from mfgindex.data import Dataset
+    from mfgindex.errors import Problem
     from mfgindex.framework import Framework
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -160,7 +161,7 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> tuple[Frame
 
 def report(problems: Sequence[Problem], *, strict: bool, source: str) -> None:
     """Print warnings to stderr — or, with ``--strict``, raise them as one error (exit 1)."""
-    from mfgindex.data import problems_error
+    from mfgindex.errors import problems_error
 
     warnings = [p for p in problems if p.level == "warning"]
     if strict and warnings:
@@ -172,16 +173,13 @@ def report(problems: Sequence[Problem], *, strict: bool, source: str) -> None:
             err.what = f"{len(warnings)} warnings, which are errors with --strict"
             err.hint = "fix the problems listed, or run without --strict to score anyway"
         raise err
-    import re
-
     # A panel repeats a warning year after year: the same warning is printed once with its
     # years, the warnings about one node together, and a hint once, after the first warning
     # that needs it.
     merged: dict[tuple[str, str, str | None], list[int]] = {}
     for p in warnings:
-        year = re.fullmatch(r"(.*), year (\d+)", p.where)
-        where = year.group(1) if year else p.where
-        merged.setdefault((where, p.what, p.hint), []).extend([int(year.group(2))] if year else [])
+        key = (p.without_year().where, p.what, p.hint)
+        merged.setdefault(key, []).extend([] if p.year is None else [p.year])
     places = list(dict.fromkeys(where for where, _, _ in merged))
     con = err_console()
     hints: set[str] = set()

@@ -84,7 +84,7 @@ def _labels(res: Result, lang: str) -> dict[str, str]:
 
 def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: StrictOpt = False) -> None:
     """Check a data file against a framework; exit 0 when it is usable."""
-    from mfgindex.data import read_table, validate_table
+    from mfgindex.data import validate_file
     from mfgindex.framework import load_framework
 
     with user_errors():
@@ -94,10 +94,7 @@ def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: Str
         if path is None:
             con.print(f"framework '{fw.id}' is valid ({fw.describe()}); no data given")
             return
-        from mfgindex.data import _to_wide
-
-        table = _to_wide(read_table(path), fw, str(path))
-        problems = validate_table(table, fw, source=str(path))
+        problems, rows = validate_file(path, fw)
         errors = [p for p in problems if p.level == "error"]
         for p in problems:
             style = "red" if p.level == "error" else "yellow"
@@ -112,7 +109,7 @@ def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: Str
             raise typer.Exit(1)
         n_ind = len(fw.indicators)
         out_console().print(
-            f"ok: {path} fits framework '{fw.id}' ({len(table)} row{'s' if len(table) != 1 else ''}"
+            f"ok: {path} fits framework '{fw.id}' ({rows} row{'s' if rows != 1 else ''}"
             f", {n_ind} indicator{'s' if n_ind != 1 else ''}, {len(problems)} "
             f"warning{'s' if len(problems) != 1 else ''})"
         )
