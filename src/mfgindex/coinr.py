@@ -1,22 +1,29 @@
-"""COINr interoperability: read a COINr ``iMeta`` table as a framework.
+"""COINr interoperability: read a COINr ``iMeta`` table as a framework document.
 
 COINr (Becker et al., JRC) describes an index in an ``iMeta`` table with columns ``iCode``,
 ``iName``, ``Level`` (1 = indicator … highest = index), ``Parent``, ``Direction``, ``Weight``,
 ``Type`` (Indicator, Aggregate, Group, Denominator, Other), ``Denominator`` and ``Target``; its
 data table ``iData`` has ``uCode``, ``uName``, optional ``Time`` and group columns. Both are read
 unchanged, so COINr users bring their work over as it is.
+
+This module turns the table into the document a TOML framework file parses to;
+:func:`mfgindex.framework.load_framework` validates it like any framework (so this module does
+not import the framework module, which imports it).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mfgindex.errors import FrameworkError
-from mfgindex.framework import Framework, _digest, build_framework
+
+__all__ = ["REQUIRED", "imeta_document"]
 
 REQUIRED = ("iCode", "Level", "Parent", "Direction", "Weight", "Type")
+_KINDS = ("Indicator", "Aggregate", "Group", "Denominator", "Other")
 
 
 def _cell(value: Any) -> Any:
@@ -27,11 +34,76 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def framework_from_imeta(path: Path) -> Framework:
-    """Read a COINr iMeta table (CSV or XLSX) as a :class:`Framework`.
+class _Rows:
+    """The rows of an iMeta table sorted into the root, groups and indicators; problems kept."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.groups: list[dict[str, Any]] = []
+        self.indicators: list[dict[str, Any]] = []
+        self.root: str | None = None
+        self.root_name = ""
+
+    def number(self, row: Mapping[Any, Any], col: str, default: float | None, line: str) -> Any:
+        v = _cell(row.get(col))
+        if v is None:
+            return default
+        try:
+            return float(v)
+        except ValueError:
+            self.problems.append(f"{line}, column {col}: '{v}' is not a number")
+            return default
+
+    def add(self, row: Mapping[Any, Any], line: str) -> None:
+        kind = str(_cell(row.get("Type")) or "").strip()
+        code = _cell(row.get("iCode"))
+        if kind not in _KINDS:
+            self.problems.append(f"{line}, column Type: '{kind}' is not one of "
+                                 f"{', '.join(_KINDS)}")
+            return
+        if kind in {"Group", "Denominator", "Other"}:
+            return
+        if code is None:
+            self.problems.append(f"{line}, column iCode: missing")
+            return
+        parent = _cell(row.get("Parent"))
+        name = str(_cell(row.get("iName")) or code)
+        weight = self.number(row, "Weight", 1.0, line)
+        if kind == "Aggregate" and parent is None:
+            if self.root is not None:
+                self.problems.append(f"{line}: a second top-level aggregate '{code}' "
+                                     f"(root is '{self.root}')")
+            self.root, self.root_name = str(code), name
+            return
+        entry: dict[str, Any] = {"id": str(code), "parent": parent, "name": name, "weight": weight}
+        if kind == "Aggregate":
+            self.groups.append(entry)
+        else:
+            self.indicators.append(self._indicator(row, entry, line))
+
+    def _indicator(self, row: Mapping[Any, Any], entry: dict[str, Any], line: str) -> dict[str, Any]:
+        direction = self.number(row, "Direction", None, line)
+        entry["direction"] = int(direction) if direction in (1.0, -1.0) else direction
+        if _cell(row.get("Denominator")) is not None:
+            entry["denominator"] = str(row["Denominator"])
+        target = self.number(row, "Target", None, line)
+        if target is not None:
+            entry["target"] = target
+        if _cell(row.get("Unit")) is not None:
+            entry["unit"] = str(row["Unit"])
+        return entry
+
+
+def imeta_document(path: Path) -> dict[str, Any]:
+    """Read a COINr iMeta table (CSV or XLSX) as a framework document (the TOML structure).
 
     The defaults are COINr's: ``n_minmax`` to [0, 100], ``a_amean``, and no coverage threshold
     (COINr's ``Aggregate`` has none by default: any child present gives a score).
+
+    Raises
+    ------
+    FrameworkError
+        Missing columns, or rows that are not valid iMeta rows (every problem listed).
     """
     from mfgindex.data import read_table
 
@@ -44,71 +116,23 @@ def framework_from_imeta(path: Path) -> Framework:
             hint="an iMeta table has iCode, iName, Level, Parent, Direction, Weight, Type "
             "(and optionally Denominator, Target)",
         )
-    problems: list[str] = []
-    rows = table.to_dict("records")
-    groups, indicators = [], []
-    root: str | None = None
-    root_name = ""
-    for i, row in enumerate(rows):
-        line = f"row {i + 2}"
-        kind = str(_cell(row.get("Type")) or "").strip()
-        code = _cell(row.get("iCode"))
-        if kind not in {"Indicator", "Aggregate", "Group", "Denominator", "Other"}:
-            problems.append(f"{line}, column Type: '{kind}' is not one of Indicator, Aggregate, "
-                            "Group, Denominator, Other")
-            continue
-        if kind in {"Group", "Denominator", "Other"}:
-            continue
-        if code is None:
-            problems.append(f"{line}, column iCode: missing")
-            continue
-
-        def num(col: str, default: float | None, row: Any = row, line: str = line) -> Any:
-            v = _cell(row.get(col))
-            if v is None:
-                return default
-            try:
-                return float(v)
-            except ValueError:
-                problems.append(f"{line}, column {col}: '{v}' is not a number")
-                return default
-
-        parent = _cell(row.get("Parent"))
-        name = str(_cell(row.get("iName")) or code)
-        weight = num("Weight", 1.0)
-        if kind == "Aggregate" and parent is None:
-            if root is not None:
-                problems.append(f"{line}: a second top-level aggregate '{code}' (root is '{root}')")
-            root, root_name = str(code), name
-            continue
-        entry: dict[str, Any] = {"id": str(code), "parent": parent, "name": name, "weight": weight}
-        if kind == "Aggregate":
-            groups.append(entry)
-        else:
-            direction = num("Direction", None)
-            entry["direction"] = int(direction) if direction in (1.0, -1.0) else direction
-            if _cell(row.get("Denominator")) is not None:
-                entry["denominator"] = str(row["Denominator"])
-            target = num("Target", None)
-            if target is not None:
-                entry["target"] = target
-            if _cell(row.get("Unit")) is not None:
-                entry["unit"] = str(row["Unit"])
-            indicators.append(entry)
-    if root is None:
-        problems.append("no top-level Aggregate row (Type Aggregate with an empty Parent): "
-                        "COINr's index row")
-    if problems:
-        n = len(problems)
+    rows = _Rows()
+    for i, row in enumerate(table.to_dict("records")):
+        rows.add(row, f"row {i + 2}")
+    if rows.root is None:
+        rows.problems.append("no top-level Aggregate row (Type Aggregate with an empty Parent): "
+                             "COINr's index row")
+    if rows.problems:
+        n = len(rows.problems)
         raise FrameworkError(f"invalid COINr iMeta table ({n} problem{'s' if n > 1 else ''})",
-                             where=str(path), problems=problems,
+                             where=str(path), problems=rows.problems,
                              hint="fix the rows listed; COINr's iMeta format: one row per "
                                   "indicator and aggregate, Level 1 = indicators, the index row "
                                   "has Type Aggregate and an empty Parent")
-    doc: dict[str, Any] = {
+    return {
         "framework": {
-            "id": root,
-            "name": root_name,
+            "id": rows.root,
+            "name": rows.root_name,
             "unit_column": "uCode",
             "name_column": "uName",
             "year_column": "Time",
@@ -118,7 +142,6 @@ def framework_from_imeta(path: Path) -> Framework:
             "aggregate": "arithmetic",
             "min_coverage": 0.0,
         },
-        "group": groups,
-        "indicator": indicators,
+        "group": rows.groups,
+        "indicator": rows.indicators,
     }
-    return build_framework(doc, where=str(path), path=path, digest=_digest(path.read_bytes()))

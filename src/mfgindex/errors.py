@@ -7,7 +7,9 @@ Each error carries *where* (a file, a row, a column or a key path), *what* went 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
 
 
 class MfgIndexError(Exception):
@@ -76,7 +78,102 @@ class UsageError(MfgIndexError):
     """The caller combined options that cannot work together (CLI exit code 2)."""
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """Return ``" Did you mean 'x'?"`` for the closest choice, or ``""`` when none is close."""
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``word`` (difflib's ratio ≥ 0.6), or None when none is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean '{close[0]}'?" if close else ""
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``" Did you mean 'x'?"`` for the closest choice (:func:`closest`), or ``""``."""
+    match = closest(word, choices)
+    return f" Did you mean '{match}'?" if match is not None else ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about data or a result: an ``error`` makes the data unusable, a ``warning``
+    does not (``--strict`` makes warnings errors).
+
+    The place is kept in typed fields, not in text, so callers can group and filter problems
+    (the CLI prints a warning repeated over a panel's years once, with its years);
+    :attr:`where` renders them as ``file, indicator 'x', row 7, column 'gdp', year 2019``.
+
+    Attributes
+    ----------
+    level
+        ``"error"`` or ``"warning"``.
+    what, hint
+        What is wrong, and how to fix it (may be empty).
+    file
+        The data file (or ``"<frame>"``), when the problem is in it.
+    row, rows
+        The file row (the header is row 1), or several rows (a duplicated unit).
+    column
+        The data column.
+    node, node_kind
+        The framework node, and what it is (``"indicator"``, ``"group"``, ``"index"``).
+    year
+        The year of a panel the problem is found in.
+    """
+
+    level: Literal["error", "warning"]
+    what: str
+    hint: str = ""
+    file: str | None = None
+    row: int | None = None
+    rows: tuple[int, ...] = ()
+    column: str | None = None
+    node: str | None = None
+    node_kind: str = ""
+    year: int | None = None
+
+    def place(self, relative_to: str | None = None) -> str:
+        """:attr:`where`, without the file when it is ``relative_to``."""
+        parts: list[str] = []
+        if self.file is not None and self.file != relative_to:
+            parts.append(self.file)
+        if self.node is not None:
+            parts.append(f"{self.node_kind} '{self.node}'" if self.node_kind else f"'{self.node}'")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.rows:
+            parts.append(f"rows {', '.join(map(str, self.rows))}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        if self.year is not None:
+            parts.append(f"year {self.year}")
+        return ", ".join(parts)
+
+    @property
+    def where(self) -> str:
+        """The place as text: ``file, row 7, column 'gdp'``, ``indicator 'x', year 2019``."""
+        return self.place()
+
+    def without_year(self) -> Problem:
+        """The same problem, not tied to a year (to merge a warning repeated over years)."""
+        return replace(self, year=None)
+
+    def __str__(self) -> str:
+        text = f"{self.level}: {self.where}: {self.what}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+def problems_error(problems: Sequence[Problem], source: str, *, limit: int = 8) -> DataError:
+    """One :class:`DataError` for ``problems``: the problem itself when there is one, else a
+    summary listing each (its place relative to ``source``) with its hint."""
+    if len(problems) == 1:
+        only = problems[0]
+        return DataError(only.what, where=only.where, hint=only.hint or None)
+    lines: list[str] = []
+    last_hint = ""
+    for p in problems[:limit]:
+        place = p.place(relative_to=source)
+        line = f"{place}: {p.what}" if place else p.what
+        if p.hint and p.hint != last_hint:
+            line += f"\n    hint: {p.hint}"
+            last_hint = p.hint
+        lines.append(line)
+    if len(problems) > limit:
+        lines.append(f"(and {len(problems) - limit} more)")
+    return DataError(f"{len(problems)} problems", where=source, problems=lines)

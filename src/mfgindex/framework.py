@@ -11,13 +11,19 @@ import hashlib
 import math
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from mfgindex.errors import FrameworkError, MfgIndexError, did_you_mean
+
+if TYPE_CHECKING:
+    from mfgindex.judgements import Judgements
+    from mfgindex.methods.base import WeightContext
+    from mfgindex.methods.registry import MethodCall
 
 __all__ = [
     "Framework",
@@ -104,9 +110,28 @@ class StageRule:
         return self.labels[band]
 
 
+#: A group's AHP comparisons as written in ``[[comparisons]]``: the children's order and the
+#: matrix in that order.
+Comparison = tuple[tuple[str, ...], tuple[tuple[float, ...], ...]]
+
+
+def _read_only(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only view of a private copy: neither the caller nor a user can change it."""
+    return MappingProxyType(dict(mapping))
+
+
 @dataclass(frozen=True)
 class Framework:
-    """A validated framework: nodes in file order, defaults, stage rule and metadata."""
+    """A validated framework: nodes in file order, defaults, stage rule and metadata.
+
+    Immutable: its mappings (``nodes``, ``defaults``, ``comparisons``, ``judgements``) are
+    read-only views of private copies, its nodes frozen, so a framework is hashable and what its
+    ``digest`` certifies cannot be edited in memory. :func:`dataclasses.replace` gives a
+    changed copy.
+
+    ``judgements`` holds the AHP judgements files (``ahp(file=...)``) read for it, by file name
+    as written in the method string; each carries its SHA-256 for provenance.
+    """
 
     id: str
     name: str
@@ -122,11 +147,23 @@ class Framework:
     dataset: Path | None = None
     defaults: Mapping[str, Any] = field(default_factory=dict)
     stages: StageRule | None = None
-    comparisons: Mapping[str, tuple[tuple[str, ...], tuple[tuple[float, ...], ...]]] = field(
-        default_factory=dict
-    )
+    comparisons: Mapping[str, Comparison] = field(default_factory=dict)
     path: Path | None = None
     digest: str = ""
+    judgements: Mapping[str, Judgements] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # frozen: object.__setattr__ is the one way in, used here once to make the mappings
+        # read-only (whatever mapping the caller gave, e.g. through dataclasses.replace).
+        for name in ("nodes", "defaults", "comparisons", "judgements"):
+            object.__setattr__(self, name, _read_only(getattr(self, name)))
+        object.__setattr__(self, "scale", (float(self.scale[0]), float(self.scale[1])))
+
+    def __hash__(self) -> int:
+        # The generated hash would hash the mappings, which are not hashable; their items are.
+        return hash((self.id, self.digest, tuple(self.nodes.items()),
+                     tuple(self.defaults.items()), self.stages, tuple(self.comparisons.items()),
+                     tuple(self.judgements.items()), self.path, self.dataset, self.scale))
 
     # -- tree navigation ---------------------------------------------------------------------
     @property
@@ -197,6 +234,80 @@ class Framework:
     def describe(self) -> str:
         return f"{self.id} ({self.name}), {len(self.indicators)} indicators"
 
+    # -- AHP comparisons ---------------------------------------------------------------------
+    def weight_specs(self) -> list[str]:
+        """The weight method strings the framework itself names (default, then per group)."""
+        specs = [self.defaults.get("weights"), *(g.weights for g in self.groups)]
+        return [s for s in specs if isinstance(s, str)]
+
+    def with_judgements(self, *specs: object) -> Framework:
+        """This framework with the AHP judgements files named by ``specs`` (weight method
+        strings such as ``"ahp(file='j.csv')"``) read; the same framework when there are none.
+
+        This is where a run's ``--weights`` option has its judgements file read (once, hashed
+        into the provenance): the method receives the matrices as arrays.
+
+        Raises
+        ------
+        MethodError
+            A named file cannot be read, or lacks its columns.
+        """
+        from mfgindex.judgements import judgement_files, read_judgements
+
+        files = [f for f in judgement_files(specs) if f not in self.judgements]
+        if not files:
+            return self
+        read = {f: read_judgements(f) for f in files}
+        return replace(self, judgements={**self.judgements, **read})
+
+    def comparison_matrix(self, group: str, file: str | None = None) -> Any:
+        """The ``(k, k)`` AHP comparison matrix of ``group``'s children in tree order — from
+        judgements file ``file`` if given (read with :meth:`with_judgements`), else from the
+        framework's ``[[comparisons]]`` — or None when there is none for the group.
+
+        Raises
+        ------
+        MethodError
+            ``file`` was not read for this framework, or its rows for ``group`` are invalid.
+        """
+        import numpy as np
+
+        children = self.children(group)
+        if file is not None:
+            if file not in self.judgements:
+                from mfgindex.errors import MethodError
+
+                raise MethodError(
+                    f"ahp: the judgements file '{file}' was not read with framework '{self.id}'",
+                    hint="read it first: framework.with_judgements(\"ahp(file='...')\") "
+                    "(load_framework and compute do this for the method strings they are given)",
+                )
+            return self.judgements[file].matrix(group, children)
+        if group not in self.comparisons:
+            return None
+        order, matrix = self.comparisons[group]
+        a = np.array(matrix, dtype=float)
+        idx = [order.index(c) for c in children]
+        return a[np.ix_(idx, idx)]
+
+    def weight_context(self, group: str, call: MethodCall | None = None) -> WeightContext:
+        """What a weight method may know about ``group`` (its children, their framework weights,
+        its AHP comparisons — from the judgements file ``call`` names, if any)."""
+        import numpy as np
+
+        from mfgindex.methods.base import WeightContext
+
+        file = call.kwargs.get("file") if call is not None and call.name == "ahp" else None
+        children = self.children(group)
+        return WeightContext(
+            parent=group,
+            children=children,
+            weights=np.array([self.nodes[c].weight for c in children], dtype=float),
+            direction=np.ones(len(children)),
+            comparisons=self.comparison_matrix(group, file),
+            comparisons_from=file,
+        )
+
 
 # ---------------------------------------------------------------------------------------------
 # Loading
@@ -251,12 +362,17 @@ def load_framework(source: str | Path) -> Framework:
                              hint="give the .toml file itself")
     suffix = path.suffix.lower()
     if suffix == ".toml":
-        return _from_toml(path)
-    if suffix in {".csv", ".xlsx", ".xls", ".tsv"}:
-        from mfgindex.coinr import framework_from_imeta
+        fw = _from_toml(path)
+    elif suffix in {".csv", ".xlsx", ".xls", ".tsv"}:
+        fw = _from_imeta(path)
+    else:
+        raise _unknown_suffix(path, suffix)
+    # The judgements files the framework's own method strings name are read now, once.
+    return fw.with_judgements(*fw.weight_specs())
 
-        return framework_from_imeta(path)
-    raise FrameworkError(
+
+def _unknown_suffix(path: Path, suffix: str) -> FrameworkError:
+    return FrameworkError(
         f"cannot read a framework from a '{suffix or 'suffix-less'}' file",
         where=str(path),
         hint="frameworks are .toml files, or COINr iMeta tables (.csv, .xlsx)",
@@ -318,6 +434,14 @@ def _from_toml(path: Path) -> Framework:
             "tables [name], lists [1, 2]); docs/troubleshooting.md shows a working framework",
         ) from None
     return build_framework(doc, where=str(path), path=path, digest=_digest(raw))
+
+
+def _from_imeta(path: Path) -> Framework:
+    """A COINr iMeta table (read by :mod:`mfgindex.coinr`), validated as any framework."""
+    from mfgindex.coinr import imeta_document
+
+    doc = imeta_document(path)
+    return build_framework(doc, where=str(path), path=path, digest=_digest(path.read_bytes()))
 
 
 class _Problems:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import statistics
 from collections.abc import Callable
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -429,7 +430,10 @@ def test_permuting_children_permutes_weights(x: FloatArray, perm: list[int]) -> 
 
 
 def test_ahp_judgements_file_equals_the_matrix(tmp_path: Path) -> None:
-    """Saaty's house example given as a long CSV (upper triangle only, fractions as written)."""
+    """Saaty's house example given as a long CSV (upper triangle only, fractions as written):
+    the file is read once by :mod:`mfgindex.judgements`, the method gets the matrix."""
+    from mfgindex.judgements import read_judgements
+
     names, a, _ = _house()
     with open(GOLDEN / "ahp_saaty1990" / "house_criteria.csv") as fh:
         raw = list(csv.reader(fh))
@@ -440,17 +444,24 @@ def test_ahp_judgements_file_equals_the_matrix(tmp_path: Path) -> None:
     path = tmp_path / "judgements.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     base = wctx(len(names))
+    judgements = read_judgements(str(path))
+    assert len(judgements.digest) == 64
     ctx = WeightContext(parent="house", children=tuple(names), weights=base.weights,
-                        direction=base.direction)
+                        direction=base.direction,
+                        comparisons=judgements.matrix("house", names), comparisons_from=str(path))
     got = registry.resolve("weight", f"ahp(file='{path}', max_cr=0.2)")(np.zeros((3, 8)), ctx)
     np.testing.assert_allclose(got, W.ahp_weights(a)[0], rtol=0, atol=1e-12)
+    # the method never reads the file: a matrix not read from it is refused, not used
+    with pytest.raises(MethodError, match="was not read for group 'house'"):
+        W.ahp(np.zeros((3, 8)), replace(ctx, comparisons_from=None), file=str(path), max_cr=0.2)
     # a missing pair is named
     path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     with pytest.raises(MethodError, match=f"no judgement between '{names[-2]}' and '{names[-1]}'"):
-        W.ahp(np.zeros((3, 8)), ctx, file=str(path), max_cr=0.2)
+        read_judgements(str(path)).matrix("house", names)
     path.write_text("parent,row,column,value\nhouse,size,garden,3\n", encoding="utf-8")
     with pytest.raises(MethodError, match="'garden' is not a child of group 'house'"):
-        W.ahp(np.zeros((3, 8)), ctx, file=str(path))
+        read_judgements(str(path)).matrix("house", names)
+    assert read_judgements(str(path)).matrix("other", names) is None
 
 
 def test_combine_registered() -> None:

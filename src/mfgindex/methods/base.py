@@ -166,6 +166,9 @@ class WeightContext:
         ``(k,)`` ±1; children's values are already oriented, so higher is better.
     comparisons
         ``(k, k)`` pairwise-comparison matrix for AHP if the framework supplies one, else None.
+    comparisons_from
+        The AHP judgements file ``comparisons`` was read from (by the framework, never by the
+        method), or None when they are the framework's ``[[comparisons]]``.
     """
 
     parent: str
@@ -173,3 +176,4 @@ class WeightContext:
     weights: FloatArray
     direction: FloatArray
     comparisons: FloatArray | None = None
+    comparisons_from: str | None = None

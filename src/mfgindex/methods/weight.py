@@ -317,9 +317,10 @@ def ahp(
 ) -> FloatArray:
     """AHP weights from the group's pairwise comparison matrix, with Saaty's consistency check.
 
-    The matrix is the group's ``[[comparisons]]`` table in the framework file
-    (``ctx.comparisons``), or, with ``file``, read from a CSV of judgements (see
-    :func:`read_judgements`).
+    The matrix is ``ctx.comparisons``: the group's ``[[comparisons]]`` table in the framework
+    file or, with ``file``, the group's rows of a CSV of judgements — read by the framework
+    (:mod:`mfgindex.judgements`), never by this method, which only checks that the matrix it is
+    given came from that file (``ctx.comparisons_from``).
 
     .. math:: A w = \\lambda_{max} w, \\quad CI = \\frac{\\lambda_{max}-n}{n-1}, \\quad
               CR = \\frac{CI}{RI_n}
@@ -337,13 +338,16 @@ def ahp(
         raises :class:`MethodError` (with its CR) unless ``max_cr`` is raised.
     file
         A CSV of judgements, columns ``parent, row, column, value`` (path relative to the
-        working folder); it wins over the framework's matrices.
+        working folder); it wins over the framework's matrices. Read when the framework is
+        loaded (or, for a run's option, by :meth:`mfgindex.framework.Framework.with_judgements`)
+        and hashed into the provenance.
 
     Raises
     ------
     MethodError
-        No comparison matrix for the group, a matrix of the wrong size, a matrix that is not
-        positive and reciprocal (naming the cell), or CR > ``max_cr``.
+        No comparison matrix for the group (or none read from ``file``), a matrix of the wrong
+        size, a matrix that is not positive and reciprocal (naming the cell), or
+        CR > ``max_cr``.
 
     Notes
     -----
@@ -357,8 +361,13 @@ def ahp(
     to make a decision: the analytic hierarchy process, EJOR 48, 9–26.
     """
     comparisons = ctx.comparisons
-    if file is not None:
-        comparisons = read_judgements(file, ctx.parent, ctx.children)
+    if file is not None and ctx.comparisons_from != file:
+        # The matrix given is not the file's: using it would silently ignore the judgements.
+        raise MethodError(
+            f"ahp: the judgements file '{file}' was not read for group '{ctx.parent}'",
+            hint="the framework reads it: Framework.with_judgements(\"ahp(file='...')\"), then "
+            "Framework.weight_context(group, call) gives the method its matrix",
+        )
     if comparisons is None:
         raise MethodError(
             f"group '{ctx.parent}' has no pairwise comparison matrix for 'ahp'",
@@ -379,78 +388,6 @@ def ahp(
             hint="revise the judgements (Saaty: CR ≤ 0.1), or raise max_cr to accept them",
         )
     return w
-
-
-def _fraction(cell: object) -> object:
-    from fractions import Fraction
-
-    text = str(cell).strip()
-    if "/" in text:
-        try:
-            return float(Fraction(text))
-        except (ValueError, ZeroDivisionError):
-            return cell
-    return cell
-
-
-def read_judgements(path: str, parent: str, children: Sequence[str]) -> FloatArray | None:
-    """The comparison matrix of ``parent``'s children from a CSV of pairwise judgements.
-
-    One row per judgement, columns ``parent, row, column, value``: "``row`` is ``value`` times
-    as important as ``column``" (Saaty's 1–9 scale; fractions such as ``1/3`` are read
-    exactly). Only one of each pair is needed: the other is filled with the reciprocal, the
-    diagonal with 1. A pair given both ways must be reciprocal (checked by
-    :func:`ahp_weights`). None when the file has no row for ``parent``.
-
-    Raises
-    ------
-    MethodError
-        Unreadable file, missing columns, a child not of ``parent``, a missing pair.
-    """
-    from mfgindex.data import parse_numbers, read_table
-    from mfgindex.errors import DataError
-
-    try:
-        table = read_table(path)
-    except DataError as exc:
-        raise MethodError(f"ahp: cannot read the judgements file: {exc.what}", where=path,
-                          hint=exc.hint) from None
-    need = ["parent", "row", "column", "value"]
-    missing = [c for c in need if c not in table.columns]
-    if missing:
-        raise MethodError(f"ahp: the judgements file has no column(s) {', '.join(missing)}",
-                          where=path, hint="columns: parent, row, column, value")
-    rows = table[table["parent"].astype(str).str.strip() == parent]
-    if rows.empty:
-        return None  # no judgements for this group
-    # Judgements are often written as fractions ("1/3"): read those exactly.
-    cells = [_fraction(v) for v in rows["value"].tolist()]
-    values, bad = parse_numbers(cells)
-    if bad:
-        raise MethodError(f"ahp: '{rows['value'].iloc[bad[0]]}' is not a number",
-                          where=f"{path}, row {int(rows.index[bad[0]]) + 2}, column 'value'")
-    k = len(children)
-    pos = {c: i for i, c in enumerate(children)}
-    a = np.full((k, k), np.nan)
-    np.fill_diagonal(a, 1.0)
-    for (r, c), v, line in zip(rows[["row", "column"]].astype(str).to_numpy().tolist(), values,
-                               rows.index, strict=True):
-        for name in (r.strip(), c.strip()):
-            if name not in pos:
-                raise MethodError(
-                    f"ahp: '{name}' is not a child of group '{parent}'",
-                    where=f"{path}, row {int(line) + 2}",
-                    hint=f"children of '{parent}': {', '.join(children)}",
-                )
-        a[pos[r.strip()], pos[c.strip()]] = v
-    a = np.where(np.isnan(a), 1.0 / a.T, a)
-    if np.isnan(a).any():
-        i, j = map(int, np.argwhere(np.isnan(a))[0])
-        raise MethodError(
-            f"ahp: no judgement between '{children[i]}' and '{children[j]}' of group '{parent}'",
-            where=path, hint="give every pair once (the reciprocal is filled in)",
-        )
-    return a
 
 
 # --------------------------------------------------------------------------------------------

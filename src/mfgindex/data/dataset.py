@@ -1,0 +1,248 @@
+"""The dataset: a framework's indicator values for units (optionally per year), read-only.
+
+A :class:`Dataset` cannot change after it is built: its arrays are read-only numpy arrays, and
+:attr:`Dataset.values` / :attr:`Dataset.unit_columns` hand out new DataFrames over them (with
+pandas' copy-on-write, writing to one copies it and never reaches the dataset). So
+:attr:`Dataset.digest`, the SHA-256 of the file the values were read from, keeps describing the
+values held; :attr:`Dataset.content_digest` hashes the held values themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mfgindex.data.layout import to_wide, year_column
+from mfgindex.data.numbers import MISSING_MARKERS, parse_numbers
+from mfgindex.data.tables import file_sha256, read_table
+from mfgindex.data.validate import validate_table
+from mfgindex.errors import DataError, problems_error
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mfgindex.framework import Framework
+
+__all__ = ["Dataset", "read_data"]
+
+
+def _frozen(values: Any, dtype: Any) -> np.ndarray:
+    """A read-only copy of ``values``: nothing the caller keeps can change it afterwards."""
+    out = np.array(values, dtype=dtype, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Values of a framework's indicators for units (optionally per year), plus unit columns.
+
+    Immutable: every array is read-only, and the DataFrames handed out are new objects each
+    time, so the dataset — and what its digest says about it — never changes.
+
+    Attributes
+    ----------
+    units
+        ``(n,)`` unit ids as strings.
+    years
+        ``(n,)`` int years, or None for a cross-section.
+    names
+        ``(n,)`` display names (the framework's name column), or None.
+    matrix, columns
+        ``(n, c)`` float64 values of every data column the framework needs (indicators and
+        denominators), and those columns' names; :attr:`values` is the same as a DataFrame.
+    text, text_columns
+        ``(n, k)`` every other column, as text (names, provinces, groups), and their names;
+        :attr:`unit_columns` is the same as a DataFrame.
+    source
+        The file read, or ``"<frame>"``.
+    digest
+        SHA-256 of the file's bytes, or ``""`` when the values are not a file's content (read
+        from a DataFrame, or a selection of rows).
+    warnings
+        The warnings found when the data was validated, as text.
+    """
+
+    units: np.ndarray
+    years: np.ndarray | None
+    names: np.ndarray | None
+    matrix: np.ndarray
+    columns: tuple[str, ...]
+    text: np.ndarray
+    text_columns: tuple[str, ...]
+    source: str = "<frame>"
+    digest: str = ""
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # frozen: object.__setattr__ is the one way in, used once here to make the arrays
+        # read-only copies, so a caller's arrays or frames never alias the dataset's.
+        n = len(self.units)
+        set_ = object.__setattr__
+        set_(self, "units", _frozen(self.units, object))
+        set_(self, "years", None if self.years is None else _frozen(self.years, np.int64))
+        set_(self, "names", None if self.names is None else _frozen(self.names, object))
+        set_(self, "matrix", _frozen(self.matrix, np.float64).reshape(n, len(self.columns)))
+        set_(self, "text", _frozen(self.text, object).reshape(n, len(self.text_columns)))
+        set_(self, "columns", tuple(map(str, self.columns)))
+        set_(self, "text_columns", tuple(map(str, self.text_columns)))
+        set_(self, "warnings", tuple(self.warnings))
+        for name in ("years", "names"):
+            got = getattr(self, name)
+            if got is not None and got.shape != (n,):
+                raise ValueError(f"Dataset.{name} has shape {got.shape}, expected ({n},)")
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    @property
+    def values(self) -> pd.DataFrame:
+        """``(n, c)`` float64 DataFrame of the data columns (a new object over read-only data)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.matrix, columns=list(self.columns), copy=False)
+
+    @property
+    def unit_columns(self) -> pd.DataFrame:
+        """The other columns as text (a new DataFrame each time)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.text, columns=list(self.text_columns)).astype(str)
+
+    @cached_property
+    def content_digest(self) -> str:
+        """SHA-256 of the values held (ids, years, names, every column), whatever their source."""
+        h = hashlib.sha256()
+        for label, part in (("units", self.units), ("years", self.years), ("names", self.names),
+                            ("columns", np.array(self.columns, dtype=object)),
+                            ("text_columns", np.array(self.text_columns, dtype=object)),
+                            ("text", self.text)):
+            h.update(label.encode())
+            if part is not None:
+                h.update("\x1f".join(map(str, part.ravel().tolist())).encode("utf-8"))
+        h.update(np.ascontiguousarray(self.matrix).tobytes())
+        return h.hexdigest()
+
+    @property
+    def year_list(self) -> list[int]:
+        return sorted({int(y) for y in self.years}) if self.years is not None else []
+
+    def column(self, name: str) -> np.ndarray:
+        """The read-only ``(n,)`` float64 values of data column ``name``."""
+        return self.matrix[:, self.columns.index(name)]
+
+    def names_zh(self, framework: Framework) -> np.ndarray | None:
+        col = framework.name_column_zh
+        if col and col in self.text_columns:
+            return np.array(self.text[:, self.text_columns.index(col)], dtype=object)
+        return None
+
+    def select(self, mask: np.ndarray) -> Dataset:
+        """The rows where ``mask`` is true (not the file's content, so without its digest)."""
+        return Dataset(
+            units=self.units[mask],
+            years=None if self.years is None else self.years[mask],
+            names=None if self.names is None else self.names[mask],
+            matrix=self.matrix[mask],
+            columns=self.columns,
+            text=self.text[mask],
+            text_columns=self.text_columns,
+            source=self.source,
+            digest="",
+            warnings=self.warnings,
+        )
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        framework: Framework,
+        *,
+        source: str = "<frame>",
+        digest: str = "",
+        missing: Iterable[str] = MISSING_MARKERS,
+    ) -> Dataset:
+        """Build a dataset from a DataFrame (wide or long), validating it against ``framework``.
+
+        Raises
+        ------
+        DataError
+            With every error found (missing columns, non-numeric cells, duplicates, …).
+        """
+        frame = to_wide(frame, framework, source)
+        parsed: dict[str, np.ndarray] = {}
+        problems = validate_table(frame, framework, source=source, missing=missing,
+                                  parsed=parsed)
+        errors = [p for p in problems if p.level == "error"]
+        if errors:
+            raise problems_error(errors, source)
+        values = _data_columns(frame, framework, parsed, missing)
+        year_col = year_column(frame, framework)
+        years = None
+        if year_col is not None:
+            years = parse_numbers(frame[year_col].tolist())[0].astype(np.int64)
+        names = None
+        if framework.name_column and framework.name_column in frame:
+            names = frame[framework.name_column].astype(str).to_numpy(dtype=object)
+        used = set(framework.indicator_columns())
+        others = [c for c in frame.columns if c not in used]
+        return cls(
+            units=frame[framework.unit_column].astype(str).str.strip().to_numpy(dtype=object),
+            years=years,
+            names=names,
+            matrix=(np.column_stack(list(values.values())) if values
+                    else np.empty((len(frame), 0))),
+            columns=tuple(values),
+            text=frame[others].astype(str).to_numpy(dtype=object),
+            text_columns=tuple(others),
+            source=source,
+            digest=digest,
+            warnings=tuple(str(p) for p in problems if p.level == "warning"),
+        )
+
+
+def _data_columns(frame: pd.DataFrame, framework: Framework, parsed: Mapping[str, np.ndarray],
+                  missing: Iterable[str]) -> dict[str, np.ndarray]:
+    """The framework's data columns present in ``frame``, as floats (parsed once)."""
+    values: dict[str, np.ndarray] = {}
+    for col in framework.indicator_columns():
+        if col in frame.columns:
+            values[col] = (parsed[col] if col in parsed
+                           else parse_numbers(frame[col].tolist(), missing=missing)[0])
+    return values
+
+
+def read_data(
+    source: str | Path | pd.DataFrame | None,
+    framework: Framework,
+    *,
+    missing: Iterable[str] = MISSING_MARKERS,
+) -> Dataset:
+    """Read ``source`` (a file, a DataFrame, or None for the framework's bundled dataset).
+
+    Raises
+    ------
+    DataError
+        Unreadable file, or data that does not fit ``framework`` (every error listed).
+    """
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        return Dataset.from_frame(source, framework, missing=missing)
+    if source is None:
+        if framework.dataset is None:
+            raise DataError(
+                f"framework '{framework.id}' has no bundled dataset",
+                hint="give a data file: mfgindex score DATA.csv -f ...",
+            )
+        source = framework.dataset
+    path = Path(source)
+    frame = read_table(path)
+    return Dataset.from_frame(frame, framework, source=str(path), digest=file_sha256(path),
+                              missing=missing)

@@ -1,0 +1,133 @@
+"""The number and missing-value policy: how a cell's text reads as a float.
+
+* Missing markers — empty, ``NA``, ``N/A``, ``n.a.``, ``NaN``, ``null``, ``none``, ``-``,
+  ``--``, ``—``, ``——``, ``–``, ``…``, ``……``, ``...``, ``..``, ``无``, ``缺失``, ``暂无``,
+  ``不详``, ``#N/A`` — read as missing (configurable with ``missing=``).
+* Thousands separators grouping digits by three (``12,345.6``), spaces inside numbers,
+  full-width digits (``１２３``), the Unicode minus (``−5``) and a trailing percent sign
+  (``12.5%`` reads as 12.5, the number as written) are accepted.
+* Anything else is not a number, with a hint for the usual causes: a decimal comma (``1,5``),
+  a unit or currency (``2万``, ``¥2``), a bracketed negative (``(3)``), infinity.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MISSING_MARKERS", "NOT_NUMBER", "number_hint", "parse_numbers"]
+
+MISSING_MARKERS: frozenset[str] = frozenset(
+    {"", "na", "n/a", "n.a.", "nan", "null", "none", "-", "--", "—", "——", "–", "…", "……", "...",
+     "..", "无", "缺失", "暂无", "不详", "#n/a"}
+)
+
+_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９．－＋，％"}
+# Spaces inside numbers (1 234), the Unicode minus sign (−5, as typeset tables write it).
+_SPACES = str.maketrans({" ": None, "\u00a0": None, "\u2009": None, "\u202f": None,
+                         "\u2212": "-"})
+# Thousands separators must group digits by three: "1,234.5" reads, "1,5" (a decimal comma) does
+# not — reading it as 15 would be silently wrong.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?$")
+_BAD_COMMA = (
+    "a comma must separate thousands (1,234,567); write decimals with a point (1.5), not a "
+    "comma"
+)
+_NOT_FINITE = "infinite values are not data; leave the cell empty if the value is missing"
+NOT_NUMBER = "write a number, or leave the cell empty (or NA) if the value is missing"
+
+
+def _cell_number(value: Any, markers: set[str]) -> float | str:
+    """One cell as a float (NaN when missing), or — when it is not a number — a hint why."""
+    if isinstance(value, bool):
+        return "write the number itself, not true/false"
+    if isinstance(value, int | float | np.number):
+        number = float(value)
+        return _NOT_FINITE if math.isinf(number) else number
+    text = unicodedata.normalize("NFKC", str(value)).translate(_FULLWIDTH).strip()
+    if text.lower() in markers:
+        return np.nan
+    text = text.translate(_SPACES)
+    if text.endswith("%"):
+        text = text[:-1]
+    if "," in text:
+        if not _GROUPED.match(text):
+            return _BAD_COMMA
+        text = text.replace(",", "")
+    try:
+        number = float(text)
+    except ValueError:
+        return _why_not(text)
+    if math.isinf(number):
+        return _NOT_FINITE
+    if math.isnan(number):
+        return NOT_NUMBER
+    return number
+
+
+_UNIT_AROUND = re.compile(r"^([^\d+\-.]*)[+-]?(\d[\d,]*\.?\d*|\.\d+)([eE][+-]?\d+)?([^\d]*)$")
+
+
+def _why_not(text: str) -> str:
+    """A hint for text that is not a number: a unit or currency around it, brackets for a
+    negative value, or simply not a number."""
+    if text.startswith("(") and text.endswith(")"):
+        inner = text[1:-1].strip()
+        if not isinstance(_cell_number(inner, set()), str):
+            return f"write a negative number with a minus sign: -{inner}"
+    match = _UNIT_AROUND.match(text)
+    if match and (match.group(1) or match.group(4)):
+        extra = (match.group(1) + " " + match.group(4)).strip()
+        if any(c in extra for c in "万亿千百"):
+            return (f"write the number alone, without '{extra}': convert it to the indicator's "
+                    "unit (2万 = 20000) and name the unit in the framework")
+        return f"write the number alone, without '{extra}'"
+    return NOT_NUMBER
+
+
+def number_hint(value: Any, *, missing: Iterable[str] = MISSING_MARKERS) -> str:
+    """How to fix a cell that :func:`parse_numbers` rejected (empty string if it reads)."""
+    got = _cell_number(value, {m.lower() for m in missing})
+    return got if isinstance(got, str) else ""
+
+
+def parse_numbers(
+    values: Sequence[Any], *, missing: Iterable[str] = MISSING_MARKERS
+) -> tuple[np.ndarray, list[int]]:
+    """Parse cells to float64 following the reading policy.
+
+    Returns the values (NaN where missing or unreadable) and the positions of cells that are
+    not numbers, for error messages; :func:`number_hint` says why a cell was rejected.
+    """
+    import pandas as pd
+
+    markers = {m.lower() for m in missing}
+    # Fast path: plain numbers, vectorised by pandas; only the cells it cannot read as a
+    # finite number (missing markers, separators, units, ...) go through the full policy.
+    cells = np.asarray(values, dtype=object).reshape(-1)
+    with np.errstate(all="ignore"):
+        parsed = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
+    fast = parsed.to_numpy(dtype=float, copy=True)
+    done = np.isfinite(fast)
+    if "" in markers:  # the commonest missing marker, settled without the slow path
+        empty = cells == ""
+        done |= empty
+        fast[empty] = np.nan
+    # pandas reads True/False as 1/0; the policy rejects them, so look only at those cells.
+    for i in np.flatnonzero((fast == 0) | (fast == 1)).tolist():
+        if isinstance(cells[i], bool | np.bool_):
+            done[i] = False
+    out = np.where(done, fast, np.nan)
+    bad: list[int] = []
+    for i in np.flatnonzero(~done).tolist():
+        got = _cell_number(cells[i], markers)
+        if isinstance(got, str):
+            bad.append(i)
+        else:
+            out[i] = got
+    return out, bad

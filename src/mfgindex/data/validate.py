@@ -1,0 +1,244 @@
+"""Validation of a wide table against a framework: every problem found, errors first.
+
+Checked in order: the header (does it have any of the framework's columns?), the columns
+(unit ids, indicators, denominators), the cells of each numeric column, then the rows' keys
+(years, blank and duplicate unit ids, a year with a single unit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from mfgindex.data.layout import to_wide, year_column
+from mfgindex.data.numbers import MISSING_MARKERS, NOT_NUMBER, number_hint, parse_numbers
+from mfgindex.data.tables import read_table
+from mfgindex.errors import Problem, did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mfgindex.framework import Framework
+
+__all__ = ["FileCheck", "validate_file", "validate_table"]
+
+#: Non-numeric cells named one by one per column; the rest are counted.
+SHOWN_CELLS = 3
+
+
+def validate_table(
+    frame: pd.DataFrame,
+    framework: Framework,
+    *,
+    source: str = "<frame>",
+    missing: Iterable[str] = MISSING_MARKERS,
+    parsed: dict[str, np.ndarray] | None = None,
+) -> list[Problem]:
+    """Check a wide table against a framework; return every problem found (errors first).
+
+    ``parsed``, if given, receives the parsed values of every numeric column checked, so a
+    caller does not parse them again.
+    """
+    header = _header_problem(frame, framework, source)
+    if header is not None:
+        return [header]
+    problems = _column_problems(frame, framework, source)
+    if any(p.level == "error" for p in problems):
+        return problems
+    problems += _value_problems(frame, framework, source, missing, parsed)
+    problems += _key_problems(frame, framework, source)
+    problems.sort(key=lambda p: p.level != "error")
+    return problems
+
+
+class FileCheck(NamedTuple):
+    """What :func:`validate_file` found: every problem (errors first), and the table's rows."""
+
+    problems: list[Problem]
+    rows: int
+
+
+def validate_file(
+    path: str | Path, framework: Framework, *, missing: Iterable[str] = MISSING_MARKERS
+) -> FileCheck:
+    """Read a data file (wide or long) and check it against ``framework`` — what
+    ``mfgindex validate`` reports.
+
+    Raises
+    ------
+    DataError
+        The file cannot be read as a table, or a long table cannot be pivoted.
+    """
+    source = str(path)
+    table = to_wide(read_table(path), framework, source)
+    return FileCheck(validate_table(table, framework, source=source, missing=missing), len(table))
+
+
+def _header_problem(frame: pd.DataFrame, framework: Framework, source: str) -> Problem | None:
+    """When the header has none of the framework's columns, the header itself is wrong: say
+    why, once (one cell read for a whole line, a title row above the header, other data)."""
+    cols = list(frame.columns)
+    needed = [framework.unit_column, *(i.column for i in framework.indicators)]
+    if any(c in cols for c in needed):
+        return None
+    shown = ", ".join(cols[:12]) + (", …" if len(cols) > 12 else "")
+    hint = f"the header read is: {shown}"
+    unnamed = sum(c.startswith(("Unnamed:", "(column ")) for c in cols)
+    if len(cols) == 1:
+        seps = [s for s in ("|", ":", "/", " ") if s in cols[0]]
+        hint = (f"the header was read as one column '{cols[0][:60]}'"
+                + (f": the file seems to separate cells with '{seps[0]}'" if seps else "")
+                + "; mfgindex reads commas, semicolons and tabs — export the table as CSV")
+    elif unnamed >= len(cols) / 2:
+        hint = ("most header cells are empty: is there a title row above the header? Delete "
+                f"the rows above the column names ({shown})")
+    return Problem(
+        "error",
+        f"missing indicator columns: the header has none of the columns framework "
+        f"'{framework.id}' needs "
+        f"({', '.join(needed[:6])}"
+        f"{', …' if len(needed) > 6 else ''})",
+        hint + f"; or is this data for another framework than '{framework.id}' (-f)?",
+        file=source,
+    )
+
+
+def _column_problems(frame: pd.DataFrame, framework: Framework, source: str) -> list[Problem]:
+    """Missing unit, indicator and denominator columns; a table without rows."""
+    fw, cols = framework, list(frame.columns)
+    problems: list[Problem] = []
+    if fw.unit_column not in cols:
+        problems.append(Problem(
+            "error",
+            f"no unit id column '{fw.unit_column}'." + did_you_mean(fw.unit_column, cols),
+            f"framework '{fw.id}' reads unit ids from column "
+            f"'{fw.unit_column}'; the table has: {', '.join(cols[:12])}",
+            file=source,
+        ))
+    for ind in fw.indicators:
+        if ind.column not in cols:
+            problems.append(Problem(
+                "error",
+                f"missing indicator column '{ind.column}' (indicator '{ind.id}')."
+                + did_you_mean(ind.column, cols),
+                "add the column, or fix the column name in the framework",
+                file=source,
+            ))
+    # A missing denominator only matters if the run denominates (it may use --denominate none,
+    # e.g. on data that is already denominated), so it is a warning here.
+    dens = sorted({i.denominator for i in fw.indicators if i.denominator} - set(cols))
+    if dens:
+        problems.append(Problem(
+            "warning", f"no denominator column(s) {', '.join(dens)}: the run must use --denominate none",
+            file=source,
+        ))
+    if len(frame) == 0:
+        problems.append(Problem("error", "the table has a header but no rows",
+                                "add one row per unit", file=source))
+    return problems
+
+
+def _value_problems(frame: pd.DataFrame, framework: Framework, source: str,
+                    missing: Iterable[str], parsed: dict[str, np.ndarray] | None) -> list[Problem]:
+    """Non-numeric cells of each data column; columns entirely missing, or constant."""
+    problems: list[Problem] = []
+    # A constant raw column is only a problem when it is scored as it is: divided by a varying
+    # denominator it is not constant any more (and constant denominators are harmless).
+    plain = {i.column for i in framework.indicators if not i.denominator}
+    for col in framework.indicator_columns():
+        if col not in frame.columns:
+            continue
+        values, bad = parse_numbers(frame[col].tolist(), missing=missing)
+        if parsed is not None:
+            parsed[col] = values
+        for i in bad[:SHOWN_CELLS]:
+            cell = frame[col].iloc[i]
+            problems.append(Problem(
+                "error", f"'{cell}' is not a number",
+                number_hint(cell, missing=missing) or NOT_NUMBER,
+                file=source, row=i + 2, column=col,
+            ))
+        if len(bad) > SHOWN_CELLS:
+            problems.append(Problem("error", f"{len(bad) - SHOWN_CELLS} more non-numeric cells",
+                                    file=source, column=col))
+        if not bad:
+            problems += _spread_problems(values, col, col in plain, source)
+    return problems
+
+
+def _spread_problems(values: np.ndarray, col: str, plain: bool, source: str) -> list[Problem]:
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return [Problem("warning", "every value is missing",
+                        "fill in the column, or remove the indicator from the framework",
+                        file=source, column=col)]
+    if plain and finite.size > 1 and np.all(finite == finite[0]):
+        return [Problem("warning",
+                        f"constant: every unit has {finite[0]:g}, so it cannot tell units apart",
+                        "check the column; minmax and zscore leave a constant indicator out of "
+                        "its group's score",
+                        file=source, column=col)]
+    return []
+
+
+def _key_problems(frame: pd.DataFrame, framework: Framework, source: str) -> list[Problem]:
+    """Years that are not whole numbers, blank and duplicate unit ids, a lone unit."""
+    import pandas as pd
+
+    unit_col = framework.unit_column
+    year_col = year_column(frame, framework)
+    problems: list[Problem] = []
+    keys: dict[str, np.ndarray] = {unit_col: frame[unit_col].astype(str).str.strip().to_numpy()}
+    if year_col:
+        years, bad = parse_numbers(frame[year_col].tolist(), missing=())
+        bad_set = set(bad)
+        odd = [i for i in range(len(years))
+               if i not in bad_set and not float(years[i]).is_integer()]
+        for i in sorted([*bad, *odd])[:SHOWN_CELLS]:
+            problems.append(Problem("error", f"'{frame[year_col].iloc[i]}' is not a year",
+                                    "write the year as a whole number, e.g. 2019",
+                                    file=source, row=i + 2, column=year_col))
+        keys[year_col] = years
+    blank = keys[unit_col] == ""
+    for i in np.flatnonzero(blank)[:SHOWN_CELLS]:
+        problems.append(Problem("error", "empty unit id", "every row needs a unit id",
+                                file=source, row=int(i) + 2, column=unit_col))
+    key_frame = pd.DataFrame(keys)
+    duplicate = _duplicate_problem(key_frame, blank, year_col, source)
+    if duplicate is not None:
+        problems.append(duplicate)
+    per_block = (key_frame[~blank].groupby(year_col).size() if year_col
+                 else pd.Series([int((~blank).sum())]))
+    if len(per_block) and int(per_block.min()) == 1:
+        problems.append(Problem(
+            "warning",
+            "only one unit" + (" in a year" if year_col else "")
+            + ": minmax, zscore and rank normalisation compare units, so they cannot score it",
+            "add units, or normalise against fixed bounds: --normalize 'goalposts(low=..., "
+            "high=...)'",
+            file=source,
+        ))
+    return problems
+
+
+def _duplicate_problem(key_frame: pd.DataFrame, blank: np.ndarray, year_col: str | None,
+                       source: str) -> Problem | None:
+    """The first duplicated unit (or unit-year), its rows, and how many keys are duplicated."""
+    dup = key_frame.duplicated(keep=False).to_numpy() & ~blank
+    if not dup.any():
+        return None
+    first = key_frame.iloc[int(np.flatnonzero(dup)[0])]
+    same = np.flatnonzero((key_frame == first).all(axis=1).to_numpy())
+    shown = " / ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in first.tolist())
+    what = "unit-year" if year_col else "unit id"
+    n_dup = int(key_frame[dup].drop_duplicates().shape[0])
+    more = f" ({n_dup} duplicated {what}s in all)" if n_dup > 1 else ""
+    return Problem(
+        "error", f"duplicate {what} {shown}{more}",
+        "keep one row per unit" + (" and year" if year_col else "")
+        + "; ids are compared without surrounding spaces",
+        file=source, rows=tuple(int(r) + 2 for r in same[:4]),
+    )
