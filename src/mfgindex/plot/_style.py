@@ -191,6 +191,10 @@ class Labels:
         return _ZH.get(en, en) if self.lang == "zh" else en
 
 
+#: Chinese names of common unit columns (the data's own headers are column ids).
+COLUMNS_ZH = {"province": "省份", "zone_type": "园区类型", "region": "地区", "city_type": "城市类型",
+              "group": "分组"}
+
 _ZH = {
     "Score": "得分", "Rank": "排名", "Effective weight": "有效权重", "Units": "单位数",
     "Number of units": "数量", "Median": "中位数", "Best": "最佳", "Nominal rank": "名义排名",

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mfgindex.errors import UsageError, did_you_mean
 from mfgindex.plot._style import (
+    COLUMNS_ZH,
     PALETTE,
     WIDTH_IN,
     Labels,
@@ -82,6 +83,11 @@ def _column(result: Result, node: str) -> np.ndarray:
 
 def _rank_column(result: Result, node: str) -> np.ndarray:
     return result.rank_matrix[:, result.node_ids.index(node)]
+
+
+def _left_title(ax: Any, text: str, **kwargs: Any) -> None:
+    """The axes' title, flush left, broken into lines that fit the figure's width."""
+    ax.set_title(wrap(text, 52), loc="left", **kwargs)
 
 
 def _year_note(year: int | None) -> str:
@@ -157,7 +163,7 @@ def bar(result: Result, *, top: int = 20, node: str | None = None, year: int | N
         ax.set_xlabel(labels.word("Contribution to the score") if stacked else labels.word("Score"))
         title = (f"{labels.node(node)}: {labels.word('top')} {len(chosen)}" if lang == "zh" else
                  f"{labels.node(node)}: top {len(chosen)}")
-        ax.set_title(title + _year_note(yr), loc="left")
+        _left_title(ax, title + _year_note(yr))
         ax.grid(axis="x", linewidth=0.3, alpha=0.5)
         ax.set_axisbelow(True)
     return fig
@@ -342,8 +348,7 @@ def dist(result: Result, *, nodes: Sequence[str] | None = None, kind: str = "box
         ax.set_yticks(pos, [wrap(labels.node(n), 30) for n in chosen])
         ax.set_ylim(len(chosen) + 0.5, 0.5)
         ax.set_xlabel(labels.word("Score"))
-        ax.set_title(f"{labels.word('Distribution')}: {fw.root.label(lang)}" + _year_note(yr),
-                     loc="left")
+        _left_title(ax, f"{labels.word('Distribution')}: {fw.root.label(lang)}" + _year_note(yr))
         ax.grid(axis="x", linewidth=0.3, alpha=0.5)
         ax.set_axisbelow(True)
     return fig
@@ -388,7 +393,7 @@ def scatter(result: Result, x: str, y: str, *, n_labels: int = 5, year: int | No
         if np.isfinite(r):
             ax.text(0.02, 0.98, f"r = {r:.2f}, n = {xs.size}", transform=ax.transAxes, va="top",
                     fontsize=6)
-        ax.set_title(f"{labels.node(y)} / {labels.node(x)}" + _year_note(yr), loc="left")
+        _left_title(ax, f"{labels.node(y)} / {labels.node(x)}" + _year_note(yr))
     return fig
 
 
@@ -433,10 +438,9 @@ def profile(result: Result, unit: str, *, nodes: Sequence[str] | None = None,
                     max(hi, float(np.nanmax(np.r_[best, hi]))))
         rank = "–" if np.isnan(exp.rank) else f"{int(exp.rank)}/{exp.n_units}"
         stage = f", {exp.stage}" if exp.stage else ""
-        ax.set_title(f"{name}: {labels.word('Rank').lower() if lang == 'en' else '排名'} {rank}{stage}"
-                     + _year_note(yr), loc="left")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.6 / max(len(chosen), 1)),
-                  ncol=3, handlelength=1)
+        _left_title(ax, f"{name}: {labels.word('Rank').lower() if lang == 'en' else '排名'} {rank}{stage}"
+                    + _year_note(yr))
+        fig.legend(loc="outside lower center", ncol=3, handlelength=1)
         ax.grid(axis="x", linewidth=0.3, alpha=0.5)
         ax.set_axisbelow(True)
     return fig
@@ -491,7 +495,7 @@ def stages(result: Result, *, year: int | None = None, bins: int = 30, lang: str
         ax.set_ylabel(labels.word("Number of units"))
         fig.legend(loc="outside lower center", ncol=min(len(names), 4), handlelength=1,
                    columnspacing=1)
-        ax.set_title(labels.word("Development stages") + _year_note(yr), loc="left", pad=10)
+        _left_title(ax, labels.word("Development stages") + _year_note(yr), pad=10)
     return fig
 
 
@@ -542,11 +546,15 @@ def groups(result: Result, by: str, *, top: int | None = 100, year: int | None =
         ax.set_ylim(len(shown) - 0.5, -0.5)
         ax.tick_params(axis="y", length=0)
         ax.set_xlabel(labels.word("Number of units"))
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if rule is not None:
-            ax.legend(loc="lower right")
+            fig.legend(loc="outside lower center", ncol=min(len(rule.labels), 4), handlelength=1)
         n_top = len(chosen)
-        title = (f"{labels.word('top')} {n_top}：{by}" if lang == "zh" else f"Top {n_top} by {by}")
-        ax.set_title(title + _year_note(yr), loc="left")
+        title = (f"{labels.word('top')} {n_top}：{COLUMNS_ZH.get(by, by)}" if lang == "zh"
+                 else f"Top {n_top} by {by}")
+        _left_title(ax, title + _year_note(yr))
     return fig
 
 
@@ -586,11 +594,10 @@ def uncertainty(res: UncertaintyResult, *, top: int | None = 30,
         ax.set_xlabel(labels.word("Rank"))
         ax.grid(axis="x", linewidth=0.3, alpha=0.5)
         ax.set_axisbelow(True)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.05 - 0.9 / max(len(ids), 3)), ncol=3,
-                  handlelength=1)
+        fig.legend(loc="outside lower center", ncol=3, handlelength=1)
         runs = int(res.valid.sum())
-        ax.set_title(f"{labels.word('Rank uncertainty')}: {fw.root.label(lang)} ({runs} runs)"
-                     if lang == "en" else f"排名不确定性：{fw.root.label(lang)}（{runs} 次）", loc="left")
+        _left_title(ax, f"{labels.word('Rank uncertainty')}: {fw.root.label(lang)} ({runs} runs)"
+                    if lang == "en" else f"排名不确定性：{fw.root.label(lang)}（{runs} 次）")
     return fig
 
 
@@ -619,8 +626,8 @@ def sensitivity(res: SensitivityResult, *, lang: str = "en") -> Figure:
         ax.set_ylim(len(inputs) - 0.5, -0.5)
         ax.axvline(0, color="black", linewidth=0.5)
         ax.set_xlabel(labels.word("Sobol index"))
-        ax.legend(loc="lower right")
-        ax.set_title(f"{labels.word('Sensitivity')}: {res.output} (N = {res.n})", loc="left")
+        fig.legend(loc="outside lower center", ncol=2, handlelength=1)
+        _left_title(ax, f"{labels.word('Sensitivity')}: {res.output} (N = {res.n})")
     return fig
 
 
@@ -657,9 +664,11 @@ def trend(result: Result, units: Sequence[str], *, node: str | None = None,
         top_ax.set_ylabel(labels.word("Score"))
         bottom_ax.set_ylabel(labels.word("Rank"))
         bottom_ax.set_xlabel(labels.word("Year"))
-        bottom_ax.xaxis.get_major_locator().set_params(integer=True)
+        from matplotlib.ticker import MaxNLocator
+
+        bottom_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         for a in (top_ax, bottom_ax):
             a.grid(linewidth=0.3, alpha=0.5)
         top_ax.legend(loc="best", ncol=2 if len(units) > 3 else 1)
-        top_ax.set_title(f"{labels.word('Trend')}: {labels.node(node)}", loc="left")
+        _left_title(top_ax, f"{labels.word('Trend')}: {labels.node(node)}")
     return fig

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mfgindex.errors import UsageError
+from mfgindex.plot._style import COLUMNS_ZH
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -69,9 +70,6 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-#: Chinese headers of common unit columns.
-COLUMNS_ZH = {"province": "省份", "zone_type": "园区类型", "region": "地区", "city_type": "城市类型",
-              "group": "分组"}
 
 #: Unit columns the distribution section counts by, the first one the data has.
 BY_COLUMNS = ("province", "zone_type", "region", "group", "city_type")
