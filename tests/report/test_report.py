@@ -188,6 +188,23 @@ def test_cli_plot_kinds(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bar.svg"]
 
 
+def test_cli_plot_robustness_and_trend(tmp_path: Path) -> None:
+    out = tmp_path / "u.png"
+    done = runner.invoke(get_app(), ["plot", "uncertainty", "--vary", "weights=0.25", "--runs", "20",
+                                     "--top", "10", "-o", str(out)])
+    assert done.exit_code == 0, done.stderr
+    assert out.read_bytes().startswith(b"\x89PNG")
+    nothing = runner.invoke(get_app(), ["plot", "sensitivity", "-o", str(tmp_path / "s.png")])
+    assert nothing.exit_code == 2 and "--vary" in nothing.stderr
+    trend = runner.invoke(get_app(), ["plot", "trend", "city_panel.csv", "--unit", "110000",
+                                      "-o", str(tmp_path / "t.svg")])
+    assert trend.exit_code == 0, trend.stderr
+    one_year = runner.invoke(get_app(), ["plot", "trend", "--unit", "110000",
+                                         "-o", str(tmp_path / "t2.svg")])
+    assert one_year.exit_code == 2 and "several years" in one_year.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.svg", "u.png"]
+
+
 def test_cli_without_the_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
                                                     tmp_path: Path) -> None:
     import sys
