@@ -132,12 +132,11 @@ def write(
 ) -> list[Any]:
     """Write ``result``'s table (with provenance) to ``path``; the format follows the suffix.
 
-    The run's input files (data, framework) are protected: writing over them is refused.
+    The run's input files (data, framework, judgements, … — :func:`mfgindex.io.run_inputs`)
+    are protected: writing over them is refused.
     """
-    from pathlib import Path
+    from mfgindex.io import run_inputs, write_table
 
-    from mfgindex.io import write_table
-
-    protect = [Path(str(p)) for p in (result.data.source, result.framework.path) if p]
+    protect = run_inputs(result.framework, result.data)
     return write_table(result.to_frame(lang=lang, indicators=indicators), path, fmt=fmt,
                        provenance=result.provenance, protect=protect)

@@ -74,6 +74,98 @@ def _temp_beside(target: Path, folder: Path) -> Path:
     return Path(name)
 
 
+# -- inputs are never overwritten ---------------------------------------------------------------
+
+#: The files this process has read as inputs of a run (resolved path -> what it is), noted by
+#: :func:`note_input`: every write refuses them, whatever the caller passes as ``protect``.
+_INPUTS: dict[str, str] = {}
+SIDECAR = ".provenance.json"
+
+
+def _key(path: str | os.PathLike[str]) -> str:
+    """One spelling of a path: absolute, symbolic links resolved, case folded where the file
+    system folds case (``os.path.normcase``)."""
+    return os.path.normcase(os.path.realpath(os.fspath(path)))
+
+
+def note_input(path: str | os.PathLike[str] | None, what: str = "input") -> None:
+    """Note ``path`` (and its provenance sidecar) as an input of the run, so that no output
+    of this process can replace it (:func:`check_not_input`). ``what`` names it in the message
+    ("data", "framework", "AHP judgements", "uncertainty spec", …). None and ``"<frame>"``
+    (data given as a DataFrame) are ignored."""
+    if path is None or str(path) in ("", "<frame>", "-"):
+        return
+    _INPUTS.setdefault(_key(path), what)
+
+
+def forget_inputs() -> None:
+    """Forget the inputs noted so far (a long-lived process starting another run; tests)."""
+    _INPUTS.clear()
+
+
+def run_inputs(framework: Any = None, data: Any = None,
+               *extra: str | os.PathLike[str] | tuple[Any, str] | None) -> list[Path]:
+    """Every file a run reads, noted as inputs (:func:`note_input`) and returned: the data
+    file, the framework file, its bundled dataset, the AHP judgements files it read, and
+    ``extra`` (an uncertainty spec, a weights file, …; a path, or ``(path, what)`` to name it
+    in the message). ``framework`` and ``data`` are a
+    :class:`~mfgindex.framework.Framework` and a :class:`~mfgindex.data.Dataset` (or None).
+
+    This is the one list of inputs every command passes to its writes (``protect=``); the
+    writes also refuse every input noted before, and the provenance sidecar of each.
+    """
+    found: list[tuple[Any, str]] = []
+    if data is not None:
+        found.append((getattr(data, "source", None), "data"))
+    if framework is not None:
+        found.append((getattr(framework, "path", None), "framework"))
+        found.append((getattr(framework, "dataset", None), "dataset"))
+        for name, judgements in (getattr(framework, "judgements", None) or {}).items():
+            found.append((getattr(judgements, "path", None) or name, "AHP judgements"))
+    found += [p if isinstance(p, tuple) else (p, "input") for p in extra]
+    out: list[Path] = []
+    for path, what in found:
+        if path is None or str(path) in ("", "<frame>", "-"):
+            continue
+        note_input(path, what)
+        out.append(Path(os.fspath(path)))
+    return out
+
+
+def check_not_input(target: str | os.PathLike[str], protect: Iterable[Any] = ()) -> None:
+    """Refuse to write ``target`` when it is an input of the run: one of ``protect``, an input
+    noted with :func:`note_input`, or the provenance sidecar (``<input>.provenance.json``) of
+    one. Paths are compared as the file system sees them: relative or absolute, through
+    symbolic and hard links, and without case where the file system ignores case.
+
+    Raises
+    ------
+    UsageError
+        ``target`` is an input (CLI exit code 2), naming which.
+    """
+    target = Path(os.fspath(target))
+    candidates: dict[str, str] = dict(_INPUTS)
+    for p in protect:
+        if p is not None and str(p) not in ("", "<frame>", "-"):
+            candidates.setdefault(_key(p), "input")
+    key = _key(target)
+    hit: str | None = None
+    for path, what in candidates.items():
+        if key in (path, _key(path + SIDECAR)):
+            hit = f"{what} file" if key == path else f"provenance sidecar of the {what} file"
+            break
+        if target.exists() and _same_file(target, Path(path)):
+            hit = f"{what} file"
+            break
+    if hit is None:
+        return
+    raise UsageError(
+        f"this is an input of the run (the {hit}); refusing to overwrite it",
+        where=str(target),
+        hint="choose another output file with -o",
+    )
+
+
 def check_target(target: Path, *, protect: Iterable[Path] = (), probe: bool = False) -> Path:
     """Check that ``target`` can be written: not an input, not a folder, in an existing folder.
 
@@ -84,17 +176,12 @@ def check_target(target: Path, *, protect: Iterable[Path] = (), probe: bool = Fa
     Raises
     ------
     UsageError
-        ``target`` is one of the ``protect`` files (the run's inputs).
+        ``target`` is an input of the run: one of ``protect``, a file noted with
+        :func:`note_input`, or the provenance sidecar of one (:func:`check_not_input`).
     DataError
         ``target`` is a folder, or its folder is missing or is a file.
     """
-    for p in protect:
-        if _same_file(target, Path(p)):
-            raise UsageError(
-                "this is an input of the run (data or framework); refusing to overwrite it",
-                where=str(target),
-                hint="choose another output file with -o",
-            )
+    check_not_input(target, protect)
     if target.is_dir():
         raise DataError("is a folder, not a file", where=str(target),
                         hint=f"give a file name, e.g. -o {target / 'scores.csv'}")

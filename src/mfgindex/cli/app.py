@@ -32,6 +32,9 @@ def _root(
     ] = False,
 ) -> None:
     """Composite development indices."""
+    from mfgindex.io import forget_inputs
+
+    forget_inputs()  # each command protects its own inputs (one process may run several)
 
 
 def _register() -> None:

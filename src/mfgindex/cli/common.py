@@ -152,6 +152,9 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> tuple[Frame
     framework, data = bundled_or_given(framework), bundled_or_given(data)  # "city_panel.csv"
     fw = load_framework(framework)
     ds = read_data(data, fw)
+    from mfgindex.io import run_inputs
+
+    run_inputs(fw, ds)  # noted: no output of this run may replace them
     if warn:
         con = err_console()
         for w in ds.warnings:
@@ -233,7 +236,12 @@ def check_options(options: dict[str, Any]) -> None:
         if not isinstance(spec, str) or is_none(spec):
             continue
         try:
-            resolve(stage, spec)
+            call = resolve(stage, spec)
+            from mfgindex.io import note_input
+
+            for key, value in call.kwargs.items():  # a file a method reads is an input too
+                if key == "file" and isinstance(value, str):
+                    note_input(value, f"--{option}")
         except MfgIndexError as exc:
             if exc.where is None:
                 exc.where = f"--{option} {spec!r}"
@@ -244,9 +252,12 @@ def check_output(output: Path | None, data: Path | None, framework: str) -> None
     """Fail fast on an -o path that cannot be written, before any computing."""
     if output is None:
         return
-    from mfgindex.io import check_target
+    from mfgindex.io import check_target, note_input
 
     inputs = [p for p in (data, Path(framework)) if p is not None and p.exists()]
+    note_input(data, "data")
+    if Path(framework).exists():
+        note_input(framework, "framework")
     check_target(output, protect=inputs, probe=True)
 
 

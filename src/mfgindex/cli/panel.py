@@ -70,7 +70,9 @@ def _run(framework: str, data: Path | None, strict: bool, output: Path | None,
 
 
 def _protect(res: Result) -> list[Path]:
-    return [Path(p) for p in (res.data.source, res.framework.path) if p and p != "<frame>"]
+    from mfgindex.io import run_inputs
+
+    return run_inputs(res.framework, res.data)
 
 
 def _digits(res: Result) -> int:

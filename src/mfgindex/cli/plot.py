@@ -85,9 +85,10 @@ def _figure_warnings() -> Iterator[None]:
                                     highlight=False)
 
 
-def _protect(fw: Any, ds: Any, *extra: Path | None) -> list[Path]:
-    paths = [getattr(ds, "source", None), fw.path, *extra]
-    return [Path(str(p)) for p in paths if p and str(p) != "<frame>"]
+def _protect(fw: Any, ds: Any, spec: Path | None = None) -> list[Path]:
+    from mfgindex.io import run_inputs
+
+    return run_inputs(fw, ds, (spec, "uncertainty spec"))
 
 
 def _zh_names(fw: Any, ds: Any, lang: str) -> dict[str, str] | None:

@@ -75,8 +75,9 @@ def report(
                                         year=year, **base)
             html = build(res, lang=lang, top=top, units=unit or [], by=by, uncertainty=spread,
                          figures=not no_figures, year=year)
-        protect = [Path(str(p)) for p in (res.data.source, res.framework.path, uncertainty)
-                   if p and str(p) != "<frame>"]
+        from mfgindex.io import run_inputs
+
+        protect = run_inputs(res.framework, res.data, (uncertainty, "uncertainty spec"))
         written = write(html, output, protect=protect)
         size = written.stat().st_size
         err_console().print(f"wrote {written} ({size / 1024:.0f} KB, "

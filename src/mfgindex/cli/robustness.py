@@ -85,8 +85,9 @@ def _warn(notes: tuple[str, ...] | list[str]) -> None:
 
 
 def _protect(fw: Framework, data: Any, spec: Path | None) -> list[Path]:
-    paths = [p for p in (getattr(data, "source", None), fw.path, spec) if p and p != "<frame>"]
-    return [Path(str(p)) for p in paths]
+    from mfgindex.io import run_inputs
+
+    return run_inputs(fw, data, (spec, "uncertainty spec"))
 
 
 def _spec(spec: Path | None, vary: list[str] | None, fw: Framework) -> Any:

@@ -50,6 +50,7 @@ def _compute(framework: str, data: Path | None, *, strict: bool = False,
     check_options(options)
     check_output(output, data, framework)
     fw, ds = load(framework, data, warn=False)
+    check_output(output, data, framework)  # again: the framework's own inputs are known now
     year = options.pop("year", None)
     res = compute(fw, ds, year=year, choices=Choices.from_mapping(options, where="options"))
     res.require_scores()  # its error lists the diagnostics: report them only when it passes
@@ -64,7 +65,9 @@ def _compute(framework: str, data: Path | None, *, strict: bool = False,
 
 
 def _protect(res: Result) -> list[Path]:
-    return [Path(p) for p in (res.data.source, res.framework.path) if p and p != "<frame>"]
+    from mfgindex.io import run_inputs
+
+    return run_inputs(res.framework, res.data)
 
 
 def _digits(res: Result) -> int:
