@@ -51,6 +51,8 @@ import numpy as np
 from mfgindex.errors import UsageError, did_you_mean
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from mfgindex.data import Dataset
@@ -63,12 +65,14 @@ __all__ = [
     "column_stats",
     "cronbach_alpha",
     "data_availability",
+    "export_workbook",
     "optimal_weights",
     "pairwise_corr",
     "pc1_share",
     "reaggregate",
     "remove_elements",
     "stats",
+    "workbook_tables",
 ]
 
 METHODS = ("pearson", "spearman")
@@ -772,3 +776,88 @@ def optimal_weights(
         "corr_before": corrs(before / before.sum()), "corr": corrs(w),
         "target": t,
     })
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything in one workbook (COINr export_to_excel)
+# ---------------------------------------------------------------------------------------------
+
+
+def workbook_tables(res: Result) -> dict[str, pd.DataFrame]:
+    """Every table of a result, by sheet name — what COINr's ``export_to_excel(coin)`` writes.
+
+    ``data_<step>`` for every intermediate dataset (raw, denominated, …, normalized; units as
+    rows), ``scores`` (groups and the index, with ranks and stages), ``ranks`` (every node),
+    ``weights`` (:meth:`Result.weight_table`), ``stats_<step>`` (:func:`stats` of the raw data
+    and of the data entering normalisation), ``availability`` and ``availability_groups``
+    (:func:`data_availability`).
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    for step in res.steps:
+        tables[f"data_{step}"[:31]] = res.step(step).reset_index()
+    tables["scores"] = res.to_frame()
+    tables["ranks"] = res.ranks.reset_index()
+    tables["weights"] = res.weight_table()
+    before = [s for s in ("treated", "screened", "imputed", "transformed", "denominated")
+              if s in res.steps][:1]
+    for step in ["raw", *before]:
+        tables[f"stats_{step}"] = stats(res, step)
+    summary, groups = data_availability(res, "raw")
+    tables["availability"] = summary
+    tables["availability_groups"] = groups
+    return tables
+
+
+def export_workbook(res: Result, path: str | Path, *, protect: Sequence[Path] = ()) -> Path:
+    """Write :func:`workbook_tables` to one ``.xlsx`` file, a sheet each, plus ``provenance``.
+
+    Written atomically (a failed run leaves no file); text cells are stored as text (never as
+    formulas). Needs the ``[excel]`` extra (openpyxl).
+    """
+    import json
+    import math
+    from pathlib import Path as _Path
+
+    import pandas as pd
+
+    from mfgindex.errors import DataError
+    from mfgindex.io import atomic_path
+
+    try:
+        from openpyxl import Workbook
+    except ImportError:
+        raise DataError("writing Excel files needs openpyxl",
+                        hint="pip install 'mfgindex[excel]'") from None
+    target = _Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise UsageError(f"the workbook must be an .xlsx file, got '{target.name}'")
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in workbook_tables(res).items():
+        ws = wb.create_sheet(name)
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            cells: list[Any] = []
+            for v in row:
+                if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                    cells.append(None)
+                elif hasattr(v, "item"):
+                    cells.append(v.item())
+                else:
+                    cells.append(v if isinstance(v, int | float | str) else str(v))
+            ws.append(cells)
+        for cells_row in ws.iter_rows():
+            for cell in cells_row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+        ws.freeze_panes = "B2"
+    prov = wb.create_sheet("provenance")
+    prov.append(["key", "value"])
+    for key, value in res.provenance.items():
+        prov.append([str(key), json.dumps(value, ensure_ascii=False, default=str)])
+    for cells_row in prov.iter_rows():
+        for cell in cells_row:
+            cell.data_type = "s"
+    with atomic_path(target, protect=list(protect)) as tmp:
+        wb.save(tmp)
+    return target

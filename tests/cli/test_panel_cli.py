@@ -123,3 +123,16 @@ def test_trends_stats_availability() -> None:
     assert code == 0, err
     avail = csv_of(out)
     assert np.all((avail["city"] >= 0) & (avail["city"] <= 1))
+
+
+def test_export_workbook(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "all.xlsx"
+    code, _, err = run("export", "-o", str(out))
+    assert code == 0, err
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert {"data_raw", "data_normalized", "scores", "ranks", "weights", "stats_raw",
+            "availability", "availability_groups", "provenance"} <= set(wb.sheetnames)
+    code, _, err = run("export", "-o", str(tmp_path / "all.csv"))
+    assert code == 2 and ".xlsx" in err
+    assert not (tmp_path / "all.csv").exists()

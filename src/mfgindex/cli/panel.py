@@ -1,4 +1,5 @@
-"""Commands on years and runs: compare, trends, target; and the stats tables: stats, availability."""
+"""Commands on years and runs: compare, trends, target; COINr's analysis tables: stats,
+availability; and export (every table in one workbook)."""
 
 from __future__ import annotations
 
@@ -423,12 +424,32 @@ def availability(
              title=f"data availability ('{dset}' data)", digits=3)
 
 
+@with_method_options()
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .xlsx workbook to write.")],
+    data: DataArg = None,
+    framework: FrameworkOpt = "city",
+    year: YearOpt = None,
+    strict: StrictOpt = False,
+    methods: MethodChoices = NO_METHODS,
+) -> None:
+    """Every table in one workbook (COINr export_to_excel): each data stage, scores, ranks,
+    weights, stats and availability, a sheet each, and the provenance."""
+    with user_errors():
+        from mfgindex.analysis import export_workbook
+
+        res = _run(framework, data, strict, output, year=year, **methods.options())
+        written = export_workbook(res, output, protect=_protect(res))
+        err_console().print(f"wrote {written}", markup=False, highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(compare)
     app.command()(trends)
     app.command()(target)
     app.command()(stats)
     app.command()(availability)
+    app.command()(export)
 
 
 def explain_change(unit: str, data: Path | None, framework: str, from_year: int | None,
