@@ -102,6 +102,11 @@ class StageRule:
     labels: tuple[str, ...]
     labels_zh: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Tuples whatever sequence was given, so the rule stays immutable and hashable.
+        object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "labels_zh", tuple(self.labels_zh))
+
     def label(self, band: int, lang: str = "en") -> str:
         if band < 0:
             return ""

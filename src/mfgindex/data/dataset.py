@@ -2,9 +2,12 @@
 
 A :class:`Dataset` cannot change after it is built: its arrays are read-only numpy arrays, and
 :attr:`Dataset.values` / :attr:`Dataset.unit_columns` hand out new DataFrames over them (with
-pandas' copy-on-write, writing to one copies it and never reaches the dataset). So
-:attr:`Dataset.digest`, the SHA-256 of the file the values were read from, keeps describing the
-values held; :attr:`Dataset.content_digest` hashes the held values themselves.
+pandas' copy-on-write, writing to one copies it and never reaches the dataset).
+
+Its digest describes the values it holds: :attr:`Dataset.content_digest` hashes them, and
+:attr:`Dataset.digest` — the SHA-256 of the file they were read from, what provenance records
+and ``reproduce`` checks — is given only while the values are those read: a dataset derived
+from another (``dataclasses.replace`` with other values, :meth:`Dataset.select`) has none.
 """
 
 from __future__ import annotations
@@ -62,9 +65,9 @@ class Dataset:
         :attr:`unit_columns` is the same as a DataFrame.
     source
         The file read, or ``"<frame>"``.
-    digest
-        SHA-256 of the file's bytes, or ``""`` when the values are not a file's content (read
-        from a DataFrame, or a selection of rows).
+    file_digest
+        SHA-256 of the bytes of the file the values were read from (``""`` for a DataFrame);
+        :attr:`digest` gives it while the values held are the file's.
     warnings
         The warnings found when the data was validated, as text.
     """
@@ -77,8 +80,10 @@ class Dataset:
     text: np.ndarray
     text_columns: tuple[str, ...]
     source: str = "<frame>"
-    digest: str = ""
+    file_digest: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: content_digest of the values the file_digest was given with (set on construction).
+    certified: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # frozen: object.__setattr__ is the one way in, used once here to make the arrays
@@ -97,6 +102,16 @@ class Dataset:
             got = getattr(self, name)
             if got is not None and got.shape != (n,):
                 raise ValueError(f"Dataset.{name} has shape {got.shape}, expected ({n},)")
+        if self.file_digest and not self.certified:
+            set_(self, "certified", self.content_digest)
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the file the values were read from, or ``""`` when the values held are not
+        that file's (read from a DataFrame, derived with other values or a row selection)."""
+        if self.file_digest and self.content_digest == self.certified:
+            return self.file_digest
+        return ""
 
     def __len__(self) -> int:
         return len(self.units)
@@ -154,7 +169,6 @@ class Dataset:
             text=self.text[mask],
             text_columns=self.text_columns,
             source=self.source,
-            digest="",
             warnings=self.warnings,
         )
 
@@ -202,7 +216,7 @@ class Dataset:
             text=frame[others].astype(str).to_numpy(dtype=object),
             text_columns=tuple(others),
             source=source,
-            digest=digest,
+            file_digest=digest,
             warnings=tuple(str(p) for p in problems if p.level == "warning"),
         )
 
