@@ -1,4 +1,4 @@
-"""Writing results: CSV, JSON, XLSX, Parquet — atomically, with provenance.
+"""Writing results: CSV, JSON, XLSX, Parquet, Markdown, LaTeX — atomically, with provenance.
 
 Every write goes to a temporary file in the target folder and is renamed into place only when
 complete, so a failed run leaves no partial file. Provenance travels with the result: inline
@@ -27,14 +27,24 @@ __all__ = [
     "FORMATS",
     "atomic_path",
     "atomic_paths",
+    "check_not_input",
     "check_target",
+    "encode_csv",
+    "forget_inputs",
     "format_from_path",
+    "note_input",
+    "run_inputs",
+    "text_table",
     "to_json_text",
     "write_table",
 ]
 
-FORMATS = ("table", "csv", "json", "xlsx", "parquet")
-_SUFFIX = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = ("table", "csv", "json", "xlsx", "parquet", "markdown", "latex")
+#: CSV encodings: utf-8-sig (UTF-8 with a byte-order mark) and gb18030 open in Chinese Excel;
+#: plain UTF-8 shows there as 乱码.
+ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
+_SUFFIX = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet",
+           ".md": "markdown", ".markdown": "markdown", ".tex": "latex"}
 
 
 def format_from_path(path: str | Path) -> str:
@@ -42,7 +52,8 @@ def format_from_path(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in _SUFFIX:
         raise UsageError(f"cannot tell the output format from '{path}'",
-                         hint="use a .csv, .json, .xlsx or .parquet file, or give --format")
+                         hint="use a .csv, .json, .xlsx, .parquet, .md or .tex file, or give "
+                              "--format")
     return _SUFFIX[suffix]
 
 
@@ -270,6 +281,76 @@ def to_json_text(frame: pd.DataFrame, provenance: Mapping[str, Any] | None) -> s
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
+def encode_csv(frame: pd.DataFrame, encoding: str = "utf-8") -> bytes:
+    """``frame`` as CSV bytes in ``encoding`` (``utf-8-sig`` starts with the BOM ``EF BB BF``).
+
+    Raises
+    ------
+    DataError
+        A cell cannot be written in ``encoding`` (gb18030 covers all of Unicode, so only a
+        lone surrogate fails).
+    """
+    text = frame.to_csv(index=False)
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        raise DataError(f"a cell cannot be written in {encoding}: {exc.reason}",
+                        hint="use --encoding utf-8-sig") from None
+
+
+def text_table(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, Any] | None = None,
+               digits: int = 2, caption: str = "") -> str:
+    """``frame`` as JSON, a Markdown (GitHub) table or a LaTeX ``tabular`` (booktabs rules).
+
+    Markdown and LaTeX are for papers: numbers with ``digits`` decimals, right-aligned;
+    missing values as ``–``; text escaped (``|`` in Markdown; ``& % $ # _ { } ~ ^ \\`` in
+    LaTeX). JSON keeps full precision and the provenance.
+    """
+    if fmt == "json":
+        return to_json_text(frame, provenance)
+    if fmt not in {"markdown", "latex"}:
+        raise UsageError(f"unknown text format '{fmt}'", hint="json, markdown or latex")
+    import pandas as pd
+
+    numeric = [frame[c].dtype.kind in "fiu" or str(frame[c].dtype) == "Int64" for c in frame.columns]
+
+    def cell(v: Any) -> str:
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return "–"
+        if isinstance(v, float):
+            return f"{v:.{digits}f}"
+        return str(v)
+
+    rows = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+    heads = [str(c) for c in frame.columns]
+    if fmt == "markdown":
+        def md(text: str) -> str:
+            return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+        lines = ["| " + " | ".join(md(h) for h in heads) + " |",
+                 "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
+        lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
+        return "\n".join(lines)
+    spec = "".join("r" if n else "l" for n in numeric)
+    lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
+             " & ".join(_latex(h) for h in heads) + " \\\\", "\\midrule"]
+    lines += [" & ".join(_latex(c) for c in row) + " \\\\" for row in rows]
+    lines += ["\\bottomrule", "\\end{tabular}"]
+    if caption:
+        lines = [f"% {caption}", *lines]
+    return "\n".join(lines)
+
+
+_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+          "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+          "^": r"\textasciicircum{}", "–": "--"}
+
+
+def _latex(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped."""
+    return "".join(_LATEX.get(ch, ch) for ch in text.replace("\n", " "))
+
+
 def write_table(
     frame: pd.DataFrame,
     path: str | Path,
@@ -277,24 +358,32 @@ def write_table(
     fmt: str | None = None,
     provenance: Mapping[str, Any] | None = None,
     protect: Iterable[Path] = (),
+    encoding: str = "utf-8",
+    digits: int = 2,
 ) -> list[Path]:
     """Write ``frame`` to ``path`` atomically in ``fmt`` (default: from the suffix).
 
-    Returns the files written (the table, and a provenance sidecar for CSV/Parquet).
+    ``encoding`` is the CSV's (:data:`ENCODINGS`; ``utf-8-sig`` writes a byte-order mark, so
+    Excel reads Chinese text right); ``digits`` the decimals of Markdown and LaTeX tables.
+    Returns the files written (the table, and a provenance sidecar for CSV, Parquet, Markdown
+    and LaTeX).
     """
     path = Path(path)
-    fmt = fmt or format_from_path(path)
+    fmt = str(fmt or format_from_path(path))
     if fmt not in FORMATS[1:]:
         raise UsageError(f"unknown format '{fmt}'", hint=f"formats: {', '.join(FORMATS[1:])}")
+    if encoding not in ENCODINGS:
+        raise UsageError(f"unknown CSV encoding '{encoding}'", hint=f"encodings: {', '.join(ENCODINGS)}")
     targets = [path]
-    if provenance is not None and fmt in {"csv", "parquet"}:
+    if provenance is not None and fmt in {"csv", "parquet", "markdown", "latex"}:
         targets.append(path.with_name(path.name + ".provenance.json"))
     with atomic_paths(targets, protect=protect) as temps:
         tmp = temps[0]
         if fmt == "csv":
-            frame.to_csv(tmp, index=False, encoding="utf-8")
-        elif fmt == "json":
-            tmp.write_text(to_json_text(frame, provenance), encoding="utf-8")
+            tmp.write_bytes(encode_csv(frame, encoding))
+        elif fmt in {"json", "markdown", "latex"}:
+            tmp.write_text(text_table(frame, fmt, provenance=provenance, digits=digits) + "\n",
+                           encoding="utf-8")
         elif fmt == "xlsx":
             _write_xlsx(frame, tmp, provenance)
         else:

@@ -285,7 +285,7 @@ class Result:
         return out
 
     def _rank_column(self, out: pd.DataFrame, node: str, pos: Mapping[str, int], by: str | None,
-                     within: list[str]) -> pd.api.extensions.ExtensionArray:
+                     within: list[str]) -> Any:
         """The ranks of ``node`` (1 = best, ties the lowest rank): the result's, or within
         each ``by`` group and year."""
         import pandas as pd

@@ -73,7 +73,7 @@ def test_rank_park_and_show_zh() -> None:
     code, out, err = run("show", "city", "--lang", "zh")
     assert code == 0, err
     assert "创新能力" in out and "跃升期" in out
-    assert "权重 1" in out and "↑ 越高越好" in out and "↓ 越低越好" in out and "默认方法" in out
+    assert "权重 1" in out and "↑ 正向指标" in out and "↓ 逆向指标" in out and "默认方法" in out
     assert "weight" not in out and "better" not in out
     code, out, err = run("show", "hdi")
     assert code == 0 and "(hdi) HDR2023-24" in out and "↑ higher is better" in out
@@ -137,9 +137,8 @@ def test_user_errors_exit_1_usage_errors_exit_2(tmp_path: Path) -> None:
     code, _, err = run("rank", "--level", "nosuch", "--format", "csv")
     assert code == 2
     bad = tmp_path / "out.csv"
-    code, _, err = run("score", "-f", "asem", "--normalize", "minmax(low=0)", "-o", str(bad),
-                       "--aggregate", "geometric")
-    assert code == 1 and not bad.exists()
+    code, _, err = run("score", "-f", "asem", "--weights", "ahp", "-o", str(bad))
+    assert code == 1 and not bad.exists() and "no pairwise comparison matrix" in err
 
 
 def test_validate() -> None:
@@ -233,10 +232,13 @@ def test_csv_numbers_shortest_round_trip(tmp_path: Path) -> None:
 def test_explain_by_chinese_name_in_chinese() -> None:
     code, out, err = run("explain", "北京市", "--lang", "zh")
     assert code == 0, err
-    assert out.startswith("北京市 (110000): 先进制造业城市发展指数")
-    assert "排名 #4 / 296" in out and "权重" in out and "优势：" in out and "短板：" in out
+    assert out.startswith("北京市 (110000)：先进制造业城市发展指数")
+    assert "第4名（共296个）" in out and "发展阶段" in out and "权重" in out
+    assert "优势：" in out and "短板：" in out
     assert "weight" not in out and "strengths" not in out
     code, _, err = run("explain", "北京", "--lang", "zh")
+    assert code == 1 and "您是否要找 '北京市'？" in err and "错误：结果中没有单元 '北京'" in err
+    code, _, err = run("explain", "北京")
     assert code == 1 and "Did you mean '北京市'?" in err
 
 

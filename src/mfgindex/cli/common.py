@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.markup import escape
 from typer.exceptions import TyperException
+
+from mfgindex.i18n import Lang
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,6 +30,56 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+class OutputFormat(StrEnum):
+    """``--format``: where and how a table is written."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+    parquet = "parquet"
+    markdown = "markdown"
+    latex = "latex"
+
+
+class Headers(StrEnum):
+    """``--headers``: column ids (stable, for programs) or names (for readers)."""
+
+    ids = "ids"
+    names = "names"
+
+
+class Encoding(StrEnum):
+    """``--encoding`` of CSV output: utf-8-sig and gb18030 open in Chinese Excel."""
+
+    utf8 = "utf-8"
+    utf8_sig = "utf-8-sig"
+    gb18030 = "gb18030"
+
+
+class Invalid(StrEnum):
+    """``--invalid``: what uncertainty and sensitivity do with an invalid combination."""
+
+    drop = "drop"
+    raise_ = "raise"
+
+
+def _set_lang(value: str | None) -> str | None:
+    """``--lang``'s callback: messages of this command follow the language."""
+    if value is not None:
+        _LANG.set(str(value))
+    return value
+
+
+#: The language of the running command's messages (set by ``--lang``, reset per command).
+_LANG: ContextVar[str] = ContextVar("mfgindex_lang", default="en")
+
+
+def current_lang() -> str:
+    """The ``--lang`` of the running command (``en`` outside one)."""
+    return _LANG.get()
+
+
 DataArg = Annotated[
     Path | None,
     typer.Argument(help="Data file (.csv, .xlsx, .parquet); default: the framework's bundled dataset.",
@@ -34,23 +89,59 @@ FrameworkOpt = Annotated[
     str, typer.Option("--framework", "-f", help="Built-in framework id, or a .toml / COINr iMeta file.")
 ]
 YearOpt = Annotated[int | None, typer.Option(help="Score only this year of a panel.")]
-LangOpt = Annotated[str, typer.Option(help="Labels: en or zh.")]
+# A Literal rather than the Lang enum: typer checks it with the same message as the enum
+# options, and the value stays a plain str, so commands keep ``lang: LangOpt = "en"``.
+LangName = Literal["en", "zh"]
+LangOpt = Annotated[
+    LangName, typer.Option(help="Labels, headers and messages: en or zh (Chinese headers, CSV "
+                                "with a BOM for Excel).", callback=_set_lang)
+]
 FormatOpt = Annotated[
-    str | None,
-    typer.Option("--format", help="table, csv, json, xlsx or parquet (default: from -o, else "
-                                  "table on a terminal, csv otherwise)."),
+    OutputFormat | None,
+    typer.Option("--format", help="Output format (default: from -o's suffix, else table on a "
+                                  "terminal, csv otherwise); markdown and latex for papers.",
+                 show_default=False),
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
 StrictOpt = Annotated[
     bool,
-    typer.Option("--strict", help="Treat warnings (constant or missing indicator, low coverage, "
-                                  "many imputed values) as errors: exit 1, write nothing."),
+    typer.Option("--strict", metavar="", help="Treat warnings (constant or missing indicator, low "
+                 "coverage, many imputed values) as errors: exit 1, write nothing."),
+]
+HeadersOpt = Annotated[
+    Headers | None,
+    typer.Option("--headers", help="Column headers of the output: ids (stable, for programs) or "
+                                   "names (default with --lang zh: 城市代码, 创新能力, 综合指数, …).",
+                 show_default=False),
+]
+EncodingOpt = Annotated[
+    Encoding | None,
+    typer.Option("--encoding", help="CSV encoding (default utf-8; utf-8-sig with --lang zh, so "
+                                    "Excel shows Chinese).", show_default=False),
+]
+RoundOpt = Annotated[
+    int | None,
+    typer.Option("--round", min=0, max=15, help="Round scores to N decimals (tables and files).",
+                 show_default=False),
+]
+InvalidOpt = Annotated[
+    Invalid, typer.Option(help="Invalid combinations (e.g. z-scores into a geometric mean): drop "
+                               "the runs and report them, or raise (stop).")
 ]
 
 
-def _method_opt(stage: str, example: str, *, skippable: bool = True) -> Any:
-    skip = "; 'none' skips the stage" if skippable else ""
-    return typer.Option(help=f"{stage.capitalize()} method, e.g. {example}{skip} "
+def _method_opt(option: str, example: str) -> Any:
+    """The help of a method option, from the registry's Stage table (what 'none' means)."""
+    from mfgindex.methods.registry import stage_info
+
+    stage = stage_info(option)
+    if stage.skippable:
+        skip = "; 'none' skips the stage"
+    elif stage.none_means:
+        skip = f"; 'none' keeps the {stage.none_means}'s"
+    else:
+        skip = ""
+    return typer.Option(help=f"{stage.name.capitalize()} method, e.g. {example}{skip} "
                              "(`mfgindex methods` lists them).", rich_help_panel="Methods")
 
 
@@ -60,7 +151,7 @@ ScreenOpt = Annotated[str | None, _method_opt("screen", "'coverage(min=0.9)'")]
 TreatOpt = Annotated[str | None, _method_opt("treat", "'winsorize(max_points=5)'")]
 NormalizeOpt = Annotated[str | None, _method_opt("normalize", "'zscore(mean=50, sd=10)'")]
 WeightsOpt = Annotated[str | None, _method_opt("weights", "'equal' or 'entropy'")]
-AggregateOpt = Annotated[str | None, _method_opt("aggregate", "'geometric'", skippable=False)]
+AggregateOpt = Annotated[str | None, _method_opt("aggregate", "'geometric'")]
 MinCoverageOpt = Annotated[
     float | None,
     typer.Option(help="Share of a node's weight that must be present for a score.",
@@ -90,13 +181,32 @@ def out_console() -> Console:
     return Console(highlight=False, width=width)
 
 
+def _say(kind: str, text: str, *, style: str = "bold red") -> None:
+    """Print ``kind: text`` on stderr in the command's language (``警告：…`` under zh)."""
+    from mfgindex.i18n import term, translate
+
+    lang = current_lang()
+    colon = "：" if lang == "zh" else ": "
+    body = translate(text, lang)
+    if lang == "zh":
+        body = body.replace("\n  hint: ", f"\n  {term('hint', lang)}：").replace(
+            "\n    hint: ", f"\n    {term('hint', lang)}：")
+    err_console().print(f"[{style}]{escape(term(kind, lang))}{colon}[/]{escape(body)}",
+                        markup=True, highlight=False)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn library errors into one clear message on stderr: exit 1, usage errors exit 2."""
+    """Turn library errors into one clear message on stderr: exit 1, usage errors exit 2.
+
+    Messages are in the command's ``--lang`` (:func:`check_lang` sets it; it is reset when
+    the command ends).
+    """
     import warnings
 
     from mfgindex.errors import MfgIndexError, UsageError
 
+    token = _LANG.set(_LANG.get())
     try:
         with warnings.catch_warnings():
             # numpy's overflow / invalid-value RuntimeWarnings are not messages for a user: the
@@ -104,17 +214,14 @@ def user_errors() -> Iterator[None]:
             warnings.simplefilter("ignore", RuntimeWarning)
             yield
     except UsageError as exc:
-        err_console().print(f"[bold red]usage error:[/] {escape(str(exc))}", markup=True,
-                            highlight=False)
+        _say("usage error", str(exc))
         raise typer.Exit(2) from None
     except MfgIndexError as exc:
-        err_console().print(f"[bold red]error:[/] {escape(str(exc))}", markup=True,
-                            highlight=False)
+        _say("error", str(exc))
         raise typer.Exit(1) from None
     except MemoryError:
-        err_console().print("[bold red]error:[/] out of memory\n  hint: score fewer units or "
-                            "years at a time (--year), or use a machine with more memory",
-                            markup=True, highlight=False)
+        _say("error", "out of memory\n  hint: score fewer units or years at a time (--year), "
+                      "or use a machine with more memory")
         raise typer.Exit(1) from None
     except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt, SystemExit):
         raise
@@ -133,13 +240,22 @@ def user_errors() -> Iterator[None]:
             "it with the command you ran (MFGINDEX_TRACEBACK=1 shows the details)",
             markup=True, highlight=False)
         raise typer.Exit(1) from None
+    finally:
+        _LANG.reset(token)
 
 
 def check_lang(lang: str) -> None:
+    """Check ``--lang`` and make it the language of the command's messages."""
     from mfgindex.errors import UsageError
 
-    if lang not in {"en", "zh"}:
+    if lang not in set(Lang):
         raise UsageError(f"--lang must be en or zh, got '{lang}'")
+    _LANG.set(str(lang))
+
+
+def note(text: str) -> None:
+    """A note on stderr (``note: …`` / ``注意：…``), in the command's language."""
+    _say("note", text, style="yellow")
 
 
 def load(framework: str, data: Path | None, *, warn: bool = True) -> tuple[Framework, Dataset]:
@@ -148,7 +264,9 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> tuple[Frame
     from mfgindex.data import read_data
     from mfgindex.examples import bundled_or_given
     from mfgindex.framework import load_framework
+    from mfgindex.i18n import translate
 
+    _flag_as_data(data)
     framework, data = bundled_or_given(framework), bundled_or_given(data)  # "city_panel.csv"
     fw = load_framework(framework)
     ds = read_data(data, fw)
@@ -158,8 +276,20 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> tuple[Frame
     if warn:
         con = err_console()
         for w in ds.warnings:
-            con.print(f"[yellow]{escape(w)}[/]", markup=True, highlight=False)
+            con.print(f"[yellow]{escape(translate(str(w), current_lang()))}[/]", markup=True,
+                      highlight=False)
     return fw, ds
+
+
+def _flag_as_data(data: Path | None) -> None:
+    """``--strict true`` reads ``true`` as the DATA file: say that flags take no value."""
+    from mfgindex.errors import UsageError
+
+    if data is not None and not data.exists() and str(data).lower() in {
+            "true", "false", "yes", "no", "on", "off", "1", "0"}:
+        raise UsageError(f"'{data}' was read as the DATA file, and there is no such file",
+                         hint="flags such as --strict, --indicators and --ranks take no value: "
+                              "write --strict alone (leave out true/false)")
 
 
 def report(problems: Sequence[Problem], *, strict: bool, source: str) -> None:
@@ -184,7 +314,6 @@ def report(problems: Sequence[Problem], *, strict: bool, source: str) -> None:
         key = (p.without_year().where, p.what, p.hint)
         merged.setdefault(key, []).extend([] if p.year is None else [p.year])
     places = list(dict.fromkeys(where for where, _, _ in merged))
-    con = err_console()
     hints: set[str] = set()
     for (where, what, hint), years in sorted(merged.items(), key=lambda item: (
             places.index(item[0][0]), min(item[1], default=0))):
@@ -192,7 +321,7 @@ def report(problems: Sequence[Problem], *, strict: bool, source: str) -> None:
         if hint and hint not in hints:
             hints.add(hint)
             text += f"\n  hint: {hint}"
-        con.print(f"[yellow]warning:[/] {escape(text)}", markup=True, highlight=False)
+        _say("warning", text, style="yellow")
 
 
 def _years(years: list[int]) -> str:
@@ -262,20 +391,38 @@ def check_output(output: Path | None, data: Path | None, framework: str) -> None
 
 
 def resolve_format(fmt: str | None, output: Path | None) -> str:
+    """The output format: ``--format``, else from -o's suffix, else table on a terminal."""
     from mfgindex.errors import UsageError, did_you_mean
     from mfgindex.io import FORMATS, format_from_path
 
     if fmt is not None:
-        if fmt not in FORMATS:
+        fmt = str(fmt)
+        if fmt not in FORMATS:  # typer checks --format; a caller of this function may not
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'."
                              + did_you_mean(fmt, FORMATS),
                              hint="or leave --format out: it follows the suffix of -o")
         if fmt == "table" and output is not None:
-            raise UsageError("--format table prints to the terminal; use csv/json/xlsx/parquet with -o")
+            raise UsageError("--format table prints to the terminal; use csv/json/xlsx/parquet/"
+                             "markdown/latex with -o")
         return fmt
     if output is not None:
         return format_from_path(output)
     return "table" if sys.stdout.isatty() else "csv"
+
+
+def use_names(headers: str | None) -> bool:
+    """Whether the output's headers are names (``--headers names``; the default under zh)."""
+    if headers is None:
+        return current_lang() == "zh"
+    return str(headers) == Headers.names
+
+
+def round_frame(frame: pd.DataFrame, digits: int | None) -> pd.DataFrame:
+    """``frame`` with its float columns rounded to ``digits`` decimals (``--round``)."""
+    if digits is None:
+        return frame
+    floats = [c for c in frame.columns if frame[c].dtype.kind == "f"]
+    return frame.round(dict.fromkeys(floats, digits)) if floats else frame
 
 
 def emit(
@@ -288,52 +435,126 @@ def emit(
     title: str = "",
     digits: int = 2,
     labels: dict[str, str] | None = None,
+    headers: str | None = None,
+    encoding: str | None = None,
+    round_to: int | None = None,
+    first: Sequence[str] = (),
 ) -> None:
-    """Write ``frame`` to ``output`` or stdout in ``fmt``."""
-    from mfgindex.errors import UsageError
-    from mfgindex.io import to_json_text, write_table
+    """Write ``frame`` to ``output`` or stdout in ``fmt``.
 
-    if output is not None:
-        written = write_table(frame, output, fmt=fmt, provenance=provenance, protect=protect)
-        err_console().print(f"wrote {', '.join(map(str, written))}")
+    Parameters
+    ----------
+    labels
+        The column names shown when the headers are names (``--headers names``, the default
+        under ``--lang zh``): in the table and as the file's header row.
+    headers
+        ``ids`` or ``names``; None: names under ``--lang zh``, else ids.
+    encoding
+        Of CSV output; None: ``utf-8-sig`` (with a BOM, for Excel) under ``--lang zh``, else
+        ``utf-8``.
+    round_to
+        ``--round``: float columns rounded to this many decimals (shown with as many).
+    first
+        Columns a table shows right after the unit's id and name (index, rank, stage), before
+        the columns that may not fit.
+    """
+    from mfgindex.errors import UsageError
+    from mfgindex.i18n import term
+    from mfgindex.io import encode_csv, text_table, write_table
+
+    shown = dict(labels or {}) if use_names(headers) else {}
+    if round_to is not None:
+        frame, digits = round_frame(frame, round_to), round_to
+    if fmt == "table" and output is None:
+        render_table(frame, title=title, digits=digits, labels=shown, first=first)
         return
-    if fmt == "table":
-        render_table(frame, title=title, digits=digits, labels=labels)
-    elif fmt == "csv":
-        sys.stdout.write(frame.to_csv(index=False))
-    elif fmt == "json":
-        sys.stdout.write(to_json_text(frame, provenance) + "\n")
+    out = frame.rename(columns=shown) if shown else frame
+    enc = str(encoding) if encoding is not None else (
+        "utf-8-sig" if current_lang() == "zh" else "utf-8")
+    if output is not None:
+        written = write_table(out, output, fmt=fmt, provenance=provenance, protect=protect,
+                              encoding=enc, digits=digits)
+        lang = current_lang()
+        colon = "：" if lang == "zh" else " "
+        err_console().print(f"{term('wrote', lang)}{colon}{', '.join(map(str, written))}",
+                            markup=False, highlight=False)
+        return
+    if fmt == "csv":
+        sys.stdout.flush()
+        data = encode_csv(out, enc)
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream: the encoding is the stream's
+            sys.stdout.write(data.decode(enc).lstrip("\ufeff"))
+    elif fmt in {"json", "markdown", "latex"}:
+        sys.stdout.write(text_table(out, fmt, provenance=provenance, digits=digits,
+                                    caption=title) + "\n")
     else:
         raise UsageError(f"--format {fmt} writes a binary file: give -o FILE")
 
 
+def _cells(frame: pd.DataFrame, columns: list[Any], digits: int) -> dict[Any, list[str]]:
+    """Each column's cells as text: numbers with ``digits`` decimals, missing values ``–``."""
+    import numpy as np
+
+    cells: dict[Any, list[str]] = {}
+    for c in columns:
+        col = frame[c]
+        if col.dtype.kind == "f":
+            values = col.to_numpy(dtype=float)
+            text = [f"{v:.{digits}f}" for v in values.tolist()]
+            if c == "p_value":  # a p-value is never 0.000
+                text = [f"<{10**-digits:.{digits}f}" if v < 0.5 * 10**-digits else t
+                        for v, t in zip(values.tolist(), text, strict=True)]
+            cells[c] = ["–" if np.isnan(v) else t for v, t in zip(values.tolist(), text,
+                                                                   strict=True)]
+            continue
+        out = []
+        for v in col.tolist():
+            if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "<NA>":
+                out.append("–")
+            elif isinstance(v, float):
+                out.append(f"{v:.{digits}f}")
+            else:
+                out.append(str(v))
+        cells[c] = out
+    return cells
+
+
+def _key_columns(columns: list[Any], numeric: set[Any]) -> list[Any]:
+    """The leading id / year / name columns (up to the first number other than ``year``)."""
+    key: list[Any] = []
+    for c in columns:
+        if c in numeric and c != "year":
+            break
+        key.append(c)
+    return key or columns[:1]
+
+
 def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
-                 labels: dict[str, str] | None = None) -> None:
+                 labels: dict[str, str] | None = None, first: Sequence[str] = (),
+                 blocks_up_to: int = 15) -> None:
     """Print ``frame`` as a table that fits the terminal.
 
-    A table too wide for the terminal never cuts a number or an id: headers fold at ``_`` (or
-    between Chinese characters), names wrap, and if it still does not fit, the columns are
-    split into blocks printed one under the other, each repeating the leading id and name
-    columns (as pandas prints a wide frame).
+    The leading id, year and name columns come first, then ``first`` (the index, rank and
+    stage of a ranking), then the other columns. A table too wide for the terminal never cuts
+    a number or an id: headers fold at ``_`` (or between Chinese characters) and names wrap.
+    If it still does not fit, a short table (at most ``blocks_up_to`` rows) is split into
+    blocks printed one under the other, each repeating the leading columns; a longer one shows
+    the columns that fit (a ``rank_<node>`` column with its node) and names the others below
+    it, rather than printing the rest a screen or more further down.
     """
-    import math
-
     from rich.cells import cell_len
 
     labels = labels or {}
     columns = list(frame.columns)
     numeric = {c for c in columns if frame[c].dtype.kind in "fiu" or str(frame[c].dtype) == "Int64"}
-    cells: dict[Any, list[str]] = {c: [] for c in columns}
-    for row in frame.itertuples(index=False):
-        for c, v in zip(columns, row, strict=True):
-            if v is None or (isinstance(v, float) and math.isnan(v)) or str(v) == "<NA>":
-                cells[c].append("–")
-            elif isinstance(v, float) and c == "p_value" and v < 0.5 * 10**-digits:
-                cells[c].append(f"<{10**-digits:.{digits}f}")  # a p-value is never 0.000
-            elif isinstance(v, float):
-                cells[c].append(f"{v:.{digits}f}")
-            else:
-                cells[c].append(str(v))
+    key = _key_columns(columns, numeric)
+    lead = [c for c in first if c in columns and c not in key]
+    columns = [*key, *lead, *(c for c in columns if c not in key and c not in lead)]
+    cells = _cells(frame, columns, digits)
     headers = {c: labels.get(c, str(c)) for c in columns}
     # Text with spaces (names, descriptions) may wrap; ids, numbers and labels may not.
     wraps = {c for c in columns if c not in numeric and any(" " in x for x in cells[c])}
@@ -344,7 +565,7 @@ def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
         return sum(widths[c] for c in cols) + 3 * len(cols) + 1  # borders and padding
 
     if chrome(columns, natural) <= width:
-        _print_table(frame, columns, cells, headers, numeric, title=title)
+        _print_table(len(frame), columns, cells, headers, numeric, title=title)
         return
     minimum: dict[Any, int] = {}
     folded: dict[Any, str] = {}
@@ -354,31 +575,65 @@ def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
             body = min(body, max((cell_len(w) for x in cells[c] for w in x.split()), default=1))
         folded[c] = _fold_header(headers[c], body)
         minimum[c] = max(body, *map(cell_len, folded[c].splitlines()))
-    key: list[Any] = []
-    for c in columns:  # the leading id / year / name columns, repeated in every block
-        if (c in numeric and c != "year") or chrome([*key, c], minimum) > width * 2 // 3:
-            break
-        key.append(c)
-    key = key or columns[:1]
+    while len(key) > 1 and chrome(key, minimum) > width * 2 // 3:
+        key.pop()  # keep room for the numbers
     rest = [c for c in columns if c not in key]
+    if len(frame) > blocks_up_to:
+        shown, hidden = _fit(key, rest, lambda cols: chrome(cols, minimum) <= width)
+        _print_block(len(frame), shown, cells, headers, folded, numeric, wraps, natural,
+                     minimum, width, chrome, title=title)
+        if hidden:
+            from mfgindex.i18n import term
+
+            names = ", ".join(headers[c] for c in hidden)
+            text = term("more columns", current_lang(), n=len(hidden), cols=names)
+            out_console().print(f"[dim]{escape(text)}[/]", markup=True, highlight=False)
+        return
     blocks: list[list[Any]] = [[]]
     for c in rest:
         if blocks[-1] and chrome([*key, *blocks[-1], c], minimum) > width:
             blocks.append([])
         blocks[-1].append(c)
     for k, block in enumerate(blocks):
-        shown = [*key, *block]
-        # Unfold the headers the block has room for, from the left.
-        slack, heads, widths = width - chrome(shown, minimum), dict(folded), dict(minimum)
-        for c in shown:
-            extra = natural[c] - minimum[c] if c not in wraps else 0
-            if heads[c] != headers[c] and 0 <= extra <= slack:
-                heads[c], widths[c], slack = headers[c], minimum[c] + extra, slack - extra
         if k:
             out_console().print()
-        fits = chrome(shown, widths) <= width  # else (an id wider than the terminal) rich squeezes
-        _print_table(frame, shown, cells, heads, numeric, wraps=wraps if fits else None,
-                     title=title if k == 0 else "(continued)", min_width=widths if fits else None)
+        _print_block(len(frame), [*key, *block], cells, headers, folded, numeric, wraps, natural,
+                     minimum, width, chrome, title=title if k == 0 else "(continued)")
+
+
+def _fit(key: list[Any], rest: list[Any],
+         fits: Callable[[list[Any]], bool]) -> tuple[list[Any], list[Any]]:
+    """The columns of ``rest`` that fit after ``key``, in order up to the first that does not
+    (a ``rank_<c>`` column goes with ``c``: both or neither), and the ones left out."""
+    units: list[list[Any]] = []
+    for c in rest:
+        partner = str(c)[5:] if str(c).startswith("rank_") else None
+        if partner is not None and units and str(units[-1][0]) == partner:
+            units[-1].append(c)
+        else:
+            units.append([c])
+    shown, hidden = list(key), list[Any]()
+    for unit in units:
+        if not hidden and fits([*shown, *unit]):
+            shown += unit
+        else:
+            hidden += unit
+    return shown, hidden
+
+
+def _print_block(n_rows: int, shown: list[Any], cells: dict[Any, list[str]],
+                 headers: dict[Any, str], folded: dict[Any, str], numeric: set[Any],
+                 wraps: set[Any], natural: dict[Any, int], minimum: dict[Any, int], width: int,
+                 chrome: Callable[[list[Any], dict[Any, int]], int], *, title: str) -> None:
+    """Print the columns ``shown``, unfolding the headers there is room for, from the left."""
+    slack, heads, widths = width - chrome(shown, minimum), dict(folded), dict(minimum)
+    for c in shown:
+        extra = natural[c] - minimum[c] if c not in wraps else 0
+        if heads[c] != headers[c] and 0 <= extra <= slack:
+            heads[c], widths[c], slack = headers[c], minimum[c] + extra, slack - extra
+    fits = chrome(shown, widths) <= width  # else (an id wider than the terminal) rich squeezes
+    _print_table(n_rows, shown, cells, heads, numeric, wraps=wraps if fits else None,
+                 title=title, min_width=widths if fits else None)
 
 
 def _fold_header(text: str, width: int) -> str:
@@ -403,7 +658,7 @@ def _fold_header(text: str, width: int) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _print_table(frame: pd.DataFrame, columns: list[Any], cells: dict[Any, list[str]],
+def _print_table(n_rows: int, columns: list[Any], cells: dict[Any, list[str]],
                  headers: dict[Any, str], numeric: set[Any], *, title: str,
                  wraps: set[Any] | None = None, min_width: dict[Any, int] | None = None) -> None:
     from rich.table import Table
@@ -415,7 +670,7 @@ def _print_table(frame: pd.DataFrame, columns: list[Any], cells: dict[Any, list[
         table.add_column(escape(headers[c]), justify="right" if c in numeric else "left",
                          no_wrap=wraps is not None and c not in wraps,
                          min_width=None if min_width is None else min_width[c])
-    for i in range(len(frame)):
+    for i in range(n_rows):
         table.add_row(*(escape(cells[c][i]) for c in columns))
     out_console().print(table)
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from mfgindex.cli.common import LangOpt, check_lang, out_console, user_errors
+from mfgindex.methods.registry import STAGES
+
+#: ``methods --stage``: the registry's stages, so typer checks the choice.
+StageChoice = StrEnum("StageChoice", {s: s for s in STAGES})  # type: ignore[misc]
 
 
 def frameworks() -> None:
@@ -32,7 +37,7 @@ def frameworks() -> None:
 _SHOW_WORDS = {
     "en": {"defaults": "defaults", "weight": "weight", "higher": "↑ higher is better",
            "lower": "↓ lower is better", "transform": "transform", "stages": "stages"},
-    "zh": {"defaults": "默认方法", "weight": "权重", "higher": "↑ 越高越好", "lower": "↓ 越低越好",
+    "zh": {"defaults": "默认方法", "weight": "权重", "higher": "↑ 正向指标", "lower": "↓ 逆向指标",
            "transform": "变换", "stages": "发展阶段"},
 }
 
@@ -89,23 +94,19 @@ def show(
 
 
 def methods(
-    stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None,
+    stage: Annotated[StageChoice | None, typer.Option(help="Only this stage.",
+                                                      show_default=False)] = None,
 ) -> None:
     """List every registered method and its parameters."""
     from rich.table import Table
 
-    from mfgindex.errors import UsageError, did_you_mean
-    from mfgindex.methods.registry import STAGES
     from mfgindex.methods.registry import methods as all_methods
 
     with user_errors():
-        if stage is not None and stage not in STAGES:
-            raise UsageError(f"unknown stage '{stage}'." + did_you_mean(stage, STAGES),
-                             hint=f"stages: {', '.join(STAGES)}")
         table = Table(header_style="bold")
         for col in ("stage", "method", "parameters", "what it does"):
             table.add_column(col)
-        for m in all_methods(stage):
+        for m in all_methods(None if stage is None else str(stage)):
             # the summary is the docstring's first line: drop its reST literal marks
             table.add_row(m.stage, m.name, m.describe_params(), m.summary.replace("``", ""))
         out_console().print(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,16 +14,22 @@ import typer
 from mfgindex.cli.common import (
     NO_METHODS,
     DataArg,
+    EncodingOpt,
     FormatOpt,
     FrameworkOpt,
+    HeadersOpt,
+    Invalid,
+    InvalidOpt,
     LangOpt,
     MethodChoices,
     OutputOpt,
+    RoundOpt,
     YearOpt,
     check_lang,
     emit,
     err_console,
     load,
+    note,
     out_console,
     resolve_format,
     user_errors,
@@ -36,8 +43,10 @@ if TYPE_CHECKING:
 
 SpecOpt = Annotated[
     Path | None,
-    typer.Option("--spec", help="TOML file of what varies: [weights] noise, levels; [normalize], "
-                                "[aggregate], [impute], [treat] choices; [exclude] indicators.",
+    # rich markup would read "[weights]" as a style: the brackets are escaped
+    typer.Option("--spec", help=r"TOML file of what varies: \[weights] noise, levels; "
+                                r"\[normalize], \[aggregate], \[impute], \[treat] choices; "
+                                r"\[exclude] indicators.",
                  rich_help_panel="What varies"),
 ]
 VaryOpt = Annotated[
@@ -47,41 +56,40 @@ VaryOpt = Annotated[
                  rich_help_panel="What varies"),
 ]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")]
-InvalidOpt = Annotated[
-    str, typer.Option(help="Invalid combinations (e.g. z-scores into a geometric mean): drop the "
-                           "runs and report them, or raise (stop).")
-]
 TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N units ranked best nominally.")]
 
-#: Below this many runs the analysis takes a blink: no progress bar.
-_BAR_FROM = 20_000
-
+#: A progress bar shows once an analysis has run this long (seconds): a quick one stays quiet.
+_BAR_AFTER = 1.0
 
 
 @contextmanager
 def _progress(total_hint: int) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr for long analyses on a terminal; nothing otherwise."""
-    if total_hint < _BAR_FROM or not sys.stderr.isatty():
+    """A rich progress bar on stderr for an analysis that runs over about a second, on a
+    terminal only (it appears after :data:`_BAR_AFTER` seconds); nothing otherwise."""
+    if not sys.stderr.isatty():
         yield None
         return
+    import time
+
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    start = time.monotonic()
     with Progress(TextColumn("runs"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), console=err_console(), transient=True) as bar:
-        task = bar.add_task("runs", total=total_hint)
+        task = bar.add_task("runs", total=total_hint, visible=False)
+        shown = False
 
         def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            nonlocal shown
+            shown = shown or time.monotonic() - start > _BAR_AFTER
+            bar.update(task, completed=done, total=total, visible=shown)
 
         yield update
 
 
 def _warn(notes: tuple[str, ...] | list[str]) -> None:
-    from rich.markup import escape
-
-    con = err_console()
-    for note in notes:
-        con.print(f"[yellow]note:[/] {escape(note)}", markup=True, highlight=False)
+    for text in notes:
+        note(text)
 
 
 def _protect(fw: Framework, data: Any, spec: Path | None) -> list[Path]:
@@ -109,9 +117,11 @@ def _names(frame: pd.DataFrame, lang: str, fw: Framework, data: Any) -> pd.DataF
     return frame
 
 
-#: Table headers of ``uncertainty --lang zh`` (files keep the column names).
-_UNCERTAINTY_ZH = {"nominal_rank": "名义排名", "median_rank": "排名中位数", "q05_rank": "5%分位排名",
-                   "q95_rank": "95%分位排名", "mean_abs_shift": "平均排名变动", "year": "年份"}
+def _labels(fw: Framework, frame: pd.DataFrame, lang: str) -> dict[str, str]:
+    """Headers of a robustness table: 城市代码, 名称, 基准排名, … under zh."""
+    from mfgindex.i18n import column_labels
+
+    return column_labels(fw, frame.columns, lang)
 
 
 @with_method_options()
@@ -122,12 +132,15 @@ def uncertainty(
     vary: VaryOpt = None,
     runs: Annotated[int, typer.Option(help="Monte Carlo runs.")] = 1000,
     seed: SeedOpt = 0,
-    invalid: InvalidOpt = "drop",
+    invalid: InvalidOpt = Invalid.drop,
     top: TopOpt = None,
     year: YearOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    headers: HeadersOpt = None,
+    encoding: EncodingOpt = None,
+    round_to: RoundOpt = None,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Rank intervals: how far each unit's rank moves when the index's choices vary.
@@ -145,7 +158,7 @@ def uncertainty(
         base = methods.options()
         with _progress(runs) as progress:
             res = run_uncertainty(fw, ds, the_spec, runs=runs, seed=seed, year=year,
-                                  invalid=invalid, progress=progress, **base)  # type: ignore[arg-type]
+                                  invalid=str(invalid), progress=progress, **base)  # type: ignore[arg-type]
         _warn(res.warnings)
         frame = _names(res.to_frame(), lang, fw, ds)
         if top is not None:
@@ -159,7 +172,8 @@ def uncertainty(
                      f"(varying {varying})")
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance,
              protect=_protect(fw, ds, spec), title=title, digits=1,
-             labels=_UNCERTAINTY_ZH | {fw.name_column or "name": "名称"} if lang == "zh" else None)
+             labels=_labels(fw, frame, lang), headers=headers, encoding=encoding,
+             round_to=round_to)
 
 
 @with_method_options()
@@ -176,11 +190,14 @@ def sensitivity(
     ] = None,
     boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
     confidence: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.90,
-    invalid: InvalidOpt = "drop",
+    invalid: InvalidOpt = Invalid.drop,
     year: YearOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    headers: HeadersOpt = None,
+    encoding: EncodingOpt = None,
+    round_to: RoundOpt = None,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Sobol indices: which varied choice drives the rank changes, alone and with the others.
@@ -199,22 +216,42 @@ def sensitivity(
         total = n * (len(the_spec.inputs()) + 2)
         with _progress(total) as progress:
             res = run_sensitivity(fw, ds, the_spec, n=n, seed=seed, output=target, n_boot=boot,
-                                  confidence=confidence, year=year, invalid=invalid,  # type: ignore[arg-type]
+                                  confidence=confidence, year=year, invalid=str(invalid),  # type: ignore[arg-type]
                                   progress=progress, **base)
         _warn(res.warnings)
         if len(the_spec.inputs()) == 1:
             _warn([f"only one input varies ({the_spec.inputs()[0]}): all the output's variance is "
                    "due to it, so its indices are 1 in theory and the estimates show the sampling "
                    "noise at this N; vary several inputs to compare them"])
-        emit(res.to_frame(), fmt=out_fmt, output=output, provenance=res.provenance,
-             protect=_protect(fw, ds, spec),
-             title=f"{fw.root.label(lang)} — Sobol indices of the {res.output}, N = {n} "
-                   f"({len(res.outputs)} runs)",
-             digits=3)
+        frame = res.to_frame()
+        runs = len(res.outputs)
+        title = (f"{fw.root.label(lang)} — Sobol 敏感性指数（{res.output}），N = {n}（{runs} 次运行）"
+                 if lang == "zh" else f"{fw.root.label(lang)} — Sobol indices of the {res.output}, "
+                 f"N = {n} ({runs} runs)")
+        emit(frame, fmt=out_fmt, output=output, provenance=res.provenance,
+             protect=_protect(fw, ds, spec), title=title, digits=3,
+             labels=_labels(fw, frame, lang), headers=headers, encoding=encoding,
+             round_to=round_to)
+
+
+class CoherenceTable(StrEnum):
+    """``analyze --table``."""
+
+    groups = "groups"
+    pairs = "pairs"
+    parents = "parents"
+    matrix = "matrix"
+
+
+class Correlation(StrEnum):
+    """``analyze --method``."""
+
+    pearson = "pearson"
+    spearman = "spearman"
 
 
 TableOpt = Annotated[
-    str, typer.Option("--table", help="groups (alpha, PCA, flags per group), pairs (sibling "
+    CoherenceTable, typer.Option("--table", help="groups (alpha, PCA, flags per group), pairs (sibling "
                                       "correlations), parents (each node with its group and the "
                                       "index) or matrix (see --levels).")
 ]
@@ -224,15 +261,17 @@ TableOpt = Annotated[
 def analyze(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
-    table: TableOpt = "groups",
+    table: TableOpt = CoherenceTable.groups,
     levels: Annotated[str, typer.Option(help="For --table matrix: a COINr level, or two "
                                              "(rows,columns), e.g. 1 or 1,2.")] = "1",
-    method: Annotated[str, typer.Option(help="pearson or spearman (--table matrix).")] = "pearson",
+    method: Annotated[Correlation, typer.Option(help="Correlation (--table matrix).")] = Correlation.pearson,
     negative: Annotated[float, typer.Option(help="Flag sibling pairs correlated below this.")] = -0.4,
     collinear: Annotated[float, typer.Option(help="Flag sibling pairs correlated above this.")] = 0.9,
     year: YearOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
+    encoding: EncodingOpt = None,
+    round_to: RoundOpt = None,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Statistical coherence: correlations, Cronbach's alpha and PCA per group, flagged pairs."""
@@ -241,12 +280,7 @@ def analyze(
 
     with user_errors():
         out_fmt = resolve_format(fmt, output)
-        tables = ("groups", "pairs", "parents", "matrix")
-        if table not in tables:
-            from mfgindex.errors import did_you_mean
-
-            raise UsageError(f"--table must be one of {', '.join(tables)}, got '{table}'."
-                             + did_you_mean(table, tables))
+        table, method = CoherenceTable(table), Correlation(method)
         try:
             parts = [int(p) for p in levels.replace(" ", "").split(",") if p]
         except ValueError:
@@ -260,16 +294,17 @@ def analyze(
                                               "collinear": collinear}
         if table == "matrix":
             frame = co.matrix(parts[0], parts[1] if len(parts) == 2 else None,
-                              method=method).reset_index()
+                              method=str(method)).reset_index()
             title = f"{method.capitalize()} correlations, level {levels}"
         else:
-            frame = {"groups": co.groups, "pairs": co.pairs, "parents": co.parents}[table]
+            frame = {"groups": co.groups, "pairs": co.pairs, "parents": co.parents}[str(table)]
             title = {"groups": "Coherence per group (Cronbach's alpha, PCA: share of variance "
                                "of the first component)",
                      "pairs": "Correlations between siblings",
                      "parents": "Correlation of each node with its parent and the index"}[table]
         emit(frame, fmt=out_fmt, output=output, provenance=prov,
-             protect=_protect(fw, ds, None), title=title, digits=3)
+             protect=_protect(fw, ds, None), title=title, digits=3, encoding=encoding,
+             round_to=round_to)
         if out_fmt == "table" and output is None and table == "groups" and len(co.flagged):
             out_console().print()
             emit(co.flagged, fmt="table", output=None, provenance=prov, protect=[],

@@ -11,11 +11,14 @@ from rich.markup import escape
 from mfgindex.cli.common import (
     NO_METHODS,
     DataArg,
+    EncodingOpt,
     FormatOpt,
     FrameworkOpt,
+    HeadersOpt,
     LangOpt,
     MethodChoices,
     OutputOpt,
+    RoundOpt,
     StrictOpt,
     YearOpt,
     check_lang,
@@ -24,6 +27,7 @@ from mfgindex.cli.common import (
     emit,
     err_console,
     load,
+    note,
     out_console,
     report,
     resolve_format,
@@ -31,11 +35,17 @@ from mfgindex.cli.common import (
     with_method_options,
 )
 
+from mfgindex.cli.scale import DataFilesArg, Engine, EngineOpt, SchedulerOpt
+
 if TYPE_CHECKING:
     from mfgindex.result import Result
 
-IndicatorsOpt = Annotated[bool, typer.Option("--indicators", help="Add the normalised indicator columns.")]
-TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N best units (per year).")]
+IndicatorsOpt = Annotated[bool, typer.Option("--indicators", metavar="",
+                                             help="Add the normalised indicator columns.")]
+RanksOpt = Annotated[bool, typer.Option("--ranks", metavar="",
+                                        help="Add a rank column after each dimension's score.")]
+TopOpt = Annotated[int | None, typer.Option("--top", help="Only the units ranked N or better "
+                                                          "(per year; per group with --by).")]
 ByOpt = Annotated[
     str | None, typer.Option("--by", help="Rank within groups of this unit column (e.g. province).")
 ]
@@ -59,8 +69,7 @@ def _compute(framework: str, data: Path | None, *, strict: bool = False,
     if removed:  # asked for, so a note rather than a warning; the reasons are in provenance
         listed = "; ".join(f"{unit}: {why}" for unit, why in list(removed.items())[:5])
         more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
-        err_console().print(f"note: screening removed {len(removed)} unit(s): {listed}{more}",
-                            markup=False, highlight=False)
+        note(f"screening removed {len(removed)} unit(s): {listed}{more}")
     return res
 
 
@@ -74,15 +83,11 @@ def _digits(res: Result) -> int:
     return 3 if res.framework.scale[1] <= 1 else 2
 
 
-def _labels(res: Result, lang: str) -> dict[str, str]:
-    """Table headers: node ids in English (short, as in CSV), names in Chinese."""
-    if lang != "zh":
-        return {}
-    fw = res.framework
-    names = {c: "名称" for c in (fw.name_column, fw.name_column_zh) if c}
-    return {n: fw.nodes[n].label(lang) for n in res.node_ids} | names | {
-        "rank": "排名", "stage": "阶段", "year": "年份"
-    }
+def _labels(res: Result, lang: str, columns: Any) -> dict[str, str]:
+    """The headers of a result table's columns, when the headers are names."""
+    from mfgindex.i18n import column_labels
+
+    return column_labels(res.framework, columns, lang)
 
 
 def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: StrictOpt = False) -> None:
@@ -120,26 +125,41 @@ def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: Str
 
 @with_method_options()
 def score(
-    data: DataArg = None,
+    data: DataFilesArg = None,
     framework: FrameworkOpt = "city",
     year: YearOpt = None,
     indicators: IndicatorsOpt = False,
+    ranks: RanksOpt = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    headers: HeadersOpt = None,
+    encoding: EncodingOpt = None,
+    round_to: RoundOpt = None,
     strict: StrictOpt = False,
+    engine: EngineOpt = Engine.memory,
+    scheduler: SchedulerOpt = None,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Scores of every group and the index for every unit (and year)."""
     with user_errors():
         check_lang(lang)
+        if engine is Engine.dask or scheduler or (data and len(data) > 1):
+            from mfgindex.cli.scale import score_dask
+
+            score_dask(data, framework=framework, year=year, output=output, fmt=fmt, engine=engine,
+                       indicators=indicators, strict=strict, scheduler=scheduler,
+                       options=methods.options())
+            return
+        file = data[0] if data else None
         out_fmt = resolve_format(fmt, output)
-        res = _compute(framework, data, year=year, **methods.options(),
+        res = _compute(framework, file, year=year, **methods.options(),
                        strict=strict, output=output)
-        frame = res.to_frame(lang=lang, indicators=indicators)
+        frame = res.to_frame(lang=lang, indicators=indicators, ranks=ranks)
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
              title=f"{res.framework.root.label(lang)}", digits=_digits(res),
-             labels=_labels(res, lang))
+             labels=_labels(res, lang, frame.columns), headers=headers, encoding=encoding,
+             round_to=round_to, first=[res.framework.id, "rank", "stage"])
 
 
 @with_method_options()
@@ -151,16 +171,24 @@ def rank(
     by: ByOpt = None,
     year: YearOpt = None,
     indicators: IndicatorsOpt = False,
+    ranks: RanksOpt = False,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    headers: HeadersOpt = None,
+    encoding: EncodingOpt = None,
+    round_to: RoundOpt = None,
     strict: StrictOpt = False,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
-    """Units ranked best first, with dimension scores and development stages."""
+    """Units ranked best first: index, rank and development stage, then dimension scores.
+
+    On a terminal the unit, index, rank and stage come first, then as many dimensions as fit
+    (the others are named below the table; --format csv or -o FILE has them all).
+    """
     with user_errors():
         check_lang(lang)
-        if top is not None and top < 1:
+        if top is not None and top < 1:  # before computing: the library says the same
             from mfgindex.errors import UsageError
 
             raise UsageError(f"must be at least 1, got {top}", where="--top",
@@ -169,15 +197,16 @@ def rank(
         res = _compute(framework, data, year=year, **methods.options(),
                        strict=strict, output=output)
         frame = res.to_frame(lang=lang, indicators=indicators, level=level, sort=True,
-                             top=None if by else top, by=by)
-        if by and top is not None:
-            frame = frame[frame["rank"] <= top].reset_index(drop=True)
-        title = res.framework.root.label(lang)
+                             top=top, by=by, ranks=ranks)
+        fw = res.framework
+        title = fw.root.label(lang)
         if level:
-            by_node = res.framework.nodes[level].label(lang)
+            by_node = fw.nodes[level].label(lang)
             title += f" — 按{by_node}排名" if lang == "zh" else f" — ranked by {by_node}"
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
-             title=title, digits=_digits(res), labels=_labels(res, lang))
+             title=title, digits=_digits(res), labels=_labels(res, lang, frame.columns),
+             headers=headers, encoding=encoding, round_to=round_to,
+             first=[level or fw.id, "rank", "stage"])
 
 
 @with_method_options()
@@ -192,6 +221,9 @@ def explain(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    headers: HeadersOpt = None,
+    encoding: EncodingOpt = None,
+    round_to: RoundOpt = None,
     strict: StrictOpt = False,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
@@ -211,20 +243,21 @@ def explain(
         ex = res.explain(unit, year=year, lang=lang)
         if out_fmt != "table":
             emit(ex.table, fmt=out_fmt, output=output, provenance=res.provenance,
-                 protect=_protect(res))
+                 protect=_protect(res), labels=_labels(res, lang, ex.table.columns),
+                 headers=headers, encoding=encoding, round_to=round_to, digits=_digits(res))
             return
-        _render_explanation(ex, res, lang)
+        _render_explanation(ex, res, lang, digits=round_to)
 
 
 #: The words of an explanation, in each --lang.
 _EXPLAIN_WORDS = {
-    "en": {"rank": "rank {rank} of {n}", "stage": "stage", "weight": "weight",
+    "en": {"stage": "stage", "weight": "weight",
            "contributes": "contributes", "strengths": "strengths", "weaknesses": "weaknesses",
            "sep": ", ", "colon": ": ",
            "note": "score = an indicator's normalised value or a group's aggregate; contribution = "
                    "points added to the parent's score (exact for arithmetic means, log-additive "
                    "for geometric)"},
-    "zh": {"rank": "排名 {rank} / {n}", "stage": "阶段", "weight": "权重",
+    "zh": {"stage": "发展阶段", "weight": "权重",
            "contributes": "贡献", "strengths": "优势", "weaknesses": "短板",
            "sep": "，", "colon": "：",
            "note": "得分 = 指标的标准化值或分组的合成值；贡献 = 对上级得分贡献的分值（算术平均时精确分解，"
@@ -232,13 +265,15 @@ _EXPLAIN_WORDS = {
 }
 
 
-def _render_explanation(ex: Any, res: Result, lang: str) -> None:
+def _render_explanation(ex: Any, res: Result, lang: str, *, digits: int | None = None) -> None:
     import math
 
     from rich.markup import escape
     from rich.tree import Tree
 
-    digits = _digits(res)
+    from mfgindex.i18n import rank_short, rank_text
+
+    digits = _digits(res) if digits is None else digits
     fw = res.framework
     words = _EXPLAIN_WORDS[lang]
     sep = words["sep"]
@@ -247,15 +282,17 @@ def _render_explanation(ex: Any, res: Result, lang: str) -> None:
         return "–" if v is None or math.isnan(v) else f"{v:.{d}f}"
 
     def rk(v: float) -> str:
-        return "–" if math.isnan(v) else f"#{int(v)}"
+        return rank_short(v, lang)
 
     # the name, with the id when it says something more
     head = (f"[bold]{escape(ex.name)}[/] ({escape(ex.unit)})" if ex.name and ex.name != ex.unit
             else f"[bold]{escape(ex.unit)}[/]")
     if ex.year is not None:
         head += f", {ex.year}"
-    head += (f": {escape(fw.root.label(lang))} {fmt(ex.score)}{sep}"
-             + words["rank"].format(rank=rk(ex.rank), n=ex.n_units))
+    colon = words["colon"] if lang == "zh" else ": "
+    head += (f"{colon}{escape(fw.root.label(lang))} {fmt(ex.score)}{sep}"
+             + (rank_text(ex.rank, ex.n_units, lang) if lang == "zh"
+                else f"rank {rk(ex.rank)} of {ex.n_units}"))
     if ex.stage:
         head += f"{sep}{words['stage']} [bold]{escape(ex.stage)}[/]"
     tree = Tree(head)
@@ -277,7 +314,8 @@ def _render_explanation(ex: Any, res: Result, lang: str) -> None:
     for key, items in (("strengths", ex.strengths), ("weaknesses", ex.weaknesses)):
         if items:
             con.print(words[key] + words["colon"] + sep.join(
-                f"{escape(fw.nodes[i].label(lang))} (#{r})" for i, r in items))
+                f"{escape(fw.nodes[i].label(lang))}（{rk(r)}）" if lang == "zh"
+                else f"{escape(fw.nodes[i].label(lang))} ({rk(r)})" for i, r in items))
     con.print(f"[dim]{words['note']}[/]")
 
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
 from mfgindex.cli.common import (
     NO_METHODS,
     DataArg,
+    EncodingOpt,
     FormatOpt,
     FrameworkOpt,
+    HeadersOpt,
     LangOpt,
     MethodChoices,
     OutputOpt,
+    RoundOpt,
     YearOpt,
     check_lang,
     emit,
@@ -25,12 +25,6 @@ from mfgindex.cli.common import (
     user_errors,
     with_method_options,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from mfgindex.framework import Framework
-    from mfgindex.result import Result
 
 MethodOpt = Annotated[
     str | None,
@@ -49,84 +43,38 @@ def weights(
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
+    headers: HeadersOpt = None,
+    encoding: EncodingOpt = None,
+    round_to: RoundOpt = None,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Derived weights per node: each group's child weights (AHP's consistency, entropy, ...).
 
     Data-driven methods weigh children by their normalised values: the weights `score` would use.
-    Columns: framework = the framework's share; weight = the derived share; global = share of index.
+    Columns: framework = the framework's share; weight = the derived share; global = share of
+    the index (综合权重); lambda_max, ci, cr = AHP's consistency (mfgindex.weights_report).
     """
+    from mfgindex.i18n import column_labels
     from mfgindex.pipeline import compute
+    from mfgindex.weights_report import weight_shares
 
     with user_errors():
         check_lang(lang)
         out_fmt = resolve_format(fmt, output)
+        from mfgindex.cli.common import check_options, check_output
+
+        check_options({"weights": method})  # notes a judgements file it names as an input
         fw, ds = load(framework, data)
+        check_output(output, data, framework)  # -o onto any input: exit 2 before computing
         res = compute(fw, ds, year=year, weights=method, **methods.options())
-        frame = weights_frame(res, lang=lang)
-        protect = [Path(p) for p in (res.data.source, fw.path) if p and p != "<frame>"]
-        labels = {"name": "名称", "group": "上级", "node": "节点", "framework": "框架权重",
-                  "weight": "权重", "global": "全局权重", "method": "方法", "year": "年份"}
+        frame = weight_shares(res, lang=lang)
+        from mfgindex.io import run_inputs
+
+        protect = run_inputs(res.framework, res.data)
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=protect,
              title=f"{fw.root.label(lang)} — {'权重' if lang == 'zh' else 'weights'}", digits=4,
-             labels=labels if lang == "zh" else None)
-
-
-def _shares(values: list[float]) -> list[float]:
-    total = sum(values)
-    return [v / total if total > 0 else math.nan for v in values]
-
-
-def _ahp_consistency(fw: Framework, group: str, spec: str) -> tuple[float, float, float] | None:
-    """λmax, CI and CR of the group's comparison matrix when its weight method is AHP."""
-    from mfgindex.methods.registry import resolve
-
-    call = resolve("weight", spec)
-    if call.name != "ahp" or group not in fw.comparisons:
-        return None
-    import numpy as np
-
-    from mfgindex.methods.weight import ahp_weights
-
-    order, matrix = fw.comparisons[group]
-    children = fw.children(group)
-    idx = [order.index(c) for c in children]
-    method = str(call.kwargs.get("method", call.method.params["method"].default))
-    rows = [[matrix[i][j] for j in idx] for i in idx]
-    _, lam, ci, cr = ahp_weights(np.asarray(rows, dtype=float), method, labels=children)
-    return lam, ci, cr
-
-
-def weights_frame(res: Result, *, lang: str = "en") -> pd.DataFrame:
-    """One row per (year,) group and child: framework share, derived share, global share."""
-    import pandas as pd
-
-    fw = res.framework
-    years: list[Any] = list(res.provenance.get("years") or [])
-    keyed = len(years) > 1  # a panel of several years: one block of rows per year
-    specs: Mapping[str, str] = res.provenance["methods"]["weights"]
-    ahp = {g.id: _ahp_consistency(fw, g.id, specs[g.id]) for g in fw.groups}
-    show_ahp = any(v is not None for v in ahp.values())
-    rows: list[dict[str, Any]] = []
-    for yr in years if keyed else [years[0] if years else None]:
-        global_share: dict[str, float] = {fw.id: 1.0}
-        # tree order (parents before children), so global shares accumulate down the tree
-        for group in (n for n in fw.walk() if not n.is_indicator):
-            children = fw.children(group.id)
-            derived = res.weights_of(group.id, yr)
-            weight = _shares([derived[c] for c in children]) if derived else [math.nan] * len(children)
-            framework = _shares([fw.nodes[c].weight for c in children])
-            for child, w, f in zip(children, weight, framework, strict=True):
-                global_share[child] = global_share.get(group.id, math.nan) * w
-                row: dict[str, Any] = {"year": yr} if yr is not None else {}
-                row |= {"group": group.id, "node": child, "name": fw.nodes[child].label(lang),
-                        "framework": f, "weight": w, "global": global_share[child],
-                        "method": specs[group.id]}
-                if show_ahp:
-                    lam, ci, cr = ahp[group.id] or (math.nan, math.nan, math.nan)
-                    row |= {"lambda_max": lam, "ci": ci, "cr": cr}
-                rows.append(row)
-    return pd.DataFrame(rows)
+             labels=column_labels(fw, frame.columns, lang), headers=headers, encoding=encoding,
+             round_to=round_to)
 
 
 def register(app: typer.Typer) -> None:
