@@ -132,3 +132,41 @@ def test_thousand_level_chain_is_checked_in_one_pass(tmp_path: Path) -> None:
     assert "group[0].parent: cycle: g0 → g999 → g998" in message
     fw = _load(tmp_path, _chain(63))  # the deepest tree accepted: 64 levels below the root
     assert fw.depth("x1") == 64 and fw.level("r") == 65
+
+
+def test_ahp_judgements_file_is_read_with_the_framework(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ahp(file=...)`` in a framework: the file is read (once) and hashed when the framework
+    is loaded; the weight method is handed the group's matrix as an array."""
+    import hashlib
+
+    import numpy as np
+
+    from mfgindex.errors import MethodError
+    from mfgindex.methods.registry import resolve
+
+    monkeypatch.chdir(tmp_path)  # judgements paths are relative to the working folder
+    judgements = tmp_path / "j.csv"
+    judgements.write_text("parent,row,column,value\nmini,a,b,3\n", encoding="utf-8")
+    text = MINI_TOML.replace('aggregate = "arithmetic"\n',
+                             'aggregate = "arithmetic"\nweights = "ahp(file=\'j.csv\')"\n')
+    fw = _load(tmp_path, text)
+    assert list(fw.judgements) == ["j.csv"]
+    assert fw.judgements["j.csv"].digest == hashlib.sha256(judgements.read_bytes()).hexdigest()
+    judgements.write_text("parent,row,column,value\nmini,a,b,5\n", encoding="utf-8")  # too late
+    call = resolve("weight", "ahp(file='j.csv')")
+    ctx = fw.weight_context("mini", call)
+    assert ctx.comparisons_from == "j.csv"
+    np.testing.assert_allclose(ctx.comparisons, [[1, 3], [1 / 3, 1]])
+    np.testing.assert_allclose(call(np.zeros((3, 2)), ctx), [0.75, 0.25])
+    assert fw.weight_context("a", call).comparisons is None  # no rows for group 'a'
+    # a run's option names another file: read for it, the framework itself unchanged
+    other = tmp_path / "k.csv"
+    other.write_text("parent,row,column,value\nmini,b,a,2\n", encoding="utf-8")
+    run_fw = fw.with_judgements("ahp(file='k.csv')", "equal")
+    assert set(run_fw.judgements) == {"j.csv", "k.csv"} and set(fw.judgements) == {"j.csv"}
+    assert fw.with_judgements("equal", "ahp") is fw
+    with pytest.raises(MethodError, match=r"'k\.csv' was not read with framework 'mini'"):
+        fw.comparison_matrix("mini", "k.csv")
+    with pytest.raises(MethodError, match="cannot read the judgements file: file not found"):
+        fw.with_judgements("ahp(file='nosuch.csv')")

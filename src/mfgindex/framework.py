@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from mfgindex.errors import FrameworkError, MfgIndexError, did_you_mean
+from mfgindex.errors import FrameworkError, MfgIndexError, closest, did_you_mean
 
 if TYPE_CHECKING:
     from mfgindex.judgements import Judgements
@@ -468,10 +468,9 @@ class _Problems:
         for key in table:
             if key not in allowed:
                 hint = did_you_mean(key, allowed)
-                if hint:
-                    close = hint.split("'")[1]
-                    if close not in table:
-                        self.misspelt.add(f"{prefix}.{close}" if prefix else close)
+                close = closest(key, allowed)
+                if close is not None and close not in table:
+                    self.misspelt.add(f"{prefix}.{close}" if prefix else close)
                 what = "unknown key." if prefix or not isinstance(table[key], Mapping | list) \
                     else f"unknown table [{key}]."
                 self.add(f"{prefix}.{key}" if prefix else key, what + hint)
