@@ -65,9 +65,27 @@ def _fit(options: dict[str, Any], fit_on: str) -> dict[str, Any]:
 
 def _run(framework: str, data: Path | None, strict: bool, output: Path | None,
          **options: Any) -> Result:
-    from mfgindex.cli.scoring import _compute
+    """Load, check the -o path, compute, then report the diagnostics (errors with --strict).
 
-    return _compute(framework, data, strict=strict, output=output, **options)
+    The same steps as the scoring commands, through the public :func:`mfgindex.compute`
+    (``explain --from/--to`` calls into this module, so it must not import the scoring one).
+    """
+    from mfgindex import compute
+    from mfgindex.cli.common import check_options, check_output, load, report
+
+    check_options(options)
+    check_output(output, data, framework)
+    fw, ds = load(framework, data, warn=False)
+    res = compute(fw, ds, **options)
+    res.require_scores()  # its error lists the diagnostics: report them only when it passes
+    report(res.diagnostics(), strict=strict, source=ds.source)
+    removed = res.provenance.get("removed_units") or {}
+    if removed:
+        listed = "; ".join(f"{unit}: {why}" for unit, why in list(removed.items())[:5])
+        more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+        err_console().print(f"note: screening removed {len(removed)} unit(s): {listed}{more}",
+                            markup=False, highlight=False)
+    return res
 
 
 def _protect(res: Result) -> list[Path]:
