@@ -34,7 +34,6 @@ from mfgindex.cli.common import (
     user_errors,
     with_method_options,
 )
-
 from mfgindex.cli.scale import DataFilesArg, Engine, EngineOpt, SchedulerOpt
 
 if TYPE_CHECKING:

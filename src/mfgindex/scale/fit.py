@@ -200,18 +200,24 @@ def check_plan(plan: Plan) -> None:
                 "normalize", call, f"indicator(s) {_listed(ids)}",
                 "its fit needs every value of an indicator at once (ranks); partition-wise "
                 f"normalisers: {_partitionable('normalize')}"))
+    derived: dict[str, tuple[MethodCall, list[str]]] = {}
     for group, call in plan.weight_calls.items():
         if call.method.reduce is None:
-            problems.append(_not_partitionable(
-                "weights", call, f"group '{group}'", "it derives weights from every unit's "
-                f"values; partition-wise weights: {_partitionable('weight')}"))
+            derived.setdefault(call.spec(), (call, []))[1].append(group)
+    for call, groups in derived.values():
+        problems.append(_not_partitionable(
+            "weights", call, f"group(s) {_listed(groups)}", "it derives weights from every "
+            f"unit's values; partition-wise weights: {_partitionable('weight')}"))
+    refused: dict[str, tuple[MethodCall, list[str]]] = {}
     for group, call in plan.aggregate_calls.items():
         if not call.method.row_wise:
-            problems.append(_not_partitionable(
-                "aggregate", call, f"group '{group}'", "a unit's score depends on the other "
-                "units' values (ideal points, pairwise comparisons, a frontier), so it is not "
-                "row-local; row-wise aggregators: "
-                + ", ".join(m.name for m in methods("aggregate") if m.row_wise)))
+            refused.setdefault(call.spec(), (call, []))[1].append(group)
+    for call, groups in refused.values():
+        problems.append(_not_partitionable(
+            "aggregate", call, f"group(s) {_listed(groups)}", "a unit's score depends on the "
+            "other units' values (ideal points, pairwise comparisons, a frontier), so it is "
+            "not row-local; row-wise aggregators: "
+            + ", ".join(m.name for m in methods("aggregate") if m.row_wise)))
     if problems:
         raise MethodError(
             f"{len(problems)} choice{'s' if len(problems) != 1 else ''} cannot run "

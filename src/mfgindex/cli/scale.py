@@ -1,0 +1,108 @@
+"""``mfgindex score --engine dask``: score partitioned Parquet with the Dask path.
+
+Thin, like every command module: parse, call :mod:`mfgindex.scale`, report. Imports nothing
+heavy at module level (the option types below are read by ``score``'s signature).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["DataFilesArg", "Engine", "EngineOpt", "SchedulerOpt", "score_dask"]
+
+
+class Engine(StrEnum):
+    memory = "memory"
+    dask = "dask"
+
+
+DataFilesArg = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Data file (.csv, .xlsx, .parquet); default: the framework's bundled "
+                        "dataset. With --engine dask: Parquet files or a folder of them.",
+                   show_default=False),
+]
+EngineOpt = Annotated[
+    Engine,
+    typer.Option("--engine", help="memory (default), or dask: partitioned Parquet in, a folder "
+                                  "of Parquet out (-o), for data that does not fit in memory "
+                                  '(needs pip install "mfgindex[scale]").',
+                 rich_help_panel="Scale"),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="With --engine dask: a Dask scheduler's address "
+                                     "(tcp://host:8786); default: threads on this machine.",
+                 rich_help_panel="Scale", show_default=False),
+]
+
+
+def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
+               output: Path | None, fmt: str | None = None, indicators: bool = False,
+               ranks: bool = False, strict: bool = False, scheduler: str | None = None,
+               engine: str = "dask", options: dict[str, Any] | None = None) -> None:
+    """Score Parquet ``data`` on the Dask path and write the folder ``output``.
+
+    Call inside :func:`mfgindex.cli.common.user_errors`: errors are the library's.
+    """
+    from mfgindex.cli.common import check_options, err_console
+    from mfgindex.errors import UsageError
+    from mfgindex.framework import load_framework
+    from mfgindex.pipeline import Choices
+
+    if engine != "dask":
+        what = "--scheduler" if scheduler else f"{len(data or [])} data files"
+        raise UsageError(f"{what}: only --engine dask reads several files or uses a scheduler",
+                         hint="add --engine dask (Parquet files), or give one data file")
+    if not data:
+        raise UsageError("--engine dask needs Parquet data: files, or a folder of them",
+                         hint="mfgindex score data/*.parquet -f fw.toml --engine dask -o out/")
+    if output is None:
+        raise UsageError("--engine dask writes a folder of Parquet files: give -o FOLDER",
+                         where="--output", hint="e.g. -o scores/")
+    if fmt not in (None, "parquet"):
+        raise UsageError(f"--engine dask writes Parquet, not {fmt}", where="--format",
+                         hint="drop --format; read the folder with pandas.read_parquet")
+    options = dict(options or {})
+    check_options(options)
+    from mfgindex.scale import score, write_parquet
+    from mfgindex.scale._deps import require_dask, require_distributed
+
+    require_dask()
+    fw = load_framework(framework)
+    client = None
+    if scheduler:
+        distributed = require_distributed()
+        try:
+            client = distributed.Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise UsageError(f"cannot reach the Dask scheduler at '{scheduler}': {exc}",
+                             where="--scheduler",
+                             hint="start one (dask scheduler; dask worker ADDRESS) or drop "
+                                  "--scheduler to use this machine's threads") from None
+    try:
+        res = score(fw, [str(p) for p in data], choices=Choices.from_mapping(options),
+                    year=year, ranks=ranks, indicators=indicators)
+        bad = res.provenance.get("bad_cells") or []
+        con = err_console()
+        words = {"domain": "outside its transform's domain: NaN from the indicator up",
+                 "refused": "refused by the aggregator: NaN from the group up",
+                 "zero": "at 0 under a geometric or harmonic mean: the group scores 0"}
+        for item in bad:
+            con.print(f"warning: {item['units']} unit(s) on '{item['node']}': "
+                      f"{words.get(item['kind'], item['kind'])}", markup=False, highlight=False)
+        if strict and bad:
+            from mfgindex.errors import DataError
+
+            raise DataError(f"--strict: {len(bad)} warning(s) above; nothing written")
+        folder = write_parquet(res, output)
+        n = res.provenance["data"]["rows"]
+        con.print(f"scored {n:,} units in {res.provenance['engine']['partitions']} partitions "
+                  f"-> {folder}/", markup=False, highlight=False)
+    finally:
+        if client is not None:
+            client.close()
