@@ -111,3 +111,16 @@ def test_content_digest_follows_the_values(ds: mi.Dataset) -> None:
     assert not shifted.matrix.flags.writeable
     part = ds.select(np.arange(len(ds)) < 2)
     assert len(part) == 2 and part.digest == "" and part.content_digest != ds.content_digest
+
+
+def test_frameworks_and_datasets_pickle(fw: Framework, ds: mi.Dataset) -> None:
+    """Dask's distributed workers and process pools receive them pickled: still read-only."""
+    import pickle
+
+    fw.children(fw.id)  # fill the cache, which is not sent
+    fw2 = pickle.loads(pickle.dumps(fw))
+    assert fw2 == fw and hash(fw2) == hash(fw) and fw2.children(fw.id) == fw.children(fw.id)
+    with pytest.raises(TypeError):
+        fw2.nodes["x1"] = fw.nodes["x2"]  # type: ignore[index]
+    ds2 = pickle.loads(pickle.dumps(ds))
+    assert ds2.digest == ds.digest and not ds2.matrix.flags.writeable

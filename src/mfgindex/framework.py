@@ -160,9 +160,25 @@ class Framework:
     def __post_init__(self) -> None:
         # frozen: object.__setattr__ is the one way in, used here once to make the mappings
         # read-only (whatever mapping the caller gave, e.g. through dataclasses.replace).
-        for name in ("nodes", "defaults", "comparisons", "judgements"):
+        for name in self._MAPPINGS:
             object.__setattr__(self, name, _read_only(getattr(self, name)))
         object.__setattr__(self, "scale", (float(self.scale[0]), float(self.scale[1])))
+
+    # Pickling (Dask's distributed workers, multiprocessing) cannot take mapping proxies: the
+    # state travels as plain dicts and is made read-only again on arrival.
+    _MAPPINGS = ("nodes", "defaults", "comparisons", "judgements")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in self._MAPPINGS:
+            state[name] = dict(state[name])
+        state.pop("_children", None)  # a cache, rebuilt on demand
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in self._MAPPINGS:
+            state[name] = MappingProxyType(dict(state[name]))
+        self.__dict__.update(state)
 
     def __hash__(self) -> int:
         # The generated hash would hash the mappings, which are not hashable; their items are.

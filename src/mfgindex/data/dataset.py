@@ -105,6 +105,14 @@ class Dataset:
         if self.file_digest and not self.certified:
             set_(self, "certified", self.content_digest)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled arrays (Dask workers, process pools) arrive writeable: read-only again.
+        self.__dict__.update(state)
+        for name in ("units", "years", "names", "matrix", "text"):
+            array = state.get(name)
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
+
     @property
     def digest(self) -> str:
         """SHA-256 of the file the values were read from, or ``""`` when the values held are not
