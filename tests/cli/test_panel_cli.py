@@ -136,3 +136,11 @@ def test_export_workbook(tmp_path) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run("export", "-o", str(tmp_path / "all.csv"))
     assert code == 2 and ".xlsx" in err
     assert not (tmp_path / "all.csv").exists()
+
+
+def test_compare_against_move_is_from_run_a_to_run_b() -> None:
+    code, out, err = run("compare", "--against", "--aggregate median", "--format", "csv")
+    assert code == 0, err
+    frame = csv_of(out).dropna(subset=["rank_diff"])
+    worse = frame[frame["rank_b"] > frame["rank_a"]].iloc[0]
+    assert worse["move"] == f"↓{int(worse['rank_b'] - worse['rank_a'])}"

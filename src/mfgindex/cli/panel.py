@@ -256,7 +256,7 @@ def _compare_runs(framework: str, data: Path | None, year: int | None, base: dic
     table["score_diff"] = scores["diff"]
     for c in ("rank_a", "rank_b", "rank_diff", "rank_abs_diff"):
         table[c] = table[c].astype("Float64").round().astype("Int64")
-    table["move"] = [panel.movement(-float(d)) if d is not None and str(d) != "<NA>" else "–"
+    table["move"] = [panel.movement(float(d)) if d is not None and str(d) != "<NA>" else "–"
                      for d in table["rank_diff"]]
     table = table.sort_values("rank_a", na_position="last", kind="stable").reset_index(drop=True)
     shown = table if top is None else table[table["rank_a"].astype("Float64") <= top]
