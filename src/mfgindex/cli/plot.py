@@ -159,7 +159,9 @@ def _draw(kind: str, data: Path | None, framework: str, *, methods: MethodChoice
     if kind in {"uncertainty", "sensitivity"}:
         return _robustness(kind, data, framework, methods=methods, lang=lang, year=year, top=top,
                            spec=spec, vary=vary, runs=runs, n=n, seed=seed, output=output)
-    if kind == "framework" and data is None and not methods.values:
+    chosen = {k: v for k, v in methods.values.items()
+              if v is not None and not (k == "fit_on" and v == "each")}
+    if kind == "framework" and data is None and not chosen:  # the framework's own weights
         from mfgindex.framework import load_framework
 
         fw = load_framework(framework)

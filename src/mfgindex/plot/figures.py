@@ -307,6 +307,12 @@ def corr(source: Result | Coherence, *, level: int = 1, method: str = "pearson",
         bar_ = fig.colorbar(image, ax=ax, shrink=0.5, pad=0.02, aspect=15)
         bar_.ax.tick_params(labelsize=5.5)
         bar_.set_label(labels.word("Correlation") + f" ({method})", fontsize=6)
+        n_flags = sum(1 for p in ax.patches if p.get_gid() == "flag") // 2
+        if n_flags:
+            note = (f"outlined: {n_flags} sibling pair(s) with r < {negative:g} or r > {collinear:g}"
+                    if lang == "en" else
+                    f"橙框：{n_flags} 对同级指标 r < {negative:g} 或 r > {collinear:g}")
+            fig.supxlabel(note, x=0.02, ha="left", fontsize=6, color="#D55E00")
         fig.suptitle(wrap(f"{labels.word('Correlations')}: {fw.root.label(lang)}" + _year_note(yr), 60),
                      x=0.02, ha="left", fontsize=8, fontweight="bold")
     fig.mfgindex_matrix = r  # type: ignore[attr-defined]
