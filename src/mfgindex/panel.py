@@ -965,7 +965,7 @@ def compare_summary(res_a: Result, res_b: Result, *, nodes: Sequence[str] | None
     Columns: ``node``, ``mean_abs_rank_shift`` :math:`\frac1n\sum|r_a - r_b|`,
     ``max_abs_rank_shift``, ``units_moved`` (rank differs), ``spearman`` (Spearman correlation
     of the two runs' scores over units scored in both), ``most_moved`` (the ``n_top`` units
-    with the largest shifts, ``id (±k)``).
+    with the largest shifts, ``id ↑k`` when the unit ranks k places better in run b).
     """
     import pandas as pd
     from scipy.stats import spearmanr
@@ -985,7 +985,7 @@ def compare_summary(res_a: Result, res_b: Result, *, nodes: Sequence[str] | None
             uid = key[0] if isinstance(key, tuple) else key
             d = int(shift.loc[key])
             if d:
-                labels.append(f"{uid} ({d:+d})")
+                labels.append(f"{uid} {movement(d)}")
         rows.append({"node": node,
                      "mean_abs_rank_shift": float(shift.abs().mean()) if len(shift) else np.nan,
                      "max_abs_rank_shift": float(shift.abs().max()) if len(shift) else np.nan,
