@@ -115,7 +115,9 @@ def aggregate_tree(
     limits
         A dict: ``limits[group]`` receives the mask of units the group's mean scored 0 because
         a child of positive weight is 0 — the limit of a geometric or harmonic mean
-        (:func:`mfgindex.methods.aggregate.zero_is_limit`), a warning for the pipeline.
+        (:func:`mfgindex.methods.aggregate.zero_is_limit`) — while another child is positive:
+        the zero vetoes it, a warning for the pipeline. A child that is 0 as such a limit
+        itself is reported at its own level, not again above.
     poisoned
         ``(n, m)`` cells of bad indicator values (e.g. outside a transform's domain): NaN
         already, and, as a refused unit, NaN on **every ancestor** too (never renormalised
@@ -165,7 +167,9 @@ def aggregate_tree(
                 own = values.copy()
                 for k, m in inherited:
                     own[..., k] = np.where(m, np.nan, own[..., k])
-            at_zero = _at_zero(own, w) & ~mask & ~np.isnan(score)
+            # ... and a zero is worth a warning where it vetoes a positive sibling
+            at_zero = (_any_child(own == 0, w) & _any_child(values > 0, w) & ~mask
+                       & ~np.isnan(score))
             if at_zero.any():
                 limits[group.id] = at_zero
         gone = mask  # refused here, or below: then the child's NaN must not be renormalised away
@@ -194,15 +198,15 @@ def _zero_is_limit(agg: Aggregator) -> bool:
     return zero_is_limit(*_call_name(agg))
 
 
-def _at_zero(values: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Units with a present child of positive weight at exactly 0: ``(n,)`` for ``values
-    (n, k)`` and ``w (k,)``; ``(r, n)`` for ``w (r, k)`` or ``values (r, n, k)``."""
-    zero = (values == 0).astype(float)
+def _any_child(hit: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Units with a child of positive weight where ``hit`` (``(n, k)`` or ``(r, n, k)``): ``(n,)``
+    for ``hit (n, k)`` and ``w (k,)``; ``(r, n)`` for ``w (r, k)`` or ``hit (r, n, k)``."""
+    mark = hit.astype(float)
     positive = (np.asarray(w) > 0).astype(float)
-    if values.ndim == 3:  # run i's values with run i's weights
-        return np.einsum("rnk,rk->rn", zero, np.broadcast_to(positive, (values.shape[0],
-                                                                        values.shape[2]))) > 0
-    return (zero @ positive.T).T > 0 if positive.ndim == 2 else zero @ positive > 0
+    if mark.ndim == 3:  # run i's values with run i's weights
+        return np.einsum("rnk,rk->rn", mark, np.broadcast_to(positive, (mark.shape[0],
+                                                                        mark.shape[2]))) > 0
+    return (mark @ positive.T).T > 0 if positive.ndim == 2 else mark @ positive > 0
 
 
 def _aggregate(agg: Aggregator, values: np.ndarray, w: np.ndarray,
