@@ -491,15 +491,21 @@ def explain_change(unit: str, data: Path | None, framework: str, from_year: int 
 
     fw = res.framework
     digits = _digits(res)
+    zh = str(lang) == "zh"
+    w = _CHANGE_WORDS["zh" if zh else "en"]
     who = f"{dec.name} ({dec.unit})" if dec.name and dec.name != dec.unit else dec.unit
     moved = dec.rank_change
-    places = "" if math.isnan(moved) else (
-        f"rose {int(moved)} place{'s' if abs(moved) != 1 else ''}" if moved > 0 else
-        f"fell {int(-moved)} place{'s' if abs(moved) != 1 else ''}" if moved < 0 else
-        "kept its rank")
+    if math.isnan(moved):
+        places = ""
+    elif moved > 0:
+        places = w["rose"].format(k=int(moved), s="s" if moved != 1 else "")
+    elif moved < 0:
+        places = w["fell"].format(k=int(-moved), s="s" if moved != -1 else "")
+    else:
+        places = w["kept"]
     rank_text = "" if math.isnan(moved) else \
-        f", rank {int(dec.rank_from)} → {int(dec.rank_to)} ({places})"
-    head = (f"[bold]{escape(who)}[/], {dec.from_year} → {dec.to_year}: "
+        w["rank"].format(a=int(dec.rank_from), b=int(dec.rank_to), places=places)
+    head = (f"[bold]{escape(who)}[/], {dec.from_year} → {dec.to_year}{w['colon']}"
             f"{escape(fw.root.label(lang))} {dec.score_from:.{digits}f} → "
             f"{dec.score_to:.{digits}f} ({dec.score_change:+.{digits}f}){rank_text}")
     tree = Tree(head)
@@ -516,7 +522,7 @@ def explain_change(unit: str, data: Path | None, framework: str, from_year: int 
         c = r["contribution"]
         contribution = "–" if math.isnan(c) else f"{c:+.{digits}f}"
         branches[node.id] = branches[node.parent].add(
-            f"{name}  {contribution}  [dim]score {r['score_from']:.{digits}f} → "
+            f"{name}  {contribution}  [dim]{w['score']} {r['score_from']:.{digits}f} → "
             f"{r['score_to']:.{digits}f}[/]")
     con = out_console()
     con.print(tree)
@@ -525,10 +531,28 @@ def explain_change(unit: str, data: Path | None, framework: str, from_year: int 
         label = {n.id: n.label(lang) for n in fw.walk()}
         ups = [f"{label[i]} ({c:+.{digits}f})" for i, c in drivers if c > 0]
         downs = [f"{label[i]} ({c:+.{digits}f})" for i, c in drivers if c < 0]
-        text = "mainly because of " + ", ".join(ups) if ups else ""
+        text = w["because"] + w["sep"].join(ups) if ups else ""
         if downs:
-            text += ("; held back by " if text else "mainly held back by ") + ", ".join(downs)
+            text += (w["held"] if text else w["held_only"]) + w["sep"].join(downs)
         con.print(escape(text))
-    con.print(f"[dim]contribution = index points of the change due to each node "
-              f"({escape(dec.method)}{'' if dec.exact else '; approximate for this unit'}); "
-              f"a group's children add up to the group, the indicators to the index change[/]")
+    approx = "" if dec.exact else w["approx"]
+    con.print(f"[dim]{escape(w['note'].format(method=dec.method, approx=approx))}[/]")
+
+
+#: The words of ``explain --from/--to``, in each --lang.
+_CHANGE_WORDS = {
+    "en": {"rose": "rose {k} place{s}", "fell": "fell {k} place{s}", "kept": "kept its rank",
+           "rank": ", rank {a} → {b} ({places})", "colon": ": ", "score": "score",
+           "because": "mainly because of ", "held": "; held back by ",
+           "held_only": "mainly held back by ", "sep": ", ",
+           "approx": "; approximate for this unit",
+           "note": "contribution = index points of the change due to each node ({method}"
+                   "{approx}); a group's children add up to the group, the indicators to the "
+                   "index change"},
+    "zh": {"rose": "上升 {k} 位", "fell": "下降 {k} 位", "kept": "排名不变",
+           "rank": "，排名 {a} → {b}（{places}）", "colon": "：", "score": "得分",
+           "because": "主要因为 ", "held": "；拖累：", "held_only": "主要拖累：", "sep": "，",
+           "approx": "；此单位为近似分解",
+           "note": "贡献 = 各节点对指数变化的贡献分值（{method}{approx}）；下级贡献之和等于上级，"
+                   "全部指标之和等于指数变化"},
+}
