@@ -2,7 +2,7 @@
 
 The folder is written beside its target under a temporary name, then renamed into place, so a
 failed run leaves no partial output. It holds ``part.N.parquet`` files (the provenance also in
-each file's schema metadata, key ``mfgindex``) and ``provenance.json``.
+each file's schema metadata, key ``mfgindex``) and ``_provenance.json``.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ if TYPE_CHECKING:
 __all__ = ["PROVENANCE_FILE", "write_parquet"]
 
 #: The provenance file inside an output folder; its presence marks a folder this wrote.
-PROVENANCE_FILE = "provenance.json"
+PROVENANCE_FILE = "_provenance.json"
 
 
 def write_parquet(result: ScaleResult, folder: str | Path) -> Path:
-    """Write ``result`` to ``folder`` (partitioned Parquet + ``provenance.json``) atomically.
+    """Write ``result`` to ``folder`` (partitioned Parquet + ``_provenance.json``) atomically.
 
     An existing folder is replaced only when it is empty or a previous output (it holds
-    ``provenance.json``); any other folder or a file there is an error, never deleted.
+    ``_provenance.json``); any other folder or a file there is an error, never deleted.
 
     Returns
     -------

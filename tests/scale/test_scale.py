@@ -1,0 +1,152 @@
+"""The Dask path equals the in-memory path (1e-12), on a LocalCluster with a few partitions."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mfgindex as mi
+from mfgindex.errors import DataError, MethodError, UsageError
+from mfgindex.methods.base import ColumnContext, rank_min
+from mfgindex.methods.registry import methods, resolve
+from mfgindex.pipeline import Choices
+
+ms = pytest.importorskip("mfgindex.scale")
+
+NODES = ["sub", "econ", "green", "idx"]
+COMBINATIONS = [
+    {},
+    {"normalize": "zscore(mean=50, sd=10)"},
+    {"normalize": "goalposts(low=0.5, high=20)", "aggregate": "geometric"},
+    {"normalize": "minmax(low=1, high=100)", "aggregate": "geometric", "weights": "equal"},
+    {"normalize": "dist2max", "aggregate": "harmonic", "min_coverage": 0.9},
+]
+
+
+def _same(got: pd.DataFrame, expected: pd.DataFrame, columns: list[str]) -> None:
+    got = got.set_index("unit").loc[expected["unit"]]
+    for c in columns:
+        a, b = got[c].to_numpy(dtype=float), expected[c].to_numpy(dtype=float)
+        assert np.array_equal(np.isnan(a), np.isnan(b)), c
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, equal_nan=True, err_msg=c)
+
+
+@pytest.mark.parametrize("options", COMBINATIONS, ids=lambda o: ",".join(map(str, o.values())) or "default")
+def test_equals_in_memory(client: Any, fw_path: Path, data: pd.DataFrame,
+                          options: dict[str, Any]) -> None:
+    fw = mi.load_framework(fw_path)
+    expected = mi.compute(fw, mi.read_data(data, fw), **options)
+    res = ms.score(fw, data, choices=Choices(**options), npartitions=5, ranks=True)
+    got = res.compute()
+    _same(got, expected.to_frame(ranks=True), [*NODES, "rank", "rank_econ", "rank_green"])
+    assert list(got.columns[:2]) == ["unit", "name"]
+    assert res.provenance["engine"]["partitions"] == 5
+    for ind, fitted in expected.provenance["fitted"].items():
+        for key, value in fitted.items():
+            assert res.provenance["fitted"][ind][key] == pytest.approx(value, rel=1e-13,
+                                                                       nan_ok=True)
+
+
+def test_indicators_and_bad_cells(client: Any, fw_path: Path, data: pd.DataFrame) -> None:
+    fw = mi.load_framework(fw_path)
+    expected = mi.compute(fw, mi.read_data(data, fw), aggregate="geometric").to_frame(
+        indicators=True)
+    res = ms.score(fw, data, choices=Choices(aggregate="geometric"), npartitions=3,
+                   indicators=True)
+    _same(res.compute(), expected, [i.id for i in fw.indicators] + NODES)
+    kinds = {(b["kind"], b["node"]): b["units"] for b in res.provenance["bad_cells"]}
+    assert kinds[("domain", "wages")] == 3  # the three zeros under log
+
+
+def test_exact_ranks_with_ties_and_missing(client: Any) -> None:
+    import dask
+    import dask.dataframe as dd
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 40, 5000).astype(float)  # heavy ties
+    x[rng.random(5000) < 0.1] = np.nan
+    frame = dd.from_pandas(pd.DataFrame({"s": x, "t": -x}), npartitions=7, sort=False)
+    parts = list(dask.persist(*frame.to_delayed()))
+    ranks = np.vstack(dask.compute(*ms.exact_ranks(parts, ["s", "t"])))
+    np.testing.assert_array_equal(ranks[:, 0], rank_min(x, descending=True))
+    np.testing.assert_array_equal(ranks[:, 1], rank_min(-x, descending=True))
+    up = np.vstack(dask.compute(*ms.exact_ranks(parts, ["s"], descending=False)))
+    np.testing.assert_array_equal(up[:, 0], rank_min(x))
+
+
+@pytest.mark.parametrize("name", [m.name for m in methods("normalize") if m.reduce == "extremes"])
+def test_extremes_trait_holds(name: str) -> None:
+    """The registry's contract: fitted on its two rows [min; max], an 'extremes' normaliser
+    is the same fit as on all the data."""
+    rng = np.random.default_rng(1)
+    ref = rng.lognormal(0, 1, (200, 3))
+    ref[rng.random(ref.shape) < 0.1] = np.nan
+    ctx = ColumnContext(direction=np.ones(3), target=np.full(3, 30.0), orient=lambda v: v,
+                        ids=("a", "b", "c"))
+    call = resolve("normalize", name)
+    summary = np.vstack([np.nanmin(ref, axis=0), np.nanmax(ref, axis=0)])
+    np.testing.assert_array_equal(call(summary, ctx).apply(ref), call(ref, ctx).apply(ref))
+
+
+def test_cannot_run_partition_wise_names_the_methods(client: Any, fw_path: Path,
+                                                     data: pd.DataFrame) -> None:
+    fw = mi.load_framework(fw_path)
+    with pytest.raises(MethodError) as err:
+        ms.score(fw, data, choices=Choices(normalize="rank", aggregate="topsis",
+                                           treat="winsorize", weights="entropy",
+                                           impute="mean"))
+    text = str(err.value)
+    for name in ("normalize 'rank'", "aggregate 'topsis'", "treat 'winsorize", "weights 'entropy'",
+                 "impute 'mean'"):
+        assert name in text
+    for name in ("copeland", "vikor", "bod"):
+        with pytest.raises(MethodError, match=f"aggregate '{name}"):
+            ms.score(fw, data, choices=Choices(aggregate=name))
+
+
+def test_panel_needs_a_year(client: Any, fw_path: Path, data: pd.DataFrame) -> None:
+    fw = mi.load_framework(fw_path)
+    panel = pd.concat([data.assign(year=2019), synthetic_year(data)], ignore_index=True)
+    with pytest.raises(UsageError, match="scores one year at a time"):
+        ms.score(fw, panel)
+    expected = mi.compute(fw, mi.read_data(panel, fw), year=2020).to_frame()
+    got = ms.score(fw, panel, year=2020, npartitions=4).compute()
+    assert set(got["year"]) == {2020}
+    _same(got, expected, [*NODES, "rank"])
+
+
+def synthetic_year(data: pd.DataFrame) -> pd.DataFrame:
+    later = data.copy()
+    later["gdp"] = later["gdp"] * 1.1 + 0.5
+    return later.assign(year=2020)
+
+
+def test_missing_columns_and_text_columns(fw_path: Path, data: pd.DataFrame) -> None:
+    fw = mi.load_framework(fw_path)
+    with pytest.raises(DataError, match="'co2'"):
+        ms.score(fw, data.drop(columns=["co2"]))
+    with pytest.raises(DataError, match="not stored as numbers"):
+        ms.score(fw, data.assign(parks=data["parks"].astype(str)))
+
+
+def test_job_pickles_for_process_workers(fw_path: Path) -> None:
+    from mfgindex.scale.engine import _Job, _Layout
+
+    fw = mi.load_framework(fw_path)
+    job = _Job(fw, Choices(normalize="zscore"), _Layout("unit", "name", None, ("gdp",)), None)
+    assert pickle.loads(pickle.dumps(job)).choices == job.choices
+
+
+def test_missing_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mfgindex.scale._deps import require_dask
+
+    monkeypatch.setitem(sys.modules, "dask", None)
+    with pytest.raises(UsageError) as err:
+        require_dask()
+    assert 'pip install "mfgindex[scale]"' in str(err.value)
