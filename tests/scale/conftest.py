@@ -97,4 +97,4 @@ def fw_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def data() -> pd.DataFrame:
-    return synthetic(3000)
+    return synthetic(1500)

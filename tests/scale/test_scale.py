@@ -24,8 +24,7 @@ COMBINATIONS = [
     {},
     {"normalize": "zscore(mean=50, sd=10)"},
     {"normalize": "goalposts(low=0.5, high=20)", "aggregate": "geometric"},
-    {"normalize": "minmax(low=1, high=100)", "aggregate": "geometric", "weights": "equal"},
-    {"normalize": "dist2max", "aggregate": "harmonic", "min_coverage": 0.9},
+    {"normalize": "dist2max", "aggregate": "harmonic", "weights": "equal", "min_coverage": 0.9},
 ]
 
 
@@ -42,11 +41,11 @@ def test_equals_in_memory(client: Any, fw_path: Path, data: pd.DataFrame,
                           options: dict[str, Any]) -> None:
     fw = mi.load_framework(fw_path)
     expected = mi.compute(fw, mi.read_data(data, fw), **options)
-    res = ms.score(fw, data, choices=Choices(**options), npartitions=5, ranks=True)
+    res = ms.score(fw, data, choices=Choices(**options), npartitions=4, ranks=True)
     got = res.compute()
     _same(got, expected.to_frame(ranks=True), [*NODES, "rank", "rank_econ", "rank_green"])
     assert list(got.columns[:2]) == ["unit", "name"]
-    assert res.provenance["engine"]["partitions"] == 5
+    assert res.provenance["engine"]["partitions"] == 4
     for ind, fitted in expected.provenance["fitted"].items():
         for key, value in fitted.items():
             assert res.provenance["fitted"][ind][key] == pytest.approx(value, rel=1e-13,
@@ -69,9 +68,9 @@ def test_exact_ranks_with_ties_and_missing(client: Any) -> None:
     import dask.dataframe as dd
 
     rng = np.random.default_rng(3)
-    x = rng.integers(0, 40, 5000).astype(float)  # heavy ties
-    x[rng.random(5000) < 0.1] = np.nan
-    frame = dd.from_pandas(pd.DataFrame({"s": x, "t": -x}), npartitions=7, sort=False)
+    x = rng.integers(0, 40, 2000).astype(float)  # heavy ties
+    x[rng.random(2000) < 0.1] = np.nan
+    frame = dd.from_pandas(pd.DataFrame({"s": x, "t": -x}), npartitions=5, sort=False)
     parts = list(dask.persist(*frame.to_delayed()))
     ranks = np.vstack(dask.compute(*ms.exact_ranks(parts, ["s", "t"])))
     np.testing.assert_array_equal(ranks[:, 0], rank_min(x, descending=True))
@@ -112,6 +111,7 @@ def test_cannot_run_partition_wise_names_the_methods(client: Any, fw_path: Path,
 
 def test_panel_needs_a_year(client: Any, fw_path: Path, data: pd.DataFrame) -> None:
     fw = mi.load_framework(fw_path)
+    data = data.iloc[:500]
     panel = pd.concat([data.assign(year=2019), synthetic_year(data)], ignore_index=True)
     with pytest.raises(UsageError, match="scores one year at a time"):
         ms.score(fw, panel)
