@@ -141,7 +141,7 @@ def test_get_trends_matches_coinr_definitions() -> None:
         assert (np.isnan(a) == np.isnan(b)).all() and (np.isinf(a) == np.isinf(b)).all()
         finite = np.isfinite(b)
         # relative 1e-9: prc_change divides by the fitted first value, which is near 0 for a
-        # few series (|prc_change| in the thousands), where two least-squares routes differ
+        # few series; the reference's uncentred least squares loses digits there (SOURCE.md)
         assert np.max(np.abs(a[finite] - b[finite]) / np.maximum(1, np.abs(b[finite]))) < 1e-9
 
 

@@ -640,8 +640,11 @@ def pct_change(y: np.ndarray, x: np.ndarray, per: float = 1.0) -> float:
     with np.errstate(all="ignore"):
         if yy.size < 3:
             return float((yy[-1] - yy[0]) * 100 / yy[0] * (per / (xx[-1] - xx[0])))
-        b, a = _lsq(xx, yy)
-        return float(b * per / (a + b * xx[0]) * 100)
+        b, _ = _lsq(xx, yy)
+        # the fitted first value a + b·x_first, written around the means: no cancellation
+        # between a large intercept and b·x_first (years are ~2000)
+        first = yy.mean() + b * (xx[0] - xx.mean())
+        return float(b * per / first * 100)
 
 
 def _lsq(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -860,9 +863,8 @@ def _metric_cube(metric: str, y: np.ndarray, valid: np.ndarray, t: np.ndarray) -
             if metric == "slope":
                 out = b
             else:
-                a = y_mean - b * t_mean
                 two = (y_last - y_first) * 100 / y_first / (t_last - t_first)
-                reg = b / (a + b * t_first) * 100
+                reg = b / (y_mean + b * (t_first - t_mean)) * 100  # as pct_change
                 out = np.where(n < 3, two, reg)
                 ymax = np.where(valid, y, -np.inf).max(axis=1)
                 ymin = np.where(valid, y, np.inf).min(axis=1)
