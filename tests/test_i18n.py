@@ -135,3 +135,25 @@ def test_weight_shares(city: mi.Result) -> None:
     leaves = table[table["node"].isin([i.id for i in city.framework.indicators])]
     assert abs(leaves["global"].sum() - 1) < 1e-12
     assert table.loc[table["node"] == "innovation", "name"].iloc[0] == "创新能力"
+
+
+def test_units_scored_with_a_whole_group_missing_are_flagged_and_warned() -> None:
+    from mfgindex.examples import bundled_or_given
+
+    fw = mi.load_framework("city")
+    res = mi.compute(fw, mi.read_data(bundled_or_given("city_panel.csv"), fw), year=2014)
+    gaps = res.missing_groups()
+    flagged = [str(u) for u, g in zip(res.units, gaps, strict=True) if g]
+    assert "540200" in flagged and gaps[list(res.units.astype(str)).index("540200")] == (
+        "innovation", "brand_quality")
+    frame = res.to_frame(sort=True)
+    row = frame[frame["city_code"].astype(str) == "540200"].iloc[0]
+    assert row["missing_groups"] == "innovation, brand_quality" and not np.isnan(row["city"])
+    assert frame.loc[frame["city_code"].astype(str) == "440300", "missing_groups"].iloc[0] == ""
+    warned = [p for p in res.diagnostics() if "whole group missing" in p.what]
+    assert len(warned) == 1 and warned[0].node == "city" and "540200 (Rikaze)" in warned[0].what
+    zh = res.to_frame(lang="zh", headers="names")
+    assert "缺失维度" in zh.columns
+    # a complete cross-section has no such column
+    full = mi.compute(fw, mi.read_data(fw.dataset, fw))
+    assert "missing_groups" not in full.to_frame().columns

@@ -55,6 +55,7 @@ TERMS_ZH: Mapping[str, str] = {
     "province": "省份",
     "city_type": "城市类型",
     "coverage": "覆盖率",
+    "missing_groups": "缺失维度",
     "group": "上级",
     "node": "节点",
     "label": "名称",
@@ -215,7 +216,12 @@ _MESSAGES_ZH: tuple[tuple[str, str], ...] = (
     (r"(\d+%) of the values were imputed \(more than (\d+%)\)", r"\1 的值为插补值（超过 \2）"),
     (r"only one unit \(([^)]*)\): minmax, zscore and rank normalisation compare units, so they "
      r"cannot score it", r"只有一个单元（\1）：minmax、zscore 和 rank 标准化需要比较多个单元，无法计算"),
-    (r"a whole group missing", "整个维度缺失"),
+    (r"(\d+) unit\(s\) are scored and ranked with a whole group missing: ",
+     r"\1 个单元在整个维度缺失的情况下仍被计分和排名："),
+    (r"their scores rest on the other groups \(the output's missing_groups column names them\): "
+     r"impute the missing values \(--impute\), or raise --min-coverage to leave such units "
+     r"unscored", "其得分只依赖其余维度（输出的“缺失维度”列列出缺失的维度）：请插补缺失值（--impute），"
+                  "或提高 --min-coverage，不对这类单元计分"),
     # hints of the diagnostics
     (r"fill in the missing values, or impute them \(--impute\)", "补全缺失值，或进行插补（--impute）"),
     (r"fill in or impute the missing values \(--impute\), or lower --min-coverage",
@@ -239,6 +245,7 @@ _MESSAGES_ZH: tuple[tuple[str, str], ...] = (
     (r"or run without --strict", "或去掉 --strict"),
     (r"(\d+) problems\b", r"\1 个问题"),
     (r"\(and (\d+) more\)", r"（另有 \1 个）"),
+    (r" and (\d+) more\b", r" 等（另有 \1 个）"),
     # files, frameworks and methods
     (r"no framework file or built-in framework called '([^']*)'\.",
      r"没有名为 '\1' 的指标体系文件或内置指标体系。"),

@@ -195,7 +195,9 @@ class Result:
 
         Columns: the unit id column, ``year`` when present, the name column when present,
         [the normalised indicators], one column per group, the index, ``rank`` (of ``level``,
-        default the index) and ``stage`` when the framework has a stage rule.
+        default the index), ``stage`` when the framework has a stage rule, and
+        ``missing_groups`` when some unit is scored with a whole group missing (the groups it
+        lacks; see :meth:`missing_groups`).
 
         Parameters
         ----------
@@ -273,6 +275,10 @@ class Result:
         out["rank"] = self._rank_column(out, level, pos, by, within)
         if fw.stages is not None and level == fw.id:
             out["stage"] = self.stage_labels(lang)
+        gaps = self.missing_groups()
+        if any(gaps):  # flag units ranked with a whole group missing (diagnostics warn too)
+            out["missing_groups"] = [", ".join(fw.nodes[g].label(lang) if lang == "zh" else g
+                                               for g in gap) for gap in gaps]
         if sort or top is not None:
             out = _sorted(out, level, by=by, years=self.years is not None)
             if top is not None:
@@ -415,6 +421,38 @@ class Result:
                         "--min-coverage",
                         node=node.id, node_kind=kind, year=year,
                     ))
+            gaps = self.missing_groups()
+            hit = [int(r) for r in rows if gaps[r]]
+            if hit:
+                # The coverage rule let them through, so they are ranked: say which, and why
+                # their scores may mislead (entropy + TOPSIS can rank such a unit near the top).
+                listed = [f"{self._unit_label(r)}: {', '.join(gaps[r])}" for r in hit[:5]]
+                more = f" and {len(hit) - 5} more" if len(hit) > 5 else ""
+                out.append(Problem(
+                    "warning",
+                    f"{len(hit)} unit(s) are scored and ranked with a whole group missing: "
+                    f"{'; '.join(listed)}{more}",
+                    "their scores rest on the other groups (the output's missing_groups column "
+                    "names them): impute the missing values (--impute), or raise --min-coverage "
+                    "to leave such units unscored",
+                    node=fw.id, node_kind="index", year=year,
+                ))
+        return out
+
+    def missing_groups(self) -> list[tuple[str, ...]]:
+        """For each row with an index score, the groups it has no score on (the highest
+        missing group of a branch, not its sub-groups); empty for a complete row or an
+        unscored one."""
+        fw = self.framework
+        pos = {n: k for k, n in enumerate(self.node_ids)}
+        groups = [g for g in self.group_ids() if fw.nodes[g].parent is not None]
+        scored = ~np.isnan(self.score_matrix[:, pos[fw.id]])
+        lost = {g: np.isnan(self.score_matrix[:, pos[g]]) & scored for g in groups}
+        out: list[tuple[str, ...]] = []
+        for r in range(len(self.rows)):
+            gaps = [g for g in groups if lost[g][r]]
+            top = tuple(g for g in gaps if fw.nodes[g].parent not in gaps)
+            out.append(top)
         return out
 
     def _unit_label(self, i: int) -> str:

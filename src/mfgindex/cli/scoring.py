@@ -158,7 +158,7 @@ def score(
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
              title=f"{res.framework.root.label(lang)}", digits=_digits(res),
              labels=_labels(res, lang, frame.columns), headers=headers, encoding=encoding,
-             round_to=round_to, first=[res.framework.id, "rank", "stage"])
+             round_to=round_to, first=[res.framework.id, "rank", "stage", "missing_groups"])
 
 
 @with_method_options()
@@ -205,7 +205,7 @@ def rank(
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
              title=title, digits=_digits(res), labels=_labels(res, lang, frame.columns),
              headers=headers, encoding=encoding, round_to=round_to,
-             first=[level or fw.id, "rank", "stage"])
+             first=[level or fw.id, "rank", "stage", "missing_groups"])
 
 
 @with_method_options()
