@@ -541,6 +541,7 @@ def build_framework(
     defaults = _defaults(p, doc)
     nodes = _nodes(p, doc, fields["id"], fields["name"], fields["name_zh"])
     _check_tree(p, nodes, fields["id"], doc)
+    _check_reserved(p, nodes, fields, doc)
     comparisons = _comparisons(p, doc, nodes)
     stages = _stages(p, doc.get("stages"))
     dataset = _dataset(p, meta.get("dataset"), path)
@@ -801,6 +802,27 @@ def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[st
         if kids and all(k.weight == 0 for k in kids):
             p.add(f"group '{parent}'",
                   "the weights of all its children are 0; give at least one a weight > 0")
+
+
+def _check_reserved(p: _Problems, nodes: Mapping[str, Node], fields: Mapping[str, Any],
+                    doc: Mapping[str, Any]) -> None:
+    """No node id may be an output column of the result tables (DESIGN §8): the unit and
+    name columns, ``year``, ``rank``, ``stage``, ``missing_groups``, ``rank_<group>``: its
+    scores would overwrite that column, a wrong table without a word."""
+    reserved = {"year": "the year column", "rank": "the rank column",
+                "stage": "the stage column", "missing_groups": "the missing-groups column"}
+    for key in ("year_column", "unit_column", "name_column", "name_column_zh"):
+        if fields.get(key):
+            reserved[fields[key]] = f"the {key.replace('_', ' ')} ({key} = '{fields[key]}')"
+    groups = [n.id for n in nodes.values() if not n.is_indicator]
+    reserved |= {f"rank_{g}": f"the rank column of group '{g}' (--ranks)" for g in groups}
+    where = _key_paths(doc)
+    for nid, node in nodes.items():
+        if nid in reserved:
+            kind = "indicator" if node.is_indicator else "group" if node.parent else "index"
+            p.add(where.get(nid, "framework") + ".id",
+                  f"{kind} id '{nid}' is {reserved[nid]} of every result table, so its scores "
+                  "would overwrite it: rename the node (ids are the output column names)")
 
 
 def _key_paths(doc: Mapping[str, Any]) -> dict[str, str]:
