@@ -200,3 +200,28 @@ def test_optimal_weights_against_the_index(asem_full: mi.Result) -> None:
     assert np.allclose(share, 0.5, atol=1e-4)  # two sub-indices: equal influence reachable
     with pytest.raises(UsageError, match="optype"):
         optimal_weights(asem_full, 2, optype="maxinfo")
+
+
+def test_infomax_weight_method_against_the_parent() -> None:
+    """The per-group variant: no other weights give a larger total correlation with the
+    (arithmetic) parent; a constant child is refused."""
+    from mfgindex.methods.base import WeightContext
+    from mfgindex.methods.registry import resolve
+
+    rng = np.random.default_rng(11)
+    base = rng.normal(size=200)
+    x = np.column_stack([base + rng.normal(scale=s, size=200) for s in (0.2, 0.5, 2.0)])
+    ctx = WeightContext(parent="g", children=("a", "b", "c"), weights=np.ones(3),
+                        direction=np.ones(3), comparisons=None)
+    w = resolve("weight", "infomax")(x, ctx)
+    assert w.sum() == pytest.approx(1) and (w >= 0).all()
+
+    def total(v: np.ndarray) -> float:
+        p = x @ (v / v.sum())
+        return float(sum(np.corrcoef(x[:, j], p)[0, 1] for j in range(3)))
+
+    for v in rng.dirichlet(np.ones(3), size=200):
+        assert total(w) >= total(v) - 1e-9
+    with pytest.raises(mi.MethodError if hasattr(mi, "MethodError") else Exception,
+                       match="constant"):
+        resolve("weight", "infomax")(np.column_stack([x[:, :2], np.ones(200)]), ctx)

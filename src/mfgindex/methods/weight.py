@@ -807,6 +807,59 @@ def optimize(
     return result.weights
 
 
+@register("infomax", stage="weight", params={"correlation": OneOf(CORRELATIONS)})
+def infomax(values: FloatArray, ctx: WeightContext, *, correlation: str = "pearson") -> FloatArray:
+    r"""Weights that maximise the children's total correlation with the parent (infomax).
+
+    .. math:: \max_{w \ge 0,\ \sum w = 1} \sum_j \mathrm{corr}(x_{\cdot j}, p),
+              \qquad p = \sum_j w_j x_{\cdot j}
+
+    — the parent carries as much of its children's information as it can. Nelder–Mead from
+    equal weights (:func:`scipy.optimize.minimize`, weights bounded at 0), as COINr's
+    ``get_opt_weights(optype = "infomax")`` — which optimises against the *index*
+    (``mfgindex.analysis.optimal_weights``); this is the per-group variant, against the parent,
+    with the parent taken as the weighted arithmetic mean of the children (as ``optimize``).
+
+    Notes
+    -----
+    Degenerate input: complete cases only (fewer than 2 → :class:`MethodError`); a constant
+    child raises :class:`MethodError` naming it; one child gets weight 1.
+
+    References
+    ----------
+    COINr 1.1.14, R/weights.R: ``get_opt_weights``.
+    """
+    from scipy import optimize as sopt
+
+    arr = _values(values, ctx)
+    k = arr.shape[1]
+    if k == 1:
+        return np.ones(1)
+    _need_two(arr, ctx, "infomax")
+    arr = _complete_cases(arr, ctx, "infomax")
+    constant = np.flatnonzero(_constant(arr))
+    if constant.size:
+        raise MethodError(
+            f"infomax: child '{ctx.children[int(constant[0])]}' of group '{ctx.parent}' is "
+            "constant, so it has no correlation with the parent",
+            hint="drop the child or use another weighting for this group",
+        )
+
+    def objective(v: FloatArray) -> float:
+        total = v.sum()
+        if total <= 0:
+            return 1e6
+        p = arr @ (v / total)
+        r = _corr(np.column_stack([arr, p]), correlation)[:k, k]
+        return float(-np.sum(r)) if np.all(np.isfinite(r)) else 1e6
+
+    res = sopt.minimize(objective, x0=np.full(k, 1.0 / k), method="Nelder-Mead",
+                        bounds=[(0.0, None)] * k,
+                        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000})
+    w = np.clip(np.asarray(res.x, dtype=float), 0.0, None)
+    return np.asarray(w / w.sum(), dtype=float)
+
+
 # --------------------------------------------------------------------------------------------
 # combining two weight vectors
 # --------------------------------------------------------------------------------------------
