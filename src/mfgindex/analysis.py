@@ -693,8 +693,8 @@ def optimal_weights(
     (balance), as COINr's ``stats::optim``. Differences from COINr: weights are bounded at 0
     (COINr's may go negative), the tolerance is tight (``tol``; COINr's ``reltol = 0.1`` stops
     after a few iterations, so its "optimum" depends on the start), and the index is the last
-    year of a panel unless ``year``. The per-group variant — against the parent — is the
-    ``optimize`` weight method.
+    year of a panel unless ``year``. The per-group variants — against the parent — are the
+    ``optimize`` (balance) and ``infomax`` weight methods.
 
     Returns
     -------
