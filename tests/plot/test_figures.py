@@ -45,7 +45,7 @@ def test_bar_stacks_contributions_that_sum_to_the_score(city: Any) -> None:
     legend = fig.legends[0]
     assert [t.get_text().replace("\n", " ") for t in legend.get_texts()] == [
         fw.nodes[d].name for d in dims]
-    assert fig.axes[0].get_title("left").startswith(fw.name)
+    assert fig.get_suptitle().startswith(fw.name)
 
 
 def test_bar_of_a_group_and_errors(city: Any) -> None:
@@ -70,8 +70,8 @@ def test_bar_in_chinese(city: Any, cjk: str) -> None:
     assert _ticks(fig.axes[0].get_yticklabels()) == _names(city, _top(city, fw.id, 5), "zh")
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         fw.nodes[d].name_zh for d in fw.children(fw.id)]
-    assert fw.name_zh in fig.axes[0].get_title("left")
-    assert fig.axes[0].get_title("left").isascii() is False
+    assert fw.name_zh in fig.get_suptitle()
+    assert fig.get_suptitle().isascii() is False
 
 
 def test_framework_tree_has_every_node_and_effective_weights(city: Any) -> None:
@@ -152,9 +152,9 @@ def test_profile_is_the_units_scores(city: Any) -> None:
     bars = [p.get_width() for p in ax.patches]
     np.testing.assert_allclose(bars, city.scores[dims].to_numpy()[row])
     assert [t.replace("\n", " ") for t in _ticks(ax.get_yticklabels())] == [fw.nodes[d].name for d in dims]
-    assert "Suzhou" in ax.get_title("left")
+    assert "Suzhou" in fig.get_suptitle()
     # by Chinese name too
-    assert "Suzhou" in mp.profile(city, "苏州市").axes[0].get_title("left")
+    assert "Suzhou" in mp.profile(city, "苏州市").get_suptitle()
 
 
 def test_stages_cut_points_between_bands(city: Any) -> None:
@@ -233,13 +233,13 @@ def test_no_cjk_font_warns_and_falls_back_to_english(city: Any, monkeypatch: pyt
     monkeypatch.setattr(_style, "_cjk_cache", [None])
     with pytest.warns(_style.CJKFontWarning, match="no CJK font"):
         fig = mp.bar(city, top=3, lang="zh")
-    assert fig.axes[0].get_title("left").startswith(city.framework.name)  # English, not tofu
+    assert fig.get_suptitle().startswith(city.framework.name)  # English, not tofu
     assert all(t.get_text().isascii() for t in fig.axes[0].get_yticklabels())
 
 
 def test_cjk_font_is_used_for_chinese(cjk: str, city: Any) -> None:
     fig = mp.profile(city, "320500", lang="zh")
-    title = fig.axes[0]._left_title
+    title = fig._suptitle
     assert title.get_fontfamily()[0] == cjk
     assert "苏州市" in title.get_text()
 

@@ -86,8 +86,9 @@ def _rank_column(result: Result, node: str) -> np.ndarray:
 
 
 def _left_title(ax: Any, text: str, **kwargs: Any) -> None:
-    """The axes' title, flush left, broken into lines that fit the figure's width."""
-    ax.set_title(wrap(text, 52), loc="left", **kwargs)
+    """The figure's title, flush with its left edge, in lines that fit its 80 mm width (an axes
+    title would start right of the tick labels and push the figure wider)."""
+    ax.figure.suptitle(wrap(text, 46), x=0.01, ha="left", fontsize=8, fontweight="bold")
 
 
 def _year_note(year: int | None) -> str:
@@ -213,11 +214,11 @@ def framework(source: Result | Framework, *, lang: str = "en") -> Figure:
             top_of[n.id] = k
     with style(lang):
         fig = new_figure(0.45 + 0.125 * len(nodes))
-        left, right = fig.subplots(1, 2, width_ratios=[1.55, 1], sharey=True)
+        left, right = fig.subplots(1, 2, width_ratios=[2.3, 1], sharey=True)
         y = np.arange(len(nodes))
         for k, node in enumerate(nodes):
             depth = fw.depth(node.id)
-            left.text(0.02 + 0.07 * depth, k, short(labels.node(node.id), 50 - 4 * depth),
+            left.text(0.01 + 0.05 * depth, k, short(labels.node(node.id), 40 - 3 * depth),
                       va="center", ha="left", fontsize=6.5 if node.is_indicator else 7,
                       fontweight="normal" if node.is_indicator else "bold",
                       transform=left.get_yaxis_transform(), gid=f"node:{node.id}")
@@ -229,13 +230,13 @@ def framework(source: Result | Framework, *, lang: str = "en") -> Figure:
         for k, w in enumerate(widths):
             right.text(w + 0.015, k, f"{w:.0%}" if w >= 0.1 else f"{w:.1%}", va="center",
                        fontsize=5.5)
-        right.set_xlim(0, 1.18)
-        right.set_xticks([0, 0.5, 1], ["0", "50%", "100%"])
+        right.set_xlim(0, 1.45)
+        right.set_xticks([0, 1], ["0", "100%"])
         right.tick_params(axis="y", left=False, labelleft=False)
         right.spines["left"].set_visible(False)
         right.set_xlabel(labels.word("Effective weight"))
         title = f"{labels.word('Framework')}: {fw.root.label(lang)}"
-        fig.suptitle(wrap(title, 60), x=0.02, ha="left", fontsize=8, fontweight="bold")
+        fig.suptitle(wrap(title, 46), x=0.01, ha="left", fontsize=8, fontweight="bold")
     return fig
 
 
@@ -277,7 +278,7 @@ def corr(source: Result | Coherence, *, level: int = 1, method: str = "pearson",
         fig = new_figure(width * 0.92, width_in=width)
         ax = fig.subplots()
         image = ax.imshow(r, cmap="RdBu", vmin=-1, vmax=1, interpolation="nearest")
-        names = [short(labels.node(n), 34) for n in nodes]
+        names = [short(labels.node(n), 34 if k > 8 else 24) for n in nodes]
         ax.set_xticks(range(k), names, rotation=90)
         ax.set_yticks(range(k), names)
         ax.tick_params(length=0)
@@ -313,8 +314,8 @@ def corr(source: Result | Coherence, *, level: int = 1, method: str = "pearson",
                     if lang == "en" else
                     f"橙框：{n_flags} 对同级指标 r < {negative:g} 或 r > {collinear:g}")
             fig.supxlabel(note, x=0.02, ha="left", fontsize=6, color="#D55E00")
-        fig.suptitle(wrap(f"{labels.word('Correlations')}: {fw.root.label(lang)}" + _year_note(yr), 60),
-                     x=0.02, ha="left", fontsize=8, fontweight="bold")
+        fig.suptitle(wrap(f"{labels.word('Correlations')}: {fw.root.label(lang)}" + _year_note(yr),
+                          46 if k <= 8 else 92), x=0.01, ha="left", fontsize=8, fontweight="bold")
     fig.mfgindex_matrix = r  # type: ignore[attr-defined]
     return fig
 
@@ -497,11 +498,12 @@ def stages(result: Result, *, year: int | None = None, bins: int = 30, lang: str
             ax.axvline(cut, color="black", linestyle="--", linewidth=0.7, gid="stage-cut")
             ax.text(cut, 1.0, f"{cut:.1f}", transform=ax.get_xaxis_transform(), ha="center",
                     va="bottom", fontsize=5.5)
-        ax.set_xlabel(labels.word("Score") + f" ({fw.root.label(lang)})")
+        ax.set_xlabel(wrap(labels.word("Score") + f" ({fw.root.label(lang)})", 50))
         ax.set_ylabel(labels.word("Number of units"))
-        fig.legend(loc="outside lower center", ncol=min(len(names), 4), handlelength=1,
+        wide = sum(len(n) for n in names) > 44
+        fig.legend(loc="outside lower center", ncol=2 if wide else min(len(names), 4), handlelength=1,
                    columnspacing=1)
-        _left_title(ax, labels.word("Development stages") + _year_note(yr), pad=10)
+        _left_title(ax, labels.word("Development stages") + _year_note(yr))
     return fig
 
 
