@@ -295,3 +295,14 @@ def test_no_figure_is_left_registered_with_pyplot(city: Any) -> None:
         warnings.simplefilter("error")
         mp.dist(city)
     assert len(plt.get_fignums()) == before
+
+
+def test_figures_fit_one_column(city: Any, city_uncertainty: Any) -> None:
+    """80 mm wide once drawn: labels, titles and legends inside (a 3 % margin)."""
+    from mfgindex.plot._style import WIDTH_IN
+
+    for fig in (mp.bar(city, top=5), mp.framework(city), mp.stages(city), mp.profile(city, "320500"),
+                mp.dist(city), mp.corr(city, level=2), mp.uncertainty(city_uncertainty, top=5)):
+        fig.draw_without_rendering()
+        box = fig.get_tightbbox()
+        assert box.width <= WIDTH_IN * 1.03, (fig.get_suptitle(), box.width)
