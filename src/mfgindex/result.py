@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,18 +29,19 @@ _BEFORE_NORMALISE = ("treated", "screened", "imputed", "transformed", "denominat
 
 
 
+#: Unit ids or names of rows that are totals or averages of the others, not units.
+_TOTAL = re.compile(
+    r"^(合计|总计|小计|共计|全国|全省|全市|全区|全县|总体|平均|均值|平均值|中位数|"
+    r"(total|totals|grand total|sub-?total|sum|overall|all|average|mean|median|world)"
+    r"\s*([(（:：,，\-–].*)?$)",
+    re.IGNORECASE)
+
+
 def _problem(what: str, hint: str, *, node: str, node_kind: str,
              year: int | None) -> Problem:
-    """A warning about a node (and a year), whichever form of :class:`Problem` is in use:
-    typed fields (``node``, ``year``) or one ``where`` text."""
-    import dataclasses
-
-    names = {f.name for f in dataclasses.fields(Problem)}
-    if "node" in names:
-        return Problem(level="warning", what=what, hint=hint,
-                       node=node, node_kind=node_kind, year=year)
-    where = f"{node_kind} '{node}'" + ("" if year is None else f", year {year}")
-    return Problem("warning", where, what, hint)  # type: ignore[arg-type,unused-ignore]
+    """A warning about a node (and a year)."""
+    return Problem(level="warning", what=what, hint=hint, node=node, node_kind=node_kind,
+                   year=year)
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,10 @@ class Result:
         pos = {n: k for k, n in enumerate(self.node_ids)}
         within = ([by] if by is not None else []) + (["year"] if self.years is not None else [])
         for c in cols:
+            if c in out.columns:  # e.g. --by a unit column named like a node: never overwrite
+                raise UsageError(f"column '{c}' would be both a unit column and the scores of "
+                                 f"node '{c}'", hint="choose another --by column, or rename "
+                                 "the node in the framework")
             out[c] = self.score_matrix[:, pos[c]]
             if ranks and c in self.group_ids():
                 out[f"rank_{c}"] = self._rank_column(out, c, pos, by, within)
@@ -348,6 +354,7 @@ class Result:
 
         fw = self.framework
         out, explained = self._bad_cell_problems()
+        out += self._total_rows()
         ids = [i.id for i in fw.indicators]
         before = next(self.steps[k] for k in _BEFORE_NORMALISE if k in self.steps)
         pos = {n: k for k, n in enumerate(self.node_ids)}
@@ -461,6 +468,27 @@ class Result:
         names = self.data.names
         name = None if names is None else str(names[self.rows[i]])
         return f"{unit} ({name})" if name and name != unit else unit
+
+    def _total_rows(self) -> list[Problem]:
+        """A warning for rows that look like a total or an average (合计, 全国, Total, …),
+        not a unit: ranked with the units, they push every unit down a place."""
+        names = None if self.data.names is None else self.data.names[self.rows]
+        hits: list[int] = []
+        for i, unit in enumerate(self.units):
+            texts = [str(unit)] + ([] if names is None else [str(names[i])])
+            if any(_TOTAL.match(t.strip()) for t in texts):
+                hits.append(i)
+        if not hits:
+            return []
+        shown = ", ".join(self._unit_label(i) + (f" ({int(self.years[i])})"
+                                                 if self.years is not None else "")
+                          for i in hits[:5])
+        more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
+        return [Problem(level="warning", file=self.data.source,
+                        what=f"{len(hits)} row(s) look like a total or an average, not a unit, "
+                             f"and are scored and ranked as units: {shown}{more}",
+                        hint="delete those rows from the data (a total is not a unit, and it "
+                             "pushes every unit below it down a rank)")]
 
     def _bad_cell_problems(self) -> tuple[list[Problem], np.ndarray]:
         """Warnings about the bad cells recorded in provenance (DESIGN §5), and the

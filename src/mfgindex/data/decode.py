@@ -61,11 +61,38 @@ def decode_text(raw: bytes, path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         utf8_error = exc
+    _check_mixed(raw, path)
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
         pass
     raise _undecodable(raw, utf8_error, path)
+
+
+def _check_mixed(raw: bytes, path: Path) -> None:
+    """Refuse a file that is UTF-8 except for some lines (a row pasted from a GBK file): read
+    as GB18030, its UTF-8 lines would turn into mojibake; read as UTF-8, the others would.
+    The file counts as UTF-8 when most of its non-ASCII lines are valid UTF-8."""
+    good, bad = 0, []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError:
+            bad.append(number)
+    if good and good >= len(bad):
+        shown = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5
+                                                else "")
+        raise DataError(
+            f"the file mixes text encodings: it is UTF-8, but line{'s' if len(bad) > 1 else ''} "
+            f"{shown} {'are' if len(bad) > 1 else 'is'} not (GBK / GB18030, or another "
+            "encoding); read either way, some rows would turn into mojibake",
+            where=str(path),
+            hint="re-type or re-paste those rows as UTF-8, or save the whole file again as "
+                 "'CSV UTF-8' (Excel) or .xlsx",
+        )
 
 
 def _undecodable(raw: bytes, utf8_error: UnicodeDecodeError, path: Path) -> DataError:
