@@ -1,0 +1,328 @@
+"""Every benchmark of issue 13 in one process, as one table of ratios measured side by side.
+
+Each row times mfgindex and its reference on the same input, one after the other, in this
+process (start-up rows: in fresh subprocesses), and prints their ratio (ours / reference:
+lower is better; below 1 is faster than the reference):
+
+* ``read_data`` against ``pandas.read_csv`` (C engine) on an N x 50 CSV, and against
+  ``pandas.read_parquet`` on the same table in Parquet;
+* the default pipeline (minmax + arithmetic, ranks of the index and the groups) against a plain
+  numpy implementation with the same outputs (checked equal), and against a memory-bandwidth
+  floor (three passes over the input array);
+* uncertainty runs per second on the bundled city data, against ``compute`` in a loop;
+* start-up: ``mfgindex --help`` against ``python -c "import typer"``, and ``mfgindex rank``
+  (a CSV, piped) against ``python -c "import pandas"``;
+* the Dask path (``mfgindex.scale.score``, dask's threads) against ``compute`` on the same
+  frame (checked equal);
+* pymcdm / scikit-criteria's weighted sum, when installed.
+
+No timing is asserted: CI runs ``--quick`` (small sizes, one repeat, well under a minute) so the
+benchmarks never rot. The 20M-unit run of the Dask path is ``benchmarks/bench_scale.py``.
+
+Usage::
+
+    python benchmarks/run_all.py [--quick] [--units N] [--csv-units N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import mfgindex as mi
+
+ROWS: list[dict[str, Any]] = []
+
+
+def timed(func: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Median wall time of ``repeat`` calls, and the last call's result."""
+    times, out = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def row(what: str, ours: float, ref_name: str, ref: float, goal: str = "",
+        unit: str = "s") -> None:
+    ROWS.append({"benchmark": what, "ours": ours, "reference": ref_name, "ref": ref,
+                 "ratio": ours / ref if ref > 0 else float("nan"), "goal": goal, "unit": unit})
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def synthetic(folder: Path, n_units: int, n_groups: int = 5, per_group: int = 10,
+              seed: int = 0) -> tuple[Path, pd.DataFrame]:
+    """A framework of ``n_groups`` x ``per_group`` indicators and ``n_units`` units (lognormal
+    values, 5% missing, every other indicator lower-is-better)."""
+    rng = np.random.default_rng(seed)
+    lines = ['[framework]\nid = "idx"\nunit_column = "unit"\n',
+             '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n']
+    cols: dict[str, Any] = {"unit": [f"U{i:07d}" for i in range(n_units)]}
+    for g in range(n_groups):
+        lines.append(f'[[group]]\nid = "g{g}"\nparent = "idx"\nweight = {1 + g % 2}\n')
+        for k in range(per_group):
+            iid = f"x{g}_{k}"
+            lines.append(f'[[indicator]]\nid = "{iid}"\nparent = "g{g}"\n'
+                         f"direction = {1 - 2 * (k % 2)}\n")
+            v = rng.lognormal(0.0, 1.0, n_units)
+            v[rng.random(n_units) < 0.05] = np.nan
+            cols[iid] = v
+    fw = folder / f"fw-{n_groups}x{per_group}.toml"
+    fw.write_text("\n".join(lines), encoding="utf-8")
+    return fw, pd.DataFrame(cols)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def bench_reading(folder: Path, n_units: int, repeat: int) -> None:
+    fw_path, frame = synthetic(folder, n_units, seed=1)
+    fw = mi.load_framework(fw_path)
+    csv, parquet = folder / "read.csv", folder / "read.parquet"
+    frame.to_csv(csv, index=False)
+    frame.to_parquet(parquet, index=False)
+    t_ref, _ = timed(lambda: pd.read_csv(csv, engine="c"), repeat)
+    t_ours, ds = timed(lambda: mi.read_data(csv, fw), repeat)
+    if len(ds) != n_units:
+        raise SystemExit("read_data read the wrong number of rows")
+    row(f"read_data CSV {n_units:,} x 50", t_ours, "pandas.read_csv (C)", t_ref, "<= 1.5")
+    t_ref, _ = timed(lambda: pd.read_parquet(parquet), repeat)
+    t_ours, _ = timed(lambda: mi.read_data(parquet, fw), repeat)
+    row(f"read_data Parquet {n_units:,} x 50", t_ours, "pandas.read_parquet", t_ref, "<= 2")
+    t_ours, _ = timed(lambda: mi.read_data(frame, fw), repeat)
+    t_ref, _ = timed(lambda: frame.iloc[:, 1:].to_numpy(dtype=float), repeat)
+    row(f"read_data(DataFrame) {n_units:,} x 50", t_ours, "DataFrame.to_numpy", t_ref)
+
+
+# -- compute ---------------------------------------------------------------------------------
+
+
+def numpy_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks within each column, 1 = highest, ties share the lowest rank, NaN stays NaN:
+    1 + the number of larger values (one sort and one binary search per column)."""
+    out = np.full(x.shape, np.nan)
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        ok = ~np.isnan(col)
+        s = np.sort(col[ok])
+        out[ok, j] = 1.0 + s.size - np.searchsorted(s, col[ok], side="right")
+    return out
+
+
+def numpy_pipeline(x: np.ndarray, direction: np.ndarray, groups: list[np.ndarray],
+                   inner: list[np.ndarray], top: np.ndarray,
+                   min_coverage: float) -> tuple[np.ndarray, np.ndarray]:
+    """minmax(0, 100) on oriented values, arithmetic means renormalised over present children
+    (NaN below ``min_coverage`` of the weight), then the index; scores and ranks of the groups
+    and the index, ``(n, g + 1)`` each."""
+    o = x * direction
+    lo, hi = np.nanmin(o, axis=0), np.nanmax(o, axis=0)
+    span = np.where(hi > lo, hi - lo, np.nan)
+    z = (o - lo) / span * 100.0
+
+    def mean(values: np.ndarray, w: np.ndarray) -> np.ndarray:
+        present = ~np.isnan(values)
+        wsum = present @ w
+        score = np.where(present, values, 0.0) @ w / wsum
+        return np.where(wsum / w.sum() + 1e-12 >= min_coverage, score, np.nan)
+
+    scores = np.column_stack([mean(z[:, cols], w) for cols, w in zip(groups, inner, strict=True)])
+    index = mean(scores, top)
+    table = np.column_stack([scores, index])
+    return table, numpy_ranks(table)
+
+
+def bench_compute(folder: Path, n_units: int, repeat: int) -> None:
+    fw_path, frame = synthetic(folder, n_units, seed=2)
+    fw = mi.load_framework(fw_path)
+    ds = mi.read_data(frame, fw)
+    group_ids = [f"g{g}" for g in range(5)]
+    ids = [i.id for i in fw.indicators]
+    x = np.ascontiguousarray(frame[ids].to_numpy(dtype=float))
+    direction = np.array([i.direction for i in fw.indicators], dtype=float)
+    cols = [np.array([ids.index(c) for c in fw.children(g)]) for g in group_ids]
+    inner = [np.array([fw.nodes[c].weight for c in fw.children(g)], dtype=float) for g in group_ids]
+    top = np.array([fw.nodes[g].weight for g in fw.children(fw.id)], dtype=float)
+    nodes = [*group_ids, fw.id]
+
+    def ours() -> tuple[np.ndarray, np.ndarray]:
+        res = mi.compute(fw, ds)
+        return res.scores[nodes].to_numpy(), res.ranks[nodes].to_numpy()
+
+    t_ref, (s_ref, r_ref) = timed(lambda: numpy_pipeline(x, direction, cols, inner, top,
+                                                         fw.min_coverage), repeat)
+    t_ours, (s_ours, r_ours) = timed(ours, repeat)
+    np.testing.assert_allclose(s_ours, s_ref, rtol=1e-12, atol=1e-9, equal_nan=True)
+    np.testing.assert_array_equal(r_ours, r_ref)
+    row(f"compute {n_units:,} x 50 (minmax+arithmetic)", t_ours, "plain numpy, same outputs",
+        t_ref, "<= 2")
+
+    def floor() -> float:
+        total = 0.0
+        for _ in range(3):
+            total += float(np.add.reduce(x, axis=None))
+        return total
+
+    t_floor, _ = timed(floor, max(repeat, 3))
+    row(f"compute {n_units:,} x 50", t_ours, "bandwidth floor (3 passes)", t_floor)
+
+
+# -- uncertainty -----------------------------------------------------------------------------
+
+
+def bench_uncertainty(runs: int, repeat: int) -> None:
+    city = mi.load_framework("city")
+    ds = mi.read_data(None, city)
+    t_one, _ = timed(lambda: mi.compute(city, ds), max(repeat, 3))
+    t_runs, _ = timed(lambda: mi.uncertainty(city, ds, {"weights": 0.25}, runs=runs, seed=1),
+                      repeat)
+    row(f"uncertainty, city, {runs:,} runs (s/run)", t_runs / runs, "compute() per run", t_one,
+        unit="s/run")
+    ROWS[-1]["note"] = f"{runs / t_runs:,.0f} runs/s"
+
+
+# -- start-up --------------------------------------------------------------------------------
+
+
+def _process_time(cmd: list[str], repeat: int, stdin: bytes | None = None) -> float:
+    def once() -> None:
+        subprocess.run(cmd, input=stdin, capture_output=True, check=True)
+
+    once()  # warm the file cache
+    t, _ = timed(once, repeat)
+    return t
+
+
+def bench_startup(repeat: int) -> None:
+    py = sys.executable
+    exe = [py, "-m", "mfgindex"]
+    t_ref = _process_time([py, "-c", "import typer"], repeat)
+    t_ours = _process_time([*exe, "--help"], repeat)
+    row("mfgindex --help", t_ours, 'python -c "import typer"', t_ref, "<= 2.0")
+    city = mi.load_framework("city")
+    if city.dataset is None:
+        raise SystemExit("the city framework has no bundled dataset")
+    csv = Path(city.dataset)
+    t_ref = _process_time([py, "-c", "import pandas"], repeat)
+    t_ours = _process_time([*exe, "rank", str(csv), "--format", "csv"], repeat)
+    row("mfgindex rank (CSV, piped)", t_ours, 'python -c "import pandas"', t_ref, "<= 1.2")
+
+
+# -- the Dask path ---------------------------------------------------------------------------
+
+
+def bench_dask(folder: Path, n_units: int, repeat: int) -> None:
+    try:
+        import mfgindex.scale as ms
+        from mfgindex.scale import require_dask
+
+        require_dask()
+    except Exception as exc:  # the extra is optional
+        print(f"(the Dask path: skipped, {exc})", file=sys.stderr)
+        return
+    fw_path, frame = synthetic(folder, n_units, seed=3)
+    fw = mi.load_framework(fw_path)
+    parts = max(2, n_units // 100_000)
+
+    def memory() -> pd.DataFrame:
+        return mi.compute(fw, mi.read_data(frame, fw)).to_frame()
+
+    def dask_path() -> pd.DataFrame:
+        return ms.score(fw, frame, npartitions=parts).compute()
+
+    t_ref, expected = timed(memory, repeat)
+    t_ours, got = timed(dask_path, repeat)
+    got = got.set_index("unit").loc[expected["unit"]]
+    np.testing.assert_allclose(got["idx"], expected["idx"], atol=1e-12, rtol=0)
+    np.testing.assert_array_equal(got["rank"], expected["rank"])
+    row(f"Dask path {n_units:,} x 50 ({parts} partitions, threads)", t_ours,
+        "read_data(frame) + compute", t_ref, "equal to 1e-12")
+
+
+# -- peers -----------------------------------------------------------------------------------
+
+
+def bench_peers(n_units: int, repeat: int) -> None:
+    try:
+        from pymcdm.methods import WSM  # type: ignore[import-not-found]
+    except ImportError:
+        print("(pymcdm: not installed, skipped)", file=sys.stderr)
+        return
+    rng = np.random.default_rng(4)
+    x = rng.lognormal(0, 1, (n_units, 50))
+    w = np.full(50, 1 / 50)
+    types = np.ones(50)
+    t_ref, _ = timed(lambda: WSM()(x, w, types), repeat)
+    from mfgindex.methods.registry import resolve
+
+    minmax, arith = resolve("normalize", "minmax(low=0, high=1)"), resolve("aggregate",
+                                                                          "arithmetic")
+    t_ours, _ = timed(lambda: arith(minmax(x, None).apply(x), w), repeat)
+    row(f"minmax + weighted sum {n_units:,} x 50", t_ours, "pymcdm WSM", t_ref)
+
+
+# -- the table -------------------------------------------------------------------------------
+
+
+def render() -> str:
+    lines = [f"{'benchmark':<46} {'ours':>10} {'reference':<30} {'ref':>10} {'ratio':>8}  goal"]
+    lines.append("-" * len(lines[0]) + "------")
+    for r in ROWS:
+        fmt = (lambda v: f"{v * 1000:.3f} ms") if r["unit"] == "s/run" else (
+            lambda v: f"{v:.3f} s")
+        note = f"  ({r['note']})" if r.get("note") else ""
+        lines.append(f"{r['benchmark']:<46} {fmt(r['ours']):>10} {r['reference']:<30} "
+                     f"{fmt(r['ref']):>10} {r['ratio']:>7.2f}x  {r['goal']}{note}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="issue 13's benchmarks as one table of ratios")
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repeat (CI)")
+    parser.add_argument("--units", type=int, help="units of the compute benchmark (1,000,000)")
+    parser.add_argument("--csv-units", type=int, help="units of the reading benchmark (100,000)")
+    parser.add_argument("--dask-units", type=int, help="units of the Dask path row (1,000,000)")
+    parser.add_argument("--runs", type=int, help="uncertainty runs (10,000)")
+    parser.add_argument("--repeat", type=int, help="median of R repeats (3)")
+    args = parser.parse_args()
+    quick = args.quick
+    units = args.units or (20_000 if quick else 1_000_000)
+    csv_units = args.csv_units or (5_000 if quick else 100_000)
+    dask_units = args.dask_units or (20_000 if quick else 1_000_000)
+    runs = args.runs or (200 if quick else 10_000)
+    repeat = args.repeat or (1 if quick else 3)
+    with tempfile.TemporaryDirectory(prefix="mfgindex-bench-") as tmp:
+        folder = Path(tmp)
+        steps: list[tuple[str, Callable[[], None]]] = [
+            ("reading", lambda: bench_reading(folder, csv_units, repeat)),
+            ("compute", lambda: bench_compute(folder, units, repeat)),
+            ("uncertainty", lambda: bench_uncertainty(runs, repeat)),
+            ("start-up", lambda: bench_startup(3 if quick else 7)),
+            ("dask", lambda: bench_dask(folder, dask_units, repeat)),
+            ("peers", lambda: bench_peers(units, repeat)),
+        ]
+        for name, step in steps:
+            start = time.perf_counter()
+            step()
+            print(f"({name}: {time.perf_counter() - start:.1f} s)", file=sys.stderr)
+    print(f"mfgindex {mi.__version__}, Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPU(s){', --quick' if quick else ''}; ratio = ours / reference")
+    print(render())
+
+
+if __name__ == "__main__":
+    main()
