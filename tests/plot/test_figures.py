@@ -92,6 +92,19 @@ def test_framework_tree_has_every_node_and_effective_weights(city: Any) -> None:
     assert sum(alone[d] for d in fw.children(fw.id)) == pytest.approx(1.0)
 
 
+def test_framework_sunburst_angles_are_effective_weights(city: Any) -> None:
+    fw = city.framework
+    fig = mp.framework(city, style="sunburst")
+    wedges = {p.get_gid(): p for p in fig.axes[0].patches if (p.get_gid() or "").startswith("node:")}
+    assert set(wedges) == {f"node:{n}" for n in fw.nodes}
+    weights = mp.effective_weights(city)
+    for node in fw.walk():
+        if node.parent is not None:
+            assert wedges[f"node:{node.id}"].get_width() == pytest.approx(2 * np.pi * weights[node.id])
+    with pytest.raises(UsageError, match="tree or sunburst"):
+        mp.framework(city, style="pie")
+
+
 def test_corr_matrix_group_boxes_and_flags(city: Any) -> None:
     fw = city.framework
     fig = mp.corr(city, level=1)

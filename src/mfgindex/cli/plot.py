@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 #: Kinds of figure, with the one-line description ``--help`` shows (mfgindex.plot.KINDS order).
 KIND_HELP = {
     "bar": "top-N units, stacked by each dimension's contribution (--top, --node)",
-    "framework": "the tree of indicators with effective weights",
+    "framework": "the tree of indicators with effective weights (--style tree|sunburst)",
     "corr": "correlation heatmap with group boxes and flagged pairs (--level)",
     "dist": "box plots or violins of the dimensions (--node, --style)",
     "scatter": "one node against another, outliers named (--x, --y)",
@@ -111,7 +111,8 @@ def plot(
     x: Annotated[str | None, typer.Option("--x", help="scatter: node on the x axis.")] = None,
     y: Annotated[str | None, typer.Option("--y", help="scatter: node on the y axis.")] = None,
     level: Annotated[int, typer.Option(help="corr: COINr level (1 = indicators).")] = 1,
-    style: Annotated[str, typer.Option("--style", help="dist: box or violin.")] = "box",
+    style: Annotated[str | None, typer.Option(
+        "--style", help="dist: box (default) or violin; framework: tree (default) or sunburst.")] = None,
     by: Annotated[str | None, typer.Option("--by", help="groups: unit column (default: province, "
                                                         "zone_type or region).")] = None,
     spec: Annotated[Path | None, typer.Option("--spec", help="uncertainty/sensitivity: spec TOML.")] = None,
@@ -150,7 +151,7 @@ def plot(
 
 def _draw(kind: str, data: Path | None, framework: str, *, methods: MethodChoices, lang: str,
           year: int | None, top: int | None, units: list[str], nodes: list[str], x: str | None,
-          y: str | None, level: int, style: str, by: str | None, spec: Path | None,
+          y: str | None, level: int, style: str | None, by: str | None, spec: Path | None,
           vary: list[str] | None, runs: int, n: int, seed: int, strict: bool,
           output: Path | None) -> tuple[Figure, Any, Any]:
     import mfgindex.plot as mp
@@ -165,7 +166,7 @@ def _draw(kind: str, data: Path | None, framework: str, *, methods: MethodChoice
         from mfgindex.framework import load_framework
 
         fw = load_framework(framework)
-        return mp.framework(fw, lang=lang), fw, None
+        return mp.framework(fw, style=style or "tree", lang=lang), fw, None
     from mfgindex.cli.scoring import _compute
 
     res: Result = _compute(framework, data, strict=strict, output=output,
@@ -175,11 +176,11 @@ def _draw(kind: str, data: Path | None, framework: str, *, methods: MethodChoice
     if kind == "bar":
         fig = mp.bar(res, top=top or 20, node=one_node, lang=lang)
     elif kind == "framework":
-        fig = mp.framework(res, lang=lang)
+        fig = mp.framework(res, style=style or "tree", lang=lang)
     elif kind == "corr":
         fig = mp.corr(res, level=level, lang=lang)
     elif kind == "dist":
-        fig = mp.dist(res, nodes=nodes or None, kind=style, lang=lang)
+        fig = mp.dist(res, nodes=nodes or None, kind=style or "box", lang=lang)
     elif kind == "scatter":
         if x is None or y is None:
             groups = [g for g in fw.children(fw.id)]

@@ -24,10 +24,10 @@ from mfgindex.plot._style import (
     new_figure,
     resolve_lang,
     short,
-    style,
     unit_names,
     wrap,
 )
+from mfgindex.plot._style import style as style_
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -139,7 +139,7 @@ def bar(result: Result, *, top: int = 20, node: str | None = None, year: int | N
     stacked = bool(len(chosen)) and bool(np.all(np.isfinite(contrib) | np.isnan(
         _matrix_of(result, children)[chosen])))
     stacked = stacked and not np.isnan(contrib).all(axis=1).any()
-    with style(lang):
+    with style_(lang):
         fig = new_figure(0.55 + 0.13 * max(len(chosen), 3) + (0.35 if stacked else 0))
         ax = fig.subplots()
         y = np.arange(len(chosen))
@@ -199,11 +199,21 @@ def effective_weights(source: Result | Framework) -> dict[str, float]:
     return out
 
 
-def framework(source: Result | Framework, *, lang: str = "en") -> Figure:
-    """The framework as an indented tree, each node with its effective weight (its share of the
-    index) as a bar (COINr ``plot_framework``, as a tree rather than a sunburst so that every
-    label stays readable at 80 mm)."""
+def _tint(color: str, amount: float) -> tuple[float, float, float]:
+    """``color`` mixed with white: 0 the colour, 1 white."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(color)
+    return (r + (1 - r) * amount, g + (1 - g) * amount, b + (1 - b) * amount)
+
+
+def framework(source: Result | Framework, *, style: str = "tree", lang: str = "en") -> Figure:
+    """The framework with each node's effective weight (its share of the index), as an indented
+    tree with a bar per node (the default: every label stays readable at 80 mm) or as a sunburst
+    whose angles are the effective weights (COINr ``plot_framework``)."""
     lang = resolve_lang(lang)
+    if style not in {"tree", "sunburst"}:
+        raise UsageError(f"the framework figure's style must be tree or sunburst, got '{style}'")
     fw = _framework_of(source)
     weights = effective_weights(source)
     labels = Labels(fw, lang)
@@ -212,7 +222,9 @@ def framework(source: Result | Framework, *, lang: str = "en") -> Figure:
     for k, child in enumerate(fw.children(fw.id)):
         for n in fw.walk(child):
             top_of[n.id] = k
-    with style(lang):
+    if style == "sunburst":
+        return _sunburst(fw, weights, labels, top_of, lang)
+    with style_(lang):
         fig = new_figure(0.45 + 0.125 * len(nodes))
         left, right = fig.subplots(1, 2, width_ratios=[2.3, 1], sharey=True)
         y = np.arange(len(nodes))
@@ -239,6 +251,52 @@ def framework(source: Result | Framework, *, lang: str = "en") -> Figure:
         fig.suptitle(wrap(title, 46), x=0.01, ha="left", fontsize=8, fontweight="bold")
     return fig
 
+
+
+def _sunburst(fw: Framework, weights: Mapping[str, float], labels: Labels, top_of: Mapping[str, int],
+              lang: str) -> Figure:
+    """Rings from the index outwards, one per depth; each node's angle is its effective weight.
+    The outer ring is wider, for the indicators' names (written radially)."""
+    depth = max(fw.depth(n.id) for n in fw.walk())
+    outer = 1.9
+    with style_(lang):
+        fig = new_figure(WIDTH_IN + 0.3)
+        ax: Any = fig.add_subplot(projection="polar")
+        ax.set_theta_zero_location("N")
+        ax.set_theta_direction(-1)
+        start: dict[int, float] = {}
+        for node in fw.walk():
+            d = fw.depth(node.id)
+            if d == 0:
+                ax.bar(0, 1, width=2 * np.pi, bottom=0, color="#555555", linewidth=0, gid=f"node:{node.id}")
+                ax.text(0, 0, wrap(short(labels.node(node.id), 40), 14), ha="center", va="center",
+                        fontsize=5.5, color="white", fontweight="bold")
+                continue
+            width = 2 * np.pi * weights[node.id]
+            theta = start.get(d, 0.0)
+            start[d] = theta + width
+            color = PALETTE[top_of[node.id] % len(PALETTE)]
+            ax.bar(theta + width / 2, outer if d == depth else 1, width=width, bottom=d, linewidth=0.5,
+                   edgecolor="white", color=_tint(color, 0.35 * (d - 1) / max(depth - 1, 1)),
+                   gid=f"node:{node.id}")
+            if width < 0.1:  # too narrow for text
+                continue
+            angle = float(np.degrees(theta + width / 2)) % 360
+            if d == depth:  # radial, from the ring's inner edge outwards
+                right = angle <= 180
+                ax.text(np.radians(angle), d + 0.08, short(labels.node(node.id), 24),
+                        rotation=90 - angle if right else 270 - angle, rotation_mode="anchor",
+                        ha="left" if right else "right", va="center", fontsize=4.6)
+            else:  # along the ring, upright
+                rotation = -angle + (180 if 90 < angle < 270 else 0)
+                ax.text(np.radians(angle), d + 0.5, wrap(short(labels.node(node.id), 30), 16),
+                        rotation=rotation, rotation_mode="anchor", ha="center", va="center",
+                        fontsize=5.2)
+        ax.set_ylim(0, depth + outer)
+        ax.set_axis_off()
+        fig.suptitle(wrap(f"{labels.word('Framework')}: {fw.root.label(lang)}", 46), x=0.01, ha="left",
+                     fontsize=8, fontweight="bold")
+    return fig
 
 # -- corr: correlation heatmap ----------------------------------------------------------------
 
@@ -273,7 +331,7 @@ def corr(source: Result | Coherence, *, level: int = 1, method: str = "pearson",
             r[i, j] = r[j, i] = pairwise_corr(x[:, i], x[:, j], method)[0]
     labels = Labels(fw, lang)
     parents = [fw.nodes[n].parent for n in nodes]
-    with style(lang):
+    with style_(lang):
         width = WIDTH_IN if k <= 8 else 2 * WIDTH_IN  # a full page width for many nodes
         fig = new_figure(width * 0.92, width_in=width)
         ax = fig.subplots()
@@ -334,7 +392,7 @@ def dist(result: Result, *, nodes: Sequence[str] | None = None, kind: str = "box
     rows, yr = _year_rows(result, year)
     data = [v[~np.isnan(v)] for v in _matrix_of(result, chosen)[rows].T]
     labels = Labels(fw, lang)
-    with style(lang):
+    with style_(lang):
         fig = new_figure(0.6 + 0.3 * len(chosen))
         ax = fig.subplots()
         pos = np.arange(1, len(chosen) + 1)
@@ -385,7 +443,7 @@ def scatter(result: Result, x: str, y: str, *, n_labels: int = 5, year: int | No
         labelled = list(np.argsort(-resid, kind="stable")[:max(n_labels, 0)])
         if np.ptp(ys) > 0:
             r = float(np.corrcoef(xs, ys)[0, 1])
-    with style(lang):
+    with style_(lang):
         fig = new_figure(2.9)
         ax = fig.subplots()
         ax.scatter(xs, ys, s=6, color=PALETTE[0], alpha=0.75, linewidths=0)
@@ -429,7 +487,7 @@ def profile(result: Result, unit: str, *, nodes: Sequence[str] | None = None,
             best = np.nanmax(values[rows], axis=0)
     labels = Labels(fw, lang)
     name = exp.name or exp.unit
-    with style(lang):
+    with style_(lang):
         fig = new_figure(0.75 + 0.27 * len(chosen))
         ax = fig.subplots()
         y = np.arange(len(chosen))
@@ -484,7 +542,7 @@ def stages(result: Result, *, year: int | None = None, bins: int = 30, lang: str
     ok = ~np.isnan(score)
     edges = list(np.histogram_bin_edges(score[ok], bins=bins) if ok.any()
                  else np.linspace(0, 1, bins + 1))
-    with style(lang):
+    with style_(lang):
         fig = new_figure(2.3)
         ax = fig.subplots()
         groups, names, colors = [], [], []
@@ -536,7 +594,7 @@ def groups(result: Result, by: str, *, top: int | None = 100, year: int | None =
     rule = fw.stages
     codes = result.stage_codes[chosen]
     bands = range(len(rule.labels)) if rule is not None else [None]
-    with style(lang):
+    with style_(lang):
         fig = new_figure(0.7 + 0.14 * len(shown))
         ax = fig.subplots()
         y = np.arange(len(shown))
@@ -584,7 +642,7 @@ def uncertainty(res: UncertaintyResult, *, top: int | None = 30,
     shown = [(names or {}).get(i) or (str(frame[name_col].iloc[k]) if name_col in frame else i)
              for k, i in enumerate(ids)]
     labels = Labels(fw, lang)
-    with style(lang):
+    with style_(lang):
         fig = new_figure(0.7 + 0.12 * max(len(ids), 3))
         ax = fig.subplots()
         y = np.arange(len(ids))
@@ -619,7 +677,7 @@ def sensitivity(res: SensitivityResult, *, lang: str = "en") -> Figure:
     table = res.indices
     labels = Labels(fw, lang)
     inputs = table["input"].astype(str).tolist()
-    with style(lang):
+    with style_(lang):
         fig = new_figure(0.9 + 0.3 * len(inputs))
         ax = fig.subplots()
         y = np.arange(len(inputs))
@@ -656,7 +714,7 @@ def trend(result: Result, units: Sequence[str], *, node: str | None = None,
     labels = Labels(fw, lang)
     names = unit_names(result, lang)
     score, rank = _column(result, node), _rank_column(result, node)
-    with style(lang):
+    with style_(lang):
         fig = new_figure(3.4)
         top_ax, bottom_ax = fig.subplots(2, 1, sharex=True, height_ratios=[1.2, 1])
         for k, unit in enumerate(units):
