@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -192,6 +192,9 @@ class Result:
         by: str | None = None,
         ranks: bool = False,
         headers: str = "ids",
+        step: str | None = None,
+        where: Mapping[str, Any] | None = None,
+        units: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """The output table of DESIGN §8.
 
@@ -225,6 +228,15 @@ class Result:
             ``"ids"`` (default: the node ids, stable for programs) or ``"names"``: headers in
             ``lang`` (城市代码, 名称, 创新能力, …, 综合指数, 排名, 发展阶段 under ``"zh"``;
             see :func:`mfgindex.i18n.column_labels`).
+        step
+            Instead of the scores, the indicator values as they left this stage (COINr's
+            ``get_dset``; :meth:`step`): ``raw``, ``denominated``, ``imputed``, ``treated``,
+            ``normalized``, … after the unit columns; no rank or stage.
+        where, units
+            Show only the units whose unit column ``where`` names has the value given (or
+            one of the values: ``{"province": ["江苏省", "浙江省"]}``), and only ``units`` (ids,
+            or exact names). Ranks stay those among all the units scored (with ``by``, within
+            the group); ``top`` is applied first.
 
         Examples
         --------
@@ -262,6 +274,16 @@ class Result:
                                  hint="unit columns: "
                                  + ", ".join(map(str, self.data.unit_columns.columns)))
             out[by] = self.data.unit_columns[by].to_numpy(dtype=object)[self.rows]
+        if step is not None:
+            values = self.step(step)
+            for c in values.columns:
+                out[c] = values[c].to_numpy()
+            out = out.reset_index(drop=True)
+            if headers == "names":
+                from mfgindex.i18n import column_labels
+
+                out = out.rename(columns=column_labels(fw, out.columns, lang))
+            return out
         cols = []
         if indicators:
             cols += [i.id for i in fw.indicators]
@@ -289,12 +311,47 @@ class Result:
             out = _sorted(out, level, by=by, years=self.years is not None)
             if top is not None:
                 out = out[out["rank"].le(top).fillna(False).to_numpy(dtype=bool)]
-        out = out.reset_index(drop=True)
+        out = self._select(out, where, units).reset_index(drop=True)
         if headers == "names":
             from mfgindex.i18n import column_labels
 
             out = out.rename(columns=column_labels(fw, out.columns, lang))
         return out
+
+    def _select(self, out: pd.DataFrame, where: Mapping[str, Any] | None,
+                units: Sequence[str] | None) -> pd.DataFrame:
+        """The rows of ``out`` (rows of the result, in any order) kept by ``where`` / ``units``."""
+        if not where and not units:
+            return out
+        keep = np.ones(len(self.rows), dtype=bool)
+        columns = self.data.unit_columns
+        for col, wanted in (where or {}).items():
+            if col not in columns:
+                raise UsageError(f"--where: no unit column '{col}' in the data."
+                                 + did_you_mean(col, columns.columns),
+                                 hint="unit columns: " + ", ".join(map(str, columns.columns)))
+            values = {str(v) for v in ([wanted] if isinstance(wanted, str) else wanted)}
+            have = columns[col].to_numpy(dtype=object)[self.rows].astype(str)
+            if not np.isin(have, list(values)).any():
+                known = sorted(set(have.tolist()))
+                raise UsageError(f"--where: no unit has {col} = {', '.join(sorted(values))}."
+                                 + did_you_mean(sorted(values)[0], known),
+                                 hint=f"values of '{col}': {', '.join(known[:10])}"
+                                      + (", …" if len(known) > 10 else ""))
+            keep &= np.isin(have, list(values))
+        if units:
+            wanted_units = {str(u) for u in units}
+            match = np.isin(self.units.astype(str), list(wanted_units))
+            for names in (self.data.names, self.data.names_zh(self.framework)):
+                if names is not None:
+                    match |= np.isin(names[self.rows].astype(str), list(wanted_units))
+            if not match.any():
+                raise UsageError(f"--unit: no unit {', '.join(sorted(wanted_units))} in the result",
+                                 hint=f"give ids from column '{self.framework.unit_column}' or "
+                                      "exact names")
+            keep &= match
+        # ``out`` keeps the result's row order in its index until reset: select through it
+        return out[keep[out.index.to_numpy()]]
 
     def _rank_column(self, out: pd.DataFrame, node: str, pos: Mapping[str, int], by: str | None,
                      within: list[str]) -> Any:
@@ -373,7 +430,8 @@ class Result:
                 continue
             for j, iid in enumerate(ids):
                 col = before[rows, j]
-                present = ~np.isnan(col)
+                # a bad cell (a log of 0) is not a missing value: its own warning names it
+                present = ~np.isnan(col) | explained[rows, pos[iid]]
                 where: dict[str, Any] = {"node": iid, "node_kind": "indicator", "year": year}
                 if not present.any():
                     out.append(Problem(
@@ -382,7 +440,7 @@ class Result:
                         "group is scored from the other indicators", **where,
                     ))
                     continue
-                values = col[present]
+                values = col[~np.isnan(col)]
                 if values.size > 1 and np.all(values == values[0]):
                     out.append(Problem(
                         "warning",

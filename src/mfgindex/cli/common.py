@@ -152,6 +152,8 @@ TreatOpt = Annotated[str | None, _method_opt("treat", "'winsorize(max_points=5)'
 NormalizeOpt = Annotated[str | None, _method_opt("normalize", "'zscore(mean=50, sd=10)'")]
 WeightsOpt = Annotated[str | None, _method_opt("weights", "'equal' or 'entropy'")]
 AggregateOpt = Annotated[str | None, _method_opt("aggregate", "'geometric'")]
+StagesOpt = Annotated[str | None, _method_opt("stages", "'quantile(probs=[0.1, 0.3, 0.6])' or "
+                                                        "'breaks'; the framework's stage labels")]
 MinCoverageOpt = Annotated[
     float | None,
     typer.Option(help="Share of a node's weight that must be present for a score.",
@@ -340,10 +342,10 @@ def _years(years: list[int]) -> str:
 
 def _method_options() -> dict[str, str]:
     """The method options of the scoring commands and the registry stage each names (the
-    registry's stage table, ``stages`` aside: the classify rule is the framework's)."""
+    registry's stage table)."""
     from mfgindex.methods.registry import STAGE_TABLE
 
-    return {s.option: s.name for s in STAGE_TABLE if s.option is not None and s.option != "stages"}
+    return {s.option: s.name for s in STAGE_TABLE if s.option is not None}
 
 
 def check_options(options: dict[str, Any]) -> None:
@@ -693,7 +695,11 @@ _METHOD_OPTIONS: dict[str, tuple[Any, Any]] = {
     "aggregate": (AggregateOpt, None),
     "min_coverage": (MinCoverageOpt, None),
     "fit_on": (FitOnOpt, "each"),
+    "stages": (StagesOpt, None),
 }
+#: Options a command asks for by name (``with_method_options(include=("stages",))``): the
+#: stage rule matters to the commands that show stages only.
+_OPTIONAL = ("stages",)
 
 
 @dataclass(frozen=True)
@@ -715,13 +721,16 @@ class MethodChoices:
 NO_METHODS = MethodChoices()
 
 
-def with_method_options(*, exclude: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Give a command the shared method options (``--normalize``, ``--aggregate``, …).
+def with_method_options(*, exclude: tuple[str, ...] = (),
+                        include: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Give a command the shared method options (``--normalize``, ``--aggregate``, …; and
+    those of ``include``, e.g. ``--stages``).
 
     Typer sees them as ordinary options; the command receives them together as
     ``methods: MethodChoices`` — one definition serves every command.
     """
-    names = [n for n in _METHOD_OPTIONS if n not in exclude]
+    names = [n for n in _METHOD_OPTIONS
+             if n not in exclude and (n not in _OPTIONAL or n in include)]
 
     def decorate(func: F) -> F:
         sig = inspect.signature(func, eval_str=True)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from mfgindex.cli.common import LangOpt, check_lang, out_console, user_errors
 from mfgindex.methods.registry import STAGES
+
+
+class ShowFormat(StrEnum):
+    """``show --format``: the tree, or the framework file to start your own from."""
+
+    tree = "tree"
+    toml = "toml"
+
 
 #: ``methods --stage``: the registry's stages, so typer checks the choice.
 StageChoice = StrEnum("StageChoice", {s: s for s in STAGES})  # type: ignore[misc]
@@ -45,6 +53,9 @@ _SHOW_WORDS = {
 def show(
     framework: Annotated[str, typer.Argument(help="Built-in id or framework file.")] = "city",
     lang: LangOpt = "en",
+    fmt: Annotated[ShowFormat, typer.Option(
+        "--format", help="tree, or toml: the framework file itself, to start your own from "
+                         "(mfgindex show city --format toml > my_city.toml).")] = ShowFormat.tree,
 ) -> None:
     """Show a framework's tree: weights, directions, methods."""
     from rich.markup import escape
@@ -56,6 +67,9 @@ def show(
         check_lang(lang)
         words = _SHOW_WORDS[lang]
         fw = load_framework(framework)
+        if fmt == ShowFormat.toml:
+            _print_toml(fw)
+            return
         root = fw.root
         head = f"[bold]{escape(root.label(lang))}[/] ({escape(fw.id)})"
         if fw.version:  # "v2019.1", but "HDR2023-24" as it is
@@ -91,6 +105,21 @@ def show(
             tree.add(f"[italic]{words['stages']}[/]: {escape(fw.stages.method)} → "
                      f"{escape(' / '.join(labels))}")
         out_console().print(tree)
+
+
+def _print_toml(fw: Any) -> None:
+    """Print the framework's TOML file as it is (comments kept): a working file to edit."""
+    import sys
+
+    from mfgindex.errors import UsageError
+
+    path = fw.path
+    if path is None or path.suffix.lower() != ".toml":
+        raise UsageError(f"framework '{fw.id}' was not read from a TOML file, so there is no "
+                         "file to print", where="--format toml",
+                         hint="writing a COINr iMeta table as TOML is not supported yet; "
+                              "`mfgindex show city --format toml` gives a TOML file to adapt")
+    sys.stdout.write(path.read_text(encoding="utf-8"))
 
 
 def methods(

@@ -48,6 +48,23 @@ TopOpt = Annotated[int | None, typer.Option("--top", help="Only the units ranked
 ByOpt = Annotated[
     str | None, typer.Option("--by", help="Rank within groups of this unit column (e.g. province).")
 ]
+WhereOpt = Annotated[
+    list[str] | None,
+    typer.Option("--where", help="Show only units whose unit column has this value: "
+                                 "province=江苏省 (repeatable; a,b for either). Ranks stay "
+                                 "those among all units.", show_default=False),
+]
+UnitOpt = Annotated[
+    list[str] | None,
+    typer.Option("--unit", help="Show only this unit (id or exact name; repeatable).",
+                 show_default=False),
+]
+DatasetOpt = Annotated[
+    str | None,
+    typer.Option("--dataset", help="Export an intermediate dataset instead of the scores, like "
+                                   "COINr's get_dset: raw, denominated, transformed, imputed, "
+                                   "screened, treated or normalized.", show_default=False),
+]
 LevelOpt = Annotated[str | None, typer.Option("--level", help="Rank by this group instead of the index.")]
 
 
@@ -59,6 +76,12 @@ def _compute(framework: str, data: Path | None, *, strict: bool = False,
     check_options(options)
     check_output(output, data, framework)
     fw, ds = load(framework, data, warn=False)
+    if options.get("stages") is not None and fw.stages is None:
+        from mfgindex.errors import UsageError
+
+        raise UsageError(f"framework '{fw.id}' has no [stages] table, so there are no stage "
+                         "labels to classify units into", where="--stages",
+                         hint="add a [stages] table (method and labels) to the framework file")
     check_output(output, data, framework)  # again: the framework's own inputs are known now
     year = options.pop("year", None)
     res = compute(fw, ds, year=year, choices=Choices.from_mapping(options, where="options"))
@@ -87,6 +110,20 @@ def _labels(res: Result, lang: str, columns: Any) -> dict[str, str]:
     from mfgindex.i18n import column_labels
 
     return column_labels(res.framework, columns, lang)
+
+
+def _where(items: list[str] | None) -> dict[str, list[str]]:
+    """``["province=江苏省,浙江省"]`` as ``{"province": ["江苏省", "浙江省"]}``."""
+    from mfgindex.errors import UsageError
+
+    out: dict[str, list[str]] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"--where takes COLUMN=VALUE, got '{item}'",
+                             hint="e.g. --where province=江苏省")
+        out.setdefault(key.strip(), []).extend(v.strip() for v in value.split(",") if v.strip())
+    return out
 
 
 def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: StrictOpt = False) -> None:
@@ -122,13 +159,16 @@ def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: Str
         )
 
 
-@with_method_options()
+@with_method_options(include=("stages",))
 def score(
     data: DataFilesArg = None,
     framework: FrameworkOpt = "city",
     year: YearOpt = None,
     indicators: IndicatorsOpt = False,
     ranks: RanksOpt = False,
+    dataset: DatasetOpt = None,
+    where: WhereOpt = None,
+    unit: UnitOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
     lang: LangOpt = "en",
@@ -140,7 +180,8 @@ def score(
     scheduler: SchedulerOpt = None,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
-    """Scores of every group and the index for every unit (and year)."""
+    """Scores of every group and the index for every unit (and year); with --dataset, the
+    indicator values after one stage."""
     with user_errors():
         check_lang(lang)
         if engine is Engine.dask or scheduler or (data and len(data) > 1):
@@ -154,20 +195,24 @@ def score(
         out_fmt = resolve_format(fmt, output)
         res = _compute(framework, file, year=year, **methods.options(),
                        strict=strict, output=output)
-        frame = res.to_frame(lang=lang, indicators=indicators, ranks=ranks)
+        frame = res.to_frame(lang=lang, indicators=indicators, ranks=ranks, step=dataset,
+                             where=_where(where), units=unit)
+        title = res.framework.root.label(lang) + (f" — {dataset}" if dataset else "")
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
-             title=f"{res.framework.root.label(lang)}", digits=_digits(res),
+             title=title, digits=_digits(res) if dataset in (None, "normalized") else 3,
              labels=_labels(res, lang, frame.columns), headers=headers, encoding=encoding,
              round_to=round_to, first=[res.framework.id, "rank", "stage", "missing_groups"])
 
 
-@with_method_options()
+@with_method_options(include=("stages",))
 def rank(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
     top: TopOpt = None,
     level: LevelOpt = None,
     by: ByOpt = None,
+    where: WhereOpt = None,
+    unit: UnitOpt = None,
     year: YearOpt = None,
     indicators: IndicatorsOpt = False,
     ranks: RanksOpt = False,
@@ -193,10 +238,11 @@ def rank(
             raise UsageError(f"must be at least 1, got {top}", where="--top",
                              hint="--top N shows the N best units (per year); leave it out for all")
         out_fmt = resolve_format(fmt, output)
+        _where(where)  # a malformed --where fails before computing
         res = _compute(framework, data, year=year, **methods.options(),
                        strict=strict, output=output)
         frame = res.to_frame(lang=lang, indicators=indicators, level=level, sort=True,
-                             top=top, by=by, ranks=ranks)
+                             top=top, by=by, ranks=ranks, where=_where(where), units=unit)
         fw = res.framework
         title = fw.root.label(lang)
         if level:
@@ -208,7 +254,7 @@ def rank(
              first=[level or fw.id, "rank", "stage", "missing_groups"])
 
 
-@with_method_options()
+@with_method_options(include=("stages",))
 def explain(
     unit: Annotated[str, typer.Argument(help="Unit id (or exact name).")],
     data: DataArg = None,
