@@ -131,6 +131,25 @@ def test_unit_names_with_html_are_escaped(tmp_path: Path) -> None:
     assert "<script" not in res._repr_html_()
 
 
+def test_no_cjk_font_keeps_the_html_chinese_and_the_figures_english(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mfgindex.plot import _style
+
+    fw_path = tmp_path / "mini.toml"
+    fw_path.write_text(MINI_TOML, encoding="utf-8")
+    data = tmp_path / "mini.csv"
+    data.write_text("code,name,x1,x2,x3,pop\nU1,One,1,10,100,10\nU2,Two,2,20,300,10\n"
+                    "U3,Three,4,30,200,10\n", encoding="utf-8")
+    fw = mi.load_framework(fw_path)
+    res = mi.compute(fw, mi.read_data(data, fw))
+    monkeypatch.setattr(_style, "_cjk_cache", [None])
+    with pytest.warns(_style.CJKFontWarning):
+        html = report.build(res, lang="zh")
+    assert "<h1>迷你指数</h1>" in html and "排名" in html  # the browser has its own fonts
+    svg_text = re.findall(r"<text[^>]*>([^<]*)</text>", html)
+    assert svg_text and all(t.isascii() for t in svg_text)  # never tofu in the figures
+
+
 def test_write_protects_inputs_and_needs_html(tmp_path: Path) -> None:
     out = report.write("<html></html>", tmp_path / "r.html")
     assert out.read_text(encoding="utf-8") == "<html></html>"

@@ -144,7 +144,6 @@ def rc(lang: str = "en", *, fmt: str = "png") -> dict[str, Any]:
         "xtick.major.width": 0.6,
         "ytick.major.width": 0.6,
         "axes.prop_cycle": __import__("cycler").cycler(color=list(PALETTE)),
-        "axes.unicode_minus": False,  # CJK fonts often lack U+2212
         "figure.dpi": 100,
         "text.parse_math": False,     # a unit called "$x$" is text, not mathtext
         **SAVE_RC,
@@ -158,6 +157,7 @@ SAVE_RC: dict[str, Any] = {
     "savefig.pad_inches": 0.03,
     "svg.fonttype": "none",       # text stays text: selectable, and the browser renders CJK
     "pdf.fonttype": 42,           # TrueType in PDF: editable text
+    "axes.unicode_minus": False,  # read by the tick formatters when drawing, not at creation
 }
 
 
