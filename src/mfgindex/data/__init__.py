@@ -28,7 +28,7 @@ dataset    the immutable :class:`Dataset`, and :func:`read_data`
 from mfgindex.data.dataset import Dataset, read_data
 from mfgindex.data.layout import to_wide, year_column
 from mfgindex.data.numbers import MISSING_MARKERS, number_hint, parse_numbers
-from mfgindex.data.tables import file_sha256, read_table
+from mfgindex.data.tables import file_sha256, read_table, read_table_hashed
 from mfgindex.data.validate import FileCheck, validate_file, validate_table
 from mfgindex.errors import Problem, problems_error
 
@@ -43,6 +43,7 @@ __all__ = [
     "problems_error",
     "read_data",
     "read_table",
+    "read_table_hashed",
     "to_wide",
     "validate_file",
     "validate_table",

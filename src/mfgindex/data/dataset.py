@@ -23,7 +23,7 @@ import numpy as np
 
 from mfgindex.data.layout import to_wide, year_column
 from mfgindex.data.numbers import MISSING_MARKERS, parse_numbers
-from mfgindex.data.tables import file_sha256, read_table
+from mfgindex.data.tables import read_table_hashed
 from mfgindex.data.validate import validate_table
 from mfgindex.errors import DataError, problems_error
 
@@ -265,6 +265,6 @@ def read_data(
             )
         source = framework.dataset
     path = Path(source)
-    frame = read_table(path)
-    return Dataset.from_frame(frame, framework, source=str(path), digest=file_sha256(path),
+    frame, digest = read_table_hashed(path)  # one read: the digest is of the bytes parsed
+    return Dataset.from_frame(frame, framework, source=str(path), digest=digest,
                               missing=missing)

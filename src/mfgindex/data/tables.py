@@ -1,12 +1,13 @@
 """Table files: CSV/TSV/TXT (any encoding :mod:`.decode` reads), XLSX and Parquet, as text cells.
 
-Each file is read once; its SHA-256 (:func:`file_sha256`) is taken from the file's bytes for
-provenance.
+Each file is read once: its bytes are parsed and hashed (SHA-256, for provenance) together
+(:func:`read_table_hashed`), so the digest describes exactly the bytes the values came from.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from mfgindex.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["file_sha256", "read_table"]
+__all__ = ["file_sha256", "read_table", "read_table_hashed"]
 
 #: Suffixes read as delimited text (a file without a suffix is tried as CSV).
 TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ""})
@@ -45,10 +46,10 @@ def _check_path(path: Path) -> None:
                         hint=f"give the data file itself, e.g. {path / 'data.csv'}")
 
 
-def _read_text_file(path: Path, suffix: str) -> pd.DataFrame:
+def _read_text_file(raw: bytes, path: Path, suffix: str) -> pd.DataFrame:
     import pandas as pd
 
-    text = decode_text(path.read_bytes(), path)
+    text = decode_text(raw, path)
     if not text.strip():
         raise DataError("the file is empty", where=str(path),
                         hint="a data file needs a header row and one row per unit")
@@ -57,7 +58,7 @@ def _read_text_file(path: Path, suffix: str) -> pd.DataFrame:
     return pd.DataFrame(cells, columns=names, dtype=object)
 
 
-def _read_excel(path: Path, sheet: str | int) -> pd.DataFrame:
+def _read_excel(raw: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
     import pandas as pd
 
     try:
@@ -65,41 +66,43 @@ def _read_excel(path: Path, sheet: str | int) -> pd.DataFrame:
     except ImportError:
         raise DataError("reading Excel files needs openpyxl", where=str(path),
                         hint="pip install 'mfgindex[excel]'") from None
-    frame = pd.read_excel(path, sheet_name=sheet, dtype=object)
+    frame = pd.read_excel(io.BytesIO(raw), sheet_name=sheet, dtype=object)
     return frame.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:
     import pandas as pd
 
     try:
-        return pd.read_parquet(path)
+        return pd.read_parquet(io.BytesIO(raw))
     except ImportError:
         raise DataError("reading Parquet files needs pyarrow", where=str(path),
                         hint="pip install 'mfgindex[parquet]'") from None
 
 
-def _read_any(path: Path, suffix: str, sheet: str | int) -> pd.DataFrame:
-    """The file as a DataFrame, by its suffix."""
+def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int) -> pd.DataFrame:
+    """The file's bytes as a DataFrame, by the file's suffix."""
     if suffix in TEXT_SUFFIXES:
-        return _read_text_file(path, suffix)
+        return _read_text_file(raw, path, suffix)
     if suffix == ".xls":
         raise DataError("the old Excel 97-2003 format (.xls) is not read", where=str(path),
                         hint="open it in Excel and save as .xlsx, or as CSV UTF-8")
     if suffix in {".xlsx", ".xlsm"}:
-        return _read_excel(path, sheet)
+        return _read_excel(raw, path, sheet)
     if suffix in {".parquet", ".pq"}:
-        return _read_parquet(path)
+        return _read_parquet(raw, path)
     raise DataError(f"unknown file type '{suffix}'", where=str(path),
                     hint="data files are .csv, .xlsx or .parquet")
 
 
-def _read_guarded(path: Path, suffix: str, sheet: str | int) -> pd.DataFrame:
-    """:func:`_read_any`, with the readers' own exceptions turned into a :class:`DataError`."""
+def _read_guarded(path: Path, suffix: str, sheet: str | int) -> tuple[pd.DataFrame, bytes]:
+    """The file's bytes (read once) and :func:`_read_any` of them, with the readers' own
+    exceptions turned into a :class:`DataError`."""
     import pandas as pd
 
     try:
-        return _read_any(path, suffix, sheet)
+        raw = path.read_bytes()
+        return _read_any(raw, path, suffix, sheet), raw
     except DataError:
         raise
     except pd.errors.ParserError as exc:
@@ -108,6 +111,8 @@ def _read_guarded(path: Path, suffix: str, sheet: str | int) -> pd.DataFrame:
                              "contain the separator") from None
     except (ValueError, OSError, KeyError, ImportError, zipfile.BadZipFile, EOFError) as exc:
         what = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        # The readers parse the bytes read (one read); name the file, not their buffer.
+        what = what.replace("'<Buffer>'", f"'{path}'")
         raise DataError(f"cannot read the file: {what}", where=str(path),
                         hint="check that the file is a complete, uncorrupted "
                              f"{suffix.lstrip('.') or 'CSV'} file") from None
@@ -122,10 +127,23 @@ def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0)
         Missing file, unknown format, undecodable or malformed content, empty table, duplicate
         column names.
     """
+    return read_table_hashed(path, all_text=all_text, sheet=sheet)[0]
+
+
+def read_table_hashed(
+    path: str | Path, *, all_text: bool = True, sheet: str | int = 0
+) -> tuple[pd.DataFrame, str]:
+    """:func:`read_table`, and the SHA-256 of the bytes the table was read from (one read).
+
+    Raises
+    ------
+    DataError
+        As :func:`read_table`.
+    """
     path = Path(path)
     _check_path(path)
     suffix = path.suffix.lower()
-    frame = _read_guarded(path, suffix, sheet)
+    frame, raw = _read_guarded(path, suffix, sheet)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 0 or (len(frame) == 0 and suffix not in TEXT_SUFFIXES):
         raise DataError("the table is empty", where=str(path))
@@ -137,4 +155,4 @@ def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0)
         frame = frame.astype(object)
         if suffix not in TEXT_SUFFIXES:  # CSV cells are text already
             frame = frame.where(frame.notna(), "")  # None / NaN from Excel or Parquet: empty
-    return frame
+    return frame, hashlib.sha256(raw).hexdigest()
