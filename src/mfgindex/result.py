@@ -622,6 +622,14 @@ class Result:
         for names in columns:
             if hits.size == 0:
                 hits = np.flatnonzero(names[self.rows].astype(str) == str(unit))
+        if hits.size == 0 and self.data.names is not None:
+            # "Suzhou" is the pinyin of both "Suzhou (Jiangsu)" and "Suzhou (Anhui)": match the
+            # name before its qualifier, ignoring case, and offer both rather than "Suizhou"
+            wanted = str(unit).strip().casefold()
+            full = [n.casefold() for n in self.data.names[self.rows].astype(str)]
+            hits = np.flatnonzero(np.array([n == wanted for n in full]))
+            if hits.size == 0:
+                hits = np.flatnonzero(np.array([n.split(" (")[0].strip() == wanted for n in full]))
         if hits.size == 0:
             known = list(dict.fromkeys(self.units.astype(str).tolist()))
             for names in columns:
@@ -631,7 +639,13 @@ class Result:
                                  + (" or a unit's exact name" if columns else ""))
         ids = sorted(set(self.units[hits].astype(str).tolist()))
         if len(ids) > 1:
-            raise DataError(f"'{unit}' is the name of {len(ids)} units: {', '.join(ids[:5])}",
+            first = {str(self.units[h]): int(h) for h in hits[::-1]}
+            shown = []
+            for i in ids[:5]:
+                names = [str(c[self.rows[first[i]]]) for c in columns]
+                shown.append(f"{i} ({', '.join(names)})" if names else i)
+            listed = "; ".join(shown)
+            raise DataError(f"'{unit}' is the name of {len(ids)} units: {listed}",
                             hint="give the unit's id")
         if self.years is not None:
             yrs = self.years[hits]

@@ -87,3 +87,12 @@ def test_show_format_toml_of_every_builtin(framework: str) -> None:
     code, out, err = run("show", framework, "--format", "toml")
     assert code == 0, err
     assert tomllib.loads(out)
+
+
+def test_explain_offers_both_suzhous() -> None:
+    code, _, err = run("explain", "Suzhou")
+    assert code == 1 and "'Suzhou' is the name of 2 units" in err
+    assert "320500 (Suzhou (Jiangsu), 苏州市)" in err and "341300 (Suzhou (Anhui), 宿州市)" in err
+    assert "Suizhou" not in err
+    code, out, err = run("explain", "suzhou (anhui)")
+    assert code == 0 and out.startswith("Suzhou (Anhui) (341300)")
