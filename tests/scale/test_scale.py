@@ -31,7 +31,8 @@ COMBINATIONS = [
 def _same(got: pd.DataFrame, expected: pd.DataFrame, columns: list[str]) -> None:
     got = got.set_index("unit").loc[expected["unit"]]
     for c in columns:
-        a, b = got[c].to_numpy(dtype=float), expected[c].to_numpy(dtype=float)
+        a = got[c].to_numpy(dtype=float, na_value=np.nan)
+        b = expected[c].to_numpy(dtype=float, na_value=np.nan)
         assert np.array_equal(np.isnan(a), np.isnan(b)), c
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, equal_nan=True, err_msg=c)
 

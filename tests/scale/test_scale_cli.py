@@ -40,8 +40,10 @@ def test_round_trip(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
     fw = mi.load_framework(fw_path)
     expected = mi.compute(fw, mi.read_data(data, fw), normalize="zscore").to_frame()
     for c in ("econ", "green", "idx", "rank"):
-        np.testing.assert_allclose(got.loc[expected["unit"], c], expected[c], atol=1e-12,
+        np.testing.assert_allclose(got.loc[expected["unit"], c].to_numpy(float, na_value=np.nan),
+                                   expected[c].to_numpy(float, na_value=np.nan), atol=1e-12,
                                    rtol=0)
+    assert str(got["rank"].dtype) == "Int64"
     prov = json.loads((out / "_provenance.json").read_text(encoding="utf-8"))
     assert prov["methods"]["normalize"]["gdp"] == "zscore"
     assert [f["file"] for f in prov["data"]["files"]] == paths
@@ -54,6 +56,19 @@ def test_round_trip(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
     assert json.loads((out / "_provenance.json").read_text())["methods"]["normalize"]["gdp"] \
         .startswith("minmax")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_bundled_dataset_and_csv(client: Any, tmp_path: Path) -> None:
+    """Without DATA, the framework's bundled dataset (a CSV): as the in-memory scores."""
+    out = tmp_path / "hdi"
+    result = runner.invoke(get_app(), ["score", "-f", "hdi", "--engine", "dask", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    fw = mi.load_framework("hdi")
+    expected = mi.compute(fw, mi.read_data(None, fw)).to_frame()
+    got = pd.read_parquet(out)
+    assert list(got[fw.unit_column]) == list(expected[fw.unit_column])
+    np.testing.assert_allclose(got["hdi"], expected["hdi"], atol=1e-12, rtol=0)
+    assert list(got["rank"]) == list(expected["rank"])
 
 
 def test_cli_errors(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Path) -> None:

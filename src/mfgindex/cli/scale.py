@@ -58,9 +58,6 @@ def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
         what = "--scheduler" if scheduler else f"{len(data or [])} data files"
         raise UsageError(f"{what}: only --engine dask reads several files or uses a scheduler",
                          hint="add --engine dask (Parquet files), or give one data file")
-    if not data:
-        raise UsageError("--engine dask needs Parquet data: files, or a folder of them",
-                         hint="mfgindex score data/*.parquet -f fw.toml --engine dask -o out/")
     if output is None:
         raise UsageError("--engine dask writes a folder of Parquet files: give -o FOLDER",
                          where="--output", hint="e.g. -o scores/")
@@ -69,11 +66,18 @@ def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
                          hint="drop --format; read the folder with pandas.read_parquet")
     options = dict(options or {})
     check_options(options)
+    from mfgindex.examples import bundled_or_given
     from mfgindex.scale import score, write_parquet
     from mfgindex.scale._deps import require_dask, require_distributed
 
     require_dask()
-    fw = load_framework(framework)
+    fw = load_framework(bundled_or_given(framework))
+    if not data:
+        if fw.dataset is None:
+            raise UsageError("--engine dask needs data: Parquet (or CSV) files, or a folder",
+                             hint="mfgindex score data/*.parquet -f fw.toml --engine dask -o out/")
+        data = [Path(fw.dataset)]
+    data = [Path(bundled_or_given(p)) for p in data]  # an example's bare name works too
     client = None
     if scheduler:
         distributed = require_distributed()

@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mfgindex.scale._deps import require_dask
-    from mfgindex.scale.engine import ScaleResult, read_parquet, score
+    from mfgindex.scale.engine import ScaleResult, read_files, score
     from mfgindex.scale.output import write_parquet
     from mfgindex.scale.ranks import exact_ranks
 
-__all__ = ["ScaleResult", "exact_ranks", "read_parquet", "require_dask", "score", "write_parquet"]
+__all__ = ["ScaleResult", "exact_ranks", "read_files", "require_dask", "score", "write_parquet"]
 
 _WHERE = {
     "ScaleResult": "mfgindex.scale.engine",
-    "read_parquet": "mfgindex.scale.engine",
+    "read_files": "mfgindex.scale.engine",
     "score": "mfgindex.scale.engine",
     "write_parquet": "mfgindex.scale.output",
     "exact_ranks": "mfgindex.scale.ranks",

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from mfgindex.framework import Framework
     from mfgindex.pipeline.plan import Plan, Prepared
 
-__all__ = ["ScaleResult", "read_parquet", "score"]
+__all__ = ["ScaleResult", "read_files", "score"]
 
 
 @dataclass(frozen=True)
@@ -94,20 +94,32 @@ class ScaleResult:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def read_parquet(source: str | Path | Sequence[str | Path], framework: Framework) -> Any:
-    """Partitioned Parquet (files, a folder, or a glob) as a lazy dask DataFrame of the columns
-    ``framework`` needs (unit, name, year, indicators, denominators).
+def read_files(source: str | Path | Sequence[str | Path], framework: Framework) -> Any:
+    """Partitioned Parquet or CSV (files, a folder, or a glob) as a lazy dask DataFrame of the
+    columns ``framework`` needs (unit, name, year, indicators, denominators).
+
+    Values are read as the files store them: Parquet's numbers as they are, CSV's by pandas
+    (the in-memory reading policy — missing markers, thousands separators, full-width digits —
+    is not applied: a column that does not read as numbers is an error naming it).
 
     Raises
     ------
     DataError
-        No file matches, or the files lack a column the framework needs.
+        No file matches, files of another kind, or files lacking a column the framework needs.
     """
-    dask = require_dask()  # noqa: F841
+    require_dask()
     import dask.dataframe as dd
 
     paths = _paths(source)
-    frame = dd.read_parquet(paths if len(paths) > 1 else paths[0])
+    kinds = {Path(p).suffix.lower() for p in paths}
+    if kinds == {".parquet"}:
+        frame = dd.read_parquet(paths if len(paths) > 1 else paths[0])
+    elif kinds == {".csv"}:
+        frame = dd.read_csv(paths, dtype={framework.unit_column: str}, blocksize="64MB")
+    else:
+        raise DataError(f"the Dask path reads .parquet or .csv files, of one kind; got "
+                        f"{', '.join(sorted(kinds))}",
+                        hint="convert the files to Parquet (pandas.DataFrame.to_parquet)")
     return select_columns(frame, framework, source=", ".join(paths[:3])
                           + (f" and {len(paths) - 3} more" if len(paths) > 3 else ""))
 
@@ -120,15 +132,16 @@ def _paths(source: str | Path | Sequence[str | Path]) -> list[str]:
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found = sorted(str(f) for f in p.glob("*.parquet"))
+            found = sorted(str(f) for f in p.glob("*.parquet")) or sorted(
+                str(f) for f in p.glob("*.csv"))
         elif any(ch in str(item) for ch in "*?["):
             found = sorted(glob.glob(str(item)))
         else:
             found = [str(p)] if p.is_file() else []
         if not found:
-            raise DataError(f"no Parquet file at '{item}'",
-                            hint="give .parquet files, a folder of them, or a quoted glob "
-                                 "such as 'data/*.parquet'")
+            raise DataError(f"no data file at '{item}'",
+                            hint="give .parquet (or .csv) files, a folder of them, or a quoted "
+                                 "glob such as 'data/*.parquet'")
         out += found
     return out
 
@@ -266,11 +279,15 @@ def _score_task(frame: pd.DataFrame, job: _Job) -> tuple[pd.DataFrame, dict[str,
 
 def _with_ranks(frame: pd.DataFrame, ranks: np.ndarray, names: Sequence[str],
                 after: Sequence[str]) -> pd.DataFrame:
-    """``frame`` with rank columns inserted: ``names[i]`` right after column ``after[i]``."""
+    """``frame`` with rank columns inserted: ``names[i]`` right after column ``after[i]``
+    (integers, missing for an unscored unit, as :meth:`Result.to_frame`)."""
+    import pandas as pd
+
     frame = frame.copy()
     for i, (name, col) in enumerate(zip(names, after, strict=True)):
         at = len(frame.columns) if name == "rank" else list(frame.columns).index(col) + 1
-        frame.insert(at, name, ranks[:, i])
+        column = pd.Series(ranks[:, i], index=frame.index, dtype="Float64").astype("Int64")
+        frame.insert(at, name, column)
     return frame
 
 
@@ -294,7 +311,7 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
     framework
         The framework.
     data
-        A dask DataFrame (e.g. :func:`read_parquet`), Parquet paths (files, a folder, a glob),
+        A dask DataFrame (e.g. :func:`read_files`), Parquet or CSV paths (files, a folder, a glob),
         or a pandas DataFrame (split into ``npartitions``).
     choices
         The run's choices, as for :func:`mfgindex.compute`; every one must run partition-wise
@@ -332,9 +349,9 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
     source, digests = "<frame>", None
     if isinstance(data, str | Path) or (isinstance(data, Sequence) and not hasattr(data, "columns")):
         paths = _paths(data)
-        source = paths[0] if len(paths) == 1 else f"{len(paths)} Parquet files"
+        source = paths[0] if len(paths) == 1 else f"{len(paths)} files"
         digests = paths
-        frame = read_parquet(paths, fw)
+        frame = read_files(paths, fw)
     elif isinstance(data, dd.DataFrame):
         frame = select_columns(data, fw)
     else:
