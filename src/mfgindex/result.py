@@ -642,8 +642,8 @@ class Result:
             first = {str(self.units[h]): int(h) for h in hits[::-1]}
             shown = []
             for i in ids[:5]:
-                names = [str(c[self.rows[first[i]]]) for c in columns]
-                shown.append(f"{i} ({', '.join(names)})" if names else i)
+                labels = [str(c[self.rows[first[i]]]) for c in columns]
+                shown.append(f"{i} ({', '.join(labels)})" if labels else i)
             listed = "; ".join(shown)
             raise DataError(f"'{unit}' is the name of {len(ids)} units: {listed}",
                             hint="give the unit's id")
