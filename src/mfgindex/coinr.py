@@ -94,8 +94,9 @@ class _Rows:
         return entry
 
 
-def imeta_document(path: Path) -> dict[str, Any]:
-    """Read a COINr iMeta table (CSV or XLSX) as a framework document (the TOML structure).
+def imeta_document(path: Path) -> tuple[dict[str, Any], str]:
+    """Read a COINr iMeta table (CSV or XLSX) as a framework document (the TOML structure),
+    with the SHA-256 of the bytes read (the file is read once).
 
     The defaults are COINr's: ``n_minmax`` to [0, 100], ``a_amean``, and no coverage threshold
     (COINr's ``Aggregate`` has none by default: any child present gives a score).
@@ -105,9 +106,9 @@ def imeta_document(path: Path) -> dict[str, Any]:
     FrameworkError
         Missing columns, or rows that are not valid iMeta rows (every problem listed).
     """
-    from mfgindex.data import read_table
+    from mfgindex.data import read_table_hashed
 
-    table = read_table(path, all_text=True)
+    table, digest = read_table_hashed(path, all_text=True)
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise FrameworkError(
@@ -129,7 +130,7 @@ def imeta_document(path: Path) -> dict[str, Any]:
                              hint="fix the rows listed; COINr's iMeta format: one row per "
                                   "indicator and aggregate, Level 1 = indicators, the index row "
                                   "has Type Aggregate and an empty Parent")
-    return {
+    document = {
         "framework": {
             "id": rows.root,
             "name": rows.root_name,
@@ -145,3 +146,4 @@ def imeta_document(path: Path) -> dict[str, Any]:
         "group": rows.groups,
         "indicator": rows.indicators,
     }
+    return document, digest

@@ -461,8 +461,8 @@ def _from_imeta(path: Path) -> Framework:
     """A COINr iMeta table (read by :mod:`mfgindex.coinr`), validated as any framework."""
     from mfgindex.coinr import imeta_document
 
-    doc = imeta_document(path)
-    return build_framework(doc, where=str(path), path=path, digest=_digest(path.read_bytes()))
+    doc, digest = imeta_document(path)
+    return build_framework(doc, where=str(path), path=path, digest=digest)
 
 
 class _Problems:

@@ -15,7 +15,6 @@ diagonal with 1. A pair given both ways must be reciprocal (checked by
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -118,18 +117,13 @@ def read_judgements(file: str) -> Judgements:
         The file cannot be read as a table, or lacks one of the columns
         ``parent, row, column, value``.
     """
-    from mfgindex.data import read_table
+    from mfgindex.data import read_table_hashed
 
-    path = Path(file)
     try:
-        table = read_table(path)
-        raw = path.read_bytes()
+        table, digest = read_table_hashed(Path(file))  # one read: parsed and hashed
     except DataError as exc:
         raise MethodError(f"ahp: cannot read the judgements file: {exc.what}", where=file,
                           hint=exc.hint) from None
-    except OSError as exc:
-        raise MethodError(f"ahp: cannot read the judgements file: {exc.strerror}",
-                          where=file) from None
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise MethodError(f"ahp: the judgements file has no column(s) {', '.join(missing)}",
@@ -139,7 +133,7 @@ def read_judgements(file: str) -> Judgements:
         Judgement(parent.strip(), row.strip(), column.strip(), value, line=i + 2)
         for i, (parent, row, column, value) in enumerate(cells)
     )
-    return Judgements(file=file, digest=hashlib.sha256(raw).hexdigest(), rows=rows)
+    return Judgements(file=file, digest=digest, rows=rows)
 
 
 def judgement_files(specs: Iterable[object]) -> list[str]:
