@@ -205,7 +205,8 @@ _ZH = {
     "Development stages": "发展阶段", "Rank uncertainty": "排名不确定性",
     "Sensitivity": "敏感性", "Correlations": "相关性", "Framework": "指标体系",
     "Distribution": "分布", "Profile": "概况", "Trend": "趋势", "Weight": "权重",
-    "Units per": "单位分布：", "Other": "其他", "flagged": "标记",
+    "Units per": "单位分布：", "Other": "其他", "flagged": "标记", "negative": "负相关",
+    "collinear": "高度共线",
 }
 
 

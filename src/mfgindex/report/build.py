@@ -408,7 +408,7 @@ def _coherence(result: Result, rows: np.ndarray, labels: Any) -> dict[str, Any]:
                     if np.isfinite(r) and (r < -0.4 or r > 0.9):
                         flagged.append({"pair": f"{labels.node(a)} – {labels.node(b)}",
                                         "r": _num(r, 2),
-                                        "flag": "negative" if r < -0.4 else "collinear"})
+                                        "flag": labels.word("negative" if r < -0.4 else "collinear")})
         finite = [r for r in rs if np.isfinite(r)]
         groups.append({"label": labels.node(node.id), "children": len(kids),
                        "alpha": _num(alpha, 2), "pc1": _num(share * 100, 0) + " %"
