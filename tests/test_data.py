@@ -102,3 +102,49 @@ def test_input_never_modified(mini: tuple[Path, Path]) -> None:
     res = mi.compute(mi.load_framework(fw_path), mi.read_data(data, mi.load_framework(fw_path)))
     assert res.scores.shape[0] == 3
     assert data.read_bytes() == before
+
+
+def test_csv_field_size_limit_is_raised_only_while_reading(tmp_path: Path,
+                                                           mini: tuple[Path, Path]) -> None:
+    """A cell longer than the csv module's default limit (128 KiB) reads, and the limit — a
+    process-wide setting — is the caller's again afterwards."""
+    import csv
+
+    fw_path, data = mini
+    rows = [line.split(",") for line in data.read_text(encoding="utf-8").splitlines()]
+    for k, row in enumerate(rows):  # a 'note' column after the name; U1's note is very long
+        row.insert(2, "note" if k == 0 else "n" * 300_000 if k == 1 else "")
+    path = tmp_path / "long_cell.csv"
+    path.write_text("\n".join(",".join(row) for row in rows) + "\n", encoding="utf-8")
+    before = csv.field_size_limit()
+    ds = mi.read_data(path, mi.load_framework(fw_path))
+    assert csv.field_size_limit() == before
+    assert len(ds.unit_columns["note"][0]) == 300_000
+
+
+def test_problems_have_typed_places(tmp_path: Path, mini: tuple[Path, Path]) -> None:
+    """validate_file reports each problem with its file, row and column as fields; ``where``
+    renders them as before."""
+    from mfgindex.data import validate_file
+
+    fw_path, data = mini
+    path = tmp_path / "bad.csv"
+    path.write_text(data.read_text(encoding="utf-8").replace("U2,Two,2", "U2,Two,two")
+                    .replace("U3,Three", "U1,Three"), encoding="utf-8")
+    problems, rows = validate_file(path, mi.load_framework(fw_path))
+    assert rows == 3
+    cell = next(p for p in problems if "not a number" in p.what)
+    assert (cell.level, cell.file, cell.row, cell.column) == ("error", str(path), 3, "x1")
+    assert cell.where == f"{path}, row 3, column 'x1'" and cell.year is None
+    dup = next(p for p in problems if "duplicate" in p.what)
+    assert dup.rows == (2, 4) and dup.where == f"{path}, rows 2, 4"
+    assert dup.place(relative_to=str(path)) == "rows 2, 4"
+
+
+def test_closest_returns_the_match() -> None:
+    from mfgindex.errors import closest, did_you_mean
+
+    assert closest("direcion", ["direction", "weight"]) == "direction"
+    assert closest("zzz", ["direction", "weight"]) is None
+    assert did_you_mean("direcion", ["direction"]) == " Did you mean 'direction'?"
+    assert did_you_mean("zzz", ["direction"]) == ""
