@@ -192,12 +192,12 @@ class Framework:
         return self.nodes[self.id]
 
     @cached_property
-    def _children(self) -> dict[str, tuple[str, ...]]:
+    def _children(self) -> Mapping[str, tuple[str, ...]]:
         out: dict[str, list[str]] = {nid: [] for nid in self.nodes}
         for node in self.nodes.values():
             if node.parent is not None:
                 out[node.parent].append(node.id)
-        return {k: tuple(v) for k, v in out.items()}
+        return MappingProxyType({k: tuple(v) for k, v in out.items()})
 
     def children(self, node_id: str) -> tuple[str, ...]:
         """Ids of ``node_id``'s children, in file order."""
