@@ -151,3 +151,24 @@ def test_missing_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(UsageError) as err:
         require_dask()
     assert 'pip install "mfgindex[scale]"' in str(err.value)
+
+
+def test_docs_table_of_reduce_traits_is_the_registry() -> None:
+    """docs/scale.md's table lists, per ``reduce`` value, exactly the registered methods."""
+    import re
+
+    from tests.conftest import ROOT
+
+    page = (ROOT / "docs" / "scale.md").read_text(encoding="utf-8")
+    for value in ("none", "extremes", "moments", None):
+        label = "None" if value is None else f'`"{value}"`'
+        line = next(r for r in page.splitlines() if r.startswith(f"| {label} |"))
+        cell = line.split("|")[3]
+        listed = {(stage.strip(), name.strip())
+                  for part in cell.split(";")
+                  for stage, names in [part.split(":")]
+                  for name in names.split(",")}
+        stages = {"normalize": "normalize", "weights": "weight"}
+        expected = {(s, m.name) for s, st in stages.items() for m in methods(st)
+                    if m.reduce == value}
+        assert listed == expected, (value, re.escape(cell))
