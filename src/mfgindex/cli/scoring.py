@@ -188,7 +188,7 @@ def score(
             from mfgindex.cli.scale import score_dask
 
             score_dask(data, framework=framework, year=year, output=output, fmt=fmt, engine=engine,
-                       indicators=indicators, strict=strict, scheduler=scheduler,
+                       indicators=indicators, ranks=ranks, strict=strict, scheduler=scheduler,
                        options=methods.options())
             return
         file = data[0] if data else None
