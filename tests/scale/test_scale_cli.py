@@ -33,7 +33,7 @@ def test_round_trip(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
     paths = _parts(data, tmp_path / "data")
     out = tmp_path / "out"
     args = ["score", *paths, "-f", str(fw_path), "--engine", "dask", "-o", str(out),
-            "--normalize", "zscore"]
+            "--normalize", "zscore", "--ranks"]
     result = runner.invoke(get_app(), args)
     assert result.exit_code == 0, result.output
     got = pd.read_parquet(out).set_index("unit")
@@ -44,6 +44,8 @@ def test_round_trip(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
                                    expected[c].to_numpy(float, na_value=np.nan), atol=1e-12,
                                    rtol=0)
     assert str(got["rank"].dtype) == "Int64"
+    ranked = mi.compute(fw, mi.read_data(data, fw), normalize="zscore").to_frame(ranks=True)
+    assert list(got.loc[ranked["unit"], "rank_econ"]) == list(ranked["rank_econ"])
     prov = json.loads((out / "_provenance.json").read_text(encoding="utf-8"))
     assert prov["methods"]["normalize"]["gdp"] == "zscore"
     assert [f["file"] for f in prov["data"]["files"]] == paths
