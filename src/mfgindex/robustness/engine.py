@@ -235,8 +235,8 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
                         f"invalid combination: {record['choices']}: "
                         f"{record['reason']} (units: {record['units']})",
                         hint="choose methods that fit together (e.g. minmax(low=1, high=100) "
-                             "before a geometric mean), or use invalid='drop' to leave those "
-                             "units unscored in those runs")
+                             "before a geometric mean), or use invalid='drop' (--invalid drop) "
+                             "to leave those units unscored in those runs")
                 problems.append(record)
             valid[part] = ~np.isnan(root).all(axis=1)
             scores[part] = root
