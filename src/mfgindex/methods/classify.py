@@ -72,7 +72,7 @@ def _finish(codes: Any, missing: NDArray[np.bool_]) -> IntArray:
     return out
 
 
-@register("rank", stage="classify")
+@register("rank", stage="classify", row_wise=True)
 def rank(scores: FloatArray, ranks: FloatArray, n_bands: int, *, cuts: list[int] | None = None) -> IntArray:
     r"""Bands by rank: ``cuts`` are the last rank of each band but the last.
 
@@ -103,7 +103,7 @@ def rank(scores: FloatArray, ranks: FloatArray, n_bands: int, *, cuts: list[int]
     return _finish(codes, missing)
 
 
-@register("score", stage="classify")
+@register("score", stage="classify", row_wise=True)
 def score(
     scores: FloatArray, ranks: FloatArray, n_bands: int, *, cuts: list[float] | None = None
 ) -> IntArray:

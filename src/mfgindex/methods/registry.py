@@ -162,7 +162,9 @@ class Method:
     row_wise
         (aggregate) A unit's score depends on that unit's values only, not on the other units'
         (means do; Copeland, TOPSIS, VIKOR compare units). Batches of runs can then be stacked
-        as one set of units (:func:`mfgindex.pipeline.aggregate_tree`).
+        as one set of units (:func:`mfgindex.pipeline.aggregate_tree`). (classify) A unit's
+        band depends on its own score and rank only (cuts by rank or score; not quantiles or
+        natural breaks), so the Dask path can classify partition by partition.
     decomposition
         (aggregate) How ``explain`` splits a score into child contributions: ``"additive"``
         (:math:`y = \\sum_i w_i x_i`, exact), ``"log-additive"`` (:math:`\\ln y = \\sum_i w_i
@@ -234,14 +236,16 @@ def register(
 ) -> Callable[[F], F]:
     """Register ``func`` as method ``name`` of pipeline ``stage``, with its traits.
 
-    ``row_wise`` and ``decomposition`` describe aggregators, ``reduce`` normalisers and weight
-    methods (see :class:`Method`); ``params`` declares constraints on keyword parameters, e.g.
-    ``params={"p": Interval(low=0, closed="neither")}``.
+    ``row_wise`` describes aggregators and classify methods, ``decomposition`` aggregators,
+    ``reduce`` normalisers and weight methods (see :class:`Method`); ``params`` declares
+    constraints on keyword parameters, e.g. ``params={"p": Interval(low=0, closed="neither")}``.
     """
     if stage not in _REGISTRY:
         raise ValueError(f"unknown stage {stage!r}; stages are {STAGES}")
-    if (row_wise or decomposition) and stage != "aggregate":
-        raise ValueError(f"{name!r}: row_wise and decomposition describe aggregators only")
+    if decomposition and stage != "aggregate":
+        raise ValueError(f"{name!r}: decomposition describes aggregators only")
+    if row_wise and stage not in ("aggregate", "classify"):
+        raise ValueError(f"{name!r}: row_wise describes aggregators and classify methods only")
     if reduce is not None and stage not in REDUCE_STAGES:
         raise ValueError(f"{name!r}: reduce describes {' and '.join(REDUCE_STAGES)} methods only")
     if reduce not in (None, "none", "extremes", "moments"):
