@@ -24,6 +24,11 @@ normalize = "minmax(low=0, high=100)"
 aggregate = "arithmetic"
 min_coverage = 0.5
 
+[stages]
+method = "rank"
+cuts = [100, 600]
+labels = ["leading", "middle", "rest"]
+
 [[group]]
 id = "econ"
 parent = "idx"

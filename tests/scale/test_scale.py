@@ -44,13 +44,28 @@ def test_equals_in_memory(client: Any, fw_path: Path, data: pd.DataFrame,
     expected = mi.compute(fw, mi.read_data(data, fw), **options)
     res = ms.score(fw, data, choices=Choices(**options), npartitions=4, ranks=True)
     got = res.compute()
-    _same(got, expected.to_frame(ranks=True), [*NODES, "rank", "rank_econ", "rank_green"])
+    table = expected.to_frame(ranks=True)
+    _same(got, table, [*NODES, "rank", "rank_econ", "rank_green"])
+    assert list(got.set_index("unit").loc[table["unit"], "stage"]) == list(table["stage"])
     assert list(got.columns[:2]) == ["unit", "name"]
     assert res.provenance["engine"]["partitions"] == 4
     for ind, fitted in expected.provenance["fitted"].items():
         for key, value in fitted.items():
             assert res.provenance["fitted"][ind][key] == pytest.approx(value, rel=1e-13,
                                                                        nan_ok=True)
+
+
+def test_stages_by_score_and_not_by_quantile(client: Any, fw_path: Path,
+                                             data: pd.DataFrame) -> None:
+    fw = mi.load_framework(fw_path)
+    ds = mi.read_data(data, fw)
+    by_score = "score(cuts=[60, 45])"
+    expected = mi.compute(fw, ds, stages=by_score).to_frame()
+    got = ms.score(fw, data, choices=Choices(stages=by_score), npartitions=3).compute()
+    assert list(got.set_index("unit").loc[expected["unit"], "stage"]) == list(expected["stage"])
+    res = ms.score(fw, data, choices=Choices(stages="quantile"), npartitions=3)
+    assert "stage" not in res.frame.columns
+    assert "needs every unit's score" in res.provenance["methods"]["stages"]
 
 
 def test_indicators_and_bad_cells(client: Any, fw_path: Path, data: pd.DataFrame) -> None:

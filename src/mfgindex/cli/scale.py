@@ -99,6 +99,9 @@ def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
         for item in bad:
             con.print(f"warning: {item['units']} unit(s) on '{item['node']}': "
                       f"{words.get(item['kind'], item['kind'])}", markup=False, highlight=False)
+        stages = str(res.provenance["methods"].get("stages", ""))
+        if stages.startswith("none:"):
+            con.print(f"note: stages {stages}", markup=False, highlight=False)
         if strict and bad:
             from mfgindex.errors import DataError
 

@@ -29,8 +29,9 @@ import numpy as np
 
 from mfgindex._version import __version__
 from mfgindex.errors import DataError, MethodError, UsageError
-from mfgindex.methods.registry import is_none, resolve
+from mfgindex.methods.registry import MethodCall, is_none, resolve
 from mfgindex.pipeline.choices import Choices
+from mfgindex.pipeline.tree import run_method
 from mfgindex.scale._deps import require_dask
 from mfgindex.scale.fit import ColumnStats, check_plan, fit_normaliser, merge_all, partition_stats
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from mfgindex.data import Dataset
-    from mfgindex.framework import Framework
+    from mfgindex.framework import Framework, StageRule
     from mfgindex.pipeline.plan import Plan, Prepared
 
 __all__ = ["ScaleResult", "read_files", "score"]
@@ -76,7 +77,8 @@ class ScaleResult:
     frame
         A dask DataFrame, one row per unit: the unit column, ``year`` (when the data has one),
         the name column (when present), [the normalised indicators], each group, the index,
-        ``rank`` (of the index) and ``rank_<group>`` with ``ranks``.
+        ``rank`` (of the index), ``rank_<group>`` with ``ranks``, and ``stage`` when the
+        framework's stage rule is by rank or score.
     provenance
         What the in-memory path records (versions, framework and data hashes, methods, fitted
         parameters, weights) plus the engine (``{"name": "dask", "partitions": …}``).
@@ -278,9 +280,11 @@ def _score_task(frame: pd.DataFrame, job: _Job) -> tuple[pd.DataFrame, dict[str,
 
 
 def _with_ranks(frame: pd.DataFrame, ranks: np.ndarray, names: Sequence[str],
-                after: Sequence[str]) -> pd.DataFrame:
+                after: Sequence[str], stages: tuple[MethodCall, StageRule] | None = None
+                ) -> pd.DataFrame:
     """``frame`` with rank columns inserted: ``names[i]`` right after column ``after[i]``
-    (integers, missing for an unscored unit, as :meth:`Result.to_frame`)."""
+    (integers, missing for an unscored unit, as :meth:`Result.to_frame`), then ``stage``: the
+    row-wise stage rule applied to the index's scores and exact ranks (``after[0]``)."""
     import pandas as pd
 
     frame = frame.copy()
@@ -288,7 +292,26 @@ def _with_ranks(frame: pd.DataFrame, ranks: np.ndarray, names: Sequence[str],
         at = len(frame.columns) if name == "rank" else list(frame.columns).index(col) + 1
         column = pd.Series(ranks[:, i], index=frame.index, dtype="Float64").astype("Int64")
         frame.insert(at, name, column)
+    if stages is not None:
+        call, rule = stages
+        codes = run_method(call, "stages", frame[after[0]].to_numpy(dtype=float),
+                           ranks[:, 0], len(rule.labels))
+        frame["stage"] = np.array([rule.label(int(c), "en") for c in codes], dtype=object)
     return frame
+
+
+def _stage_rule(plan: Plan) -> tuple[tuple[MethodCall, StageRule] | None, str]:
+    """The stage rule the Dask path applies, and what the provenance says of it: a rule by
+    rank or score (``row_wise`` classify methods) runs per partition on the exact ranks; one
+    that needs every unit's score (quantiles, natural breaks) is not computed."""
+    rule, chosen = plan.framework.stages, plan.choices.stages
+    if rule is None or is_none(chosen):
+        return None, "none"
+    call = resolve("classify", chosen if chosen is not None else rule.method)
+    if not call.method.row_wise:
+        return None, (f"none: '{call.spec()}' needs every unit's score at once, so the Dask path "
+                      "does not classify (rank or score cuts do)")
+    return (call, rule), call.spec()
 
 
 def _group_ids(fw: Framework) -> list[str]:
@@ -408,9 +431,10 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
     ranked = [fw.id, *(groups if ranks else [])]
     names = ["rank", *(f"rank_{g}" for g in (groups if ranks else []))]
     rank_parts = exact_ranks(frames, ranked)
+    stages, stage_record = _stage_rule(template)
     out_meta = _with_ranks(frames[0].compute().iloc[:0], np.empty((0, len(ranked))), names,
-                           ranked)
-    out = dd.from_delayed([delayed(_with_ranks)(f, r, names, ranked)
+                           ranked, stages)
+    out = dd.from_delayed([delayed(_with_ranks)(f, r, names, ranked, stages)
                            for f, r in zip(frames, rank_parts, strict=True)],
                           meta=out_meta, verify_meta=False)
     out = out.persist()
@@ -422,7 +446,8 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
             totals[k] = totals.get(k, 0) + v
     provenance = _provenance(template, fits, weights, source=source,
                              files=digests, hashes=results[len(tasks):], n_units=n_units,
-                             year=year, partitions=len(parts), bad=bad, counts=totals)
+                             year=year, partitions=len(parts), bad=bad, counts=totals,
+                             stages=stage_record)
     return ScaleResult(out, provenance)
 
 
@@ -451,7 +476,7 @@ def _weights(plan: Plan) -> dict[str, np.ndarray]:
 def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
                 weights: Mapping[str, np.ndarray], *, source: str, files: list[str] | None,
                 hashes: Sequence[str], n_units: int, year: int | None, partitions: int,
-                bad: np.ndarray, counts: Mapping[str, int]) -> dict[str, Any]:
+                bad: np.ndarray, counts: Mapping[str, int], stages: str) -> dict[str, Any]:
     import hashlib
 
     import dask
@@ -483,7 +508,7 @@ def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
         "aggregate": {g: c.spec() for g, c in plan.aggregate_calls.items()},
         "weights": {g: c.spec() for g, c in plan.weight_calls.items()},
         "min_coverage": plan.threshold,
-        "stages": "none (not computed by the Dask path)",
+        "stages": stages,
     }
     den = plan.choices.denominate or fw.default("denominate")
     if den is not None and any(i.denominator for i in fw.indicators):
