@@ -278,7 +278,7 @@ class Result:
             values = self.step(step)
             for c in values.columns:
                 out[c] = values[c].to_numpy()
-            out = out.reset_index(drop=True)
+            out = self._select(out, where, units).reset_index(drop=True)
             if headers == "names":
                 from mfgindex.i18n import column_labels
 

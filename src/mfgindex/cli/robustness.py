@@ -105,7 +105,9 @@ def _spec(spec: Path | None, vary: list[str] | None, fw: Framework) -> Any:
     if spec is None and not vary:
         raise UsageError("say what varies: --spec FILE and/or --vary KEY=VALUE",
                          hint="e.g. --vary weights=0.25 --vary 'aggregate=arithmetic|geometric'")
-    return read_spec(spec, fw, overrides=vary or ())
+    from mfgindex.examples import bundled_or_given
+
+    return read_spec(bundled_or_given(spec), fw, overrides=vary or ())  # "asem_sensitivity.toml"
 
 
 def _names(frame: pd.DataFrame, lang: str, fw: Framework, data: Any) -> pd.DataFrame:

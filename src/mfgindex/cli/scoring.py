@@ -126,25 +126,31 @@ def _where(items: list[str] | None) -> dict[str, list[str]]:
     return out
 
 
-def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: StrictOpt = False) -> None:
+def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: StrictOpt = False,
+             lang: LangOpt = "en") -> None:
     """Check a data file against a framework; exit 0 when it is usable."""
     from mfgindex.data import validate_file
+    from mfgindex.examples import bundled_or_given
     from mfgindex.framework import load_framework
+    from mfgindex.i18n import term, translate
 
     with user_errors():
-        fw = load_framework(framework)
-        path = data or fw.dataset
+        check_lang(lang)
+        fw = load_framework(bundled_or_given(framework))
+        path = bundled_or_given(data) or fw.dataset
         con = err_console()
         if path is None:
             con.print(f"framework '{fw.id}' is valid ({fw.describe()}); no data given")
             return
         problems, rows = validate_file(path, fw)
         errors = [p for p in problems if p.level == "error"]
+        colon = "：" if lang == "zh" else ": "
         for p in problems:
             style = "red" if p.level == "error" else "yellow"
-            hint = f"\n  hint: {p.hint}" if p.hint else ""
-            con.print(f"[{style}]{p.level}[/]: {escape(p.where)}: {escape(p.what)}{escape(hint)}",
-                      markup=True, highlight=False)
+            hint = f"\n  {term('hint', lang)}{colon}{p.hint}" if p.hint else ""
+            text = translate(f"{p.where}: {p.what}", lang)
+            con.print(f"[{style}]{escape(term(p.level, lang))}[/]{colon}{escape(text)}"
+                      f"{escape(translate(hint, lang))}", markup=True, highlight=False)
         if errors:
             raise typer.Exit(1)
         if strict and problems:
