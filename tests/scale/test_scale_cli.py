@@ -92,3 +92,19 @@ def test_cli_errors(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
         assert text in result.output
     assert (foreign / "notes.txt").read_text() == "keep me"
     assert not (tmp_path / "y").exists()
+
+
+def test_paths_files_folders_globs(tmp_path: Path) -> None:
+    from mfgindex.errors import DataError
+    from mfgindex.scale.engine import _paths
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for name in ("b.parquet", "a.parquet", "notes.txt"):
+        (folder / name).write_bytes(b"")
+    expected = [str(folder / "a.parquet"), str(folder / "b.parquet")]
+    assert _paths(folder) == expected
+    assert _paths(str(folder / "*.parquet")) == expected
+    assert _paths([folder / "b.parquet"]) == [str(folder / "b.parquet")]
+    with pytest.raises(DataError, match="no data file"):
+        _paths(tmp_path / "nothing*.parquet")
