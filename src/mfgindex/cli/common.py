@@ -98,8 +98,9 @@ LangOpt = Annotated[
 ]
 FormatOpt = Annotated[
     OutputFormat | None,
-    typer.Option("--format", help="Output format (default: from -o's suffix, else table on a "
-                                  "terminal, csv otherwise); markdown and latex for papers.",
+    typer.Option("--format", metavar="<format>",
+                 help="table, csv, json, xlsx, parquet, markdown or latex (for papers); default: "
+                      "from -o's suffix, else table on a terminal, csv otherwise.",
                  show_default=False),
 ]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
@@ -116,13 +117,14 @@ HeadersOpt = Annotated[
 ]
 EncodingOpt = Annotated[
     Encoding | None,
-    typer.Option("--encoding", help="CSV encoding (default utf-8; utf-8-sig with --lang zh, so "
-                                    "Excel shows Chinese).", show_default=False),
+    typer.Option("--encoding", metavar="<encoding>",
+                 help="CSV encoding: utf-8 (default), utf-8-sig (with a BOM; the default with "
+                      "--lang zh, so Excel shows Chinese) or gb18030.", show_default=False),
 ]
 RoundOpt = Annotated[
     int | None,
-    typer.Option("--round", min=0, max=15, help="Round scores to N decimals (tables and files).",
-                 show_default=False),
+    typer.Option("--round", metavar="<n>", min=0, max=15,
+                 help="Round scores to N decimals (tables and files).", show_default=False),
 ]
 InvalidOpt = Annotated[
     Invalid, typer.Option(help="Invalid combinations (e.g. z-scores into a geometric mean): drop "

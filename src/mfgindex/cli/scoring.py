@@ -50,20 +50,21 @@ ByOpt = Annotated[
 ]
 WhereOpt = Annotated[
     list[str] | None,
-    typer.Option("--where", help="Show only units whose unit column has this value: "
+    typer.Option("--where", metavar="<col=value>", help="Show only units whose unit column has this value: "
                                  "province=江苏省 (repeatable; a,b for either). Ranks stay "
                                  "those among all units.", show_default=False),
 ]
 UnitOpt = Annotated[
     list[str] | None,
-    typer.Option("--unit", help="Show only this unit (id or exact name; repeatable).",
+    typer.Option("--unit", metavar="<unit>", help="Show only this unit (id or exact name; repeatable).",
                  show_default=False),
 ]
 DatasetOpt = Annotated[
     str | None,
-    typer.Option("--dataset", help="Export an intermediate dataset instead of the scores, like "
-                                   "COINr's get_dset: raw, denominated, transformed, imputed, "
-                                   "screened, treated or normalized.", show_default=False),
+    typer.Option("--dataset", metavar="<step>",
+                 help="Export an intermediate dataset instead of the scores, like COINr's "
+                      "get_dset: raw, denominated, transformed, imputed, screened, treated or "
+                      "normalized.", show_default=False),
 ]
 LevelOpt = Annotated[str | None, typer.Option("--level", help="Rank by this group instead of the index.")]
 
@@ -186,8 +187,10 @@ def score(
     scheduler: SchedulerOpt = None,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
-    """Scores of every group and the index for every unit (and year); with --dataset, the
-    indicator values after one stage."""
+    """Scores of every group and the index for every unit (and year), or one stage's data.
+
+    --dataset STEP exports the indicator values as they left a stage (COINr's get_dset).
+    """
     with user_errors():
         check_lang(lang)
         if engine is Engine.dask or scheduler or (data and len(data) > 1):
