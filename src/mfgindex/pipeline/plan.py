@@ -59,7 +59,8 @@ class Prepared:
         ``(N, m)`` cells outside their transform's domain (a log of a zero): NaN, and their
         units score NaN on every node above (DESIGN §5); None when there are none.
     bad_notes
-        Per indicator with bad cells: ``(transform, domain, hint)`` for the warning.
+        Per indicator with bad cells (keyed by its position, as text): ``(method, what,
+        hint)`` for the warning.
     """
 
     x: np.ndarray
@@ -174,8 +175,35 @@ class Plan:
             else np.full(len(data), np.nan)
             for i in indicators
         ])
+        before = prep.x
         prep.x = call(prep.x, dens)
         prep.steps["denominated"] = prep.x.copy()
+        # Bad cells (DESIGN §5): a value over a zero denominator is no measurement; that unit
+        # is NaN from the indicator up, with a warning naming it (not a silent missing value).
+        has = ~np.isnan(dens).all(axis=0)
+        zero = (dens == 0) & ~np.isnan(before) & has[None, :]
+        for j in np.flatnonzero(zero.any(axis=0)):
+            ind = indicators[j]
+            self._bad(prep, int(j), zero[:, j], call.spec(),
+                      f"its denominator '{ind.denominator}' is 0",
+                      f"check the {ind.denominator} cells of those units (0 may stand for a "
+                      "missing value: leave the cell empty), or skip the stage with "
+                      "--denominate none if the data is already denominated")
+
+    @staticmethod
+    def _bad(prep: Prepared, j: int, mask: np.ndarray, spec: str, what: str, hint: str) -> None:
+        """Mark the cells ``mask`` of indicator ``j`` as bad cells: NaN, and their units NaN
+        on every node above (DESIGN §5); ``what`` and ``hint`` make the warning."""
+        if prep.bad_cells is None:
+            prep.bad_cells = np.zeros(prep.x.shape, dtype=bool)
+        prep.bad_cells[:, j] |= mask
+        prep.x[mask, j] = np.nan
+        notes = dict(prep.bad_notes or {})
+        key = str(j)
+        notes[key] = ((notes[key][0] + "; " + spec) if key in notes else spec,
+                      (notes[key][1] + "; " + what) if key in notes else what,
+                      (notes[key][2] + "; " + hint) if key in notes else hint)
+        prep.bad_notes = notes
 
     def _transform(self, prep: Prepared) -> None:
         # per indicator, from the framework only: a transform is part of what is measured
@@ -190,12 +218,8 @@ class Plan:
                 outside = outside_domain(t.name, prep.x[:, j])
                 if outside is not None:
                     mask, domain, hint = outside
-                    if prep.bad_cells is None:
-                        prep.bad_cells = np.zeros(prep.x.shape, dtype=bool)
-                    prep.bad_cells[:, j] = mask
-                    prep.bad_notes = {**(prep.bad_notes or {}),
-                                      indicators[j].id: (t.spec(), domain, hint)}
-                    prep.x[mask, j] = np.nan
+                    self._bad(prep, j, mask, t.spec(),
+                              f"transform '{t.spec()}' needs values {domain}", hint)
                 prep.x[:, j] = run_method(t, f"indicator '{indicators[j].id}'", prep.x[:, j])
         if any(prep.transforms):
             prep.steps["transformed"] = prep.x.copy()
@@ -271,6 +295,7 @@ class Plan:
         ids = tuple(i.id for i in indicators)
         direction = np.array([i.direction for i in indicators], dtype=float)
         oriented = prepared.x * direction
+        _check_magnitudes(oriented, prepared.blocks, indicators, self.data.source)
         specs = self.normalization_specs()
         values = np.full(prepared.x.shape, np.nan)
         fitted: dict[str, Any] = {}
@@ -384,6 +409,33 @@ def _weight_function(framework: Framework, group: str, call: MethodCall,
         return w
 
     return derive
+
+
+def _check_magnitudes(x: np.ndarray, blocks: list[Block], indicators: tuple[Any, ...],
+                      source: str) -> None:
+    """Refuse values so large that normalising overflows floating point (a spread or a sum of
+    squares beyond 1.8e308): min-max would score every unit 0, z-scores 0 or NaN — a wrong
+    answer without a word. Values near 1e308 are placeholders or unit errors, not data."""
+    rows = np.concatenate([b.rows for b in blocks]) if blocks else np.array([], dtype=int)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j, ind in enumerate(indicators):
+            col = x[rows, j]
+            col = col[np.isfinite(col)]
+            if col.size < 2:
+                continue
+            spread = float(col.max() - col.min())
+            squares = float(np.sum((col - col.mean()) ** 2))
+            if np.isfinite(spread) and np.isfinite(squares):
+                continue
+            big = col[np.argmax(np.abs(col))] * ind.direction
+            raise DataError(
+                f"values too large to normalise: indicator '{ind.id}' has {big:.6g}, and its "
+                "spread (or sum of squares) overflows floating-point numbers, so every unit "
+                "would score the same",
+                where=source,
+                hint="check the column for a placeholder (9.99e307, 1e308) or a unit error; "
+                     "if the values are real, rescale the column (e.g. to millions) first",
+            )
 
 
 def _fit_plan(blocks: list[Block], fit_on: FitOn) -> list[tuple[np.ndarray, list[Block]]]:

@@ -130,10 +130,9 @@ def bad_cell_records(plan: Plan, normalized: Normalized, block: Block,
     if bad is not None:
         for j, ind in enumerate(fw.indicators):
             hit = block.rows[bad[block.rows, j]]
-            if hit.size and ind.id in notes:
-                spec, domain, hint = notes[ind.id]
-                out.append({"kind": "domain", "node": ind.id, "method": spec,
-                            "what": f"transform '{spec}' needs values {domain}",
+            if hit.size and str(j) in notes:
+                spec, what, hint = notes[str(j)]
+                out.append({"kind": "domain", "node": ind.id, "method": spec, "what": what,
                             "hint": hint, "year": block.year, "rows": hit.tolist()})
     for g in fw.groups:
         mask = refused.get(g.id)

@@ -104,8 +104,8 @@ class Engine:
         weights = {g: np.array([used[(year, g)][c] for c in self.fw.children(g)])
                    for g in self.groups}
         bad = prep.bad_cells
-        reason = "; ".join(f"transform '{spec}' of '{iid}' needs values {domain}"
-                           for iid, (spec, domain, _) in (prep.bad_notes or {}).items())
+        reason = "; ".join(f"'{self.fw.indicators[int(j)].id}': {what}"
+                           for j, (_, what, _) in (prep.bad_notes or {}).items())
         combo = Combination(key, rows, normalized.values[rows], aggregators,
                             {g: c.spec() for g, c in plan.aggregate_calls.items()}, weights,
                             None if bad is None else bad[rows], reason)
