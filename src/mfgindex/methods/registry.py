@@ -339,7 +339,13 @@ def parse_method_string(text: str) -> tuple[str, dict[str, Any]]:
             f"cannot read the parameters of method string {text[:60]!r}…: nested too deeply",
             hint="parameters are literal values: numbers, strings, true/false, lists",
         ) from None
-    if not isinstance(call, ast.Call) or call.args:
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        # "minmax(low=1)(high=2)" parses as a call of a call: it must not be read as minmax(high=2)
+        raise MethodError(
+            f"cannot read method string {text!r}: one pair of parentheses is expected",
+            hint="write it as name(key=value, ...), e.g. minmax(low=1, high=2)",
+        )
+    if call.args:
         raise MethodError(
             f"method string {text!r} has a parameter without a name",
             hint="give every parameter as key=value, e.g. genmean(p=2)",
@@ -348,6 +354,9 @@ def parse_method_string(text: str) -> tuple[str, dict[str, Any]]:
     for kw in call.keywords:
         if kw.arg is None:
             raise MethodError(f"method string {text!r}: '**' is not allowed")
+        if kw.arg in params:
+            raise MethodError(f"method string {text!r} gives parameter '{kw.arg}' twice",
+                              hint="give each parameter once")
         params[kw.arg] = _literal(kw.value, text, kw.arg)
     return name, params
 
