@@ -581,7 +581,8 @@ def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
         minimum[c] = max(body, *map(cell_len, folded[c].splitlines()))
     while len(key) > 1 and chrome(key, minimum) > width * 2 // 3:
         key.pop()  # keep room for the numbers
-    rest = [c for c in columns if c not in key]
+    # the index, rank and stage (``first``) before a key column that had to go
+    rest = [*lead, *(c for c in columns if c not in key and c not in lead)]
     if len(frame) > blocks_up_to:
         shown, hidden = _fit(key, rest, lambda cols: chrome(cols, minimum) <= width)
         _print_block(len(frame), shown, cells, headers, folded, numeric, wraps, natural,

@@ -74,7 +74,7 @@ def weights(
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=protect,
              title=f"{fw.root.label(lang)} — {'权重' if lang == 'zh' else 'weights'}", digits=4,
              labels=column_labels(fw, frame.columns, lang), headers=headers, encoding=encoding,
-             round_to=round_to)
+             round_to=round_to, first=["weight", "global"])
 
 
 def register(app: typer.Typer) -> None:
