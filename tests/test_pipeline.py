@@ -165,3 +165,21 @@ def test_per_indicator_treatment_and_exclusion(tmp_path: Path) -> None:
     fw_path.write_text(bad, encoding="utf-8")
     with pytest.raises(mi.FrameworkError, match="Did you mean 'winsorize'"):
         mi.load_framework(fw_path)
+
+
+def test_a_runs_ahp_judgements_file_is_read_once_and_recorded(
+        mini: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--weights "ahp(file=...)"``: the Plan reads the file once (the method gets a matrix),
+    its SHA-256 goes into the provenance, and the weights are the AHP weights of the file."""
+    import hashlib
+
+    fw_path, data_path = mini
+    monkeypatch.chdir(tmp_path)
+    judgements = tmp_path / "j.csv"
+    judgements.write_text("parent,row,column,value\nmini,a,b,3\na,x1,x2,1\n", encoding="utf-8")
+    fw = mi.load_framework(fw_path)
+    res = mi.compute(fw, mi.read_data(data_path, fw), weights="ahp(file='j.csv')")
+    assert res.weights_of("mini") == pytest.approx({"a": 0.75, "b": 0.25})
+    assert res.weights_of("a") == pytest.approx({"x1": 0.5, "x2": 0.5})
+    recorded = res.provenance["framework"]["judgements"]
+    assert recorded == {"j.csv": hashlib.sha256(judgements.read_bytes()).hexdigest()}

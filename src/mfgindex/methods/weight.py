@@ -353,7 +353,7 @@ def ahp(
     -----
     Degenerate input: ``values`` are not used (missing or constant data do not matter); a zero,
     negative or missing judgement is an error naming its cell; one or two children are always
-    consistent (CR = 0).
+    consistent (CR = 0). A group with a single child needs no judgement: its weight is 1.
 
     References
     ----------
@@ -368,6 +368,8 @@ def ahp(
             hint="the framework reads it: Framework.with_judgements(\"ahp(file='...')\"), then "
             "Framework.weight_context(group, call) gives the method its matrix",
         )
+    if comparisons is None and len(ctx.children) == 1:
+        return np.ones(1)  # a single child: nothing to compare, its weight is the whole
     if comparisons is None:
         raise MethodError(
             f"group '{ctx.parent}' has no pairwise comparison matrix for 'ahp'",

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mfgindex.errors import DataError, MethodError, UsageError
-from mfgindex.methods.base import ColumnContext, UnitContext, WeightContext
+from mfgindex.methods.base import ColumnContext, UnitContext
 from mfgindex.methods.registry import MethodCall, is_none, resolve, stage_info
 from mfgindex.pipeline.choices import Choices, FitOn
 from mfgindex.pipeline.tree import AggregateStep, WeightsFor, aggregate_tree, run_method
@@ -120,6 +120,8 @@ class Plan:
 
     def __init__(self, framework: Framework, data: Dataset, choices: Choices | None = None,
                  *, year: int | None = None) -> None:
+        # A run's ahp(file=...) judgements are read here, once (a method never reads files).
+        framework = framework.with_judgements(choices.weights if choices else None)
         self.framework = framework
         self.data = data
         self.choices = choices or Choices()
@@ -393,15 +395,8 @@ def _weight_function(framework: Framework, group: str, call: MethodCall,
                      key: tuple[int | None, str],
                      used: dict[tuple[int | None, str], dict[str, float]]
                      ) -> Callable[[np.ndarray], np.ndarray]:
-    fw = framework
-    children = fw.children(group)
-    ctx = WeightContext(
-        parent=group,
-        children=children,
-        weights=np.array([fw.nodes[c].weight for c in children], dtype=float),
-        direction=np.ones(len(children)),
-        comparisons=_comparison_matrix(fw, group, children),
-    )
+    children = framework.children(group)
+    ctx = framework.weight_context(group, call)
 
     def derive(values: np.ndarray) -> np.ndarray:
         w = np.asarray(run_method(call, f"weights of '{group}'", values, ctx), dtype=float)
@@ -478,14 +473,3 @@ def _column_context(
 
     return ColumnContext(direction=direction, target=target, orient=orient,
                          ids=tuple(indicators[c].id for c in cols))
-
-
-def _comparison_matrix(
-    fw: Framework, parent: str, children: tuple[str, ...]
-) -> np.ndarray | None:
-    if parent not in fw.comparisons:
-        return None
-    order, matrix = fw.comparisons[parent]
-    a = np.array(matrix, dtype=float)
-    idx = [order.index(c) for c in children]
-    return a[np.ix_(idx, idx)]

@@ -26,7 +26,9 @@ def sources(framework: Framework, data: Dataset) -> dict[str, dict[str, Any]]:
     fw = framework
     return {
         "framework": {"id": fw.id, "version": fw.version,
-                      "file": str(fw.path) if fw.path else None, "sha256": fw.digest},
+                      "file": str(fw.path) if fw.path else None, "sha256": fw.digest,
+                      **({"judgements": {f: j.digest for f, j in fw.judgements.items()}}
+                         if fw.judgements else {})},
         "data": {"file": data.source, "sha256": data.digest, "rows": len(data)},
     }
 
