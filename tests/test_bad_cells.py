@@ -232,3 +232,95 @@ def test_uncertainty_reports_units_per_choice() -> None:
     assert any("left some units unscored" in w for w in res.warnings)
     with pytest.raises(MethodError, match="invalid combination"):
         mi.uncertainty(fw, ds, spec, runs=40, seed=3, aggregate="geometric", invalid="raise")
+
+
+# -------------------------------------------------------------------------- the same class
+
+
+def test_a_zero_denominator_is_a_bad_cell_not_a_missing_value() -> None:
+    fw = mini()
+    frame = BASE.assign(pop=["10", "12", "9", "0", "10"])
+    res = run(fw, frame, impute="mean")
+    res.require_scores()
+    # not imputed, not renormalised around: U4 has no score on x3, b and the index
+    assert res.scores.loc["U4", ["x3", "b", "mini"]].isna().all()
+    assert res.scores.loc[["U1", "U2", "U3", "U5"], "mini"].notna().all()
+    (warning,) = [p for p in res.diagnostics() if "denominator" in p.what]
+    assert "its denominator 'pop' is 0" in warning.what and "U4 (Four)" in warning.what
+    assert not any("low coverage" in p.what for p in res.diagnostics())
+
+
+@pytest.mark.parametrize(("values", "normalize"), [(["1e308", "-1e308"], "minmax"),
+                                                   (["1e200", "2e200"], "zscore")])
+def test_values_that_overflow_normalisation_are_an_error(values: list[str],
+                                                         normalize: str) -> None:
+    frame = BASE.assign(x1=[*values, "4", "3", "5"])
+    with pytest.raises(DataError, match="values too large to normalise: indicator 'x1'"):
+        run(mini(), frame, normalize=normalize)
+
+
+@pytest.mark.parametrize("spec", ["minmax(low=1)(high=2)", "minmax(low=1, low=2)"])
+def test_malformed_method_strings_are_errors(spec: str) -> None:
+    from mfgindex.methods.registry import resolve
+
+    with pytest.raises(MethodError, match=r"one pair of parentheses|twice"):
+        resolve("normalize", spec)
+
+
+def test_node_id_equal_to_an_output_column_is_a_framework_error(tmp_path: Path) -> None:
+    from mfgindex.errors import FrameworkError
+
+    text = (FILES / "base.toml").read_text(encoding="utf-8")
+    for new in ('id = "rank"', 'id = "stage"', 'id = "code"', 'id = "year"', 'id = "rank_a"'):
+        path = tmp_path / "fw.toml"
+        path.write_text(text.replace('id = "x2"', new + '\ncolumn = "x2"'), encoding="utf-8")
+        with pytest.raises(FrameworkError, match="of every result table"):
+            mi.load_framework(path)
+
+
+def test_total_rows_are_named_in_a_warning() -> None:
+    frame = pd.concat([BASE, pd.DataFrame([{"code": "T", "name": "全国合计", "x1": "3",
+                                            "x2": "20", "x3": "200", "pop": "10"}])])
+    res = run(mini(), frame)
+    (warning,) = [p for p in res.diagnostics() if "total" in p.what]
+    assert "T (全国合计)" in warning.what and warning.level == "warning"
+    assert not [p for p in run(mini(), BASE).diagnostics() if "total" in p.what]
+
+
+def test_utf8_with_a_gbk_row_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("code,name,x1,x2,x3,pop\nU1,北京,1,10,100,10\nU2,上海,2,20,300,12\n"
+                     .encode() + "U3,南京,4,30,200,9\n".encode("gbk"))
+    with pytest.raises(DataError, match="line 4 is not"):
+        mi.read_data(path, mini())
+    gbk = tmp_path / "gbk.csv"  # GBK throughout is read as GB18030
+    gbk.write_bytes("code,name,x1,x2,x3,pop\nU1,北京,1,10,100,10\nU2,上海,2,20,300,12\n"
+                    .encode("gbk"))
+    assert list(mi.read_data(gbk, mini()).names) == ["北京", "上海"]
+
+
+def test_every_input_is_protected(tmp_path: Path) -> None:
+    from mfgindex.errors import UsageError
+    from mfgindex.io import check_not_input, forget_inputs, note_input, run_inputs
+
+    data = tmp_path / "d.csv"
+    data.write_text("x", encoding="utf-8")
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    hard = tmp_path / "hard.csv"
+    os.link(data, hard)
+    forget_inputs()
+    try:
+        note_input(data, "data")
+        for target in (data, link, hard, tmp_path / "." / "d.csv",
+                       tmp_path / "d.csv.provenance.json"):
+            with pytest.raises(UsageError, match="this is an input of the run"):
+                check_not_input(target)
+        check_not_input(tmp_path / "other.csv")
+        fw = mi.load_framework(FILES / "base.toml")
+        assert [p.name for p in run_inputs(fw, None, (tmp_path / "s.toml", "spec"))] == [
+            "base.toml", "s.toml"]
+        with pytest.raises(UsageError, match="the spec file"):
+            check_not_input(tmp_path / "s.toml")
+    finally:
+        forget_inputs()
