@@ -73,9 +73,18 @@ def _cell_number(value: Any, markers: set[str]) -> float | str:
 _UNIT_AROUND = re.compile(r"^([^\d+\-.]*)[+-]?(\d[\d,]*\.?\d*|\.\d+)([eE][+-]?\d+)?([^\d]*)$")
 
 
+#: Excel's error values (#DIV/0!, #N/A, #VALUE!, #REF!, #NAME?, #NUM!, #NULL!, #SPILL!, …).
+_SPREADSHEET_ERROR = re.compile(r"^#(DIV/0!|N/A|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|"
+                                r"GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!)$",
+                                re.IGNORECASE)
+
+
 def _why_not(text: str) -> str:
     """A hint for text that is not a number: a unit or currency around it, brackets for a
-    negative value, or simply not a number."""
+    negative value, a spreadsheet error, or simply not a number."""
+    if _SPREADSHEET_ERROR.match(text):
+        return ("a spreadsheet error value: fix the formula that gives it, or leave the cell "
+                "empty if the value is missing")
     if text.startswith("(") and text.endswith(")"):
         inner = text[1:-1].strip()
         if not isinstance(_cell_number(inner, set()), str):

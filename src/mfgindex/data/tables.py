@@ -9,10 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from mfgindex.data.decode import decode_text, sniff_separator, split_csv
 from mfgindex.errors import DataError
@@ -66,8 +65,37 @@ def _read_excel(raw: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
     except ImportError:
         raise DataError("reading Excel files needs openpyxl", where=str(path),
                         hint="pip install 'mfgindex[excel]'") from None
-    frame = pd.read_excel(io.BytesIO(raw), sheet_name=sheet, dtype=object)
-    return frame.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else v)
+    # openpyxl directly, not pandas' read_excel: the reading policy must be the CSV one
+    # (DESIGN §5, issue 12): read_excel renames a duplicate header ("x1.1") and turns error
+    # cells (#DIV/0!, #N/A, #VALUE!) into NaN silently; here the header is kept as written, so
+    # the duplicate check sees it, and an error cell stays the text Excel shows, which the
+    # number parser refuses naming its row and column, as in a CSV file.
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    try:
+        names = book.sheetnames
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise ValueError(f"no sheet number {sheet + 1}; the sheets: {', '.join(names)}")
+            ws = book[names[sheet]]
+        elif sheet in names:
+            ws = book[sheet]
+        else:
+            raise ValueError(f"no sheet '{sheet}'; the sheets: {', '.join(names)}")
+        rows = [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    rows = [r for r in rows if any(not (isinstance(v, str) and not v.strip()) for v in r)]
+    if not rows:
+        return pd.DataFrame()
+    header = rows[0]
+    while header and header[-1] == "":
+        header = header[:-1]
+    width = len(header)
+    body = [(r + [""] * width)[:width] for r in rows[1:]]
+    columns = [str(c) if c != "" else f"(column {k + 1}, no name)" for k, c in enumerate(header)]
+    return pd.DataFrame(body, columns=columns, dtype=object)
 
 
 def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:
@@ -147,7 +175,8 @@ def read_table_hashed(
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 0 or (len(frame) == 0 and suffix not in TEXT_SUFFIXES):
         raise DataError("the table is empty", where=str(path))
-    dup = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    counts = Counter(frame.columns)  # linear: 10,000 columns are checked at once
+    dup = sorted(c for c, n in counts.items() if n > 1)
     if dup:
         raise DataError(f"duplicate column name(s): {', '.join(dup)}", where=str(path),
                         hint="rename the columns so each name appears once")
