@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,14 +26,6 @@ COVERAGE_LIMIT = 2 / 3
 # The intermediate datasets, latest first: the values normalisation receives.
 _BEFORE_NORMALISE = ("treated", "screened", "imputed", "transformed", "denominated", "raw")
 
-
-
-#: Unit ids or names of rows that are totals or averages of the others, not units.
-_TOTAL = re.compile(
-    r"^(合计|总计|小计|共计|全国|全省|全市|全区|全县|总体|平均|均值|平均值|中位数|"
-    r"(total|totals|grand total|sub-?total|sum|overall|all|average|mean|median|world)"
-    r"\s*([(（:：,，\-–].*)?$)",
-    re.IGNORECASE)
 
 
 def _problem(what: str, hint: str, *, node: str, node_kind: str,
@@ -530,11 +521,13 @@ class Result:
     def _total_rows(self) -> list[Problem]:
         """A warning for rows that look like a total or an average (合计, 全国, Total, …),
         not a unit: ranked with the units, they push every unit down a place."""
+        from mfgindex.data.validate import TOTAL_ROW
+
         names = None if self.data.names is None else self.data.names[self.rows]
         hits: list[int] = []
         for i, unit in enumerate(self.units):
             texts = [str(unit)] + ([] if names is None else [str(names[i])])
-            if any(_TOTAL.match(t.strip()) for t in texts):
+            if any(TOTAL_ROW.match(t.strip()) for t in texts):
                 hits.append(i)
         if not hits:
             return []

@@ -7,6 +7,7 @@ Checked in order: the header (does it have any of the framework's columns?), the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -50,8 +51,36 @@ def validate_table(
         return problems
     problems += _value_problems(frame, framework, source, missing, parsed)
     problems += _key_problems(frame, framework, source)
+    problems += _total_rows(frame, framework, source)
     problems.sort(key=lambda p: p.level != "error")
     return problems
+
+
+#: Unit ids or names of rows that are totals or averages of the others, not units.
+TOTAL_ROW = re.compile(
+    r"^(合计|总计|小计|共计|全国|全省|全市|全区|全县|总体|平均|均值|平均值|中位数|"
+    r"(total|totals|grand total|sub-?total|sum|overall|all|average|mean|median|world)"
+    r"\s*([(（:：,，\-–].*)?$)",
+    re.IGNORECASE)
+
+
+def _total_rows(frame: pd.DataFrame, framework: Framework, source: str) -> list[Problem]:
+    """A warning for rows whose unit id or name is a total or an average (合计, 全国, Total,
+    …): scored as a unit, such a row pushes every unit below it down a rank."""
+    columns = [c for c in (framework.unit_column, framework.name_column, framework.name_column_zh)
+               if c and c in frame.columns]
+    hits = [i for i, row in enumerate(frame[columns].astype(str).itertuples(index=False))
+            if any(TOTAL_ROW.match(v.strip()) for v in row)]
+    if not hits:
+        return []
+    shown = ", ".join(" / ".join(str(frame[c].iloc[i]).strip() for c in columns)
+                      for i in hits[:5])
+    return [Problem("warning",
+                    f"{len(hits)} row(s) look like a total or an average, not a unit: {shown}",
+                    "delete those rows from the data (a total is not a unit, and it pushes "
+                    "every unit below it down a rank)",
+                    file=source, row=hits[0] + 2 if len(hits) == 1 else None,
+                    rows=tuple(i + 2 for i in hits[:5]) if len(hits) > 1 else ())]
 
 
 class FileCheck(NamedTuple):
