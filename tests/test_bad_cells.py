@@ -324,3 +324,16 @@ def test_every_input_is_protected(tmp_path: Path) -> None:
             check_not_input(tmp_path / "s.toml")
     finally:
         forget_inputs()
+
+
+def test_uncertainty_reports_zero_limits_and_strict_refuses_them() -> None:
+    fw = mini()
+    ds = mi.read_data(BASE, fw)
+    spec = {"aggregate": {"choices": ["arithmetic", "geometric"]}, "weights": 0.2}
+    res = mi.uncertainty(fw, ds, spec, runs=30, seed=1)
+    geo = (res.runs["aggregate"] == "geometric").to_numpy()
+    assert geo.any() and res.valid.all() and np.isfinite(res.ranks).all()
+    (note,) = [w for w in res.warnings if "(its limit)" in w]
+    assert f"{int(geo.sum())} run(s) with aggregate=geometric" in note and "U1 in" in note
+    with pytest.raises(MethodError, match=r"mean 0 \(its limit\)"):
+        mi.uncertainty(fw, ds, spec, runs=30, seed=1, invalid="raise")

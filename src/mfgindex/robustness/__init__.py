@@ -169,6 +169,21 @@ def _invalid_notes(valid: np.ndarray, invalid: pd.DataFrame) -> list[str]:
     return notes
 
 
+def _zero_notes(scored: Scored) -> list[str]:
+    """Warnings about the units a zero scored 0 (the limit of a geometric or harmonic mean,
+    DESIGN §5): in how many runs, under which choices, which units how often."""
+    notes: list[str] = []
+    for rec in scored.zeros:
+        choices = ", ".join(f"{s}={v}" for s, v in rec["choices"].items() if v and v != "(base)")
+        counts = sorted(rec["unit_runs"].items(), key=lambda kv: -kv[1])
+        shown = ", ".join(f"{u} in {c}" for u, c in counts[:10]) + (
+            ", …" if len(counts) > 10 else "")
+        notes.append(f"{rec['runs']} run(s) with {choices or 'the base choices'}: a child at 0 "
+                     f"makes the {rec['methods']} mean 0 (its limit) in {rec['groups']}, "
+                     f"whatever the other children: {len(counts)} unit(s) ({shown})")
+    return notes
+
+
 def _result(engine: Engine, scored: Scored, factors: np.ndarray | None,
             notes: list[str], provenance: dict[str, Any]) -> UncertaintyResult:
     import pandas as pd
@@ -264,7 +279,7 @@ def uncertainty(
     # plain Monte Carlo: run i uses weight draw i
     design = design_from_uniforms(spec, u, factors, np.arange(runs) if factors is not None else None)
     scored = run_design(engine, design, chunk=chunk, progress=progress, invalid=invalid)
-    notes += _invalid_notes(scored.valid, scored.invalid)
+    notes += _invalid_notes(scored.valid, scored.invalid) + _zero_notes(scored)
     prov = _provenance(engine, spec, "uncertainty", runs=runs, seed=seed, inputs=inputs)
     return _result(engine, scored, factors, notes, prov)
 
@@ -365,7 +380,7 @@ def sensitivity(
     y_ab = y[2 * n :].reshape(d, n).T
     table, variance, n_valid = estimate(y_a, y_b, y_ab, inputs, n_boot, confidence,
                                          np.random.default_rng(seeds[2]))
-    notes += _invalid_notes(scored.valid, scored.invalid)
+    notes += _invalid_notes(scored.valid, scored.invalid) + _zero_notes(scored)
     if n_valid < n:
         notes.append(f"{n - n_valid} of {n} sample tuples contain a run without an output (no "
                      "unit scored, or the unit analysed unscored) and were left out of the "

@@ -5,7 +5,7 @@ scored together as a batch of weight vectors."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -114,7 +114,8 @@ class Engine:
 
     # -- scoring ------------------------------------------------------------------------------
     def score(self, key: tuple[str, ...], factors: np.ndarray | None,
-              excluded: np.ndarray | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+              excluded: np.ndarray | None, *, limits: dict[str, np.ndarray] | None = None,
+              ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Index scores ``(r, n)`` of ``r`` runs of one combination, and the refused masks.
 
         Units refused by an aggregator (a negative under a geometric mean) or with a bad cell
@@ -122,6 +123,9 @@ class Engine:
 
         ``factors`` ``(r, nodes)`` multiply the base weights (None: no noise); ``excluded``
         ``(r,)`` is the node position of the indicator left out, or -1 (None: nothing left out).
+        ``limits``, a dict, receives per group the units a zero scored 0 (the limit of a
+        geometric or harmonic mean; :func:`~mfgindex.pipeline.aggregate_tree`), as the
+        nominal units.
         """
         combo = self.combination(key)
         r = len(factors) if factors is not None else len(excluded) if excluded is not None else 1
@@ -138,9 +142,11 @@ class Engine:
                     w = np.where(hit, 0.0, np.broadcast_to(w, (r, len(cols))))
             weights[g] = w
         refused: dict[str, np.ndarray] = {}
+        zeros: dict[str, np.ndarray] = {}
         with np.errstate(all="ignore"):
             tree = aggregate_tree(self.fw, combo.normalised, weights, combo.aggregators,
-                                  self.threshold, refused=refused, poisoned=combo.bad_cells)
+                                  self.threshold, refused=refused, poisoned=combo.bad_cells,
+                                  limits=zeros if limits is not None else None)
         root = np.broadcast_to(tree[self.fw.id], (r, len(combo.rows)))
         if combo.rows is not self.rows and not np.array_equal(combo.rows, self.rows):
             # screening kept other units under these choices: rank the nominal units only
@@ -152,6 +158,9 @@ class Engine:
                 out[:, dst] = root[:, src]
             root = out
             refused = {g: _remap(m, combo.rows, self.row_pos, len(self.rows)) for g, m in refused.items()}
+            zeros = {g: _remap(m, combo.rows, self.row_pos, len(self.rows)) for g, m in zeros.items()}
+        if limits is not None:
+            limits.update(zeros)
         return np.array(root), refused
 
     def bad_units(self, key: tuple[str, ...]) -> np.ndarray:
@@ -179,6 +188,7 @@ class Scored:
     valid: np.ndarray  # (runs,)
     invalid: pd.DataFrame
     runs: pd.DataFrame
+    zeros: list[dict[str, Any]] = field(default_factory=list)  # zero-limit records per combination
 
 
 def run_design(engine: Engine, design: Design, *, chunk: int | None,
@@ -205,6 +215,7 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
     scores = np.full((total, n), np.nan)
     valid = np.ones(total, dtype=bool)
     problems: list[dict[str, Any]] = []
+    zero_records: list[dict[str, Any]] = []
     done = 0
     unique_keys, inverse = np.unique(keys.astype(str), axis=0, return_inverse=True)
     for u, ukey in enumerate(unique_keys):
@@ -216,12 +227,31 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
             if design.factors is not None and design.weight_draw is not None:
                 factors = design.factors[design.weight_draw[part]]
             excl = None if excluded_node is None else excluded_node[part]
+            limits: dict[str, np.ndarray] = {}
             if factors is None and excl is None:
-                root, refused = engine.score(key, None, None)
+                root, refused = engine.score(key, None, None, limits=limits)
                 root = np.broadcast_to(root[0], (len(part), n))
                 refused = {g: np.broadcast_to(m, (len(part), n)) for g, m in refused.items()}
+                limits = {g: np.broadcast_to(m, (len(part), n)) for g, m in limits.items()}
             else:
-                root, refused = engine.score(key, factors, excl)
+                root, refused = engine.score(key, factors, excl, limits=limits)
+            if limits:  # a zero under a geometric/harmonic mean: 0, the limit (reported)
+                at_zero = np.zeros((len(part), n), dtype=bool)
+                for m in limits.values():
+                    at_zero |= np.broadcast_to(m, (len(part), n))
+                if at_zero.any():
+                    rec = _zero_record(engine, key, limits, at_zero)
+                    if invalid == "raise":  # strict: a zero veto is an error, as with --strict
+                        choices = ", ".join(f"{s}={v}" for s, v in rec["choices"].items()
+                                            if v != "(base)" or s == "aggregate")
+                        raise MethodError(
+                            f"invalid combination: {choices}: a child at 0 makes the "
+                            f"{rec['methods']} mean 0 (its limit) in {rec['groups']} "
+                            f"(units: {', '.join(list(rec['unit_runs'])[:10])})",
+                            hint="normalise onto a positive scale (e.g. minmax(low=1, "
+                                 "high=100)) before a geometric mean, or use invalid='drop' "
+                                 "(--invalid drop) to score those units 0, with a warning")
+                    zero_records.append(rec)
             # Bad cells (DESIGN §5): the units refused in a run are NaN in that run (unranked),
             # the others ranked among themselves; a run is invalid only when no unit is scored.
             affected = np.broadcast_to(engine.bad_units(key), (len(part), n)).copy()
@@ -246,7 +276,32 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
     ranks = rank_rows(scores)
     runs_frame = _runs_frame(engine, design, keys, excluded_node, valid)
     invalid_frame = _invalid_frame(problems)
-    return Scored(scores, ranks, valid, invalid_frame, runs_frame)
+    return Scored(scores, ranks, valid, invalid_frame, runs_frame, _merge_zeros(zero_records))
+
+
+def _zero_record(engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray],
+                 at_zero: np.ndarray) -> dict[str, Any]:
+    """One chunk's units scored 0 by a zero under a geometric or harmonic mean."""
+    units = engine.data.units[engine.rows]
+    per_unit = at_zero.sum(axis=0)
+    combo = engine.combination(key)
+    groups = sorted(g for g, m in limits.items() if np.asarray(m).any())
+    return {"choices": {s: key[i] or "(base)" for i, s in enumerate(STAGES)},
+            "methods": " / ".join(sorted({combo.agg_specs[g] for g in groups})),
+            "groups": ", ".join(groups), "runs": int(at_zero.any(axis=1).sum()),
+            "unit_runs": {str(units[i]): int(per_unit[i]) for i in np.flatnonzero(per_unit)}}
+
+
+def _merge_zeros(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The zero-limit records of each combination (and groups) summed over its chunks."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for rec in records:
+        k = (*rec["choices"].values(), rec["groups"])
+        row = merged.setdefault(k, {**rec, "runs": 0, "unit_runs": {}})
+        row["runs"] += rec["runs"]
+        for u, c in rec["unit_runs"].items():
+            row["unit_runs"][u] = row["unit_runs"].get(u, 0) + c
+    return list(merged.values())
 
 
 def _describe(engine: Engine, key: tuple[str, ...], combo: Combination,
