@@ -337,3 +337,13 @@ def test_uncertainty_reports_zero_limits_and_strict_refuses_them() -> None:
     assert f"{int(geo.sum())} run(s) with aggregate=geometric" in note and "U1 in" in note
     with pytest.raises(MethodError, match=r"mean 0 \(its limit\)"):
         mi.uncertainty(fw, ds, spec, runs=30, seed=1, invalid="raise")
+
+
+@pytest.mark.parametrize("treat", ["log(rule=ln)", "boxcox"])
+def test_a_positive_only_treatment_leaves_only_that_unit_unscored(treat: str) -> None:
+    res = run(mini(), BASE.assign(x1=["0", "2", "4", "3", "5"]), treat=treat)
+    res.require_scores()
+    assert res.scores.loc["U1", ["x1", "a", "mini"]].isna().all()
+    assert res.scores.loc[["U2", "U3", "U4", "U5"], "mini"].notna().all()
+    (warning,) = [p for p in res.diagnostics() if "treatment" in p.what]
+    assert "U1 (One)" in warning.what and "log_CT" in warning.hint

@@ -269,7 +269,19 @@ class Plan:
             if call is None:
                 continue
             iid = indicators[j].id
+            positive_only = call.name == "boxcox" or (call.name == "log"
+                                                      and call.kwargs.get("rule") == "ln")
             for b in prep.blocks:
+                if positive_only:  # bad cells, as under transform = "log" (DESIGN §5)
+                    col = prep.x[b.rows, j]
+                    bad = np.zeros(len(prep.x), dtype=bool)
+                    bad[b.rows] = ~np.isnan(col) & (col <= 0)
+                    if bad.any():
+                        self._bad(prep, j, bad, call.spec(),
+                                  f"treatment '{call.spec()}' needs values > 0",
+                                  "shift the data so every value is positive, or treat with "
+                                  "log(rule=log_CT), which shifts the values first (COINr's "
+                                  "rule)")
                 outcome = run_method(call, f"indicator '{iid}'", prep.x[b.rows, j])
                 prep.x[b.rows, j] = outcome.values
                 prep.treated[b.rows, j] = outcome.flags
