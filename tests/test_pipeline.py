@@ -100,7 +100,7 @@ def test_explain_by_chinese_name_and_ambiguous_name(mini: tuple[Path, Path], tmp
         res.explain("二号")
     assert "or a unit's exact name" in str(err.value)
     twins = mi.compute(fw, mi.Dataset.from_frame(frame.assign(name=["One", "Two", "Two"]), fw))
-    with pytest.raises(DataError, match="'Two' is the name of 2 units: U2, U3"):
+    with pytest.raises(DataError, match=r"'Two' is the name of 2 units: U2 \(Two, 二\); U3 \(Two, 三\)"):
         twins.explain("Two")
 
 
@@ -134,7 +134,9 @@ def test_panel_year_by_year_and_pooled(mini: tuple[Path, Path], tmp_path: Path) 
 
 def test_to_frame_layout(run) -> None:  # type: ignore[no-untyped-def]
     frame = run().to_frame(indicators=True, sort=True)
-    assert list(frame.columns) == ["code", "name", "x1", "x2", "x3", "a", "b", "mini", "rank", "stage"]
+    # U3 has no x3, so no score on group b: the missing_groups column flags it
+    assert list(frame.columns) == ["code", "name", "x1", "x2", "x3", "a", "b", "mini", "rank", "stage",
+                                   "missing_groups"]
     assert list(frame["code"]) == ["U2", "U3", "U1"]
     zh = run().to_frame(lang="zh")
     assert list(zh["stage"]) == ["其余", "前列", "其余"]

@@ -380,7 +380,11 @@ def write_table(
     with atomic_paths(targets, protect=protect) as temps:
         tmp = temps[0]
         if fmt == "csv":
-            tmp.write_bytes(encode_csv(frame, encoding))
+            try:
+                frame.to_csv(tmp, index=False, encoding=encoding)
+            except UnicodeEncodeError as exc:
+                raise DataError(f"a cell cannot be written in {encoding}: {exc.reason}",
+                                hint="use --encoding utf-8-sig") from None
         elif fmt in {"json", "markdown", "latex"}:
             tmp.write_text(text_table(frame, fmt, provenance=provenance, digits=digits) + "\n",
                            encoding="utf-8")
