@@ -224,6 +224,12 @@ class Coherence:
     negative: float
     collinear: float
 
+    def _repr_html_(self) -> str:
+        """Cronbach's alpha, the first component's share and the flagged pairs, for notebooks."""
+        from mfgindex.report.notebook import coherence_html
+
+        return coherence_html(self)
+
     def matrix(self, level: int = 1, other: int | None = None, *,
                method: str = "pearson") -> pd.DataFrame:
         """Correlation matrix between the nodes of COINr level ``level`` (rows) and level

@@ -731,6 +731,14 @@ class Result:
 
         return change(self, from_year, to_year, level=level)
 
+    def __repr__(self) -> str:
+        # The dataclass repr would print every array (tens of thousands of characters).
+        years = self.provenance.get("years") or []
+        span = f", years {years[0]}–{years[-1]}" if len(years) > 1 else (
+            f", year {years[0]}" if years else "")
+        return (f"<Result {self.framework.id}: {len(self.rows)} rows × {len(self.node_ids)} "
+                f"nodes{span}, data {self.data.source}>")
+
     def _repr_html_(self) -> str:
         """A compact summary for notebooks: framework, data, units and the top 10."""
         from mfgindex.report.notebook import result_html

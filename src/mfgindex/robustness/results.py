@@ -90,6 +90,12 @@ class UncertaintyResult:
         out["mean_abs_shift"] = shift
         return out
 
+    def _repr_html_(self) -> str:
+        """The rank intervals of the first units, for notebooks."""
+        from mfgindex.report.notebook import uncertainty_html
+
+        return uncertainty_html(self)
+
     def to_frame(self) -> pd.DataFrame:
         """The summary, sorted by nominal rank (the output table of ``mfgindex uncertainty``)."""
         frame = self.summary()
@@ -132,6 +138,12 @@ class SensitivityResult:
     uncertainty: UncertaintyResult
     warnings: tuple[str, ...]
     provenance: Mapping[str, Any]
+
+    def _repr_html_(self) -> str:
+        """The Sobol indices table, for notebooks."""
+        from mfgindex.report.notebook import sensitivity_html
+
+        return sensitivity_html(self)
 
     def to_frame(self) -> pd.DataFrame:
         """The indices table (the output of ``mfgindex sensitivity``)."""
