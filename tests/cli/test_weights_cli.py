@@ -165,10 +165,16 @@ def test_ahp_two_levels_and_global_weights(ahp_mini: tuple[Path, Path]) -> None:
 
 def test_inconsistent_ahp_is_a_user_error(ahp_mini: tuple[Path, Path]) -> None:
     fw, data = ahp_mini
-    # a group without a matrix
+    # a group of one child needs no matrix (its weight is 1) ...
     fw.write_text(AHP_TOML.split('[[comparisons]]\nparent = "b"')[0], encoding="utf-8")
     code, _, err = run("weights", str(data), "-f", str(fw), "-m", "ahp", "--format", "csv")
-    assert code == 1 and "group 'b' has no pairwise comparison matrix" in err
+    assert code == 0, err
+    # ... but a group of two does
+    mini = '[[comparisons]]\nparent = "mini"\nchildren = ["a", "b"]\nmatrix = [[1, 0.5], [2, 1]]\n'
+    assert mini in AHP_TOML
+    fw.write_text(AHP_TOML.replace(mini, ""), encoding="utf-8")
+    code, _, err = run("weights", str(data), "-f", str(fw), "-m", "ahp", "--format", "csv")
+    assert code == 1 and "group 'mini' has no pairwise comparison matrix" in err
     bad = AHP_TOML.replace("[[1, 0.5], [2, 1]]", "[[1, 0.5], [3, 1]]")  # not reciprocal
     fw.write_text(bad, encoding="utf-8")
     code, _, err = run("weights", str(data), "-f", str(fw), "-m", "ahp", "--format", "csv")
