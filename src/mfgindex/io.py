@@ -90,6 +90,9 @@ def _temp_beside(target: Path, folder: Path) -> Path:
 #: The files this process has read as inputs of a run (resolved path -> what it is), noted by
 #: :func:`note_input`: every write refuses them, whatever the caller passes as ``protect``.
 _INPUTS: dict[str, str] = {}
+#: What each file :func:`run_inputs` met is (resolved path -> "data", "framework", …), so a
+#: refusal can name it; a label alone protects nothing.
+_LABELS: dict[str, str] = {}
 SIDECAR = ".provenance.json"
 
 
@@ -112,10 +115,12 @@ def note_input(path: str | os.PathLike[str] | None, what: str = "input") -> None
 def forget_inputs() -> None:
     """Forget the inputs noted so far (a long-lived process starting another run; tests)."""
     _INPUTS.clear()
+    _LABELS.clear()
 
 
 def run_inputs(framework: Any = None, data: Any = None,
-               *extra: str | os.PathLike[str] | tuple[Any, str] | None) -> list[Path]:
+               *extra: str | os.PathLike[str] | tuple[Any, str] | None,
+               note: bool = True) -> list[Path]:
     """Every file a run reads, noted as inputs (:func:`note_input`) and returned: the data
     file, the framework file, its bundled dataset, the AHP judgements files it read, and
     ``extra`` (an uncertainty spec, a weights file, …; a path, or ``(path, what)`` to name it
@@ -123,7 +128,9 @@ def run_inputs(framework: Any = None, data: Any = None,
     :class:`~mfgindex.framework.Framework` and a :class:`~mfgindex.data.Dataset` (or None).
 
     This is the one list of inputs every command passes to its writes (``protect=``); the
-    writes also refuse every input noted before, and the provenance sidecar of each.
+    writes also refuse every input noted before, and the provenance sidecar of each. With
+    ``note=False`` the files are only returned, not noted: a library call (``mfgindex.write``)
+    protects its own run's inputs without marking them for the rest of a long-lived process.
     """
     found: list[tuple[Any, str]] = []
     if data is not None:
@@ -138,7 +145,9 @@ def run_inputs(framework: Any = None, data: Any = None,
     for path, what in found:
         if path is None or str(path) in ("", "<frame>", "-"):
             continue
-        note_input(path, what)
+        if note:
+            note_input(path, what)
+        _LABELS.setdefault(_key(path), what)
         out.append(Path(os.fspath(path)))
     return out
 
@@ -158,20 +167,21 @@ def check_not_input(target: str | os.PathLike[str], protect: Iterable[Any] = ())
     candidates: dict[str, str] = dict(_INPUTS)
     for p in protect:
         if p is not None and str(p) not in ("", "<frame>", "-"):
-            candidates.setdefault(_key(p), "input")
+            candidates.setdefault(_key(p), _LABELS.get(_key(p), "input"))
     key = _key(target)
     hit: str | None = None
     for path, what in candidates.items():
+        name = f"the {what} file" if what != "input" else "an input file"
         if key in (path, _key(path + SIDECAR)):
-            hit = f"{what} file" if key == path else f"provenance sidecar of the {what} file"
+            hit = name if key == path else f"the provenance sidecar of {name}"
             break
         if target.exists() and _same_file(target, Path(path)):
-            hit = f"{what} file"
+            hit = name
             break
     if hit is None:
         return
     raise UsageError(
-        f"this is an input of the run (the {hit}); refusing to overwrite it",
+        f"this is an input of the run ({hit}); refusing to overwrite it",
         where=str(target),
         hint="choose another output file with -o",
     )
