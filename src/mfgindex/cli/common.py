@@ -590,7 +590,7 @@ def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
         if hidden:
             from mfgindex.i18n import term
 
-            names = ", ".join(headers[c] for c in hidden)
+            names = ", ".join(headers[c] for c in hidden[:8]) + (", …" if len(hidden) > 8 else "")
             text = term("more columns", current_lang(), n=len(hidden), cols=names)
             out_console().print(f"[dim]{escape(text)}[/]", markup=True, highlight=False)
         return

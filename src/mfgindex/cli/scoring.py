@@ -96,6 +96,13 @@ def _compute(framework: str, data: Path | None, *, strict: bool = False,
     return res
 
 
+def _first(res: Result, level: str | None) -> list[str]:
+    """The columns a terminal shows first: the index (or ``level``), rank, stage, the flag of
+    a missing group, then the dimensions (with their ranks) before any indicator."""
+    groups = [c for g in res.group_ids() for c in (g, f"rank_{g}")]
+    return [level or res.framework.id, "rank", "stage", "missing_groups", *groups]
+
+
 def _protect(res: Result) -> list[Path]:
     from mfgindex.io import run_inputs
 
@@ -210,7 +217,7 @@ def score(
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
              title=title, digits=_digits(res) if dataset in (None, "normalized") else 3,
              labels=_labels(res, lang, frame.columns), headers=headers, encoding=encoding,
-             round_to=round_to, first=[res.framework.id, "rank", "stage", "missing_groups"])
+             round_to=round_to, first=_first(res, None))
 
 
 @with_method_options(include=("stages",))
@@ -260,7 +267,7 @@ def rank(
         emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
              title=title, digits=_digits(res), labels=_labels(res, lang, frame.columns),
              headers=headers, encoding=encoding, round_to=round_to,
-             first=[level or fw.id, "rank", "stage", "missing_groups"])
+             first=_first(res, level))
 
 
 @with_method_options(include=("stages",))
