@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
@@ -315,7 +316,12 @@ _MESSAGES_ZH: tuple[tuple[str, str], ...] = (
     (r"\bcolumn '", "列 '"),
     (r"': ", "'："),
 )
-_COMPILED_ZH = tuple((re.compile(p), r) for p, r in _MESSAGES_ZH)
+
+
+@functools.cache
+def _compiled_zh() -> tuple[tuple[re.Pattern[str], str], ...]:
+    # compiled on first use: ``mfgindex --help`` should not pay for it
+    return tuple((re.compile(p), r) for p, r in _MESSAGES_ZH)
 
 
 def translate(text: str, lang: str = "en") -> str:
@@ -329,6 +335,6 @@ def translate(text: str, lang: str = "en") -> str:
     """
     if lang != "zh" or not text:
         return text
-    for pattern, replacement in _COMPILED_ZH:
+    for pattern, replacement in _compiled_zh():
         text = pattern.sub(replacement, text)
     return text
