@@ -106,8 +106,8 @@ def aggregate_tree(
         the weight (:func:`mfgindex.methods.aggregate.coverage`).
     refused
         None (default): a method that refuses its input (:class:`MethodError`, e.g. a
-        geometric mean of a zero) raises. A dict: it does not; the units it refuses score NaN
-        on that group **and every ancestor** (never renormalised around), and
+        geometric mean of a negative value) raises. A dict: it does not; the units it refuses
+        score NaN on that group **and every ancestor** (never renormalised around), and
         ``refused[group]`` receives the boolean mask of refused units, ``(n,)`` or ``(r, n)``.
     reasons
         With ``refused``: ``reasons[group]`` receives the method's error for the first refusal
