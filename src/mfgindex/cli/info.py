@@ -66,7 +66,9 @@ def show(
     with user_errors():
         check_lang(lang)
         words = _SHOW_WORDS[lang]
-        fw = load_framework(framework)
+        from mfgindex.examples import bundled_or_given
+
+        fw = load_framework(bundled_or_given(framework))  # "ASEM_iMeta.csv" in any folder
         if fmt == ShowFormat.toml:
             _print_toml(fw)
             return
