@@ -131,6 +131,8 @@ def test_panel_needs_a_year(client: Any, fw_path: Path, data: pd.DataFrame) -> N
     panel = pd.concat([data.assign(year=2019), synthetic_year(data)], ignore_index=True)
     with pytest.raises(UsageError, match="scores one year at a time"):
         ms.score(fw, panel)
+    with pytest.raises(UsageError, match="fits normalisation on the year it scores"):
+        ms.score(fw, panel, year=2020, choices=Choices(fit_on=2019))
     expected = mi.compute(fw, mi.read_data(panel, fw), year=2020).to_frame()
     got = ms.score(fw, panel, year=2020, npartitions=4).compute()
     assert set(got["year"]) == {2020}

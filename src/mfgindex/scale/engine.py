@@ -401,6 +401,11 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
             raise UsageError(
                 f"the data has {len(years)} years ({_years(years)}): the Dask path scores one "
                 "year at a time", hint=f"give --year, e.g. --year {years[-1]}")
+    if isinstance(ch.fit_on, int) and ch.fit_on != year:
+        raise UsageError(f"--fit-on {ch.fit_on}: the Dask path fits normalisation on the year it "
+                         "scores", where="--fit-on",
+                         hint="score that year (--year), or fit with fixed goalposts to "
+                              "compare years")
     job = _Job(fw, ch, layout, year, indicators=indicators)
     # the Plan on no rows: resolves every method (a bad method string fails here) and checks
     # that each can run partition-wise, before any work
