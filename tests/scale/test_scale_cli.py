@@ -94,6 +94,18 @@ def test_cli_errors(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
     assert not (tmp_path / "y").exists()
 
 
+def test_scheduler_address(client: Any, fw_path: Path, data: pd.DataFrame,
+                           tmp_path: Path) -> None:
+    """--scheduler ADDRESS connects to that scheduler (here the session's cluster)."""
+    paths = _parts(data.iloc[:300], tmp_path / "data", n=2)
+    out = tmp_path / "out"
+    result = runner.invoke(get_app(), ["score", *paths, "-f", str(fw_path), "--engine", "dask",
+                                       "--scheduler", client.scheduler.address, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_parquet(out)) == 300
+    assert client.status == "running"  # the session's own client is left alone
+
+
 def test_paths_files_folders_globs(tmp_path: Path) -> None:
     from mfgindex.errors import DataError
     from mfgindex.scale.engine import _paths
