@@ -185,3 +185,24 @@ def test_a_runs_ahp_judgements_file_is_read_once_and_recorded(
     assert res.weights_of("a") == pytest.approx({"x1": 0.5, "x2": 0.5})
     recorded = res.provenance["framework"]["judgements"]
     assert recorded == {"j.csv": hashlib.sha256(judgements.read_bytes()).hexdigest()}
+
+
+def test_a_stage_method_is_checked_when_the_plan_is_made(mini: tuple[Path, Path],
+                                                          tmp_path: Path) -> None:
+    """``stages=`` is resolved with the other choices (an unknown method fails before any
+    work), and given to a framework without a ``[stages]`` table it is an error, not ignored."""
+    from mfgindex.pipeline import Choices, Plan
+
+    fw_path, data_path = mini
+    fw = mi.load_framework(fw_path)
+    ds = mi.read_data(data_path, fw)
+    with pytest.raises(mi.MethodError, match="Got 'jenks' instead"):
+        Plan(fw, ds, Choices(stages="jenks(k=4)"))
+    text = fw_path.read_text(encoding="utf-8")
+    plain = tmp_path / "plain.toml"
+    plain.write_text(text[: text.index("[stages]")] + text[text.index("[[group]]"):],
+                     encoding="utf-8")
+    fw2 = mi.load_framework(plain)
+    with pytest.raises(mi.UsageError, match="has no \\[stages\\] table"):
+        mi.compute(fw2, mi.read_data(data_path, fw2), stages="quantile")
+    assert (mi.compute(fw2, mi.read_data(data_path, fw2), stages="none").stage_codes == -1).all()

@@ -131,6 +131,7 @@ class Plan:
         self.threshold = framework.min_coverage if ch.min_coverage is None else ch.min_coverage
         self.aggregate_calls = _aggregators(fw, ch.aggregate)
         self.weight_calls = _weight_methods(fw, ch.weights)
+        self.stage_call = _stage_rule(fw, ch.stages)
 
     def with_choices(self, **changes: Any) -> Plan:
         """The same framework, data and year with some choices changed."""
@@ -392,6 +393,23 @@ def _aggregators(framework: Framework, aggregate: str | None) -> dict[str, Metho
     return {g.id: resolve("aggregate", aggregate or g.aggregate or fw.default("aggregate")
                           or "arithmetic")
             for g in fw.groups}
+
+
+def _stage_rule(framework: Framework, stages: str | None) -> MethodCall | None:
+    """The classify method: ``stages`` if given (``"none"``: no stages), else the framework's
+    rule; a :class:`UsageError` when a method is given but the framework has no stages."""
+    if is_none(stages):
+        return None
+    rule = framework.stages
+    if rule is None:
+        if stages is not None:
+            raise UsageError(f"stages '{stages}' given, but framework '{framework.id}' has no "
+                             "[stages] table: its labels are what a stage method assigns",
+                             where="stages",
+                             hint="add a [stages] table with labels to the framework, or drop "
+                                  "the stages option")
+        return None
+    return resolve("classify", stages if stages is not None else rule.method)
 
 
 def _weight_methods(framework: Framework, weights: str | None) -> dict[str, MethodCall]:

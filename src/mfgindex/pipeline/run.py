@@ -8,7 +8,7 @@ import numpy as np
 
 from mfgindex._version import __version__
 from mfgindex.errors import MethodError
-from mfgindex.methods.registry import MethodCall, is_none, resolve
+from mfgindex.methods.registry import MethodCall
 from mfgindex.pipeline.tree import rank_desc, run_method
 
 if TYPE_CHECKING:
@@ -166,11 +166,9 @@ def _classify(plan: Plan, blocks: list[Block], index: np.ndarray,
               index_ranks: np.ndarray) -> tuple[MethodCall | None, np.ndarray]:
     """Stage codes of every row (-1: none), by the framework's rule or ``choices.stages``."""
     codes = np.full(len(plan.data), -1, dtype=int)
-    rule = plan.framework.stages
-    chosen = plan.choices.stages
-    if rule is None or is_none(chosen):
+    rule, call = plan.framework.stages, plan.stage_call
+    if rule is None or call is None:
         return None, codes
-    call = resolve("classify", chosen if chosen is not None else rule.method)
     for b in blocks:
         codes[b.rows] = run_method(call, "stages", index[b.rows], index_ranks[b.rows],
                                    len(rule.labels))
