@@ -100,10 +100,12 @@ def test_extremes_trait_holds(name: str) -> None:
     """The registry's contract: fitted on its two rows [min; max], an 'extremes' normaliser
     is the same fit as on all the data."""
     rng = np.random.default_rng(1)
-    ref = rng.lognormal(0, 1, (200, 3))
+    direction = np.array([1.0, -1.0, 1.0])
+    ref = rng.lognormal(0, 1, (200, 3)) * direction  # oriented, as normalisers see it
     ref[rng.random(ref.shape) < 0.1] = np.nan
-    ctx = ColumnContext(direction=np.ones(3), target=np.full(3, 30.0), orient=lambda v: v,
-                        ids=("a", "b", "c"))
+    ref[:, 2] = np.nan  # a column without data
+    ctx = ColumnContext(direction=direction, target=np.full(3, 30.0),
+                        orient=lambda v: v * direction, ids=("a", "b", "c"))
     call = resolve("normalize", name)
     summary = np.vstack([np.nanmin(ref, axis=0), np.nanmax(ref, axis=0)])
     np.testing.assert_array_equal(call(summary, ctx).apply(ref), call(ref, ctx).apply(ref))
