@@ -22,6 +22,7 @@ benchmarks never rot. The 20M-unit run of the Dask path is ``benchmarks/bench_sc
 Usage::
 
     python benchmarks/run_all.py [--quick] [--units N] [--csv-units N] [--repeat R]
+                                 [--only reading,compute,uncertainty,start-up,dask,peers]
 """
 
 from __future__ import annotations
@@ -305,6 +306,8 @@ def main() -> None:
     parser.add_argument("--dask-units", type=int, help="units of the Dask path row (1,000,000)")
     parser.add_argument("--runs", type=int, help="uncertainty runs (10,000)")
     parser.add_argument("--repeat", type=int, help="median of R repeats (3)")
+    parser.add_argument("--only", help="comma-separated steps: reading, compute, uncertainty, "
+                                       "start-up, dask, peers (default: all)")
     args = parser.parse_args()
     quick = args.quick
     units = args.units or (20_000 if quick else 1_000_000)
@@ -322,7 +325,13 @@ def main() -> None:
             ("dask", lambda: bench_dask(folder, dask_units, repeat)),
             ("peers", lambda: bench_peers(units, repeat)),
         ]
+        chosen = set(args.only.split(",")) if args.only else {name for name, _ in steps}
+        unknown = chosen - {name for name, _ in steps}
+        if unknown:
+            raise SystemExit(f"--only: unknown step(s) {', '.join(sorted(unknown))}")
         for name, step in steps:
+            if name not in chosen:
+                continue
             start = time.perf_counter()
             step()
             print(f"({name}: {time.perf_counter() - start:.1f} s)", file=sys.stderr)
