@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar
 
 from mfgindex.errors import MethodError, did_you_mean
 
+
 @dataclass(frozen=True)
 class Stage:
     """One pipeline stage: the facts every layer (pipeline, CLI, framework defaults, uncertainty
