@@ -4,7 +4,6 @@ Thin, like every command module: parse, call :mod:`mfgindex.scale`, report. Impo
 heavy at module level (the option types below are read by ``score``'s signature).
 """
 
-from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
@@ -44,9 +43,12 @@ SchedulerOpt = Annotated[
 def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
                output: Path | None, fmt: str | None = None, indicators: bool = False,
                ranks: bool = False, strict: bool = False, scheduler: str | None = None,
-               engine: str = "dask", options: dict[str, Any] | None = None) -> None:
+               engine: str = "dask", options: dict[str, Any] | None = None,
+               unsupported: dict[str, Any] | None = None) -> None:
     """Score Parquet ``data`` on the Dask path and write the folder ``output``.
 
+    ``unsupported``: the in-memory command's options the Dask path does not take (option →
+    value; None or False when not given): any given is a usage error, never silently ignored.
     Call inside :func:`mfgindex.cli.common.user_errors`: errors are the library's.
     """
     from mfgindex.cli.common import check_options, err_console
@@ -58,6 +60,12 @@ def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
         what = "--scheduler" if scheduler else f"{len(data or [])} data files"
         raise UsageError(f"{what}: only --engine dask reads several files or uses a scheduler",
                          hint="add --engine dask (Parquet files), or give one data file")
+    given = [k for k, v in (unsupported or {}).items() if v not in (None, False, (), [])]
+    if given:
+        raise UsageError(f"{', '.join(given)}: not available with --engine dask",
+                         hint="the Dask path writes every unit's scores with node ids as "
+                              "headers; filter or relabel the Parquet output afterwards, or "
+                              "score in memory")
     if output is None:
         raise UsageError("--engine dask writes a folder of Parquet files: give -o FOLDER",
                          where="--output", hint="e.g. -o scores/")
