@@ -205,7 +205,10 @@ def score(
 
             score_dask(data, framework=framework, year=year, output=output, fmt=fmt, engine=engine,
                        indicators=indicators, ranks=ranks, strict=strict, scheduler=scheduler,
-                       options=methods.options())
+                       options=methods.options(),
+                       unsupported={"--dataset": dataset, "--where": where, "--unit": unit,
+                                    "--headers": headers, "--encoding": encoding,
+                                    "--round": round_to, "--lang": None if lang == "en" else lang})
             return
         file = data[0] if data else None
         out_fmt = resolve_format(fmt, output)
