@@ -85,6 +85,8 @@ def test_cli_errors(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
         (["-o", str(tmp_path / "x")], 2, "only --engine dask reads several files"),
         (["--engine", "dask", "-o", str(tmp_path / "y"), "--aggregate", "vikor"], 1,
          "aggregate 'vikor"),
+        (["--engine", "dask", "-o", str(tmp_path / "y"), "--round", "2", "--unit", "U1"], 2,
+         "--unit, --round: not available with --engine dask"),
     ]
     for extra, code, text in cases:
         result = runner.invoke(get_app(), base + extra)
