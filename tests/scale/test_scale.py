@@ -77,6 +77,8 @@ def test_indicators_and_bad_cells(client: Any, fw_path: Path, data: pd.DataFrame
     _same(res.compute(), expected, [i.id for i in fw.indicators] + NODES)
     kinds = {(b["kind"], b["node"]): b["units"] for b in res.provenance["bad_cells"]}
     assert kinds[("domain", "wages")] == 3  # the three zeros under log
+    table = res.compute()
+    assert res.provenance["unscored"] == {n: int(table[n].isna().sum()) for n in NODES}
 
 
 def test_exact_ranks_with_ties_and_missing(client: Any) -> None:

@@ -107,6 +107,11 @@ def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
         for item in bad:
             con.print(f"warning: {item['units']} unit(s) on '{item['node']}': "
                       f"{words.get(item['kind'], item['kind'])}", markup=False, highlight=False)
+        for node, count in (res.provenance.get("unscored") or {}).items():
+            if count:
+                con.print(f"note: {count:,} unit(s) have no score on '{node}' (less than "
+                          f"min_coverage of its weight has data, or a bad cell below it)",
+                          markup=False, highlight=False)
         stages = str(res.provenance["methods"].get("stages", ""))
         if stages.startswith("none:"):
             con.print(f"note: stages {stages}", markup=False, highlight=False)
@@ -116,7 +121,8 @@ def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
             raise DataError(f"--strict: {len(bad)} warning(s) above; nothing written")
         folder = write_parquet(res, output)
         n = res.provenance["data"]["rows"]
-        con.print(f"scored {n:,} units in {res.provenance['engine']['partitions']} partitions "
+        parts = res.provenance["engine"]["partitions"]
+        con.print(f"scored {n:,} units in {parts} partition{'s' if parts != 1 else ''} "
                   f"-> {folder}/", markup=False, highlight=False)
     finally:
         if client is not None:

@@ -271,7 +271,8 @@ def _score_task(frame: pd.DataFrame, job: _Job) -> tuple[pd.DataFrame, dict[str,
         out |= {i.id: values[:, j] for j, i in enumerate(fw.indicators)}
     out |= {g: tree[g] for g in _group_ids(fw)}
     out[fw.id] = tree[fw.id]
-    counts = {f"refused:{g}": int(np.asarray(m).sum()) for g, m in refused.items()}
+    counts = {f"unscored:{g}": int(np.isnan(tree[g]).sum()) for g in [*_group_ids(fw), fw.id]}
+    counts |= {f"refused:{g}": int(np.asarray(m).sum()) for g, m in refused.items()}
     counts |= {f"zero:{g}": int(np.asarray(m).sum()) for g, m in limits.items()}
     if prep.bad_cells is not None:
         counts |= {f"domain:{i.id}": int(prep.bad_cells[:, j].sum())
@@ -521,7 +522,9 @@ def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
     bad_cells = [{"kind": "domain", "node": i, "units": int(n)}
                  for i, n in zip(ids, bad, strict=True) if n]
     bad_cells += [{"kind": k.split(":", 1)[0], "node": k.split(":", 1)[1], "units": v}
-                  for k, v in sorted(counts.items()) if v and not k.startswith("domain:")]
+                  for k, v in sorted(counts.items())
+                  if v and not k.startswith(("domain:", "unscored:"))]
+    unscored = {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("unscored:")}
     return {
         "mfgindex": __version__,
         **sources(fw, plan.data),
@@ -534,6 +537,7 @@ def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
                      "weights": dict(zip(fw.children(g), map(float, w), strict=True))}
                     for g, w in weights.items()],
         "bad_cells": bad_cells,
+        "unscored": {g: unscored.get(g, 0) for g in [*_group_ids(fw), fw.id]},
         "engine": {"name": "dask", "dask": dask.__version__, "partitions": partitions,
                    "ranks": "exact (sample sort over partitions)"},
     }
