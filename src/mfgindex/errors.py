@@ -177,3 +177,19 @@ def problems_error(problems: Sequence[Problem], source: str, *, limit: int = 8) 
     if len(problems) > limit:
         lines.append(f"(and {len(problems) - limit} more)")
     return DataError(f"{len(problems)} problems", where=source, problems=lines)
+
+
+def printable(text: object) -> str:
+    """``text`` safe to show on a terminal: control characters (ESC of an ANSI sequence, a
+    carriage return, a bell, …) and invisible format characters (a zero-width space, a BOM)
+    written as escapes (``\\x1b``, ``\\u200b``), so a data cell can neither drive the
+    terminal nor hide in a message."""
+    import unicodedata
+
+    out = []
+    for ch in str(text):
+        if ch != " " and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -73,7 +73,9 @@ def _total_rows(frame: pd.DataFrame, framework: Framework, source: str) -> list[
             if any(TOTAL_ROW.match(v.strip()) for v in row)]
     if not hits:
         return []
-    shown = ", ".join(" / ".join(str(frame[c].iloc[i]).strip() for c in columns)
+    from mfgindex.errors import printable
+
+    shown = ", ".join(" / ".join(printable(str(frame[c].iloc[i]).strip()) for c in columns)
                       for i in hits[:5])
     return [Problem("warning",
                     f"{len(hits)} row(s) look like a total or an average, not a unit: {shown}",
