@@ -69,12 +69,6 @@ class Result:
     ``score_matrix`` / ``rank_matrix`` are ``(n, nodes)`` in ``node_ids`` order (depth-first:
     the index, then each group followed by its subtree). Use :attr:`scores`, :attr:`ranks`,
     :attr:`stages` and :meth:`to_frame` for labelled tables.
-
-    Ranks are computed lazily: ``ranked`` holds the nodes ranked by the run (the index and
-    the groups); :meth:`rank_of` ranks any other node on first use and :attr:`rank_matrix`
-    (every node) on first access, cached inside the result and read-only like the rest.
-    ``steps`` holds the intermediate datasets a stage changed; ``raw`` (the dataset's values)
-    and ``normalized`` (the indicator columns of ``score_matrix``) are views made on access.
     """
 
     framework: Framework
@@ -82,7 +76,7 @@ class Result:
     rows: np.ndarray
     node_ids: tuple[str, ...]
     score_matrix: np.ndarray
-    ranked: Mapping[str, np.ndarray]
+    rank_matrix: np.ndarray
     stage_codes: np.ndarray
     steps: Mapping[str, np.ndarray]
     imputed: np.ndarray
@@ -94,55 +88,9 @@ class Result:
         # Truly immutable: the provenance certifies these values, so none may change after.
         from mfgindex._frozen import freeze
 
-        for name in ("rows", "score_matrix", "ranked", "stage_codes", "imputed", "treated",
-                     "weights", "provenance"):
+        for name in ("rows", "score_matrix", "rank_matrix", "stage_codes", "imputed", "treated",
+                     "steps", "weights", "provenance"):
             object.__setattr__(self, name, freeze(getattr(self, name)))
-        steps = self.steps
-        if not isinstance(steps, _Steps):
-            steps = _Steps(self, {k: v for k, v in steps.items()
-                                  if k not in ("raw", "normalized")},
-                           {k: v for k, v in steps.items() if k in ("raw", "normalized")})
-        object.__setattr__(self, "steps", steps.bind(self))
-        object.__setattr__(self, "_rank_cache", {})
-
-    # -- ranks (lazy) ---------------------------------------------------------------------
-    def rank_of(self, node: str) -> np.ndarray:
-        """``(n,)`` ranks on ``node`` within each year's block: 1 = best, ties share the
-        lowest rank, NaN unranked (R's ``rank(-x, ties.method = "min", na.last = "keep")``).
-        The index and groups were ranked by the run; another node is ranked here, once."""
-        if node in self.ranked:
-            out: np.ndarray = self.ranked[node]
-            return out
-        cache: dict[str, np.ndarray] = self.__dict__["_rank_cache"]
-        if node not in cache:
-            from mfgindex._frozen import read_only
-            from mfgindex.pipeline.tree import rank_desc
-
-            col = self.score_matrix[:, self.node_ids.index(node)]
-            ranks = np.full(col.shape, np.nan)
-            if self.years is None:
-                ranks[:] = rank_desc(col)
-            else:
-                years = self.years
-                for y in np.unique(years):
-                    sel = np.flatnonzero(years == y)
-                    ranks[sel] = rank_desc(col[sel])
-            cache[node] = read_only(ranks)
-        return cache[node]
-
-    @property
-    def rank_matrix(self) -> np.ndarray:
-        """``(n, nodes)`` ranks of every node in ``node_ids`` order (computed on first access:
-        at a million units, ranking the indicators costs more than the run itself)."""
-        cache: dict[str, np.ndarray] = self.__dict__["_rank_cache"]
-        if "*" not in cache:
-            from mfgindex._frozen import read_only
-
-            out = np.empty(self.score_matrix.shape)
-            for k, node in enumerate(self.node_ids):
-                out[:, k] = self.rank_of(node)
-            cache["*"] = read_only(out)
-        return cache["*"]
 
     # -- labelled views -------------------------------------------------------------------
     @property
@@ -402,7 +350,7 @@ class Result:
         each ``by`` group and year."""
         import pandas as pd
 
-        ranks = self.rank_of(node)
+        ranks = self.rank_matrix[:, pos[node]]
         if by is not None:
             grouped = out.groupby(within, sort=False)[node]
             ranks = grouped.rank(method="min", ascending=False).to_numpy(dtype=float)
@@ -761,7 +709,7 @@ class Result:
         ordered = sorted(ind_ranks, key=lambda t: t[1])
         strengths = [(k, int(v)) for k, v in ordered[:n_best]]
         weaknesses = [(k, int(v)) for k, v in reversed(ordered[-n_best:])] if ordered else []
-        n_units = int(np.sum(~np.isnan(self.rank_of(fw.id))
+        n_units = int(np.sum(~np.isnan(self.rank_matrix[:, pos[fw.id]])
                              & ((self.years == yr) if yr is not None else True)))
         names = self._names(lang)
         return Explanation(
