@@ -16,6 +16,7 @@ expectancy (14.1 years) is below the HDI goalpost of 20: its health index is 0.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -347,3 +348,13 @@ def test_a_positive_only_treatment_leaves_only_that_unit_unscored(treat: str) ->
     assert res.scores.loc[["U2", "U3", "U4", "U5"], "mini"].notna().all()
     (warning,) = [p for p in res.diagnostics() if "treatment" in p.what]
     assert "U1 (One)" in warning.what and "log_CT" in warning.hint
+
+
+def test_cli_scores_the_whole_hdi_panel_with_one_warning_for_rwanda() -> None:
+    done = cli("score", str(PANEL), "-f", "hdi", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    text = flat(done.stderr)
+    assert "index 'hdi', year 1994: a child at 0 makes the geometric mean 0 (its limit)" in text
+    assert "RWA (Rwanda)" in text and text.count("(its limit)") == 1
+    table = pd.read_csv(io.StringIO(done.stdout))
+    assert len(table) == 6435 and int(table["hdi"].notna().sum()) == 5813
