@@ -34,7 +34,8 @@ if TYPE_CHECKING:
         load_framework,
     )
     from mfgindex.io import write_table
-    from mfgindex.methods.registry import methods, register
+    from mfgindex.methods.registry import methods as list_methods
+    from mfgindex.methods.registry import register
     from mfgindex.pipeline import compute
     from mfgindex.result import Explanation, Result
     from mfgindex.robustness import (
@@ -64,7 +65,6 @@ _EXPORTS = {
     "builtin_frameworks": "mfgindex.framework",
     "load_framework": "mfgindex.framework",
     "write_table": "mfgindex.io",
-    "methods": "mfgindex.methods.registry",
     "register": "mfgindex.methods.registry",
     "compute": "mfgindex.pipeline",
     "reproduce": "mfgindex.pipeline",
@@ -100,8 +100,8 @@ __all__ = [
     "analyze",
     "builtin_frameworks",
     "compute",
+    "list_methods",
     "load_framework",
-    "methods",
     "read_data",
     "read_spec",
     "read_table",
@@ -114,9 +114,16 @@ __all__ = [
 ]
 
 
+#: Exports under another name: ``mfgindex.methods`` is the methods package, so the registry's
+#: ``methods()`` is ``list_methods()`` here (a function of that name would be shadowed as soon
+#: as the package is imported).
+_RENAMED = {"list_methods": ("mfgindex.methods.registry", "methods")}
+
+
 def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
+    if name in _EXPORTS or name in _RENAMED:
+        module, attr = _RENAMED.get(name, (_EXPORTS.get(name, ""), name))
+        value = getattr(import_module(module), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'mfgindex' has no attribute {name!r}")

@@ -1,6 +1,5 @@
 """The ``mfgindex`` command line (DESIGN §8): thin — parse, call the library, render."""
 
-from __future__ import annotations
 
 
 def main() -> None:

@@ -1,6 +1,5 @@
 """The typer application: registers each command module's commands."""
 
-from __future__ import annotations
 
 from typing import Annotated
 
@@ -15,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -1,6 +1,5 @@
 """Options shared by the commands, error handling and rendering helpers."""
 
-from __future__ import annotations
 
 import functools
 import inspect
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
-from rich.markup import escape
 from typer.exceptions import TyperException
 
 from mfgindex.i18n import Lang
@@ -63,6 +61,13 @@ class Invalid(StrEnum):
     drop = "drop"
     raise_ = "raise"
 
+
+
+def escape(text: str) -> str:
+    """``text`` with rich markup escaped (rich imported only when something is printed)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 def _set_lang(value: str | None) -> str | None:
     """``--lang``'s callback: messages of this command follow the language."""
@@ -167,13 +172,13 @@ FitOnOpt = Annotated[
 ]
 
 
-def err_console() -> Console:
+def err_console() -> "Console":
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def out_console() -> Console:
+def out_console() -> "Console":
     import os
 
     from rich.console import Console
@@ -262,7 +267,7 @@ def note(text: str) -> None:
     _say("note", text, style="yellow")
 
 
-def load(framework: str, data: Path | None, *, warn: bool = True) -> tuple[Framework, Dataset]:
+def load(framework: str, data: Path | None, *, warn: bool = True) -> "tuple[Framework, Dataset]":
     """Load the framework and the data; print the data's warnings unless ``warn`` is False
     (commands that score report :meth:`Result.diagnostics` instead, which cover them)."""
     from mfgindex.data import read_data
@@ -296,7 +301,7 @@ def _flag_as_data(data: Path | None) -> None:
                               "write --strict alone (leave out true/false)")
 
 
-def report(problems: Sequence[Problem], *, strict: bool, source: str) -> None:
+def report(problems: "Sequence[Problem]", *, strict: bool, source: str) -> None:
     """Print warnings to stderr — or, with ``--strict``, raise them as one error (exit 1)."""
     from mfgindex.errors import problems_error
 
@@ -421,7 +426,7 @@ def use_names(headers: str | None) -> bool:
     return str(headers) == Headers.names
 
 
-def round_frame(frame: pd.DataFrame, digits: int | None) -> pd.DataFrame:
+def round_frame(frame: "pd.DataFrame", digits: int | None) -> "pd.DataFrame":
     """``frame`` with its float columns rounded to ``digits`` decimals (``--round``)."""
     if digits is None:
         return frame
@@ -430,7 +435,7 @@ def round_frame(frame: pd.DataFrame, digits: int | None) -> pd.DataFrame:
 
 
 def emit(
-    frame: pd.DataFrame,
+    frame: "pd.DataFrame",
     *,
     fmt: str,
     output: Path | None,
@@ -499,7 +504,7 @@ def emit(
         raise UsageError(f"--format {fmt} writes a binary file: give -o FILE")
 
 
-def _cells(frame: pd.DataFrame, columns: list[Any], digits: int) -> dict[Any, list[str]]:
+def _cells(frame: "pd.DataFrame", columns: list[Any], digits: int) -> dict[Any, list[str]]:
     """Each column's cells as text: numbers with ``digits`` decimals, missing values ``–``."""
     import numpy as np
 
@@ -537,7 +542,7 @@ def _key_columns(columns: list[Any], numeric: set[Any]) -> list[Any]:
     return key or columns[:1]
 
 
-def render_table(frame: pd.DataFrame, *, title: str = "", digits: int = 2,
+def render_table(frame: "pd.DataFrame", *, title: str = "", digits: int = 2,
                  labels: dict[str, str] | None = None, first: Sequence[str] = (),
                  blocks_up_to: int = 15) -> None:
     """Print ``frame`` as a table that fits the terminal.

@@ -1,6 +1,5 @@
 """The ``examples`` command: list the bundled example files, print their paths, copy them out."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

@@ -1,6 +1,5 @@
 """Commands about frameworks and methods: frameworks, show, methods."""
 
-from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Any

@@ -1,7 +1,6 @@
 """Commands on years and runs: compare, trends, target; COINr's analysis tables: stats,
 availability; and export (every table in one workbook)."""
 
-from __future__ import annotations
 
 import math
 import shlex
@@ -9,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from mfgindex.cli.common import (
     NO_METHODS,
@@ -24,6 +22,7 @@ from mfgindex.cli.common import (
     check_lang,
     emit,
     err_console,
+    escape,
     out_console,
     resolve_format,
     user_errors,
@@ -64,7 +63,7 @@ def _fit(options: dict[str, Any], fit_on: str) -> dict[str, Any]:
 
 
 def _run(framework: str, data: Path | None, strict: bool, output: Path | None,
-         **options: Any) -> Result:
+         **options: Any) -> "Result":
     """Load, check the -o path, compute, then report the diagnostics (errors with --strict).
 
     The same steps as the scoring commands, through the public :func:`mfgindex.compute`
@@ -88,17 +87,17 @@ def _run(framework: str, data: Path | None, strict: bool, output: Path | None,
     return res
 
 
-def _protect(res: Result) -> list[Path]:
+def _protect(res: "Result") -> list[Path]:
     from mfgindex.io import run_inputs
 
     return run_inputs(res.framework, res.data)
 
 
-def _digits(res: Result) -> int:
+def _digits(res: "Result") -> int:
     return 3 if res.framework.scale[1] <= 1 else 2
 
 
-def _print_problems(problems: list[Problem]) -> None:
+def _print_problems(problems: "list[Problem]") -> None:
     con = err_console()
     for p in problems:
         where = f"{p.where}: " if p.where else ""
@@ -198,7 +197,7 @@ def compare(
                        output=output, lang=lang)
 
 
-def _compare_years(res: Result, from_year: int | None, to_year: int | None, *, top: int | None,
+def _compare_years(res: "Result", from_year: int | None, to_year: int | None, *, top: int | None,
                    level: str | None, fmt: str, output: Path | None, lang: str) -> None:
     from mfgindex import panel
 
@@ -363,7 +362,7 @@ def target(
         _render_plan(plan, res, lang)
 
 
-def _render_plan(plan: TargetPlan, res: Result, lang: str) -> None:
+def _render_plan(plan: "TargetPlan", res: "Result", lang: str) -> None:
     con = out_console()
     fw = res.framework
     who = f"{plan.name} ({plan.unit})" if plan.name and plan.name != plan.unit else plan.unit

@@ -1,6 +1,5 @@
 """``mfgindex plot KIND``: one figure of an index, written as PNG, SVG or PDF."""
 
-from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
@@ -153,7 +152,7 @@ def _draw(kind: str, data: Path | None, framework: str, *, methods: MethodChoice
           year: int | None, top: int | None, units: list[str], nodes: list[str], x: str | None,
           y: str | None, level: int, style: str | None, by: str | None, spec: Path | None,
           vary: list[str] | None, runs: int, n: int, seed: int, strict: bool,
-          output: Path | None) -> tuple[Figure, Any, Any]:
+          output: Path | None) -> "tuple[Figure, Any, Any]":
     import mfgindex.plot as mp
     from mfgindex.errors import UsageError
 
@@ -201,7 +200,7 @@ def _draw(kind: str, data: Path | None, framework: str, *, methods: MethodChoice
     return fig, fw, ds
 
 
-def default_by(res: Result) -> str:
+def default_by(res: "Result") -> str:
     """The unit column to count units by: province, zone type or region, whichever the data has."""
     from mfgindex.errors import UsageError
 
@@ -215,7 +214,7 @@ def default_by(res: Result) -> str:
 
 def _robustness(kind: str, data: Path | None, framework: str, *, methods: MethodChoices, lang: str,
                 year: int | None, top: int | None, spec: Path | None, vary: list[str] | None,
-                runs: int, n: int, seed: int, output: Path | None) -> tuple[Figure, Any, Any]:
+                runs: int, n: int, seed: int, output: Path | None) -> "tuple[Figure, Any, Any]":
     import mfgindex.plot as mp
     import mfgindex.robustness as rb
     from mfgindex.cli.common import check_options, check_output, load

@@ -1,6 +1,5 @@
 """``mfgindex report``: a self-contained HTML report of an index, like the CCID release."""
 
-from __future__ import annotations
 
 import time
 from pathlib import Path

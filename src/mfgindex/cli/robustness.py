@@ -1,6 +1,5 @@
 """Commands that stress-test an index: uncertainty, sensitivity, analyze."""
 
-from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
@@ -44,9 +43,9 @@ if TYPE_CHECKING:
 SpecOpt = Annotated[
     Path | None,
     # rich markup would read "[weights]" as a style: the brackets are escaped
-    typer.Option("--spec", help=r"TOML file of what varies: \[weights] noise, levels; "
-                                r"\[normalize], \[aggregate], \[impute], \[treat] choices; "
-                                r"\[exclude] indicators.",
+    typer.Option("--spec", help="TOML file of what varies: [weights] noise, levels; "
+                                "[normalize], [aggregate], [impute], [treat] choices; "
+                                "[exclude] indicators.",
                  rich_help_panel="What varies"),
 ]
 VaryOpt = Annotated[
@@ -92,13 +91,13 @@ def _warn(notes: tuple[str, ...] | list[str]) -> None:
         note(text)
 
 
-def _protect(fw: Framework, data: Any, spec: Path | None) -> list[Path]:
+def _protect(fw: "Framework", data: Any, spec: Path | None) -> list[Path]:
     from mfgindex.io import run_inputs
 
     return run_inputs(fw, data, (spec, "uncertainty spec"))
 
 
-def _spec(spec: Path | None, vary: list[str] | None, fw: Framework) -> Any:
+def _spec(spec: Path | None, vary: list[str] | None, fw: "Framework") -> Any:
     from mfgindex.errors import UsageError
     from mfgindex.robustness import read_spec
 
@@ -110,7 +109,7 @@ def _spec(spec: Path | None, vary: list[str] | None, fw: Framework) -> Any:
     return read_spec(bundled_or_given(spec), fw, overrides=vary or ())  # "asem_sensitivity.toml"
 
 
-def _names(frame: pd.DataFrame, lang: str, fw: Framework, data: Any) -> pd.DataFrame:
+def _names(frame: "pd.DataFrame", lang: str, fw: "Framework", data: Any) -> "pd.DataFrame":
     if lang == "zh" and fw.name_column and fw.name_column in frame:
         zh = data.names_zh(fw)
         if zh is not None:
@@ -119,7 +118,7 @@ def _names(frame: pd.DataFrame, lang: str, fw: Framework, data: Any) -> pd.DataF
     return frame
 
 
-def _labels(fw: Framework, frame: pd.DataFrame, lang: str) -> dict[str, str]:
+def _labels(fw: "Framework", frame: "pd.DataFrame", lang: str) -> dict[str, str]:
     """Headers of a robustness table: 城市代码, 名称, 基准排名, … under zh."""
     from mfgindex.i18n import column_labels
 

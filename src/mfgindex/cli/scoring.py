@@ -1,12 +1,10 @@
 """Commands that score data: validate, score, rank, explain."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from mfgindex.cli.common import (
     NO_METHODS,
@@ -26,6 +24,7 @@ from mfgindex.cli.common import (
     check_output,
     emit,
     err_console,
+    escape,
     load,
     note,
     out_console,
@@ -70,7 +69,7 @@ LevelOpt = Annotated[str | None, typer.Option("--level", help="Rank by this grou
 
 
 def _compute(framework: str, data: Path | None, *, strict: bool = False,
-             output: Path | None = None, **options: Any) -> Result:
+             output: Path | None = None, **options: Any) -> "Result":
     """Load, check the -o path, compute, then report the diagnostics (errors with --strict)."""
     from mfgindex.pipeline import Choices, compute
 
@@ -96,24 +95,24 @@ def _compute(framework: str, data: Path | None, *, strict: bool = False,
     return res
 
 
-def _first(res: Result, level: str | None) -> list[str]:
+def _first(res: "Result", level: str | None) -> list[str]:
     """The columns a terminal shows first: the index (or ``level``), rank, stage, the flag of
     a missing group, then the dimensions (with their ranks) before any indicator."""
     groups = [c for g in res.group_ids() for c in (g, f"rank_{g}")]
     return [level or res.framework.id, "rank", "stage", "missing_groups", *groups]
 
 
-def _protect(res: Result) -> list[Path]:
+def _protect(res: "Result") -> list[Path]:
     from mfgindex.io import run_inputs
 
     return run_inputs(res.framework, res.data)
 
 
-def _digits(res: Result) -> int:
+def _digits(res: "Result") -> int:
     return 3 if res.framework.scale[1] <= 1 else 2
 
 
-def _labels(res: Result, lang: str, columns: Any) -> dict[str, str]:
+def _labels(res: "Result", lang: str, columns: Any) -> dict[str, str]:
     """The headers of a result table's columns, when the headers are names."""
     from mfgindex.i18n import column_labels
 
@@ -329,7 +328,7 @@ _EXPLAIN_WORDS = {
 }
 
 
-def _render_explanation(ex: Any, res: Result, lang: str, *, digits: int | None = None) -> None:
+def _render_explanation(ex: Any, res: "Result", lang: str, *, digits: int | None = None) -> None:
     import math
 
     from rich.markup import escape

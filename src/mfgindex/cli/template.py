@@ -1,6 +1,5 @@
 """The template command: an empty data file for a framework, to fill from yearbooks."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

@@ -1,6 +1,5 @@
 """The ``weights`` command: the weights each group gives its children under a weight method."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

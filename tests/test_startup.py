@@ -1,0 +1,36 @@
+"""Start-up imports nothing heavy: building the whole command line (what ``mfgindex --help``
+does) and loading a framework need neither pandas nor scipy nor any extra; they are imported
+by the command that uses them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("pandas", "scipy", "matplotlib", "jinja2", "rich", "pydantic", "pyarrow", "openpyxl",
+         "dask")
+
+
+def _imported_after(code: str) -> list[str]:
+    probe = f"""
+import json, sys
+{code}
+print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    found: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_building_the_cli_imports_nothing_heavy() -> None:
+    code = ("import typer.main\nfrom mfgindex.cli.app import get_app\n"
+            "typer.main.get_command(get_app())")
+    assert _imported_after(code) == []
+
+
+def test_loading_a_framework_needs_no_pandas_or_scipy() -> None:
+    # the registry's method facts (names, parameters, traits) are read without them
+    code = "import mfgindex as mi\nmi.load_framework('city')\nmi.list_methods()"
+    assert _imported_after(code) == []
