@@ -1,26 +1,29 @@
 """The bad-input corpus, run through the real command line.
 
-Each case of ``cases.toml`` runs ``python -m mfgindex ARGV`` in a subprocess — exactly what a
-user types — against a private copy of ``files/``. Every case must fail cleanly: the expected
-exit code, a message saying where the problem is and how to fix it (``hint:``), no traceback,
-nothing on stdout, no output or temporary file left behind, and every input byte-for-byte
-unchanged.
+Each case of ``cases.toml`` runs ``mfgindex ARGV`` — what a user types — against a private copy
+of ``files/``. Every case must fail cleanly: the expected exit code, a message saying where the
+problem is and how to fix it (``hint:``), no traceback, nothing on stdout, no output or
+temporary file left behind, and every input byte-for-byte unchanged.
 
-Sub-processes start in about a second each, so all cases run once, in parallel threads, in a
-module-scoped fixture; each case is then its own test, reading its recorded outcome.
+The cases run once, in a module-scoped fixture: the corpus is split between two worker
+processes (``_driver.py``), each running its cases one after the other through the real
+application with typer's test runner (a process start costs more than most cases); a few cases
+of every kind also run as ``python -m mfgindex`` subprocesses, the exact command line, and must
+give the same outcome. Each case is then its own test, reading its recorded outcome.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ from typing import Any
 import pytest
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 FILES = HERE / "files"
 CASES: list[dict[str, Any]] = tomllib.loads((HERE / "cases.toml").read_text("utf-8"))["case"]
 KINDS = {"csv", "toml", "data", "output", "usage"}
@@ -58,32 +62,80 @@ def _argv(case: dict[str, Any], files: Path, out: Path) -> list[str]:
     return argv
 
 
-def _run(case: dict[str, Any], root: Path) -> Outcome:
+def _prepare(case: dict[str, Any], root: Path) -> tuple[Path, list[str], dict[str, str]]:
     work = root / case["name"]
     files, out = work / "files", work / "out"
     shutil.copytree(FILES, files)
     out.mkdir()
-    before = _digests(files)
-    argv = _argv(case, files, out)
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([sys.executable, "-m", "mfgindex", *argv], capture_output=True,
-                          text=True, cwd=work, env=env, timeout=120, check=False)
+    return work, _argv(case, files, out), _digests(files)
+
+
+def _outcome(work: Path, argv: list[str], before: dict[str, str], code: int, stdout: str,
+             stderr: str) -> Outcome:
+    files, out = work / "files", work / "out"
     after = _digests(files)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     left = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
     # Anything else created in the working folder (a framework that managed to run code would
     # leave its 'pwned' file here) counts as a changed input.
     changed += sorted(p.name for p in work.iterdir() if p.name not in {"files", "out"})
-    return Outcome(argv, proc.returncode, proc.stdout, proc.stderr, left, changed)
+    return Outcome(argv, code, stdout, stderr, left, changed)
+
+
+def _subprocess(case: dict[str, Any], root: Path) -> Outcome:
+    """One case as the exact command line: ``python -m mfgindex ARGV``."""
+    work, argv, before = _prepare(case, root)
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run([sys.executable, "-m", "mfgindex", *argv], capture_output=True,
+                          text=True, cwd=work, env=env, timeout=120, check=False)
+    return _outcome(work, argv, before, proc.returncode, proc.stdout, proc.stderr)
+
+
+def _in_workers(cases: list[dict[str, Any]], root: Path, workers: int = 2) -> dict[str, Outcome]:
+    """Every case through the application, the corpus split between ``workers`` processes."""
+    prepared = {c["name"]: _prepare(c, root) for c in cases}
+    chunks = [cases[k::workers] for k in range(workers)]
+    procs = []
+    for k, chunk in enumerate(chunks):
+        spec = root / f"_cases{k}.json"
+        spec.write_text(json.dumps([{"name": c["name"], "argv": prepared[c["name"]][1],
+                                     "cwd": str(prepared[c["name"]][0])} for c in chunk]),
+                        encoding="utf-8")
+        procs.append((subprocess.Popen([sys.executable, "-m", "tests.bad_inputs._driver",
+                                        str(spec), str(root / f"_results{k}.json")],
+                                       cwd=ROOT), k))
+    for proc, _ in procs:
+        assert proc.wait(timeout=600) == 0, "the bad-input driver itself failed"
+    out: dict[str, Outcome] = {}
+    for _, k in procs:
+        for name, r in json.loads((root / f"_results{k}.json").read_text("utf-8")).items():
+            work, argv, before = prepared[name]
+            out[name] = _outcome(work, argv, before, r["code"], r["stdout"], r["stderr"])
+    return out
+
+
+#: Cases also run as real subprocesses: the first of each kind.
+EXACT = [next(c for c in CASES if c["kind"] == kind) for kind in sorted(KINDS)]
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Outcome]]:
-    root = tmp_path_factory.mktemp("bad_inputs")
-    workers = max(2, min(8, (os.cpu_count() or 2) * 2))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {c["name"]: pool.submit(_run, c, root) for c in CASES}
-        yield {name: f.result() for name, f in futures.items()}
+    yield _in_workers(CASES, tmp_path_factory.mktemp("bad_inputs"))
+
+
+@pytest.mark.parametrize("case", EXACT, ids=[c["name"] for c in EXACT])
+def test_the_exact_command_line_fails_alike(case: dict[str, Any], outcomes: dict[str, Outcome],
+                                            tmp_path: Path) -> None:
+    """The in-process run of a case is what ``python -m mfgindex`` does."""
+    real = _subprocess(case, tmp_path)
+    got = outcomes[case["name"]]
+    assert (real.code, real.stdout, real.out_files, real.changed_inputs) == (
+        got.code, got.stdout, got.out_files, got.changed_inputs)
+    def text(stderr: str) -> str:  # the two runs work in different temporary folders
+        flat = " ".join(stderr.split()).replace("python -m mfgindex", "mfgindex")
+        return re.sub(rf"\S*/{re.escape(case['name'])}/", "<work>/", flat)
+
+    assert text(real.stderr) == text(got.stderr)
 
 
 def test_manifest_is_well_formed() -> None:
