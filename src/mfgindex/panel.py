@@ -50,6 +50,7 @@ except ImportError:  # pragma: no cover - the older layout
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mfgindex.framework import Framework
     from mfgindex.result import Result
 
 __all__ = [
@@ -83,6 +84,13 @@ _INVERSE_TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "log10": lambda v: np.power(10.0, v),
     "log1p": np.expm1,
     "sqrt": np.square,
+}
+#: The transforms :data:`_INVERSE_TRANSFORMS` undoes (a cap given in the indicator's units).
+_FORWARD_TRANSFORMS: dict[str, Callable[[Any], Any]] = {
+    "log": np.log,
+    "log10": np.log10,
+    "log1p": np.log1p,
+    "sqrt": np.sqrt,
 }
 
 
@@ -386,7 +394,7 @@ def _logmean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The logarithmic mean :math:`L(a, b) = (a - b)/(\\ln a - \\ln b)`, :math:`L(a, a) = a`."""
     with np.errstate(all="ignore"):
         out = (a - b) / (np.log(a) - np.log(b))
-    return np.where(np.isclose(a, b, rtol=1e-12, atol=0), (a + b) / 2, out)
+    return np.asarray(np.where(np.isclose(a, b, rtol=1e-12, atol=0), (a + b) / 2, out))
 
 
 def _weights_for(res: Result, group: str, year: int | None) -> np.ndarray:
@@ -1125,7 +1133,6 @@ def target(
         A normaliser that is not affine (rank, percentile, …) or an unsupported aggregator.
     """
     import pandas as pd
-    from scipy.optimize import linprog, minimize
 
     if (rank is None) == (score is None):
         raise UsageError("give exactly one target: a rank (--rank N) or a score (--score S)")
@@ -1142,15 +1149,44 @@ def target(
                         hint="a unit needs a score to plan from; see `mfgindex explain`")
     others = np.array([res.score_matrix[k, root] for k in block if k != r], dtype=float)
     others = np.sort(others[~np.isnan(others)])[::-1]
-    if rank is not None:
-        if not 1 <= int(rank) <= len(others) + 1:
-            raise UsageError(f"must be between 1 and {len(others) + 1}, got {rank}",
-                             where="--rank")
-        rank = int(rank)
-        goal = float(others[rank - 1]) + margin if rank <= len(others) else -np.inf
-    else:
-        goal = float(score)  # type: ignore[arg-type]
+    rank, goal = _target_goal(others, rank, score, margin)
     current_rank = float(res.rank_matrix[r, root])
+    _check_target_options(fw, indicators, caps)
+    methods = res.provenance.get("methods", {})
+    _check_affine(fw, methods.get("normalize", {}))
+    obs = _observed(res, r, block)
+    model = _unit_model(res, r, yr, obs.z0, s0, uid)
+    levers = _levers(fw, obs, model.present, indicators, caps, costs)
+    best_score = model.index(model.z + levers.upper)
+    best_rank = int(1 + np.sum(others > best_score))
+    reachable = best_score >= goal
+    delta, solver = _solve_target(model, levers, goal, s0, reachable)
+    names = res._names("en")
+    return TargetPlan(
+        unit=uid, name=None if names is None else str(names[r]), year=yr, score=s0,
+        rank=current_rank, target_score=goal, target_rank=rank, reachable=bool(reachable),
+        best_score=best_score, best_rank=best_rank, solver=solver,
+        table=pd.DataFrame(_target_rows(fw, obs, model, levers, delta)),
+        assumptions=_target_assumptions(methods, caps, costs),
+    )
+
+
+def _target_goal(others: np.ndarray, rank: int | None, score: float | None,
+                 margin: float) -> tuple[int | None, float]:
+    """The target rank (checked) and the index score that reaches it: ``margin`` above the
+    score of the unit now at that rank among ``others`` (sorted, best first); -inf for the
+    last rank. A score target is its own goal."""
+    if rank is None:
+        return None, float(score)  # type: ignore[arg-type]
+    if not 1 <= int(rank) <= len(others) + 1:
+        raise UsageError(f"must be between 1 and {len(others) + 1}, got {rank}", where="--rank")
+    rank = int(rank)
+    return rank, float(others[rank - 1]) + margin if rank <= len(others) else -np.inf
+
+
+def _check_target_options(fw: Framework, indicators: Sequence[str] | None,
+                          caps: Mapping[str, float] | None) -> None:
+    """Every indicator named in ``indicators`` (``--only``) and ``caps`` (``--cap``) exists."""
     ids = [i.id for i in fw.indicators]
     if indicators is not None:
         unknown = [i for i in indicators if i not in ids]
@@ -1160,133 +1196,251 @@ def target(
     for key in (caps or {}):
         if key not in ids:
             raise UsageError(f"--cap: no indicator '{key}'." + did_you_mean(key, ids))
-    methods = res.provenance.get("methods", {})
-    norm = methods.get("normalize", {})
+
+
+def _check_affine(fw: Framework, norm: Any) -> None:
+    """Every indicator's normaliser (one spec, or one per indicator) is affine in its value:
+    the plan inverts it."""
+    ids = [i.id for i in fw.indicators]
     specs = norm if isinstance(norm, Mapping) else dict.fromkeys(ids, norm)
     bad = sorted({_method_name(specs[i]) for i in ids if _method_name(specs[i]) not in _AFFINE})
     if bad:
         raise MethodError(f"target needs a normalisation that is linear in the indicator; "
                           f"'{bad[0]}' is not", where="--normalize",
                           hint="recompute with minmax, zscore or goalposts")
-    aggs = _aggregators(res)
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """The values a target plan starts from, indicators in framework order."""
+
+    #: The year's units just before normalising (transformed, …) and after: ``block × m``.
+    before: np.ndarray
+    normalized: np.ndarray
+    #: The unit's own values in the indicators' units (denominated, not transformed) and its
+    #: normalised values (NaN where it has none).
+    value: np.ndarray
+    z0: np.ndarray
+
+
+def _observed(res: Result, r: int, block: np.ndarray) -> _Observed:
+    """The steps of ``res`` a plan reads, for the rows ``block`` of the unit's year and the
+    unit's row ``r``."""
     steps = res.steps
+    # The last step before normalising: the values the normaliser is affine in.
     before_key = next(k for k in ("treated", "screened", "imputed", "transformed",
                                   "denominated", "raw") if k in steps)
     value_key = "denominated" if "denominated" in steps else "raw"
-    v_all = steps[before_key][block]
-    z_all = steps["normalized"][block]
-    x_now = steps[value_key][r]
-    z0 = steps["normalized"][r].copy()
-    m = len(ids)
-    present = {i: not np.isnan(z0[j]) for j, i in enumerate(ids)}
+    return _Observed(before=steps[before_key][block], normalized=steps["normalized"][block],
+                     value=steps[value_key][r], z0=steps["normalized"][r].copy())
+
+
+@dataclass(frozen=True)
+class _UnitModel:
+    """One unit's index as a function of its normalised indicators, everyone else fixed."""
+
+    res: Result
+    year: int | None
+    aggs: dict[str, str]
+    #: Which indicators and groups have a value: a missing one stays missing.
+    present: dict[str, bool]
+    #: The normalised indicators now (0 where missing) and the index they give.
+    z: np.ndarray
+    base: float
+
+    def index(self, z: np.ndarray) -> float:
+        """The index with normalised indicators ``z``."""
+        return _unit_index(self.res, z, self.year, self.aggs, self.present)
+
+
+def _unit_model(res: Result, r: int, year: int | None, z0: np.ndarray, s0: float,
+                uid: str) -> _UnitModel:
+    """The model of row ``r``, checked to reproduce its index score ``s0``."""
+    fw = res.framework
+    aggs = _aggregators(res)
+    present = {i.id: not np.isnan(z0[j]) for j, i in enumerate(fw.indicators)}
     # the groups' presence stays as it is
     for g in fw.groups:
-        present[g.id] = not np.isnan(res.score_matrix[r, pos[g.id]])
+        present[g.id] = not np.isnan(res.score_matrix[r, res.node_ids.index(g.id)])
     zfill = np.where(np.isnan(z0), 0.0, z0)
-    base = _unit_index(res, zfill, yr, aggs, present)
+    base = _unit_index(res, zfill, year, aggs, present)
     if not math.isclose(base, s0, rel_tol=1e-9, abs_tol=1e-9):
         raise MethodError(f"target cannot reproduce unit '{uid}''s score ({base:.6g} vs {s0:.6g})",
                           hint="this happens with data-driven weights or coverage rules; "
                                "recompute with --weights framework")
+    return _UnitModel(res, year, aggs, present, zfill, base)
+
+
+@dataclass(frozen=True)
+class _Levers:
+    """What a plan may move, per indicator (framework order)."""
+
+    #: ``z = a + b·v``: the normalised value from the value before normalising (NaN: not
+    #: affine, the indicator stays as it is).
+    a: np.ndarray
+    b: np.ndarray
+    #: Normalised points the indicator may gain (0: it stays), and the cost of one point.
+    upper: np.ndarray
+    cost: np.ndarray
+    #: The normalised value of its cap (NaN when it stays).
+    cap: np.ndarray
+
+
+def _levers(fw: Framework, obs: _Observed, present: Mapping[str, bool],
+            indicators: Sequence[str] | None, caps: Mapping[str, float] | None,
+            costs: Mapping[str, float] | None) -> _Levers:
+    """The affine map, room to the cap and cost of every indicator the plan may move: those
+    the unit has data for (and in ``indicators``), affine over the year's units and with an
+    invertible transform."""
+    m = len(fw.indicators)
     coef_a, coef_b = np.full(m, np.nan), np.full(m, np.nan)
     upper = np.zeros(m)
     cost = np.ones(m)
     caps_used = np.full(m, np.nan)
-    transforms = {i.id: i.transform for i in fw.indicators}
-    for j, iid in enumerate(ids):
+    for j, ind in enumerate(fw.indicators):
+        iid = ind.id
         if not present[iid] or (indicators is not None and iid not in indicators):
             continue
-        a, b, resid = _affine_map(v_all[:, j], z_all[:, j])
-        if not np.isfinite(b) or b == 0 or resid > 1e-6 * (1 + np.nanmax(np.abs(z_all[:, j]))):
+        z_year = obs.normalized[:, j]
+        a, b, resid = _affine_map(obs.before[:, j], z_year)
+        if not np.isfinite(b) or b == 0 or resid > 1e-6 * (1 + np.nanmax(np.abs(z_year))):
             continue  # constant or clipped indicator: leave it as it is
         coef_a[j], coef_b[j] = a, b
-        tname = _method_name(transforms[iid]) if transforms[iid] else None
+        tname = _method_name(ind.transform) if ind.transform else None
         if tname is not None and tname not in _INVERSE_TRANSFORMS:
             continue
-        zcap = float(np.nanmax(z_all[:, j]))
-        if caps and iid in caps:
-            cap_v = float(caps[iid])
-            if tname is not None:
-                with np.errstate(all="ignore"):
-                    cap_v = float({"log": np.log, "log10": np.log10, "log1p": np.log1p,
-                                   "sqrt": np.sqrt}[tname](cap_v))
-            zcap = a + b * cap_v
-        upper[j] = max(zcap - z0[j], 0.0)
+        zcap = _cap_score(z_year, a, b, tname,
+                          caps[iid] if caps and iid in caps else None)
+        upper[j] = max(zcap - obs.z0[j], 0.0)
         caps_used[j] = zcap
-        scale_x = abs(x_now[j]) if x_now[j] != 0 else float(np.nanmean(np.abs(v_all[:, j])))
-        cost[j] = 1.0 / abs(b) if tname is not None and tname.startswith("log") else \
-            1.0 / (abs(b) * max(scale_x, 1e-300))
+        cost[j] = _point_cost(b, tname, obs.value[j], obs.before[:, j])
         cost[j] *= float((costs or {}).get(iid, 1.0))
-    free = upper > 0
-    best = zfill + upper
-    best_score = _unit_index(res, best, yr, aggs, present)
-    best_rank = int(1 + np.sum(others > best_score))
-    reachable = best_score >= goal
-    linear = set(aggs.values()) <= {"arithmetic"}
+    return _Levers(coef_a, coef_b, upper, cost, caps_used)
+
+
+def _cap_score(z: np.ndarray, a: float, b: float, tname: str | None, cap: float | None) -> float:
+    """The normalised value an indicator may reach: the best of the year's units ``z``, or
+    ``cap`` (in the indicator's units) through its transform and ``a + b·v``."""
+    if cap is None:
+        return float(np.nanmax(z))
+    cap_v = float(cap)
+    if tname is not None:
+        with np.errstate(all="ignore"):
+            cap_v = float(_FORWARD_TRANSFORMS[tname](cap_v))
+    return a + b * cap_v
+
+
+def _point_cost(b: float, tname: str | None, x_now: float, before: np.ndarray) -> float:
+    """Cost of one normalised point as a relative change of the indicator: a log-transformed
+    indicator moves ``1/|b|`` log units (≈ relative change); another ``1/|b|`` units, relative
+    to its value now (the year's mean magnitude when it is 0)."""
+    scale_x = abs(x_now) if x_now != 0 else float(np.nanmean(np.abs(before)))
+    if tname is not None and tname.startswith("log"):
+        return 1.0 / abs(b)
+    return 1.0 / (abs(b) * max(scale_x, 1e-300))
+
+
+def _solve_target(model: _UnitModel, levers: _Levers, goal: float, s0: float,
+                  reachable: bool) -> tuple[np.ndarray, str]:
+    """The normalised points ``δ`` to gain per indicator, and the solver that found them."""
+    m = levers.upper.size
     if s0 >= goal:
-        delta, solver = np.zeros(m), "none (already there)"
-    elif not reachable:
-        delta, solver = upper.copy(), "none (out of reach: every indicator at its cap)"
-    elif linear:
-        # the index is linear: y = s0 + Σ E_j δ_j with E_j from unit steps
-        eff = np.zeros(m)
-        for jj in np.flatnonzero(free):
-            e = np.zeros(m)
-            e[jj] = 1.0
-            eff[jj] = _unit_index(res, zfill + e, yr, aggs, present) - base
-        out = linprog(cost, A_ub=-eff[None, :], b_ub=[-(goal - s0)],
-                      bounds=list(zip(np.zeros(m), upper, strict=True)), method="highs")
-        if out.status != 0:
-            raise MethodError(f"target: the linear programme failed ({out.message})")
-        delta, solver = np.clip(out.x, 0, upper), "linprog (HiGHS)"
-    else:
-        scale = float(np.max(upper[free]))
+        return np.zeros(m), "none (already there)"
+    if not reachable:
+        return levers.upper.copy(), "none (out of reach: every indicator at its cap)"
+    if set(model.aggs.values()) <= {"arithmetic"}:
+        return _solve_linear(model, levers, goal, s0), "linprog (HiGHS)"
+    return _solve_concave(model, levers, goal), "SLSQP (convex: concave aggregation)"
 
-        def objective(d: np.ndarray) -> float:
-            return float(cost @ d)
 
-        def reach(d: np.ndarray) -> float:
-            return _unit_index(res, zfill + d, yr, aggs, present) - goal
+def _solve_linear(model: _UnitModel, levers: _Levers, goal: float, s0: float) -> np.ndarray:
+    """An arithmetic tree is linear, ``y = s0 + Σ E_j δ_j`` with ``E_j`` from unit steps: the
+    cheapest ``δ`` is a linear programme."""
+    from scipy.optimize import linprog
 
-        start = upper * 0.5
-        out = minimize(objective, start, jac=lambda d: cost, method="SLSQP",
-                       bounds=list(zip(np.zeros(m), upper, strict=True)),
-                       constraints=[{"type": "ineq", "fun": reach}],
-                       options={"maxiter": 500, "ftol": 1e-12 * max(scale, 1.0)})
-        delta = np.clip(out.x, 0, upper)
-        if reach(delta) < 0:  # a hair short of the target after clipping: move towards the caps
-            lo, hi = 0.0, 1.0
-            for _ in range(60):
-                mid = (lo + hi) / 2
-                if reach(delta + mid * (upper - delta)) >= 0:
-                    hi = mid
-                else:
-                    lo = mid
-            delta = delta + hi * (upper - delta)
-        solver = "SLSQP (convex: concave aggregation)"
-    z_new = zfill + delta
+    upper = levers.upper
+    m = upper.size
+    eff = np.zeros(m)
+    for jj in np.flatnonzero(upper > 0):
+        e = np.zeros(m)
+        e[jj] = 1.0
+        eff[jj] = model.index(model.z + e) - model.base
+    out = linprog(levers.cost, A_ub=-eff[None, :], b_ub=[-(goal - s0)],
+                  bounds=list(zip(np.zeros(m), upper, strict=True)), method="highs")
+    if out.status != 0:
+        raise MethodError(f"target: the linear programme failed ({out.message})")
+    delta: np.ndarray = np.clip(out.x, 0, upper)
+    return delta
+
+
+def _solve_concave(model: _UnitModel, levers: _Levers, goal: float) -> np.ndarray:
+    """Geometric and harmonic means are concave and increasing, so the feasible set is convex:
+    SLSQP finds the cheapest ``δ``."""
+    from scipy.optimize import minimize
+
+    cost, upper = levers.cost, levers.upper
+    m = upper.size
+    scale = float(np.max(upper[upper > 0]))
+
+    def objective(d: np.ndarray) -> float:
+        return float(cost @ d)
+
+    def reach(d: np.ndarray) -> float:
+        return model.index(model.z + d) - goal
+
+    start = upper * 0.5
+    out = minimize(objective, start, jac=lambda d: cost, method="SLSQP",
+                   bounds=list(zip(np.zeros(m), upper, strict=True)),
+                   constraints=[{"type": "ineq", "fun": reach}],
+                   options={"maxiter": 500, "ftol": 1e-12 * max(scale, 1.0)})
+    delta = np.clip(out.x, 0, upper)
+    if reach(delta) < 0:  # a hair short of the target after clipping: move towards the caps
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            if reach(delta + mid * (upper - delta)) >= 0:
+                hi = mid
+            else:
+                lo = mid
+        delta = delta + hi * (upper - delta)
+    return np.asarray(delta)
+
+
+def _target_rows(fw: Framework, obs: _Observed, model: _UnitModel, levers: _Levers,
+                 delta: np.ndarray) -> list[dict[str, Any]]:
+    """The plan's table: each indicator's value now and needed, in its own units."""
+    z_new = model.z + delta
     rows = []
     for j, ind in enumerate(fw.indicators):
         iid = ind.id
         tname = _method_name(ind.transform) if ind.transform else None
-        x0 = float(x_now[j])
-        if present[iid] and np.isfinite(coef_b[j]) and delta[j] > 0:
-            v_new = (z_new[j] - coef_a[j]) / coef_b[j]
-            x_new = float(_INVERSE_TRANSFORMS[tname](v_new)) if tname else float(v_new)
+        x0 = float(obs.value[j])
+        if model.present[iid] and np.isfinite(levers.b[j]) and delta[j] > 0:
+            x_new = _value_of(z_new[j], levers, j, tname)
         else:
             x_new = x0
-        cap_x = np.nan
-        if np.isfinite(caps_used[j]):
-            v_cap = (caps_used[j] - coef_a[j]) / coef_b[j]
-            cap_x = float(_INVERSE_TRANSFORMS[tname](v_cap)) if tname else float(v_cap)
+        cap_x = _value_of(levers.cap[j], levers, j, tname) if np.isfinite(levers.cap[j]) else np.nan
         rows.append({
             "indicator": iid, "label": ind.label(), "direction": ind.direction,
             "value": x0, "needed": x_new, "change": x_new - x0,
             "change_pct": (x_new - x0) / abs(x0) * 100 if x0 != 0 else np.nan,
-            "score_now": z0[j], "score_needed": z_new[j] if present[iid] else np.nan,
-            "cap": cap_x, "at_cap": bool(upper[j] > 0 and delta[j] >= upper[j] - 1e-9),
+            "score_now": obs.z0[j], "score_needed": z_new[j] if model.present[iid] else np.nan,
+            "cap": cap_x, "at_cap": bool(levers.upper[j] > 0 and delta[j] >= levers.upper[j] - 1e-9),
         })
-    assumptions = [
+    return rows
+
+
+def _value_of(z: float, levers: _Levers, j: int, tname: str | None) -> float:
+    """Indicator ``j``'s value (its own units) with normalised value ``z``: the affine map and
+    the transform inverted."""
+    v = (z - levers.a[j]) / levers.b[j]
+    return float(_INVERSE_TRANSFORMS[tname](v)) if tname else float(v)
+
+
+def _target_assumptions(methods: Mapping[str, Any], caps: Mapping[str, float] | None,
+                        costs: Mapping[str, float] | None) -> list[str]:
+    """What a plan assumes, in words (the CLI prints them under the table)."""
+    return [
         "every other unit's values stay as they are",
         "normalisation parameters stay fixed (" + ("fitted on all years" if str(
             methods.get("fit_on")) == "pooled" else "as fitted in this result") + "); a value "
@@ -1297,10 +1451,3 @@ def target(
         "cost = relative change of each indicator (log change for log-transformed ones)"
         + (", weighted by the costs given" if costs else ""),
     ]
-    names = res._names("en")
-    return TargetPlan(
-        unit=uid, name=None if names is None else str(names[r]), year=yr, score=s0,
-        rank=current_rank, target_score=goal, target_rank=rank, reachable=bool(reachable),
-        best_score=best_score, best_rank=best_rank, solver=solver,
-        table=pd.DataFrame(rows), assumptions=assumptions,
-    )
