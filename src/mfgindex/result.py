@@ -69,6 +69,12 @@ class Result:
     ``score_matrix`` / ``rank_matrix`` are ``(n, nodes)`` in ``node_ids`` order (depth-first:
     the index, then each group followed by its subtree). Use :attr:`scores`, :attr:`ranks`,
     :attr:`stages` and :meth:`to_frame` for labelled tables.
+
+    Ranks are computed lazily: ``ranked`` holds the nodes ranked by the run (the index and
+    the groups); :meth:`rank_of` ranks any other node on first use and :attr:`rank_matrix`
+    (every node) on first access, cached inside the result and read-only like the rest.
+    ``steps`` holds the intermediate datasets a stage changed; ``raw`` (the dataset's values)
+    and ``normalized`` (the indicator columns of ``score_matrix``) are views made on access.
     """
 
     framework: Framework
@@ -76,7 +82,7 @@ class Result:
     rows: np.ndarray
     node_ids: tuple[str, ...]
     score_matrix: np.ndarray
-    rank_matrix: np.ndarray
+    ranked: Mapping[str, np.ndarray]
     stage_codes: np.ndarray
     steps: Mapping[str, np.ndarray]
     imputed: np.ndarray
@@ -88,9 +94,58 @@ class Result:
         # Truly immutable: the provenance certifies these values, so none may change after.
         from mfgindex._frozen import freeze
 
-        for name in ("rows", "score_matrix", "rank_matrix", "stage_codes", "imputed", "treated",
-                     "steps", "weights", "provenance"):
+        for name in ("rows", "score_matrix", "ranked", "stage_codes", "imputed", "treated",
+                     "weights", "provenance"):
             object.__setattr__(self, name, freeze(getattr(self, name)))
+        steps = self.steps
+        if not isinstance(steps, _Steps):
+            steps = _Steps(self, {k: v for k, v in steps.items()
+                                  if k not in ("raw", "normalized")},
+                           {k: v for k, v in steps.items() if k in ("raw", "normalized")})
+        object.__setattr__(self, "steps", steps.bind(self))
+        object.__setattr__(self, "_rank_cache", {})
+
+    # -- ranks (lazy) ---------------------------------------------------------------------
+    def rank_of(self, node: str) -> np.ndarray:
+        """``(n,)`` ranks on ``node`` within each year's block: 1 = best, ties share the
+        lowest rank, NaN unranked (R's ``rank(-x, ties.method = "min", na.last = "keep")``).
+        The index and groups were ranked by the run; another node is ranked here, once."""
+        if node in self.ranked:
+            out: np.ndarray = self.ranked[node]
+            return out
+        cache: dict[str, np.ndarray] = self.__dict__["_rank_cache"]
+        if node not in cache:
+            from mfgindex._frozen import read_only
+            from mfgindex.methods.base import rank_min
+
+            def rank_desc(v: np.ndarray) -> np.ndarray:
+                return rank_min(v, descending=True)
+
+            col = self.score_matrix[:, self.node_ids.index(node)]
+            ranks = np.full(col.shape, np.nan)
+            if self.years is None:
+                ranks[:] = rank_desc(col)
+            else:
+                years = self.years
+                for y in np.unique(years):
+                    sel = np.flatnonzero(years == y)
+                    ranks[sel] = rank_desc(col[sel])
+            cache[node] = read_only(ranks)
+        return cache[node]
+
+    @property
+    def rank_matrix(self) -> np.ndarray:
+        """``(n, nodes)`` ranks of every node in ``node_ids`` order (computed on first access:
+        at a million units, ranking the indicators costs more than the run itself)."""
+        cache: dict[str, np.ndarray] = self.__dict__["_rank_cache"]
+        if "*" not in cache:
+            from mfgindex._frozen import read_only
+
+            out = np.empty(self.score_matrix.shape)
+            for k, node in enumerate(self.node_ids):
+                out[:, k] = self.rank_of(node)
+            cache["*"] = read_only(out)
+        return cache["*"]
 
     # -- labelled views -------------------------------------------------------------------
     @property
@@ -350,7 +405,7 @@ class Result:
         each ``by`` group and year."""
         import pandas as pd
 
-        ranks = self.rank_matrix[:, pos[node]]
+        ranks = self.rank_of(node)
         if by is not None:
             grouped = out.groupby(within, sort=False)[node]
             ranks = grouped.rank(method="min", ascending=False).to_numpy(dtype=float)
@@ -587,11 +642,17 @@ class Result:
             indicators, low coverage).
         """
         ids = [i.id for i in self.framework.indicators]
-        for step, values in self.steps.items():
-            bad = np.isinf(values)
-            if bad.any():
-                j = int(np.flatnonzero(bad.any(axis=0))[0])
-                units = ", ".join(str(u) for u in self.units[bad[:, j]][:5])
+        steps = self.steps
+        for step in steps:
+            # column by column: the lazy steps (raw, normalized) are never made whole here
+            hit = [j for j in range(len(ids))
+                   if np.isinf(_Steps.column(steps, step, j) if isinstance(steps, _Steps)
+                               else steps[step][:, j]).any()]
+            if hit:
+                j = hit[0]
+                bad = np.isinf(_Steps.column(steps, step, j) if isinstance(steps, _Steps)
+                               else steps[step][:, j])
+                units = ", ".join(str(u) for u in self.units[bad][:5])
                 raise DataError(
                     f"indicator '{ids[j]}' has infinite values after the '{step}' step "
                     f"(units: {units})",
@@ -709,7 +770,7 @@ class Result:
         ordered = sorted(ind_ranks, key=lambda t: t[1])
         strengths = [(k, int(v)) for k, v in ordered[:n_best]]
         weaknesses = [(k, int(v)) for k, v in reversed(ordered[-n_best:])] if ordered else []
-        n_units = int(np.sum(~np.isnan(self.rank_matrix[:, pos[fw.id]])
+        n_units = int(np.sum(~np.isnan(self.rank_of(fw.id))
                              & ((self.years == yr) if yr is not None else True)))
         names = self._names(lang)
         return Explanation(
@@ -773,3 +834,82 @@ def _decomposition(spec: str) -> str | None:
         return resolve("aggregate", spec).method.decomposition
     except MfgIndexError:
         return None
+
+
+class _Steps(Mapping[str, np.ndarray]):
+    """The intermediate datasets of a :class:`Result`, read-only: the ones a stage changed,
+    held as given, and two made on first access — ``raw`` (the dataset's indicator columns at
+    the result's rows: nothing changed them, so no copy is kept) and ``normalized`` (the
+    indicator columns of ``score_matrix``). At a million units each of them is the size of the
+    input, so keeping them only when they differ is a third of compute's memory."""
+
+    def __init__(self, result: Result, stored: Mapping[str, np.ndarray],
+                 given: Mapping[str, np.ndarray]) -> None:
+        from mfgindex._frozen import read_only
+
+        self._stored = {k: read_only(v) for k, v in stored.items()}
+        self._cache = {k: read_only(v) for k, v in given.items()}
+        self._result: Any = None
+
+    def bind(self, result: Result) -> _Steps:
+        import weakref
+
+        self._result = weakref.ref(result)
+        return self
+
+    def _owner(self) -> Result:
+        owner = self._result() if self._result is not None else None
+        if owner is None:
+            raise UsageError("the result these steps belong to no longer exists")
+        result: Result = owner
+        return result
+
+    def __iter__(self) -> Any:
+        yield "raw"
+        yield from (k for k in self._stored if k != "raw")
+        yield "normalized"
+
+    def __len__(self) -> int:
+        return len(self._stored) + 2 - ("raw" in self._stored) - ("normalized" in self._stored)
+
+    def __contains__(self, key: object) -> bool:
+        return key in ("raw", "normalized") or key in self._stored
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key in self._stored:
+            return self._stored[key]
+        if key not in ("raw", "normalized"):
+            raise KeyError(key)
+        if key not in self._cache:
+            from mfgindex._frozen import read_only
+
+            res = self._owner()
+            m = len(res.framework.indicators)
+            out = np.empty((len(res.rows), m))
+            for j in range(m):
+                out[:, j] = self.column(key, j)
+            self._cache[key] = read_only(out)
+        return self._cache[key]
+
+    def column(self, key: str, j: int) -> np.ndarray:
+        """Indicator ``j``'s values as they left step ``key``, without making the whole
+        table of a lazy step."""
+        if key in self._stored:
+            return self._stored[key][:, j]
+        if key in self._cache:
+            return self._cache[key][:, j]
+        res = self._owner()
+        ind = res.framework.indicators[j]
+        if key == "raw":
+            values: np.ndarray = res.data.values[ind.column].to_numpy(dtype=float)
+            return values if len(values) == len(res.rows) and _all_rows(res.rows) else \
+                values[res.rows]
+        if key == "normalized":
+            return res.score_matrix[:, res.node_ids.index(ind.id)]
+        raise KeyError(key)
+
+
+def _all_rows(rows: np.ndarray) -> bool:
+    """Whether ``rows`` is ``0, 1, …, len - 1`` (every row of the dataset, in order)."""
+    return bool(rows.size == 0 or (rows[0] == 0 and rows[-1] == rows.size - 1
+                                   and np.all(np.diff(rows) == 1)))

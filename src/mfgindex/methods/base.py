@@ -36,10 +36,20 @@ def rank_min(x: Any, *, axis: int = 0, descending: bool = False) -> FloatArray:
     stays NaN — R's ``rank(x, ties.method = "min", na.last = "keep")``, of ``-x`` when
     ``descending`` (1 = highest).
 
+    For a line of values :math:`v` with sorted keys :math:`k_{(1)} \\le \\dots \\le k_{(p)}`
+    (:math:`k = v`, or :math:`-v` when ``descending``; NaN left out), the value at sorted
+    position :math:`i` gets rank :math:`\\min\\{j : k_{(j)} = k_{(i)}\\}`: one sort, then a
+    running maximum of the positions where a run of equal keys starts. Because ties are
+    resolved to the lowest position *after* sorting, the sort need not be stable (numpy's
+    default introsort, several times faster than ``kind="stable"`` on a million values).
+
     The one rank computation of the package (normalisation, the pipeline's ranks, Monte Carlo
     runs). Equal to ``scipy.stats.rankdata(x, method="min")`` on the non-missing values (the
     tests check it), but with one numpy sort: importing ``scipy.stats`` costs about a second,
     which the command line would pay on every run. Exact float comparison, as R does.
+
+    Long lines (a column of a large dataset) are ranked one at a time on their non-missing
+    values; many short lines (``(runs, n)`` Monte Carlo ranks) in one vectorised sort.
     """
     arr = np.asarray(x, dtype=np.float64)
     if arr.size == 0:
@@ -47,9 +57,14 @@ def rank_min(x: Any, *, axis: int = 0, descending: bool = False) -> FloatArray:
     s = np.moveaxis(arr, axis, -1)
     shape = s.shape
     s = s.reshape(-1, shape[-1])
+    if s.shape[1] >= _LONG_LINE:
+        out = np.empty(s.shape)
+        for i in range(s.shape[0]):
+            _rank_line(s[i], descending, out[i])
+        return np.moveaxis(out.reshape(shape), -1, axis)
     missing = np.isnan(s)
     key = np.where(missing, np.inf, -s if descending else s)  # missing last
-    order = np.argsort(key, axis=1, kind="stable")
+    order = np.argsort(key, axis=1)
     ordered = np.take_along_axis(key, order, axis=1)
     pos = np.broadcast_to(np.arange(1, s.shape[1] + 1, dtype=np.float64), s.shape)
     starts = np.ones(s.shape, dtype=bool)
@@ -60,6 +75,34 @@ def rank_min(x: Any, *, axis: int = 0, descending: bool = False) -> FloatArray:
     np.put_along_axis(out, order, first, axis=1)
     out[missing] = np.nan
     return np.moveaxis(out.reshape(shape), -1, axis)
+
+
+#: Lines at least this long are ranked one by one (no ``(lines, length)`` temporaries).
+_LONG_LINE = 4096
+
+
+def _rank_line(v: FloatArray, descending: bool, out: FloatArray) -> None:
+    """Min-ranks of one line ``v`` written into ``out`` (NaN where ``v`` is NaN)."""
+    ok = ~np.isnan(v)
+    every = bool(ok.all())
+    key = -v[ok] if descending else (v.copy() if every else v[ok])
+    if key.size == 0:
+        out[:] = np.nan
+        return
+    order = np.argsort(key)
+    ordered = key[order]
+    starts = np.empty(ordered.size, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    first = np.where(starts, np.arange(1, ordered.size + 1, dtype=np.float64), 0.0)
+    np.maximum.accumulate(first, out=first)
+    ranks = np.empty(ordered.size)
+    ranks[order] = first
+    if every:
+        out[:] = ranks
+    else:
+        out[:] = np.nan
+        out[ok] = ranks
 
 
 @dataclass(frozen=True)

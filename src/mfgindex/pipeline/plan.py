@@ -25,7 +25,13 @@ from mfgindex.errors import DataError, MethodError, UsageError
 from mfgindex.methods.base import ColumnContext, UnitContext
 from mfgindex.methods.registry import MethodCall, is_none, resolve, stage_info
 from mfgindex.pipeline.choices import Choices, FitOn
-from mfgindex.pipeline.tree import AggregateStep, WeightsFor, aggregate_tree, run_method
+from mfgindex.pipeline.tree import (
+    AggregateStep,
+    WeightsFor,
+    _rows,
+    aggregate_tree,
+    run_method,
+)
 from mfgindex.years import Block, year_blocks
 
 if TYPE_CHECKING:
@@ -50,9 +56,12 @@ class Prepared:
     transforms
         Each indicator's transform (or None): normalisers orient goalposts through it.
     steps, record
-        Intermediate datasets (``raw``, ``denominated``, …) and the methods used, by stage.
+        Intermediate datasets (``denominated``, ``imputed``, …: the stages that ran; the raw
+        values are the dataset's) and the methods used, by stage. A step may be ``x`` itself
+        until a later stage changes ``x`` (copy on write).
     imputed, treated
-        ``(N, m)`` flags: cells filled by imputation; treatment labels ("" = untouched).
+        ``(N, m)`` flags: cells filled by imputation; treatment labels ("" = untouched). A
+        read-only broadcast of False / "" (no memory) while nothing is imputed / treated.
     treat_details, removed
         Treatment details per indicator (and year); screened-out units and why.
     bad_cells
@@ -141,10 +150,14 @@ class Plan:
     def prepare(self) -> Prepared:
         """Denominate → transform → impute → screen → treat, on every row of the dataset."""
         fw, data = self.framework, self.data
-        x = np.column_stack([data.values[i.column].to_numpy(dtype=float) for i in fw.indicators])
-        prep = Prepared(x=x, blocks=list(self.blocks), transforms=[], steps={"raw": x.copy()},
-                        record={}, imputed=np.zeros(x.shape, dtype=bool),
-                        treated=np.full(x.shape, "", dtype=object), treat_details={}, removed={})
+        # one (N, m) copy in column-major order (each indicator contiguous: the stages work
+        # indicator by indicator), filled column by column (no column_stack temporaries)
+        x = np.empty((len(data), len(fw.indicators)), order="F")
+        for j, ind in enumerate(fw.indicators):
+            x[:, j] = data.values[ind.column].to_numpy(dtype=float)
+        prep = Prepared(x=x, blocks=list(self.blocks), transforms=[], steps={}, record={},
+                        imputed=_constant(x.shape, False), treated=_constant(x.shape, ""),
+                        treat_details={}, removed={})
         self._denominate(prep)
         self._transform(prep)
         ids = tuple(i.id for i in fw.indicators)
@@ -179,8 +192,8 @@ class Plan:
             for i in indicators
         ])
         before = prep.x
-        prep.x = call(prep.x, dens)
-        prep.steps["denominated"] = prep.x.copy()
+        prep.x = _fresh(prep, call(prep.x, dens))
+        prep.steps["denominated"] = prep.x  # copied before the next change (_own)
         # Bad cells (DESIGN §5): a value over a zero denominator is no measurement; that unit
         # is NaN from the indicator up, with a warning naming it (not a silent missing value).
         has = ~np.isnan(dens).all(axis=0)
@@ -200,6 +213,7 @@ class Plan:
         if prep.bad_cells is None:
             prep.bad_cells = np.zeros(prep.x.shape, dtype=bool)
         prep.bad_cells[:, j] |= mask
+        _own(prep)
         prep.x[mask, j] = np.nan
         notes = dict(prep.bad_notes or {})
         key = str(j)
@@ -223,9 +237,11 @@ class Plan:
                     mask, domain, hint = outside
                     self._bad(prep, j, mask, t.spec(),
                               f"transform '{t.spec()}' needs values {domain}", hint)
-                prep.x[:, j] = run_method(t, f"indicator '{indicators[j].id}'", prep.x[:, j])
+                values = run_method(t, f"indicator '{indicators[j].id}'", prep.x[:, j])
+                _own(prep)
+                prep.x[:, j] = values
         if any(prep.transforms):
-            prep.steps["transformed"] = prep.x.copy()
+            prep.steps["transformed"] = prep.x
         prep.record["transform"] = {indicators[j].id: t.spec()
                                     for j, t in enumerate(prep.transforms) if t}
 
@@ -236,11 +252,11 @@ class Plan:
         if call is None:
             return
         before = np.isnan(prep.x)
-        prep.x = np.array(run_method(call, "impute", prep.x, ctx), dtype=float)  # writable copy
+        prep.x = _fresh(prep, run_method(call, "impute", prep.x, ctx))  # writable, our own
         if prep.bad_cells is not None:  # a bad cell is not a missing value: it stays NaN
             prep.x[prep.bad_cells] = np.nan
         prep.imputed = before & ~np.isnan(prep.x)
-        prep.steps["imputed"] = prep.x.copy()
+        prep.steps["imputed"] = prep.x
 
     def _screen(self, prep: Prepared, ctx: UnitContext) -> None:
         call = _call("screen", self.choices.screen or self.framework.default("screen"))
@@ -257,7 +273,7 @@ class Plan:
                 prep.removed[label] = reason
             keep[b.rows[~outcome.keep]] = False
         prep.blocks = [Block(b.year, b.rows[keep[b.rows]]) for b in prep.blocks]
-        prep.steps["screened"] = prep.x.copy()
+        prep.steps["screened"] = prep.x
 
     def _treat(self, prep: Prepared) -> None:
         # An indicator's own `treat` setting wins (so `treat = "none"` exclusions always hold);
@@ -273,23 +289,31 @@ class Plan:
             positive_only = call.name == "boxcox" or (call.name == "log"
                                                       and call.kwargs.get("rule") == "ln")
             for b in prep.blocks:
+                sel = _rows(b.rows, len(prep.x))
                 if positive_only:  # bad cells, as under transform = "log" (DESIGN §5)
-                    col = prep.x[b.rows, j]
+                    col = prep.x[sel, j]
                     bad = np.zeros(len(prep.x), dtype=bool)
-                    bad[b.rows] = ~np.isnan(col) & (col <= 0)
+                    bad[sel] = ~np.isnan(col) & (col <= 0)
                     if bad.any():
                         self._bad(prep, j, bad, call.spec(),
                                   f"treatment '{call.spec()}' needs values > 0",
                                   "shift the data so every value is positive, or treat with "
                                   "log(rule=log_CT), which shifts the values first (COINr's "
                                   "rule)")
-                outcome = run_method(call, f"indicator '{iid}'", prep.x[b.rows, j])
-                prep.x[b.rows, j] = outcome.values
-                prep.treated[b.rows, j] = outcome.flags
+                outcome = run_method(call, f"indicator '{iid}'", prep.x[sel, j])
+                _own(prep)
+                prep.x[sel, j] = outcome.values
+                flags = np.asarray(outcome.flags)
+                if not prep.treated.flags.writeable:  # the first flag: the table is made now
+                    if not (flags == "").all():
+                        prep.treated = np.full(prep.x.shape, "", dtype=object)
+                        prep.treated[sel, j] = flags
+                else:
+                    prep.treated[sel, j] = flags
                 prep.treat_details[iid if b.year is None else f"{iid} ({b.year})"] = dict(
                     outcome.details)
         if any(calls):
-            prep.steps["treated"] = prep.x.copy()
+            prep.steps["treated"] = prep.x
         specs = {indicators[j].id: c.spec() if c else "none" for j, c in enumerate(calls)}
         prep.record["treat"] = (next(iter(specs.values())) if len(set(specs.values())) == 1
                                 else specs)
@@ -305,32 +329,53 @@ class Plan:
         """Orient (multiply by direction) and normalise, fitted as ``choices.fit_on`` says.
 
         Indicators sharing a method string are normalised together, one fit per reference.
+        ``prepared.x`` is not changed (the robustness engine normalises one :class:`Prepared`
+        under several methods).
+
+        Memory: a method that fits each column on its own (registered with ``reduce``:
+        min-max, z-scores, goalposts, …) is fitted and applied on blocks of columns of at most
+        :data:`BLOCK_BYTES`, so the oriented copy is a block, never the whole ``(N, m)``
+        table; other methods see all their columns at once. A block of every row is a slice
+        of columns, not a fancy-index copy of rows.
         """
         indicators = self.framework.indicators
         ids = tuple(i.id for i in indicators)
-        direction = np.array([i.direction for i in indicators], dtype=float)
-        oriented = prepared.x * direction
-        _check_magnitudes(oriented, prepared.blocks, indicators, self.data.source)
+        x = prepared.x
+        direction = np.array([i.direction for i in indicators], dtype=x.dtype)
+        _check_magnitudes(x, prepared.blocks, indicators, self.data.source)
         specs = self.normalization_specs()
-        values = np.full(prepared.x.shape, np.nan)
+        values = np.full(x.shape, np.nan, dtype=x.dtype, order="F")
         fitted: dict[str, Any] = {}
         by_spec: dict[str, list[int]] = {}
         for j, spec in enumerate(specs):
             by_spec.setdefault(spec, []).append(j)
+        n_rows = len(x)
         for spec, cols_list in by_spec.items():
-            cols = np.array(cols_list)
             if is_none(spec):
-                values[:, cols] = oriented[:, cols]
+                for c in cols_list:
+                    values[:, c] = x[:, c] * direction[c]
                 continue
             call = resolve("normalize", spec)
-            ctx = _column_context(indicators, cols, prepared.transforms)
-            for ref_rows, apply_blocks in _fit_plan(prepared.blocks, self.choices.fit_on):
-                fit = run_method(call, f"normalize '{spec}'", oriented[np.ix_(ref_rows, cols)], ctx)
-                for b in apply_blocks:
-                    values[np.ix_(b.rows, cols)] = fit.apply(oriented[np.ix_(b.rows, cols)])
-                for key, vals in fit.fitted.items():
-                    for c, v in zip(cols, np.atleast_1d(vals), strict=False):
-                        fitted.setdefault(ids[c], {})[key] = float(v)
+            width = len(cols_list)
+            if call.method.reduce is not None:  # column by column: blocks of columns
+                width = max(1, min(width, BLOCK_BYTES // max(1, n_rows * x.itemsize)))
+            for at in range(0, len(cols_list), width):
+                cols = np.array(cols_list[at : at + width])
+                ctx = _column_context(indicators, cols, prepared.transforms)
+                for ref_rows, apply_blocks in _fit_plan(prepared.blocks, self.choices.fit_on):
+                    ref = _oriented(x, ref_rows, cols, direction)
+                    fit = run_method(call, f"normalize '{spec}'", ref, ctx)
+                    for b in apply_blocks:
+                        same = b.rows is ref_rows
+                        block = ref if same else _oriented(x, b.rows, cols, direction)
+                        out = fit.apply(block)
+                        del block
+                        _put(values, b.rows, cols, out)
+                        del out
+                    del ref
+                    for key, vals in fit.fitted.items():
+                        for c, v in zip(cols, np.atleast_1d(vals), strict=False):
+                            fitted.setdefault(ids[c], {})[key] = float(v)
         return Normalized(prepared, values, fitted, dict(zip(ids, specs, strict=True)))
 
     # -- weights and scores -------------------------------------------------------------------
@@ -356,10 +401,11 @@ class Plan:
         (its ``refused``, ``reasons`` and ``limits``); bad cells of :meth:`prepare` make their
         units NaN on every node above them."""
         bad = normalized.prepared.bad_cells
-        return aggregate_tree(self.framework, normalized.values[rows], weights,
+        sel = _rows(rows, len(normalized.values))  # every row: a view, not a copy
+        return aggregate_tree(self.framework, normalized.values[sel], weights,
                               aggregators or self.aggregators(), self.threshold, refused=refused,
                               reasons=reasons, limits=limits,
-                              poisoned=None if bad is None else bad[rows])
+                              poisoned=None if bad is None else bad[sel])
 
     def run(self) -> Any:
         """The whole chain once: a :class:`~mfgindex.result.Result` (what ``compute`` returns)."""
@@ -367,6 +413,55 @@ class Plan:
 
         return run_once(self)
 
+
+def _constant(shape: tuple[int, ...], value: Any) -> np.ndarray:
+    """A read-only ``shape`` array of one ``value`` that takes no memory (a broadcast view):
+    the imputed / treated flags of a run that imputes or treats nothing."""
+    one = np.array(value, dtype=object if isinstance(value, str) else type(value))
+    one.flags.writeable = False
+    return np.broadcast_to(one, shape)
+
+
+def _own(prep: Prepared) -> None:
+    """Copy ``prep.x`` before changing it in place if a recorded step holds it (copy on
+    write: a stage that changes nothing costs no copy)."""
+    if any(v is prep.x for v in prep.steps.values()):
+        prep.x = prep.x.copy(order="K")
+
+
+def _fresh(prep: Prepared, out: Any) -> np.ndarray:
+    """A method's ``(N, m)`` output as ``prep.x``: as it is when it is a new writable float
+    array, else a copy (a method may hand back its input)."""
+    arr = np.asarray(out, dtype=float)
+    if (arr is prep.x or not arr.flags.writeable or not arr.flags.f_contiguous
+            or (arr.base is not None and np.may_share_memory(arr, prep.x))
+            or any(np.may_share_memory(arr, v) for v in prep.steps.values())):
+        arr = np.array(arr, dtype=float, order="F")
+    return arr
+
+
+#: Normalisation works on blocks of columns of at most this many bytes (a method that fits
+#: each column on its own): the oriented copy it is given stays small at any size.
+BLOCK_BYTES = 8 << 20
+
+
+def _oriented(x: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+              direction: np.ndarray) -> np.ndarray:
+    """``x[rows][:, cols] * direction[cols]``: one column-major copy, filled and oriented
+    column by column (no ``np.ix_`` temporary, no pass over the other columns)."""
+    sel = _rows(rows, len(x))
+    n = len(x) if isinstance(sel, slice) else len(sel)
+    block = np.empty((n, len(cols)), dtype=x.dtype, order="F")
+    for k, c in enumerate(cols):
+        np.multiply(x[sel, c], direction[c], out=block[:, k])
+    return block
+
+
+def _put(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
+    """``values[rows, cols] = out``, column by column (no ``np.ix_`` temporary)."""
+    sel = _rows(rows, len(values))
+    for k, c in enumerate(cols):
+        values[sel, c] = out[:, k]
 
 def _blocks(data: Dataset, year: int | None) -> list[Block]:
     blocks = year_blocks(data.years, len(data))
@@ -440,11 +535,23 @@ def _check_magnitudes(x: np.ndarray, blocks: list[Block], indicators: tuple[Any,
                       source: str) -> None:
     """Refuse values so large that normalising overflows floating point (a spread or a sum of
     squares beyond 1.8e308): min-max would score every unit 0, z-scores 0 or NaN — a wrong
-    answer without a word. Values near 1e308 are placeholders or unit errors, not data."""
+    answer without a word. Values near 1e308 are placeholders or unit errors, not data.
+
+    ``x`` is the prepared values in the indicators' own direction (spread and squares do not
+    depend on it). Columns whose magnitudes stay below 1e100 cannot overflow (a sum of
+    squares of ``n`` such values is below ``4e200 n``): two reductions, no copy."""
     rows = np.concatenate([b.rows for b in blocks]) if blocks else np.array([], dtype=int)
+    sel = _rows(np.sort(rows), len(x)) if len(blocks) > 1 else (
+        _rows(rows, len(x)) if blocks else rows)
     with np.errstate(over="ignore", invalid="ignore"):
+        part = x[sel]
+        # one pass over the rows for every column (NaN ignored, quietly)
+        lo, hi = np.fmin.reduce(part, axis=0), np.fmax.reduce(part, axis=0)
+        small = (lo > -1e100) & (hi < 1e100)
         for j, ind in enumerate(indicators):
-            col = x[rows, j]
+            if small[j] or len(part) < 2:
+                continue
+            col = part[:, j]
             col = col[np.isfinite(col)]
             if col.size < 2:
                 continue
@@ -452,7 +559,7 @@ def _check_magnitudes(x: np.ndarray, blocks: list[Block], indicators: tuple[Any,
             squares = float(np.sum((col - col.mean()) ** 2))
             if np.isfinite(spread) and np.isfinite(squares):
                 continue
-            big = col[np.argmax(np.abs(col))] * ind.direction
+            big = col[np.argmax(np.abs(col))]
             raise DataError(
                 f"values too large to normalise: indicator '{ind.id}' has {big:.6g}, and its "
                 "spread (or sum of squares) overflows floating-point numbers, so every unit "

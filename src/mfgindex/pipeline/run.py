@@ -9,7 +9,7 @@ import numpy as np
 from mfgindex._version import __version__
 from mfgindex.errors import MethodError
 from mfgindex.methods.registry import MethodCall
-from mfgindex.pipeline.tree import rank_desc, run_method
+from mfgindex.pipeline.tree import _rows, rank_desc, run_method
 
 if TYPE_CHECKING:
     from mfgindex.data import Dataset
@@ -34,15 +34,26 @@ def sources(framework: Framework, data: Dataset) -> dict[str, dict[str, Any]]:
 
 
 def run_once(plan: Plan) -> Result:
-    """prepare → normalize → weight and score each block (year) → rank → classify."""
+    """prepare → normalize → weight and score each block (year) → rank → classify.
+
+    Memory (issue 13): the prepared values are dropped once normalised, the normalised values
+    once written into the score matrix (the result reads them from its indicator columns), and
+    only the index and the groups are ranked here — :meth:`Result.rank_of` ranks an indicator
+    when it is asked for. At a million units × 50 indicators the peak is about twice the input
+    array.
+    """
     from mfgindex.result import Result
 
     fw, data = plan.framework, plan.data
     prep = plan.prepare()
     normalized = plan.normalize(prep)
+    if not any(v is prep.x for v in prep.steps.values()):
+        prep.x = np.empty((0, prep.x.shape[1]))  # not needed any more (nor kept by a step)
     record = prep.record | {"normalize": normalized.specs, "fit_on": plan.choices.fit_on}
     node_ids = [n.id for n in fw.walk()]
     scores, used_weights, bad_cells = _score_blocks(plan, normalized, node_ids)
+    fitted = normalized.fitted
+    del normalized  # its values are the indicator columns of ``scores``
     record["aggregate"] = {g: c.spec() for g, c in plan.aggregate_calls.items()}
     record["weights"] = {g: c.spec() for g, c in plan.weight_calls.items()}
     record["min_coverage"] = plan.threshold
@@ -50,11 +61,17 @@ def run_once(plan: Plan) -> Result:
     blocks = prep.blocks
     rows = np.concatenate([b.rows for b in blocks]) if blocks else np.array([], dtype=int)
     rows.sort()
-    ranks = np.full(scores.shape, np.nan)
-    for b in blocks:
-        ranks[b.rows] = rank_desc(scores[b.rows])
-    stage_call, stage_codes = _classify(plan, blocks, scores[:, node_ids.index(fw.id)],
-                                        ranks[:, node_ids.index(fw.id)])
+    take = _rows(rows, len(scores))
+    ranked_nodes = [fw.id, *(g.id for g in fw.groups)]
+    pos = {n: k for k, n in enumerate(node_ids)}
+    ranks = {}
+    for node in ranked_nodes:
+        col = np.full(len(scores), np.nan)
+        for b in blocks:
+            sel = _rows(b.rows, len(scores))
+            col[sel] = rank_desc(scores[sel, pos[node]])
+        ranks[node] = col
+    stage_call, stage_codes = _classify(plan, blocks, scores[:, pos[fw.id]], ranks[fw.id])
     record["stages"] = stage_call.spec() if stage_call else "none"
     provenance = {
         "mfgindex": __version__,
@@ -62,12 +79,12 @@ def run_once(plan: Plan) -> Result:
         "year": plan.year,
         "years": [b.year for b in blocks if b.year is not None],
         "methods": record,
-        "fitted": normalized.fitted,
+        "fitted": fitted,
         "weights": [{"year": year, "group": group, "weights": w}
                     for (year, group), w in used_weights.items()],
         "removed_units": prep.removed,
         "treatment": prep.treat_details,
-        "imputed_cells": int(prep.imputed[rows].sum()),
+        "imputed_cells": int(prep.imputed[take].sum()),
         "bad_cells": bad_cells,
     }
     return Result(
@@ -75,15 +92,28 @@ def run_once(plan: Plan) -> Result:
         data=data,
         rows=rows,
         node_ids=tuple(node_ids),
-        score_matrix=scores[rows],
-        rank_matrix=ranks[rows],
-        stage_codes=stage_codes[rows],
-        steps={k: v[rows] for k, v in prep.steps.items()} | {"normalized": normalized.values[rows]},
-        imputed=prep.imputed[rows],
-        treated=prep.treated[rows],
+        score_matrix=_take(scores, take),
+        ranked={n: _take(r, take) for n, r in ranks.items()},
+        stage_codes=_take(stage_codes, take),
+        steps={k: _take(v, take) for k, v in prep.steps.items()},
+        imputed=_take(prep.imputed, take),
+        treated=_take(prep.treated, take),
         weights=used_weights,
         provenance=provenance,
     )
+
+
+def _take(a: np.ndarray, take: slice | np.ndarray) -> np.ndarray:
+    """The result's rows of ``a``: ``a`` itself when they are every row (no copy); a constant
+    broadcast (flags of a stage that did nothing) stays a broadcast."""
+    if isinstance(take, slice):
+        return a
+    out: np.ndarray
+    if a.ndim and not a.flags.writeable and all(st == 0 for st in a.strides):
+        out = np.broadcast_to(a.reshape(-1)[:1].reshape(()), (len(take), *a.shape[1:]))
+    else:
+        out = a[take]
+    return out
 
 
 def _score_blocks(
@@ -94,7 +124,9 @@ def _score_blocks(
     (:func:`bad_cell_records`)."""
     fw = plan.framework
     blocks = normalized.blocks
-    out = np.full((len(plan.data), len(node_ids)), np.nan)
+    # column-major like the normalised values: each node's scores contiguous (copied, ranked
+    # and classified column by column)
+    out = np.full((len(plan.data), len(node_ids)), np.nan, order="F")
     pos = {n: k for k, n in enumerate(node_ids)}
     for j, ind in enumerate(fw.indicators):
         out[:, pos[ind.id]] = normalized.values[:, j]

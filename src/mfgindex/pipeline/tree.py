@@ -74,6 +74,17 @@ def rank_desc(scores: np.ndarray) -> np.ndarray:
     return rank_min(scores, axis=0, descending=True)
 
 
+def _all_rows(rows: np.ndarray, n: int) -> bool:
+    """Whether ``rows`` is every row ``0 … n-1`` in order (then a slice serves, not a copy)."""
+    return bool(len(rows) == n and (n == 0 or (rows[0] == 0 and rows[-1] == n - 1
+                                               and np.all(np.diff(rows) == 1))))
+
+
+def _rows(rows: np.ndarray, n: int) -> slice | np.ndarray:
+    """``rows`` as an index: a slice when it is every row (a view, no copy)."""
+    return slice(None) if _all_rows(rows, n) else rows
+
+
 def aggregate_tree(
     framework: Framework,
     normalised: np.ndarray,
@@ -134,6 +145,7 @@ def aggregate_tree(
 
     fw = framework
     scores: dict[str, np.ndarray] = {i.id: normalised[:, j] for j, i in enumerate(fw.indicators)}
+    column = {i.id: j for j, i in enumerate(fw.indicators)}
     bad: dict[str, np.ndarray] = {}
     if poisoned is not None and poisoned.any():
         for j, i in enumerate(fw.indicators):
@@ -145,7 +157,7 @@ def aggregate_tree(
         w = weights[group.id]
         agg = aggregators[group.id]
         if all(k.ndim == 1 for k in kids):
-            values = np.column_stack(kids)
+            values = _children(normalised, column, children, kids)
             w = np.asarray(w(values) if callable(w) else w, dtype=float)
             score, mask, why = _aggregate(agg, values, w, refused is not None)
             cover = coverage(values, w)
@@ -185,6 +197,18 @@ def aggregate_tree(
             score = np.where(gone, np.nan, score)
         scores[group.id] = score
     return scores
+
+
+def _children(normalised: np.ndarray, column: Mapping[str, int], children: list[str] | tuple[str, ...],
+              kids: list[np.ndarray]) -> np.ndarray:
+    """``(n, k)`` values of a group's children: a view of ``normalised`` when they are
+    consecutive indicator columns (no copy; a million units × 10 children is 80 MB), else a
+    new array."""
+    js = [column.get(c, -1) for c in children]
+    if js and js[0] >= 0 and js == list(range(js[0], js[0] + len(js))):
+        view: np.ndarray = normalised[:, js[0] : js[0] + len(js)]
+        return view
+    return np.column_stack(kids)
 
 
 def _call_name(agg: Aggregator) -> tuple[str, Mapping[str, Any]]:
