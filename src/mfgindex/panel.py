@@ -436,62 +436,94 @@ def _decompose_arrays(res: Result, xa: dict[str, np.ndarray], xb: dict[str, np.n
             continue
         g = node.id
         children = fw.children(g)
-        wa, wb = _weights_for(res, g, years[0]), _weights_for(res, g, years[1])
-        ka = np.column_stack([xa[c] for c in children])
-        kb = np.column_stack([xb[c] for c in children])
-        pa, pb = ~np.isnan(ka), ~np.isnan(kb)
-        # renormalised weights of the children present (0 when absent), as the aggregators do
-        with np.errstate(all="ignore"):
-            wha = np.where(pa, wa, 0.0) / np.where(pa, wa, 0.0).sum(axis=1, keepdims=True)
-            whb = np.where(pb, wb, 0.0) / np.where(pb, wb, 0.0).sum(axis=1, keepdims=True)
-        wha, whb = np.nan_to_num(wha), np.nan_to_num(whb)
-        va, vb = np.where(pa, ka, 0.0), np.where(pb, kb, 0.0)
-        method = aggs[g]
-        if method == "arithmetic" and g in eff:
-            ea, eb = eff[g]
-            ea = np.where(np.isnan(xa[g]), 0.0, ea)
-            eb = np.where(np.isnan(xb[g]), 0.0, eb)
+        ch = _children_of(res, g, xa, xb, years)
+        if aggs[g] == "arithmetic" and g in eff:
+            ea = np.where(np.isnan(xa[g]), 0.0, eff[g][0])
+            eb = np.where(np.isnan(xb[g]), 0.0, eff[g][1])
             for k, c in enumerate(children):
-                eff[c] = (ea * wha[:, k], eb * whb[:, k])
-                contrib[c] = eff[c][1] * vb[:, k] - eff[c][0] * va[:, k]
+                eff[c] = (ea * ch.wa[:, k], eb * ch.wb[:, k])
+                contrib[c] = eff[c][1] * ch.vb[:, k] - eff[c][0] * ch.va[:, k]
             continue
         # local split of the group's own change d_k, Σ_k d_k = Δx_g, then scaled to index points
         dg = np.nan_to_num(xb[g]) - np.nan_to_num(xa[g])
-        if method == "arithmetic":
-            local = whb * vb - wha * va
-        elif method == "geometric":
-            with np.errstate(all="ignore"):
-                la = np.where(pa & (ka > 0), np.log(np.where(ka > 0, ka, 1.0)), 0.0)
-                lb = np.where(pb & (kb > 0), np.log(np.where(kb > 0, kb, 1.0)), 0.0)
-            ok = ~(((ka <= 0) & pa) | ((kb <= 0) & pb)).any(axis=1)
-            lm = _logmean(np.nan_to_num(xb[g]), np.nan_to_num(xa[g]))
-            local = lm[:, None] * (whb * lb - wha * la)
-            approx = (wha + whb) / 2 * (vb - va)
-            local = np.where(ok[:, None], local, approx)
-            exact &= ok | np.isnan(xa[g]) | np.isnan(xb[g])
-        else:
-            local = (wha + whb) / 2 * (vb - va)
-            exact &= np.isnan(xa[g]) | np.isnan(xb[g]) | (dg == 0)
-        total = local.sum(axis=1)
-        # an approximate split is rescaled so that it sums to the group's change
-        with np.errstate(all="ignore"):
-            scale_fix = np.where(total != 0, dg / total, 0.0)
-        if method not in {"arithmetic", "geometric"}:
-            local = local * scale_fix[:, None]
-        elif method == "geometric":
-            local = np.where(exact[:, None], local, local * scale_fix[:, None])
+        local = _local_split(aggs[g], ch, xa[g], xb[g], dg, exact)
         cg = contrib[g]
         with np.errstate(all="ignore"):
             ratio = np.where(dg != 0, cg / dg, np.nan)
-        k_present = np.maximum((pa | pb).sum(axis=1), 1)
+        k_present = np.maximum((ch.pa | ch.pb).sum(axis=1), 1)
         for k, c in enumerate(children):
-            share = np.where(dg != 0, ratio * local[:, k],
-                             np.where(pa[:, k] | pb[:, k], cg / k_present, 0.0))
-            contrib[c] = share
+            contrib[c] = np.where(dg != 0, ratio * local[:, k],
+                                  np.where(ch.pa[:, k] | ch.pb[:, k], cg / k_present, 0.0))
     nan_units = np.isnan(delta_root)
     for key in contrib:
         contrib[key] = np.where(nan_units, np.nan, contrib[key])
     return contrib, exact
+
+
+@dataclass(frozen=True)
+class _Children:
+    """A group's children in the two years (``a``, ``b``) of a decomposition, ``(n, k)`` each."""
+
+    #: Scores (NaN where absent), presence, and scores with 0 where absent.
+    ka: np.ndarray
+    kb: np.ndarray
+    pa: np.ndarray
+    pb: np.ndarray
+    va: np.ndarray
+    vb: np.ndarray
+    #: Weights renormalised over the children present (0 when absent), as the aggregators do.
+    wa: np.ndarray
+    wb: np.ndarray
+
+
+def _children_of(res: Result, group: str, xa: dict[str, np.ndarray], xb: dict[str, np.ndarray],
+                 years: tuple[int, int]) -> _Children:
+    """The children of ``group`` in the two years, with the weights each year used."""
+    children = res.framework.children(group)
+    wa, wb = _weights_for(res, group, years[0]), _weights_for(res, group, years[1])
+    ka = np.column_stack([xa[c] for c in children])
+    kb = np.column_stack([xb[c] for c in children])
+    pa, pb = ~np.isnan(ka), ~np.isnan(kb)
+    with np.errstate(all="ignore"):
+        wha = np.where(pa, wa, 0.0) / np.where(pa, wa, 0.0).sum(axis=1, keepdims=True)
+        whb = np.where(pb, wb, 0.0) / np.where(pb, wb, 0.0).sum(axis=1, keepdims=True)
+    return _Children(ka=ka, kb=kb, pa=pa, pb=pb, va=np.where(pa, ka, 0.0),
+                     vb=np.where(pb, kb, 0.0), wa=np.nan_to_num(wha), wb=np.nan_to_num(whb))
+
+
+def _local_split(method: str, ch: _Children, ya: np.ndarray, yb: np.ndarray, dg: np.ndarray,
+                 exact: np.ndarray) -> np.ndarray:
+    r"""The change ``dg`` of a group (scores ``ya`` → ``yb``) split among its children, ``(n, k)``.
+
+    Arithmetic: :math:`\hat w^b_k v^b_k - \hat w^a_k v^a_k`, exact. Geometric: the log-mean
+    (LMDI) split :math:`L(y_b, y_a)\,\Delta(\hat w_k \ln x_k)`, exact when every child is
+    positive. Otherwise the mean weight times the child's change, rescaled to add up to
+    ``dg``. Units whose split is not exact are cleared in ``exact`` (updated in place; the
+    geometric rescaling reads it).
+    """
+    if method == "arithmetic":
+        exact_split: np.ndarray = ch.wb * ch.vb - ch.wa * ch.va
+        return exact_split
+    approx = (ch.wa + ch.wb) / 2 * (ch.vb - ch.va)
+    if method == "geometric":
+        ka, kb, pa, pb = ch.ka, ch.kb, ch.pa, ch.pb
+        with np.errstate(all="ignore"):
+            la = np.where(pa & (ka > 0), np.log(np.where(ka > 0, ka, 1.0)), 0.0)
+            lb = np.where(pb & (kb > 0), np.log(np.where(kb > 0, kb, 1.0)), 0.0)
+        ok = ~(((ka <= 0) & pa) | ((kb <= 0) & pb)).any(axis=1)
+        lm = _logmean(np.nan_to_num(yb), np.nan_to_num(ya))
+        local = np.where(ok[:, None], lm[:, None] * (ch.wb * lb - ch.wa * la), approx)
+        exact &= ok | np.isnan(ya) | np.isnan(yb)
+    else:
+        local = approx
+        exact &= np.isnan(ya) | np.isnan(yb) | (dg == 0)
+    total = local.sum(axis=1)
+    # an approximate split is rescaled so that it sums to the group's change
+    with np.errstate(all="ignore"):
+        scale_fix = np.where(total != 0, dg / total, 0.0)
+    if method == "geometric":
+        return np.asarray(np.where(exact[:, None], local, local * scale_fix[:, None]))
+    return np.asarray(local * scale_fix[:, None])
 
 
 def _paired(res: Result, frm: int, to: int, units: Sequence[str] | None = None
@@ -727,29 +759,8 @@ def trends(
     import pandas as pd
 
     all_years = _years(res)
-    bad = [m for m in metrics if m not in _METRICS]
-    if bad:
-        raise UsageError(f"unknown trend metric '{bad[0]}'." + did_you_mean(bad[0], _METRICS),
-                         hint=f"metrics: {', '.join(_METRICS)}")
-    if use_latest is not None and (int(use_latest) != use_latest or use_latest < 2):
-        raise UsageError(f"use_latest must be a whole number of years >= 2, got {use_latest}")
-    frame = res.scores if dset == "scores" else res.step(dset)
-    if nodes is not None:
-        missing = [n for n in nodes if n not in frame.columns]
-        if missing:
-            raise UsageError(f"no node '{missing[0]}' in dataset '{dset}'."
-                             + did_you_mean(missing[0], frame.columns))
-        frame = frame[list(nodes)]
-    if interp_at is not None:
-        interp_years = all_years if isinstance(interp_at, str) and interp_at == "all" else \
-            sorted(int(y) for y in interp_at)
-        if isinstance(interp_at, str) and interp_at != "all":
-            raise UsageError(f"interp_at must be years or 'all', got {interp_at!r}")
-        if min(interp_years) < all_years[0] or max(interp_years) > all_years[-1]:
-            raise UsageError("one or more interp_at years are outside the years of the panel",
-                             hint=f"years: {all_years[0]}–{all_years[-1]}")
-    else:
-        interp_years = []
+    frame = _trend_frame(res, dset, nodes, metrics, use_latest)
+    interp_years = _interp_years(interp_at, all_years)
     if years is not None:
         absent = sorted(set(int(y) for y in years) - set(all_years))
         if absent:
@@ -757,23 +768,13 @@ def trends(
                              hint=f"years: {', '.join(map(str, all_years))}")
     fw = res.framework
     unit_ids = frame.index.get_level_values(0).astype(str).to_numpy()
-    row_years = frame.index.get_level_values("year").to_numpy(dtype=int)
     ulist = sorted(set(unit_ids.tolist()))
     if units is not None:
         want = {str(u) for u in units}
         ulist = [u for u in ulist if u in want]
     grid = np.array(sorted(set(all_years) | set(interp_years)), dtype=float)
-    n_u, n_t, nodes_ = len(ulist), grid.size, list(frame.columns)
-    # the panel as a cube: units × years × nodes (NaN where a unit has no row)
-    cube = np.full((n_u, n_t, len(nodes_)), np.nan)
-    exists = np.zeros((n_u, n_t), dtype=bool)
-    upos = {u: k for k, u in enumerate(ulist)}
-    tpos = {int(t): k for k, t in enumerate(grid)}
-    keep_rows = np.array([u in upos for u in unit_ids], dtype=bool)
-    ui = np.array([upos[u] for u in unit_ids[keep_rows]], dtype=int)
-    ti = np.array([tpos[int(t)] for t in row_years[keep_rows]], dtype=int)
-    cube[ui, ti] = frame.to_numpy(dtype=float)[keep_rows]
-    exists[ui, ti] = True
+    n_u, nodes_ = len(ulist), list(frame.columns)
+    cube, exists = _panel_cube(frame, unit_ids, ulist, grid)
     if interp_years:  # COINr merges the interpolation years into every unit's series
         exists[:, np.isin(grid, interp_years)] = True
         use = _interpolate_at(cube, grid, np.isin(grid, interp_years))
@@ -785,29 +786,11 @@ def trends(
         raw, t_sel, ex_raw = cube[:, sel], grid[sel], np.ones((n_u, int(sel.sum())), dtype=bool)
         if use_latest is None:  # the metric too uses only those years (COINr's Time)
             use, exists = use[:, sel], ex_raw
-    # availability of the raw (not interpolated) values over the unit's (selected) time points
-    present = ~np.isnan(raw) & ex_raw[:, :, None]
-    n_present = present.sum(axis=1)
-    with np.errstate(all="ignore"):
-        avail = n_present / ex_raw.sum(axis=1)[:, None]
-    first_t = np.where(n_present > 1, t_sel[np.argmax(present, axis=1)], np.nan)
-    last_t = np.where(n_present > 1, t_sel[t_sel.size - 1 - np.argmax(present[:, ::-1], axis=1)],
-                      np.nan)
+    avail, first_t, last_t = _availability(raw, ex_raw, t_sel)
     y = use.copy()
     valid = ~np.isnan(y)
     if use_latest is not None:
-        k = int(use_latest)
-        # the window counts the unit's own time points (its rows), as COINr's series do
-        order_pos = np.cumsum(exists, axis=1) - 1
-        order_pos = np.where(exists, order_pos, -10**9)
-        last = np.where(valid.any(axis=1), y.shape[1] - 1 - np.argmax(valid[:, ::-1], axis=1), 0)
-        rank_last = np.take_along_axis(order_pos[:, :, None].repeat(y.shape[2], axis=2),
-                                       last[:, None, :], axis=1)[:, 0, :]
-        lo = rank_last - k + 1
-        window = (order_pos[:, :, None] >= lo[:, None, :]) & \
-            (order_pos[:, :, None] <= rank_last[:, None, :])
-        window &= (lo >= 0)[:, None, :]
-        y = np.where(window, y, np.nan)
+        y = _latest_window(y, valid, exists, int(use_latest))
         valid = ~np.isnan(y)
     direction = {i.id: float(i.direction) for i in fw.indicators}
     sign = np.array([direction.get(n, 1.0) if adjust_directions else 1.0 for n in nodes_])
@@ -822,6 +805,90 @@ def trends(
         "t_latest": pd.array(last_t.T.reshape(-1), dtype="Float64").astype("Int64"),
     })
     return out
+
+
+def _trend_frame(res: Result, dset: str, nodes: Sequence[str] | None, metrics: Sequence[str],
+                 use_latest: int | None) -> pd.DataFrame:
+    """The dataset :func:`trends` reads (its ``nodes`` only), once the metrics and
+    ``use_latest`` are checked."""
+    bad = [m for m in metrics if m not in _METRICS]
+    if bad:
+        raise UsageError(f"unknown trend metric '{bad[0]}'." + did_you_mean(bad[0], _METRICS),
+                         hint=f"metrics: {', '.join(_METRICS)}")
+    if use_latest is not None and (int(use_latest) != use_latest or use_latest < 2):
+        raise UsageError(f"use_latest must be a whole number of years >= 2, got {use_latest}")
+    frame = res.scores if dset == "scores" else res.step(dset)
+    if nodes is not None:
+        missing = [n for n in nodes if n not in frame.columns]
+        if missing:
+            raise UsageError(f"no node '{missing[0]}' in dataset '{dset}'."
+                             + did_you_mean(missing[0], frame.columns))
+        frame = frame[list(nodes)]
+    return frame
+
+
+def _interp_years(interp_at: Sequence[int] | str | None, all_years: list[int]) -> list[int]:
+    """The years :func:`trends` interpolates at (none, or ``"all"`` the panel's), checked to lie
+    within the panel's years."""
+    if interp_at is None:
+        return []
+    # NB: a string other than "all" reaches int() of its characters first, so it fails with
+    # int()'s ValueError before the UsageError below (a refactor kept this as it was).
+    interp_years = all_years if isinstance(interp_at, str) and interp_at == "all" else \
+        sorted(int(y) for y in interp_at)
+    if isinstance(interp_at, str) and interp_at != "all":
+        raise UsageError(f"interp_at must be years or 'all', got {interp_at!r}")
+    if min(interp_years) < all_years[0] or max(interp_years) > all_years[-1]:
+        raise UsageError("one or more interp_at years are outside the years of the panel",
+                         hint=f"years: {all_years[0]}–{all_years[-1]}")
+    return interp_years
+
+
+def _panel_cube(frame: pd.DataFrame, unit_ids: np.ndarray, ulist: list[str],
+                grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The panel as a cube, units ``ulist`` × years ``grid`` × nodes (NaN where a unit has no
+    row), and which (unit, year) rows exist."""
+    row_years = frame.index.get_level_values("year").to_numpy(dtype=int)
+    cube = np.full((len(ulist), grid.size, len(frame.columns)), np.nan)
+    exists = np.zeros((len(ulist), grid.size), dtype=bool)
+    upos = {u: k for k, u in enumerate(ulist)}
+    tpos = {int(t): k for k, t in enumerate(grid)}
+    keep_rows = np.array([u in upos for u in unit_ids], dtype=bool)
+    ui = np.array([upos[u] for u in unit_ids[keep_rows]], dtype=int)
+    ti = np.array([tpos[int(t)] for t in row_years[keep_rows]], dtype=int)
+    cube[ui, ti] = frame.to_numpy(dtype=float)[keep_rows]
+    exists[ui, ti] = True
+    return cube, exists
+
+
+def _availability(raw: np.ndarray, exists: np.ndarray,
+                  t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per unit and node: the share of the unit's time points ``t`` with a (raw, not
+    interpolated) value, and the first and latest of them (NaN unless there are two)."""
+    present = ~np.isnan(raw) & exists[:, :, None]
+    n_present = present.sum(axis=1)
+    with np.errstate(all="ignore"):
+        avail = n_present / exists.sum(axis=1)[:, None]
+    first_t = np.where(n_present > 1, t[np.argmax(present, axis=1)], np.nan)
+    last_t = np.where(n_present > 1, t[t.size - 1 - np.argmax(present[:, ::-1], axis=1)],
+                      np.nan)
+    return avail, first_t, last_t
+
+
+def _latest_window(y: np.ndarray, valid: np.ndarray, exists: np.ndarray, k: int) -> np.ndarray:
+    """``y`` (units × years × nodes) kept only on the last ``k`` time points ending at each
+    series' latest value (all NaN when the unit has fewer)."""
+    # the window counts the unit's own time points (its rows), as COINr's series do
+    order_pos = np.cumsum(exists, axis=1) - 1
+    order_pos = np.where(exists, order_pos, -10**9)
+    last = np.where(valid.any(axis=1), y.shape[1] - 1 - np.argmax(valid[:, ::-1], axis=1), 0)
+    rank_last = np.take_along_axis(order_pos[:, :, None].repeat(y.shape[2], axis=2),
+                                   last[:, None, :], axis=1)[:, 0, :]
+    lo = rank_last - k + 1
+    window = (order_pos[:, :, None] >= lo[:, None, :]) & \
+        (order_pos[:, :, None] <= rank_last[:, None, :])
+    window &= (lo >= 0)[:, None, :]
+    return np.where(window, y, np.nan)
 
 
 def _interpolate_at(cube: np.ndarray, grid: np.ndarray, at: np.ndarray) -> np.ndarray:
