@@ -19,6 +19,7 @@ b`` (``b`` a submodule) or ``from mfgindex.b import name``, and relative forms.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -142,7 +143,9 @@ def _targets(module: str, node: ast.Import | ast.ImportFrom) -> set[str]:
     return out
 
 
+@functools.cache
 def import_graph(mode: Mode) -> dict[str, set[str]]:
+    """The import graph of the package (read once per mode: the files do not change)."""
     graph: dict[str, set[str]] = {}
     for module, path in MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
