@@ -101,7 +101,7 @@ def _top_rows(result: Result, rows: np.ndarray, node: str, top: int | None) -> n
         raise UsageError(f"top must be a positive number of units, got {top}")
     ranks = _rank_column(result, node)[rows]
     ok = ~np.isnan(ranks)
-    ordered = rows[ok][np.argsort(ranks[ok], kind="stable")]
+    ordered: np.ndarray = rows[ok][np.argsort(ranks[ok], kind="stable")]
     return ordered if top is None else ordered[:top]
 
 
@@ -306,12 +306,10 @@ def corr(source: Result | Coherence, *, level: int = 1, method: str = "pearson",
     """Correlations between the nodes of COINr level ``level`` (1 = indicators), with a box
     around each group of siblings and flagged sibling pairs (r below ``negative`` or above
     ``collinear``) outlined (COINr ``plot_corr`` with ``grouplev`` and ``flagcolours``)."""
-    from mfgindex.analysis import pairwise_corr
-
     lang = resolve_lang(lang)
     if method not in {"pearson", "spearman"}:
         raise UsageError(f"method must be pearson or spearman, got '{method}'")
-    if hasattr(source, "pairs"):  # a Coherence
+    if hasattr(source, "pairs"):  # a Coherence: its result and its thresholds
         result = source.result  # type: ignore[union-attr]
         negative, collinear = source.negative, source.collinear  # type: ignore[union-attr]
     else:
@@ -323,12 +321,8 @@ def corr(source: Result | Coherence, *, level: int = 1, method: str = "pearson",
                          f"got {level}")
     rows, yr = _year_rows(result, year)
     nodes = [n.id for n in fw.walk() if fw.level(n.id) == level]
-    x = _matrix_of(result, nodes)[rows]
+    r = _corr_matrix(_matrix_of(result, nodes)[rows], method)
     k = len(nodes)
-    r = np.ones((k, k))
-    for i in range(k):
-        for j in range(i + 1, k):
-            r[i, j] = r[j, i] = pairwise_corr(x[:, i], x[:, j], method)[0]
     labels = Labels(fw, lang)
     parents = [fw.nodes[n].parent for n in nodes]
     with style_(lang):
@@ -342,27 +336,8 @@ def corr(source: Result | Coherence, *, level: int = 1, method: str = "pearson",
         ax.tick_params(length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
-        from matplotlib.patches import Rectangle
-
-        start = 0
-        for i in range(1, k + 1):  # a box around each run of siblings
-            if i == k or parents[i] != parents[start]:
-                ax.add_patch(Rectangle((start - 0.5, start - 0.5), i - start, i - start, fill=False,
-                                       edgecolor="black", linewidth=0.9, gid=f"group:{parents[start]}"))
-                start = i
-        for i in range(k):
-            for j in range(k):
-                if i == j or not np.isfinite(r[i, j]):
-                    continue
-                flagged = parents[i] == parents[j] and (r[i, j] < negative or r[i, j] > collinear)
-                if flagged:
-                    ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False,
-                                           edgecolor="#D55E00", linewidth=1.1, gid="flag"))
-                if k <= 12:
-                    ax.text(j, i, f"{r[i, j]:.2f}".replace("0.", ".", 1), ha="center", va="center",
-                            fontsize=4.8 if k > 10 else 5.5,
-                            color="white" if abs(r[i, j]) > 0.6 else "black",
-                            fontweight="bold" if flagged else "normal")
+        _box_siblings(ax, parents)
+        _mark_pairs(ax, r, parents, negative, collinear)
         bar_ = fig.colorbar(image, ax=ax, shrink=0.5, pad=0.02, aspect=15)
         bar_.ax.tick_params(labelsize=5.5)
         bar_.set_label(labels.word("Correlation") + f" ({method})", fontsize=6)
@@ -376,6 +351,54 @@ def corr(source: Result | Coherence, *, level: int = 1, method: str = "pearson",
                           46 if k <= 8 else 92), x=0.01, ha="left", fontsize=8, fontweight="bold")
     fig.mfgindex_matrix = r  # type: ignore[attr-defined]
     return fig
+
+
+def _corr_matrix(x: np.ndarray, method: str) -> np.ndarray:
+    """The ``k × k`` matrix of pairwise correlations of the columns of ``x`` (each pair over
+    the rows where both have a value), 1 on the diagonal."""
+    from mfgindex.analysis import pairwise_corr
+
+    k = x.shape[1]
+    r = np.ones((k, k))
+    for i in range(k):
+        for j in range(i + 1, k):
+            r[i, j] = r[j, i] = pairwise_corr(x[:, i], x[:, j], method)[0]
+    return r
+
+
+def _box_siblings(ax: Any, parents: Sequence[str | None]) -> None:
+    """A box around each run of siblings (nodes of one parent) on the heatmap's diagonal."""
+    from matplotlib.patches import Rectangle
+
+    k = len(parents)
+    start = 0
+    for i in range(1, k + 1):
+        if i == k or parents[i] != parents[start]:
+            ax.add_patch(Rectangle((start - 0.5, start - 0.5), i - start, i - start, fill=False,
+                                   edgecolor="black", linewidth=0.9, gid=f"group:{parents[start]}"))
+            start = i
+
+
+def _mark_pairs(ax: Any, r: np.ndarray, parents: Sequence[str | None], negative: float,
+                collinear: float) -> None:
+    """Outline the flagged sibling pairs (r below ``negative`` or above ``collinear``) and, for
+    at most 12 nodes, print every r in its cell (flagged ones in bold)."""
+    from matplotlib.patches import Rectangle
+
+    k = len(parents)
+    for i in range(k):
+        for j in range(k):
+            if i == j or not np.isfinite(r[i, j]):
+                continue
+            flagged = parents[i] == parents[j] and (r[i, j] < negative or r[i, j] > collinear)
+            if flagged:
+                ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False,
+                                       edgecolor="#D55E00", linewidth=1.1, gid="flag"))
+            if k <= 12:
+                ax.text(j, i, f"{r[i, j]:.2f}".replace("0.", ".", 1), ha="center", va="center",
+                        fontsize=4.8 if k > 10 else 5.5,
+                        color="white" if abs(r[i, j]) > 0.6 else "black",
+                        fontweight="bold" if flagged else "normal")
 
 
 # -- dist: distributions ----------------------------------------------------------------------
