@@ -2,7 +2,7 @@
 
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -154,7 +154,6 @@ def _draw(kind: str, data: Path | None, framework: str, *, methods: MethodChoice
           vary: list[str] | None, runs: int, n: int, seed: int, strict: bool,
           output: Path | None) -> "tuple[Figure, Any, Any]":
     import mfgindex.plot as mp
-    from mfgindex.errors import UsageError
 
     if kind in {"uncertainty", "sensitivity"}:
         return _robustness(kind, data, framework, methods=methods, lang=lang, year=year, top=top,
@@ -170,34 +169,40 @@ def _draw(kind: str, data: Path | None, framework: str, *, methods: MethodChoice
 
     res: Result = _compute(framework, data, strict=strict, output=output,
                            year=year, **methods.options())
-    fw, ds = res.framework, res.data
+    fig = _draw_result(kind, res, lang=lang, top=top, units=units, nodes=nodes, x=x, y=y,
+                       level=level, style=style, by=by)
+    return fig, res.framework, res.data
+
+
+def _draw_result(kind: str, res: "Result", *, lang: str, top: int | None, units: list[str],
+                 nodes: list[str], x: str | None, y: str | None, level: int, style: str | None,
+                 by: str | None) -> "Figure":
+    """The figure ``kind`` of a computed index (any kind but the robustness ones; an unknown
+    kind draws the trend, as the command has checked the kind)."""
+    import mfgindex.plot as mp
+    from mfgindex.errors import UsageError
+
+    fw = res.framework
     one_node = nodes[0] if nodes else None
-    if kind == "bar":
-        fig = mp.bar(res, top=top or 20, node=one_node, lang=lang)
-    elif kind == "framework":
-        fig = mp.framework(res, style=style or "tree", lang=lang)
-    elif kind == "corr":
-        fig = mp.corr(res, level=level, lang=lang)
-    elif kind == "dist":
-        fig = mp.dist(res, nodes=nodes or None, kind=style or "box", lang=lang)
-    elif kind == "scatter":
-        if x is None or y is None:
-            groups = [g for g in fw.children(fw.id)]
-            raise UsageError("scatter needs --x NODE and --y NODE",
-                             hint=f"e.g. --x {groups[0]} --y {groups[-1]}")
-        fig = mp.scatter(res, x, y, lang=lang)
-    elif kind == "profile":
-        if len(units) != 1:
-            raise UsageError("profile needs one --unit (an id or a name)",
-                             hint=f"e.g. --unit {res.units[0]}")
-        fig = mp.profile(res, units[0], lang=lang)
-    elif kind == "stages":
-        fig = mp.stages(res, lang=lang)
-    elif kind == "groups":
-        fig = mp.groups(res, by or default_by(res), top=top or 100, lang=lang)
-    else:  # trend
-        fig = mp.trend(res, units, node=one_node, lang=lang)
-    return fig, fw, ds
+    if kind == "scatter" and (x is None or y is None):
+        groups = [g for g in fw.children(fw.id)]
+        raise UsageError("scatter needs --x NODE and --y NODE",
+                         hint=f"e.g. --x {groups[0]} --y {groups[-1]}")
+    if kind == "profile" and len(units) != 1:
+        raise UsageError("profile needs one --unit (an id or a name)",
+                         hint=f"e.g. --unit {res.units[0]}")
+    drawers: dict[str, Callable[[], Figure]] = {
+        "bar": lambda: mp.bar(res, top=top or 20, node=one_node, lang=lang),
+        "framework": lambda: mp.framework(res, style=style or "tree", lang=lang),
+        "corr": lambda: mp.corr(res, level=level, lang=lang),
+        "dist": lambda: mp.dist(res, nodes=nodes or None, kind=style or "box", lang=lang),
+        "scatter": lambda: mp.scatter(res, x, y, lang=lang),  # type: ignore[arg-type]
+        "profile": lambda: mp.profile(res, units[0], lang=lang),
+        "stages": lambda: mp.stages(res, lang=lang),
+        "groups": lambda: mp.groups(res, by or default_by(res), top=top or 100, lang=lang),
+        "trend": lambda: mp.trend(res, units, node=one_node, lang=lang),
+    }
+    return drawers.get(kind, drawers["trend"])()
 
 
 def default_by(res: "Result") -> str:
