@@ -222,7 +222,7 @@ def test_uncertainty_reports_units_per_choice() -> None:
     ds = mi.read_data(BASE, fw)
     spec = {"normalize": {"choices": ["minmax(low=1, high=100)", "zscore(mean=1, sd=1)"]},
             "weights": 0.2}
-    res = mi.uncertainty(fw, ds, spec, runs=40, seed=3, aggregate="geometric")
+    res = mi.uncertainty(fw, ds, spec, runs=40, seed=3, aggregate="geometric", keep_runs=True)
     z = (res.runs["normalize"] != "minmax(low=1, high=100)").to_numpy()
     assert res.valid.all()
     unscored = np.isnan(res.ranks)
@@ -331,7 +331,7 @@ def test_uncertainty_reports_zero_limits_and_strict_refuses_them() -> None:
     fw = mini()
     ds = mi.read_data(BASE, fw)
     spec = {"aggregate": {"choices": ["arithmetic", "geometric"]}, "weights": 0.2}
-    res = mi.uncertainty(fw, ds, spec, runs=30, seed=1)
+    res = mi.uncertainty(fw, ds, spec, runs=30, seed=1, keep_runs=True)
     geo = (res.runs["aggregate"] == "geometric").to_numpy()
     assert geo.any() and res.valid.all() and np.isfinite(res.ranks).all()
     (note,) = [w for w in res.warnings if "(its limit)" in w]

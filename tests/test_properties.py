@@ -210,8 +210,8 @@ def test_one_seed_gives_one_result(x: np.ndarray, seed: int) -> None:
     vary = {"weights": {"noise": 0.3},
             "normalize": {"choices": ["minmax(low=1, high=100)", "zscore(mean=100, sd=10)"]},
             "aggregate": {"choices": ["arithmetic", "geometric"]}}
-    first = uncertainty(FW, ds, vary, runs=40, seed=seed)
-    again = uncertainty(FW, ds, vary, runs=40, seed=seed)
+    first = uncertainty(FW, ds, vary, runs=40, seed=seed, keep_runs=True)
+    again = uncertainty(FW, ds, vary, runs=40, seed=seed, keep_runs=True)
     np.testing.assert_array_equal(first.scores, again.scores)
     np.testing.assert_array_equal(first.ranks, again.ranks)
     pd.testing.assert_frame_equal(first.runs, again.runs)

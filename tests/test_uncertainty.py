@@ -209,7 +209,7 @@ def test_nominal_equals_compute(asem: tuple[mi.Framework, mi.Dataset],
 
 def test_asem_spec_matches_naive_loop(asem: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = asem
-    res = uncertainty(fw, ds, ASEM_SPEC, runs=24, seed=5)
+    res = uncertainty(fw, ds, ASEM_SPEC, runs=24, keep_runs=True, seed=5)
     assert list(res.runs.columns) == ["run", "weights", "normalize", "aggregate", "valid"]
     assert set(res.runs["aggregate"]) == {"arithmetic", "geometric"}
     assert_matches_naive(fw, ds, res, {})
@@ -224,7 +224,7 @@ def test_every_input_at_once_matches_naive_loop(asem: tuple[mi.Framework, mi.Dat
         "aggregate": {"choices": ["arithmetic", "geometric", "median"]},
         "exclude": {"indicators": ["LPI", "Flights", "CO2"]},
     }
-    res = uncertainty(fw, ds, spec, runs=30, seed=11)
+    res = uncertainty(fw, ds, spec, runs=30, keep_runs=True, seed=11)
     assert {"impute", "exclude"} <= set(res.runs.columns)
     assert_matches_naive(fw, ds, res, {})
 
@@ -236,7 +236,7 @@ def test_full_coinr_pipeline_matches_naive_loop(asem: tuple[mi.Framework, mi.Dat
     base = {"impute": "group_mean(group=EurAsia_group)", "screen": "coverage(min=0.9)",
             "treat": "winsorize(max_points=5)"}
     spec = dict(ASEM_SPEC) | {"treat": {"choices": ["none", "winsorize(max_points=5)"]}}
-    res = uncertainty(fw, ds, spec, runs=16, seed=2, **base)
+    res = uncertainty(fw, ds, spec, runs=16, keep_runs=True, seed=2, **base)
     assert_matches_naive(fw, ds, res, base)
     nominal = mi.compute(fw, ds, **base)
     np.testing.assert_array_equal(res.nominal_ranks, nominal.ranks[fw.id])
@@ -249,7 +249,8 @@ def test_screening_that_depends_on_the_choices(asem: tuple[mi.Framework, mi.Data
     # without imputation the coverage screen drops units that imputation would keep: those
     # units are unranked in such runs, the others ranked among themselves
     base = {"impute": "mean", "screen": "coverage(min=0.95)"}
-    res = uncertainty(fw, ds, {"impute": {"choices": ["none", "mean"]}}, runs=6, seed=0, **base)
+    res = uncertainty(fw, ds, {"impute": {"choices": ["none", "mean"]}}, runs=6, keep_runs=True,
+                      seed=0, **base)
     none_runs = (res.runs["impute"] == "none").to_numpy()
     assert none_runs.any() and (~none_runs).any()
     dropped = np.isnan(res.ranks[none_runs][0])
@@ -260,19 +261,19 @@ def test_screening_that_depends_on_the_choices(asem: tuple[mi.Framework, mi.Data
 def test_same_seed_same_output_and_chunks_do_not_matter(
         asem: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = asem
-    a = uncertainty(fw, ds, ASEM_SPEC, runs=40, seed=7)
-    b = uncertainty(fw, ds, ASEM_SPEC, runs=40, seed=7, chunk=3)
+    a = uncertainty(fw, ds, ASEM_SPEC, runs=40, keep_runs=True, seed=7)
+    b = uncertainty(fw, ds, ASEM_SPEC, runs=40, keep_runs=True, seed=7, chunk=3)
     pd.testing.assert_frame_equal(a.to_frame(), b.to_frame())
     pd.testing.assert_frame_equal(a.runs, b.runs)
     np.testing.assert_array_equal(a.ranks, b.ranks)
     np.testing.assert_allclose(a.scores, b.scores, atol=ATOL, rtol=0)
-    c = uncertainty(fw, ds, ASEM_SPEC, runs=40, seed=8)
+    c = uncertainty(fw, ds, ASEM_SPEC, runs=40, keep_runs=True, seed=8)
     assert not np.array_equal(a.ranks, c.ranks)
 
 
 def test_summary_statistics(asem: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = asem
-    res = uncertainty(fw, ds, ASEM_SPEC, runs=50, seed=3)
+    res = uncertainty(fw, ds, ASEM_SPEC, runs=50, keep_runs=True, seed=3)
     out = res.summary()
     assert list(out.columns) == ["uCode", "uName", "nominal_rank", "median_rank", "q05_rank",
                                  "q95_rank", "mean_abs_shift"]
@@ -317,7 +318,7 @@ def test_dirichlet_weights(asem: tuple[mi.Framework, mi.Dataset]) -> None:
 
 def test_exclusion_is_leave_one_out(mini_fw: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = mini_fw
-    res = uncertainty(fw, ds, {"exclude": "all"}, runs=40, seed=0)
+    res = uncertainty(fw, ds, {"exclude": "all"}, runs=40, keep_runs=True, seed=0)
     assert set(res.runs["exclude"]) == {"none", "x1", "x2", "x3"}
     assert_matches_naive(fw, ds, res, {})
     # leaving x3 out leaves group b without children: U1, U2 are then scored on a alone
@@ -335,7 +336,7 @@ def test_invalid_runs_are_counted_reported_and_left_out(
     fw, ds = city
     spec = {"normalize": {"choices": ["minmax(low=1, high=100)", "zscore"]},
             "aggregate": {"choices": ["arithmetic", "geometric"]}}
-    res = uncertainty(fw, ds, spec, runs=60, seed=1)
+    res = uncertainty(fw, ds, spec, runs=60, keep_runs=True, seed=1)
     bad = (res.runs["normalize"] == "zscore") & (res.runs["aggregate"] == "geometric")
     # zscore + geometric runs leave the units with a negative z-score unscored (DESIGN §5):
     # NaN in those runs, the others ranked; no run is invalid (each scores some units)
@@ -375,7 +376,7 @@ def test_refusals_above_the_indicator_level(mini: tuple[Path, Path], tmp_path: P
     ds = mi.read_data(mini[1], fw)
     spec = {"weights": {"noise": 0.9, "levels": [1]},
             "normalize": {"choices": ["zscore(mean=0.75, sd=1)", "minmax(low=1, high=100)"]}}
-    res = uncertainty(fw, ds, spec, runs=40, seed=2, normalize="minmax(low=1, high=100)")
+    res = uncertainty(fw, ds, spec, runs=40, keep_runs=True, seed=2, normalize="minmax(low=1, high=100)")
     z = (res.runs["normalize"] != "minmax(low=1, high=100)").to_numpy()
     unscored = np.isnan(res.ranks).any(axis=1)
     assert unscored.any() and not unscored[~z].any()
@@ -584,7 +585,7 @@ def test_sobol_estimate_drops_tuples_with_nan() -> None:
 def test_sensitivity_on_asem(asem: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = asem
     n = 64
-    res = sensitivity(fw, ds, ASEM_SPEC, n=n, seed=3, n_boot=100)
+    res = sensitivity(fw, ds, ASEM_SPEC, n=n, keep_runs=True, seed=3, n_boot=100)
     table = res.to_frame()
     assert list(table.columns) == ["input", "first_order", "first_order_low", "first_order_high",
                                    "total_order", "total_order_low", "total_order_high"]
@@ -611,7 +612,7 @@ def test_sensitivity_of_one_unit_and_invalid_tuples(city: tuple[mi.Framework, mi
     fw, ds = city
     spec = {"weights": 0.3, "normalize": {"choices": ["minmax(low=1, high=100)", "zscore"]},
             "aggregate": {"choices": ["arithmetic", "geometric"]}}
-    res = sensitivity(fw, ds, spec, n=32, seed=0, n_boot=50, output="320500")
+    res = sensitivity(fw, ds, spec, n=32, keep_runs=True, seed=0, n_boot=50, output="320500")
     assert res.output == "rank of 320500"
     col = list(res.uncertainty.units.astype(str)).index("320500")
     np.testing.assert_array_equal(res.outputs[: 64], np.where(res.uncertainty.valid,
@@ -647,3 +648,82 @@ def test_sobol_estimates_do_not_depend_on_the_output_mean() -> None:
     shifted = _indices(y_a + 1000.0, y_b + 1000.0, y_ab + 1000.0)
     for a, b in zip(base, shifted, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+# ---------------------------------------------------------------------------------------------
+# bounded memory: rank counts instead of the (runs, n) table
+# ---------------------------------------------------------------------------------------------
+
+
+def test_rank_statistics_from_counts_equal_the_table_exactly() -> None:
+    """Random rank tables (ties, unranked units, a unit never ranked, one run): the counts give
+    numpy's nanmedian / nanquantile (linear) / nanmean to the last bit."""
+    from mfgindex.robustness.engine import add_rank_counts
+    from mfgindex.robustness.results import rank_statistics, rank_statistics_from_counts
+
+    rng = np.random.default_rng(0)
+    for runs, n in ((1, 5), (2, 7), (37, 12), (1000, 30), (4001, 9)):
+        ranks = rng.integers(1, n + 1, size=(runs, n)).astype(float)
+        ranks[rng.random(ranks.shape) < 0.2] = np.nan
+        ranks[:, 0] = np.nan  # never ranked
+        nominal = rng.integers(1, n + 1, size=n).astype(float)
+        nominal[1] = np.nan  # no nominal rank
+        counts = np.zeros((n, n), dtype=np.int64)
+        for part in np.array_split(np.arange(runs), 3):
+            add_rank_counts(counts, ranks[part])
+        got = rank_statistics_from_counts(counts, nominal)
+        want = rank_statistics(ranks, nominal)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("spec, base", [
+    (ASEM_SPEC, {}),
+    ({"weights": 0.3, "normalize": {"choices": ["minmax(low=1, high=100)", "zscore"]},
+      "aggregate": {"choices": ["arithmetic", "geometric"]}}, {}),  # units unscored in runs
+])
+def test_summary_without_the_table_equals_the_table(asem: tuple[mi.Framework, mi.Dataset],
+                                                    city: tuple[mi.Framework, mi.Dataset],
+                                                    spec: dict[str, Any],
+                                                    base: dict[str, Any]) -> None:
+    fw, ds = asem if spec is ASEM_SPEC else city
+    kept = uncertainty(fw, ds, spec, runs=300, seed=4, keep_runs=True, **base)
+    lean = uncertainty(fw, ds, spec, runs=300, seed=4, chunk=17, **base)
+    assert kept.rank_counts is not None and lean.rank_counts is not None
+    np.testing.assert_array_equal(kept.rank_counts, lean.rank_counts)
+    pd.testing.assert_frame_equal(lean.summary(), kept.summary())
+    # and the table's own statistics (numpy on (runs, n)) are the counts' to the last bit
+    from mfgindex.robustness.results import rank_statistics, rank_statistics_from_counts
+
+    for g, w in zip(rank_statistics_from_counts(kept.rank_counts, kept.nominal_ranks),
+                    rank_statistics(kept.ranks[kept.valid], kept.nominal_ranks), strict=True):
+        np.testing.assert_array_equal(g, w)
+    with pytest.raises(UsageError, match="keep_runs=True"):
+        _ = lean.ranks
+    with pytest.raises(UsageError, match="keep_runs=True"):
+        _ = lean.scores
+    assert lean.to_frame().equals(kept.to_frame())
+
+
+def test_memory_budget(asem: tuple[mi.Framework, mi.Dataset]) -> None:
+    fw, ds = asem
+    with pytest.raises(UsageError, match="memory budget"):
+        uncertainty(fw, ds, {"weights": 0.1}, runs=20_000, keep_runs=True, max_memory=2 << 20)
+    with pytest.raises(UsageError, match="max_memory"):
+        uncertainty(fw, ds, {"weights": 0.1}, runs=10, max_memory=1000)
+    # a small budget only makes the chunks smaller: the same numbers
+    small = uncertainty(fw, ds, ASEM_SPEC, runs=60, seed=2, max_memory=1 << 20)
+    default = uncertainty(fw, ds, ASEM_SPEC, runs=60, seed=2)
+    pd.testing.assert_frame_equal(small.summary(), default.summary())
+
+
+def test_sensitivity_outputs_without_the_table(asem: tuple[mi.Framework, mi.Dataset]) -> None:
+    fw, ds = asem
+    kept = sensitivity(fw, ds, ASEM_SPEC, n=16, seed=3, n_boot=20, keep_runs=True)
+    lean = sensitivity(fw, ds, ASEM_SPEC, n=16, seed=3, n_boot=20)
+    np.testing.assert_array_equal(lean.outputs, kept.outputs)
+    pd.testing.assert_frame_equal(lean.indices, kept.indices)
+    pd.testing.assert_frame_equal(lean.uncertainty.summary(), kept.uncertainty.summary())
+    with pytest.raises(UsageError, match="keep_runs=True"):
+        _ = lean.ranks
+    assert kept.ranks.shape == (16 * 5, len(kept.uncertainty.units))

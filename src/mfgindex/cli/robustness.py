@@ -57,6 +57,39 @@ VaryOpt = Annotated[
 SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")]
 TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N units ranked best nominally.")]
 
+KeepRunsOpt = Annotated[
+    bool, typer.Option("--keep-runs", help="Keep every run's index and rank in memory (grows "
+                                           "with --runs); the rank statistics need no per-run "
+                                           "table, so this is off by default.")]
+MaxMemoryOpt = Annotated[
+    str | None, typer.Option("--max-memory", metavar="SIZE",
+                             help="Working-memory budget of the analysis, e.g. 512M, 2G "
+                                  "(default 512M): runs are scored in chunks that fit.")]
+
+
+def parse_size(text: str | None) -> int | None:
+    """``--max-memory``: bytes from ``"512M"``, ``"2G"``, ``"1.5GiB"``, ``"800k"`` or a plain
+    number of bytes (powers of 1024); None stays None."""
+    from mfgindex.errors import UsageError
+
+    if text is None:
+        return None
+    raw = text.strip().replace(" ", "")
+    units = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    body = raw.lower().removesuffix("ib").removesuffix("b") if raw.lower()[-2:] in (
+        "ib", "kb", "mb", "gb", "tb") else raw.lower()
+    suffix = body[-1:] if body[-1:].isalpha() else ""
+    number = body[: len(body) - len(suffix)]
+    try:
+        value = float(number)
+    except ValueError:
+        value = -1.0
+    if suffix not in units or not value > 0:
+        raise UsageError(f"not a memory size: '{text}'", where="--max-memory",
+                         hint="e.g. --max-memory 512M or --max-memory 2G")
+    return int(value * units[suffix])
+
+
 #: A progress bar shows once an analysis has run this long (seconds): a quick one stays quiet.
 _BAR_AFTER = 1.0
 
@@ -135,6 +168,8 @@ def uncertainty(
     seed: SeedOpt = 0,
     invalid: InvalidOpt = Invalid.drop,
     top: TopOpt = None,
+    keep_runs: KeepRunsOpt = False,
+    max_memory: MaxMemoryOpt = None,
     year: YearOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
@@ -147,7 +182,9 @@ def uncertainty(
     """Rank intervals: how far each unit's rank moves when the index's choices vary.
 
     Columns: nominal_rank (the index as chosen), median_rank, q05_rank and q95_rank (the 5-95 %
-    interval over the runs) and mean_abs_shift (average distance from the nominal rank).
+    interval over the runs) and mean_abs_shift (average distance from the nominal rank). They
+    come from per-unit rank counts, so memory does not grow with --runs (--max-memory sets
+    the budget; --keep-runs keeps every run's ranks too).
     """
     from mfgindex.robustness import uncertainty as run_uncertainty
 
@@ -157,9 +194,11 @@ def uncertainty(
         fw, ds = load(framework, data)
         the_spec = _spec(spec, vary, fw)
         base = methods.options()
+        budget = parse_size(max_memory)
         with _progress(runs) as progress:
             res = run_uncertainty(fw, ds, the_spec, runs=runs, seed=seed, year=year,
-                                  invalid=str(invalid), progress=progress, **base)  # type: ignore[arg-type]
+                                  invalid=str(invalid), progress=progress,  # type: ignore[arg-type]
+                                  keep_runs=keep_runs, max_memory=budget, **base)
         _warn(res.warnings)
         frame = _names(res.to_frame(), lang, fw, ds)
         if top is not None:
@@ -192,6 +231,7 @@ def sensitivity(
     boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
     confidence: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.90,
     invalid: InvalidOpt = Invalid.drop,
+    max_memory: MaxMemoryOpt = None,
     year: YearOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
@@ -218,7 +258,7 @@ def sensitivity(
         with _progress(total) as progress:
             res = run_sensitivity(fw, ds, the_spec, n=n, seed=seed, output=target, n_boot=boot,
                                   confidence=confidence, year=year, invalid=str(invalid),  # type: ignore[arg-type]
-                                  progress=progress, **base)
+                                  progress=progress, max_memory=parse_size(max_memory), **base)
         _warn(res.warnings)
         if len(the_spec.inputs()) == 1:
             _warn([f"only one input varies ({the_spec.inputs()[0]}): all the output's variance is "

@@ -191,16 +191,17 @@ def _result(engine: Engine, scored: Scored, factors: np.ndarray | None,
     nominal_scores, nominal_ranks = _nominal(engine)
     fw, data = engine.fw, engine.data
     weight_frame = None
-    if factors is not None:
-        weight_frame = pd.DataFrame(factors, columns=engine.nodes)
+    if factors is not None:  # a view of the bank, not a copy (a million draws are 168 MB)
+        weight_frame = pd.DataFrame(factors, columns=engine.nodes, copy=False)
         weight_frame.index = pd.RangeIndex(1, len(factors) + 1, name="draw")
     names = None if data.names is None else data.names[engine.rows]
     provenance = provenance | {"invalid_runs": int((~scored.valid).sum()), "warnings": notes}
     return UncertaintyResult(
         framework=fw, units=data.units[engine.rows], names=names,
         nominal_scores=nominal_scores, nominal_ranks=nominal_ranks,
-        scores=scored.scores, ranks=scored.ranks, runs=scored.runs, weight_factors=weight_frame,
+        runs=scored.runs, weight_factors=weight_frame,
         invalid=scored.invalid, warnings=tuple(notes), provenance=provenance,
+        rank_counts=scored.counts, run_scores=scored.scores, run_ranks=scored.ranks,
     )
 
 
@@ -230,6 +231,8 @@ def uncertainty(
     chunk: int | None = None,
     invalid: Invalid = "drop",
     progress: Progress | None = None,
+    keep_runs: bool = False,
+    max_memory: int | None = None,
     **base: Any,
 ) -> UncertaintyResult:
     r"""Monte Carlo uncertainty analysis of the index ranks.
@@ -253,11 +256,20 @@ def uncertainty(
     year
         The year to analyse (default: a cross-section's only year, a panel's latest).
     chunk
-        Runs scored per numpy pass (default: as many as keep one temporary array under ~32 MB).
+        Runs scored per numpy pass (default: as many as fit a quarter of ``max_memory``).
     invalid
         ``"drop"`` or ``"raise"``: the policy for invalid combinations (module doc).
     progress
         Called as ``progress(done, total)`` after each chunk (the CLI draws a progress bar).
+    keep_runs
+        Keep every run's index and rank (:attr:`UncertaintyResult.scores` / ``ranks``,
+        ``(runs, n)``). Without it (default) each chunk's ranks go into per-unit rank counts
+        ``(n, n)`` and are dropped: the summary is the same to the last bit, and memory does
+        not grow with the runs (a million runs of the city data stay well under 1 GiB).
+    max_memory
+        Working-memory budget in bytes (default 512 MiB,
+        :data:`mfgindex.robustness.engine.DEFAULT_MAX_MEMORY`): it sets the chunk size, and a
+        kept table must fit in it.
     **base
         The base choices, as :func:`mfgindex.compute`'s keyword arguments (``impute``,
         ``normalize``, ``aggregate``, ``min_coverage``, …): the nominal index, and what every
@@ -278,7 +290,8 @@ def uncertainty(
     factors = weight_factors(engine, spec.weights, runs, rng)
     # plain Monte Carlo: run i uses weight draw i
     design = design_from_uniforms(spec, u, factors, np.arange(runs) if factors is not None else None)
-    scored = run_design(engine, design, chunk=chunk, progress=progress, invalid=invalid)
+    scored = run_design(engine, design, chunk=chunk, progress=progress, invalid=invalid,
+                        keep_runs=keep_runs, max_memory=max_memory)
     notes += _invalid_notes(scored.valid, scored.invalid) + _zero_notes(scored)
     prov = _provenance(engine, spec, "uncertainty", runs=runs, seed=seed, inputs=inputs)
     return _result(engine, scored, factors, notes, prov)
@@ -298,6 +311,8 @@ def sensitivity(
     chunk: int | None = None,
     invalid: Invalid = "drop",
     progress: Progress | None = None,
+    keep_runs: bool = False,
+    max_memory: int | None = None,
     **base: Any,
 ) -> SensitivityResult:
     r"""Sobol sensitivity indices of the ranks to each uncertain input.
@@ -335,8 +350,10 @@ def sensitivity(
     n_boot, confidence
         Bootstrap resamples of the N tuples and the two-sided level of the percentile interval
         (0.90: the 5th and 95th percentiles, as COINr).
-    seed, year, chunk, invalid, progress, **base
-        As for :func:`uncertainty`.
+    seed, year, chunk, invalid, progress, keep_runs, max_memory, **base
+        As for :func:`uncertainty`: without ``keep_runs`` each run's output is computed from
+        its ranks chunk by chunk (a ``(runs,)`` vector), and :attr:`SensitivityResult.ranks`
+        is not kept.
 
     Returns
     -------
@@ -365,16 +382,25 @@ def sensitivity(
     x = np.vstack([a, b, *[np.where(np.arange(d) == i, b, a) for i in range(d)]])
     bank = weight_factors(engine, spec.weights, n, np.random.default_rng(seeds[1]))
     design = design_from_uniforms(spec, x, bank)
-    scored = run_design(engine, design, chunk=chunk, progress=progress, invalid=invalid)
     _, nominal_ranks = _nominal(engine)
     if unit_col is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            y = np.nanmean(np.abs(scored.ranks - nominal_ranks), axis=1)
+        def per_run(ranks: np.ndarray) -> np.ndarray:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a run scoring no unit: NaN
+                out: np.ndarray = np.nanmean(np.abs(ranks - nominal_ranks), axis=1)
+            return out
         label = "mean absolute rank shift"
     else:
-        y = scored.ranks[:, unit_col].copy()
+        col = unit_col
+
+        def per_run(ranks: np.ndarray) -> np.ndarray:
+            return ranks[:, col].copy()
         label = f"rank of {units[unit_col]}"
+    scored = run_design(engine, design, chunk=chunk, progress=progress, invalid=invalid,
+                        keep_runs=keep_runs, max_memory=max_memory, counted=2 * n,
+                        output=per_run)
+    assert scored.outputs is not None
+    y = scored.outputs
     y[~scored.valid] = np.nan
     y_a, y_b = y[:n], y[n : 2 * n]
     y_ab = y[2 * n :].reshape(d, n).T
@@ -394,10 +420,12 @@ def sensitivity(
     runs["output"] = y
     # COINr's rank statistics come from the 2N independent runs (A and B) only
     two_n = slice(0, 2 * n)
-    independent = Scored(scored.scores[two_n], scored.ranks[two_n], scored.valid[two_n],
-                          scored.invalid, scored.runs.iloc[two_n].reset_index(drop=True))
+    independent = Scored(None if scored.scores is None else scored.scores[two_n],
+                         None if scored.ranks is None else scored.ranks[two_n],
+                         scored.valid[two_n], scored.invalid,
+                         scored.runs.iloc[two_n].reset_index(drop=True), counts=scored.counts)
     unc = _result(engine, independent, bank, notes, prov)
-    return SensitivityResult(indices=table, outputs=y, ranks=scored.ranks, variance=variance,
+    return SensitivityResult(indices=table, outputs=y, run_ranks=scored.ranks, variance=variance,
                              n=n, n_valid=n_valid,
                              output=label, runs=runs, uncertainty=unc, warnings=tuple(notes),
                              provenance=unc.provenance)

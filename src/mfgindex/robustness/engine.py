@@ -4,7 +4,7 @@ scored together as a batch of weight vectors."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     from mfgindex.pipeline import Choices, Prepared
     from mfgindex.robustness.design import Design
 
-__all__ = ["Combination", "Engine", "Scored", "rank_rows", "run_design"]
+__all__ = ["DEFAULT_MAX_MEMORY", "Combination", "Engine", "Scored", "add_rank_counts",
+           "rank_rows", "run_design"]
+
+#: The default working-memory budget of an analysis (bytes): chunks of runs, the rank counts
+#: and any kept per-run table must fit in it. Well below the RAM of a laptop.
+DEFAULT_MAX_MEMORY = 512 << 20
 
 
 def rank_rows(scores: np.ndarray) -> np.ndarray:
@@ -32,6 +37,27 @@ def rank_rows(scores: np.ndarray) -> np.ndarray:
     (:func:`mfgindex.methods.base.rank_min`).
     """
     return rank_min(scores, axis=-1, descending=True)
+
+
+def add_rank_counts(counts: np.ndarray, ranks: np.ndarray) -> None:
+    r"""Add the ranks of a chunk of runs ``(b, n)`` to the per-unit rank counts ``(n, n)``:
+    ``counts[u, k - 1]`` is the number of runs in which unit ``u`` ranked ``k``
+    (NaN: unranked, not counted).
+
+    Ranks are integers :math:`1 \dots n` (ties share the lowest), so the counts hold the
+    whole distribution of every unit's rank over any number of runs in :math:`n^2` integers:
+    median, quantiles and mean shifts follow exactly (:class:`UncertaintyResult`).
+    """
+    n = counts.shape[0]
+    ok = ~np.isnan(ranks)
+    if not ok.any():
+        return
+    unit = np.broadcast_to(np.arange(n), ranks.shape)[ok]
+    cell = unit * n + (ranks[ok].astype(np.int64) - 1)
+    if n * n <= 1 << 22:  # a dense bincount of n² cells (32 MB at most)
+        counts.reshape(-1)[:] += np.bincount(cell, minlength=n * n).astype(counts.dtype)
+    else:
+        np.add.at(counts.reshape(-1), cell, 1)
 
 
 
@@ -183,16 +209,56 @@ def _remap(mask: np.ndarray, rows: np.ndarray, pos: Mapping[int, int], n: int) -
 
 @dataclass
 class Scored:
-    scores: np.ndarray  # (runs, n)
-    ranks: np.ndarray  # (runs, n)
+    """What :func:`run_design` returns.
+
+    ``scores`` / ``ranks``: ``(runs, n)`` per-run tables, None unless kept (``keep_runs``, or
+    when the rank counts would not fit the memory budget). ``counts``: ``(n, n)`` rank counts
+    of the counted runs (:func:`add_rank_counts`), None when not affordable. ``outputs``:
+    ``(runs,)`` the per-run output of a sensitivity analysis, when asked for.
+    """
+
+    scores: np.ndarray | None  # (runs, n)
+    ranks: np.ndarray | None  # (runs, n)
     valid: np.ndarray  # (runs,)
     invalid: pd.DataFrame
     runs: pd.DataFrame
     zeros: list[dict[str, Any]] = field(default_factory=list)  # zero-limit records per combination
+    counts: np.ndarray | None = None  # (n, n) rank counts
+    outputs: np.ndarray | None = None  # (runs,)
+
+
+def _budget(max_memory: int | None) -> int:
+    if max_memory is None:
+        return DEFAULT_MAX_MEMORY
+    if isinstance(max_memory, bool) or not isinstance(max_memory, int) or max_memory < 1 << 20:
+        raise UsageError(f"max_memory must be a number of bytes of at least 1 MiB, got "
+                         f"{max_memory!r}", where="max_memory",
+                         hint="e.g. max_memory=2**30 (--max-memory 1G)")
+    return max_memory
 
 
 def run_design(engine: Engine, design: Design, *, chunk: int | None,
-                progress: Progress | None, invalid: Invalid) -> Scored:
+                progress: Progress | None, invalid: Invalid, keep_runs: bool = False,
+                max_memory: int | None = None, counted: int | None = None,
+                output: Callable[[np.ndarray], np.ndarray] | None = None) -> Scored:
+    """Score every run of ``design``, chunk by chunk, in bounded memory.
+
+    Parameters
+    ----------
+    keep_runs
+        Keep the ``(runs, n)`` scores and ranks (memory grows with the runs). Without it each
+        chunk's ranks are added to the ``(n, n)`` rank counts and dropped.
+    max_memory
+        Working-memory budget in bytes (default :data:`DEFAULT_MAX_MEMORY`): the chunk size
+        follows from it, and a kept table or the counts must fit in it (a
+        :class:`UsageError` says which does not). When the counts do not fit (very many
+        units) but the table does, the table is kept instead.
+    counted
+        Only runs ``0 … counted-1`` go into the counts (the A and B runs of a Sobol design);
+        default every run.
+    output
+        Called with each chunk's ranks ``(b, n)``: its ``(b,)`` per-run outputs.
+    """
     spec = engine.spec
     total = design.runs
     n = len(engine.rows)
@@ -211,16 +277,60 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
         excluded_node = lookup[design.codes["exclude"]]
 
     kmax = max(len(engine.fw.children(g)) for g in engine.groups)
-    size = chunk or max(1, min(4096, (1 << 22) // max(1, n * kmax)))
-    scores = np.full((total, n), np.nan)
+    budget = _budget(max_memory)
+    counts_bytes, table_bytes = n * n * 8, total * n * 16
+    keep = keep_runs
+    if not keep and counts_bytes > budget // 2:
+        if table_bytes > budget // 2:
+            raise UsageError(
+                f"{n:,} units: their rank counts need {counts_bytes / 2**30:.1f} GiB and "
+                f"{total:,} runs' ranks {table_bytes / 2**30:.1f} GiB, above the memory "
+                f"budget ({budget / 2**30:.2f} GiB)", where="max_memory",
+                hint="raise --max-memory, or analyse fewer units or runs")
+        keep = True  # few runs of many units: the table is the smaller
+    if keep and table_bytes > budget // 2:
+        raise UsageError(
+            f"keeping every run ({total:,} runs x {n:,} units) needs "
+            f"{table_bytes / 2**30:.2f} GiB, above the memory budget ({budget / 2**30:.2f} GiB)",
+            where="keep_runs",
+            hint="leave out keep_runs (--keep-runs): the rank statistics need no per-run "
+                 "table; or raise --max-memory")
+    # a chunk's temporaries: about 8 arrays of (runs, n, k) floats in the aggregators
+    size = chunk or max(1, min(1 << 16, (budget // 4) // max(1, 64 * n * kmax)))
+    scores = np.full((total, n), np.nan) if keep else None
+    ranks_table = np.full((total, n), np.nan) if keep else None
+    counts = None if counts_bytes > budget // 2 else np.zeros((n, n), dtype=np.int64)
+    counted = total if counted is None else counted
+    outputs = np.full(total, np.nan) if output is not None else None
     valid = np.ones(total, dtype=bool)
     problems: list[dict[str, Any]] = []
     zero_records: list[dict[str, Any]] = []
     done = 0
-    unique_keys, inverse = np.unique(keys.astype(str), axis=0, return_inverse=True)
-    for u, ukey in enumerate(unique_keys):
-        runs = np.flatnonzero(inverse.ravel() == u)
-        key = tuple(str(k) for k in ukey)
+    # the combinations: one integer per run from the stages' codes (not a text table: at a
+    # million runs, text keys were the largest array of the analysis)
+    code = np.zeros(total, dtype=np.int64)
+    level_names: list[list[str]] = []
+    for s in STAGES:
+        if s in design.codes:
+            levels = [str(c) for c in spec.choices(s)]
+            code = code * len(levels) + design.codes[s]
+        else:
+            levels = [str(nominal_key[STAGES.index(s)])]
+        level_names.append(levels)
+    unique_codes, inverse = np.unique(code, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(unique_codes) + 1))
+
+    def decode(value: int) -> tuple[str, ...]:
+        parts = []
+        for levels in reversed(level_names):
+            parts.append(levels[value % len(levels)])
+            value //= len(levels)
+        return tuple(reversed(parts))
+
+    combos = sorted((decode(int(c)), u) for u, c in enumerate(unique_codes))  # text order
+    for key, u in combos:
+        runs = order[bounds[u] : bounds[u + 1]]
         for start in range(0, len(runs), size):
             part = runs[start : start + size]
             factors = None
@@ -269,14 +379,21 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
                              "to leave those units unscored in those runs")
                 problems.append(record)
             valid[part] = ~np.isnan(root).all(axis=1)
-            scores[part] = root
+            ranks = rank_rows(root)
+            if scores is not None and ranks_table is not None:
+                scores[part] = root
+                ranks_table[part] = ranks
+            if counts is not None:
+                add_rank_counts(counts, ranks[part < counted])
+            if outputs is not None and output is not None:
+                outputs[part] = output(ranks)
             done += len(part)
             if progress is not None:
                 progress(done, total)
-    ranks = rank_rows(scores)
     runs_frame = _runs_frame(engine, design, keys, excluded_node, valid)
     invalid_frame = _invalid_frame(problems)
-    return Scored(scores, ranks, valid, invalid_frame, runs_frame, _merge_zeros(zero_records))
+    return Scored(scores, ranks_table, valid, invalid_frame, runs_frame,
+                  _merge_zeros(zero_records), counts, outputs)
 
 
 def _zero_record(engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray],
