@@ -161,13 +161,13 @@ def rank_statistics_from_counts(counts: np.ndarray, nominal: np.ndarray
     :math:`\sum_{j \le k} c_{uj} > i` (a search in the cumulative counts). Then
 
     * quantile :math:`p` (R type 7, numpy's ``linear``): :math:`h = (N_u - 1)p`,
-      :math:`i = \lfloor h floor`, :math:`g = h - i`,
+      :math:`i = \lfloor h \rfloor`, :math:`g = h - i`,
       :math:`Q = x_{(i)} + g\,(x_{(i+1)} - x_{(i)})`, computed as numpy's ``_lerp`` does
       (:math:`x_{(i+1)} - (1 - g)(x_{(i+1)} - x_{(i)})` when :math:`g \ge 1/2`);
       :math:`x_{(N_u-1)}` when :math:`h \ge N_u - 1`;
-    * median: :math:`(x_{(\lfloor (N_u-1)/2 floor)} + x_{(\lceil (N_u-1)/2 ceil)})/2`
+    * median: :math:`(x_{(\lfloor (N_u-1)/2 \rfloor)} + x_{(\lceil (N_u-1)/2 \rceil)})/2`
       (exact: ranks are small integers);
-    * mean absolute shift: :math:`rac{1}{N_u}\sum_k c_{uk}\,|k - r_{0u}|`, the sum in
+    * mean absolute shift: :math:`\frac{1}{N_u}\sum_k c_{uk}\,|k - r_{0u}|`, the sum in
       integers (exact, as the float sum of integer-valued terms is), divided once.
 
     A unit never ranked gets NaN throughout; a unit without a nominal rank a NaN shift.
