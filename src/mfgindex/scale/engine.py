@@ -363,50 +363,16 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
         Missing or text columns; several years without ``year``; no unit to score.
     """
     dask = require_dask()
-    import dask.dataframe as dd
-    from dask import delayed
+    from dask.delayed import delayed
 
     from mfgindex.pipeline.plan import Plan
 
     fw = framework
     ch = choices or Choices()
-    source, digests = "<frame>", None
-    if isinstance(data, str | Path) or (isinstance(data, Sequence) and not hasattr(data, "columns")):
-        paths = _paths(data)
-        source = paths[0] if len(paths) == 1 else f"{len(paths)} files"
-        digests = paths
-        frame = read_files(paths, fw)
-    elif isinstance(data, dd.DataFrame):
-        frame = select_columns(data, fw)
-    else:
-        import pandas as pd
-
-        if not isinstance(data, pd.DataFrame):
-            raise UsageError(f"data must be Parquet paths or a (dask) DataFrame, got "
-                             f"{type(data).__name__}")
-        parts = npartitions or max(1, -(-len(data) // 100_000))
-        frame = select_columns(dd.from_pandas(data, npartitions=parts, sort=False), fw)
+    frame, source, digests = _source_frame(data, fw, npartitions)
     meta = frame._meta
-    from mfgindex.data import year_column
-
-    ycol = year_column(meta, fw)
-    layout = _Layout(unit=fw.unit_column,
-                     name=fw.name_column if fw.name_column in meta.columns else None,
-                     year=ycol, data=tuple(c for c in fw.indicator_columns() if c in meta.columns))
-    if year is not None and ycol is None:
-        raise UsageError(f"--year {year} given, but the data has no year column",
-                         hint="drop --year, or add a 'year' column to the data")
-    if year is None and ycol is not None:
-        years = sorted(int(y) for y in frame[ycol].dropna().unique().compute())
-        if len(years) > 1:
-            raise UsageError(
-                f"the data has {len(years)} years ({_years(years)}): the Dask path scores one "
-                "year at a time", hint=f"give --year, e.g. --year {years[-1]}")
-    if isinstance(ch.fit_on, int) and ch.fit_on != year:
-        raise UsageError(f"--fit-on {ch.fit_on}: the Dask path fits normalisation on the year it "
-                         "scores", where="--fit-on",
-                         hint="score that year (--year), or fit with fixed goalposts to "
-                              "compare years")
+    layout, ycol = _layout(meta, fw)
+    _check_year(frame, ycol, year, ch)
     job = _Job(fw, ch, layout, year, indicators=indicators)
     # the Plan on no rows: resolves every method (a bad method string fails here) and checks
     # that each can run partition-wise, before any work
@@ -430,20 +396,8 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
     scored = dask.persist(*[delayed(_score_task)(p, job) for p in parts])
     frames = [delayed(operator.itemgetter(0))(s) for s in scored]
     counts = dask.compute(*[delayed(operator.itemgetter(1))(s) for s in scored])
-
-    from mfgindex.scale.ranks import exact_ranks
-
-    groups = _group_ids(fw)
-    ranked = [fw.id, *(groups if ranks else [])]
-    names = ["rank", *(f"rank_{g}" for g in (groups if ranks else []))]
-    rank_parts = exact_ranks(frames, ranked)
     stages, stage_record = _stage_rule(template)
-    out_meta = _with_ranks(frames[0].compute().iloc[:0], np.empty((0, len(ranked))), names,
-                           ranked, stages)
-    out = dd.from_delayed([delayed(_with_ranks)(f, r, names, ranked, stages)
-                           for f, r in zip(frames, rank_parts, strict=True)],
-                          meta=out_meta, verify_meta=False)
-    out = out.persist()
+    out = _ranked(frames, fw, ranks, stages)
 
     bad = np.sum([b for _, _, b in part_stats], axis=0)
     totals: dict[str, int] = {}
@@ -455,6 +409,78 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
                              year=year, partitions=len(parts), bad=bad, counts=totals,
                              stages=stage_record)
     return ScaleResult(out, provenance)
+
+
+def _source_frame(data: Any, fw: Framework, npartitions: int | None
+                  ) -> tuple[Any, str, list[str] | None]:
+    """``data`` as a dask DataFrame of the framework's columns, the source the provenance
+    names, and the files to hash (None for a DataFrame given in memory)."""
+    import dask.dataframe as dd
+
+    if isinstance(data, str | Path) or (isinstance(data, Sequence) and not hasattr(data, "columns")):
+        paths = _paths(data)
+        return read_files(paths, fw), paths[0] if len(paths) == 1 else f"{len(paths)} files", paths
+    if isinstance(data, dd.DataFrame):
+        return select_columns(data, fw), "<frame>", None
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame):
+        raise UsageError(f"data must be Parquet paths or a (dask) DataFrame, got "
+                         f"{type(data).__name__}")
+    parts = npartitions or max(1, -(-len(data) // 100_000))
+    frame = dd.from_pandas(data, npartitions=parts, sort=False)  # type: ignore[no-untyped-call]
+    return select_columns(frame, fw), "<frame>", None
+
+
+def _layout(meta: pd.DataFrame, fw: Framework) -> tuple[_Layout, str | None]:
+    """Where the partitions' columns are (from the frame's ``meta``), and the year column."""
+    from mfgindex.data import year_column
+
+    ycol = year_column(meta, fw)
+    layout = _Layout(unit=fw.unit_column,
+                     name=fw.name_column if fw.name_column in meta.columns else None,
+                     year=ycol, data=tuple(c for c in fw.indicator_columns() if c in meta.columns))
+    return layout, ycol
+
+
+def _check_year(frame: Any, ycol: str | None, year: int | None, ch: Choices) -> None:
+    """The Dask path scores one cross-section: ``year`` needs a year column, several years
+    need ``year``, and normalisation is fitted on the year scored."""
+    if year is not None and ycol is None:
+        raise UsageError(f"--year {year} given, but the data has no year column",
+                         hint="drop --year, or add a 'year' column to the data")
+    if year is None and ycol is not None:
+        years = sorted(int(y) for y in frame[ycol].dropna().unique().compute())
+        if len(years) > 1:
+            raise UsageError(
+                f"the data has {len(years)} years ({_years(years)}): the Dask path scores one "
+                "year at a time", hint=f"give --year, e.g. --year {years[-1]}")
+    if isinstance(ch.fit_on, int) and ch.fit_on != year:
+        raise UsageError(f"--fit-on {ch.fit_on}: the Dask path fits normalisation on the year it "
+                         "scores", where="--fit-on",
+                         hint="score that year (--year), or fit with fixed goalposts to "
+                              "compare years")
+
+
+def _ranked(frames: list[Any], fw: Framework, ranks: bool,
+            stages: tuple[MethodCall, StageRule] | None) -> Any:
+    """The scored partitions with exact ranks of the index (and of every group with
+    ``ranks``) and the stages, as one persisted dask DataFrame."""
+    import dask.dataframe as dd
+    from dask.delayed import delayed
+
+    from mfgindex.scale.ranks import exact_ranks
+
+    groups = _group_ids(fw)
+    ranked = [fw.id, *(groups if ranks else [])]
+    names = ["rank", *(f"rank_{g}" for g in (groups if ranks else []))]
+    rank_parts = exact_ranks(frames, ranked)
+    out_meta = _with_ranks(frames[0].compute().iloc[:0], np.empty((0, len(ranked))), names,
+                           ranked, stages)
+    out = dd.from_delayed([delayed(_with_ranks)(f, r, names, ranked, stages)
+                           for f, r in zip(frames, rank_parts, strict=True)],
+                          meta=out_meta, verify_meta=False)
+    return out.persist()
 
 
 def _years(years: list[int]) -> str:
@@ -483,14 +509,38 @@ def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
                 weights: Mapping[str, np.ndarray], *, source: str, files: list[str] | None,
                 hashes: Sequence[str], n_units: int, year: int | None, partitions: int,
                 bad: np.ndarray, counts: Mapping[str, int], stages: str) -> dict[str, Any]:
-    import hashlib
-
+    """The provenance of a Dask run, in the shape of :attr:`Result.provenance` plus the
+    ``engine`` it ran on and the ``unscored`` units per group."""
     import dask
 
     from mfgindex.pipeline.run import sources
 
     fw = plan.framework
     ids = [i.id for i in fw.indicators]
+    unscored = {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("unscored:")}
+    return {
+        "mfgindex": __version__,
+        **sources(fw, plan.data),
+        "data": _data_record(source, n_units, files, hashes),
+        "year": year,
+        "years": [year] if year is not None else [],
+        "methods": _methods_record(plan, stages),
+        "fitted": _fitted_record(fits, ids),
+        "weights": [{"year": year, "group": g,
+                     "weights": dict(zip(fw.children(g), map(float, w), strict=True))}
+                    for g, w in weights.items()],
+        "bad_cells": _bad_cells(ids, bad, counts),
+        "unscored": {g: unscored.get(g, 0) for g in [*_group_ids(fw), fw.id]},
+        "engine": {"name": "dask", "dask": dask.__version__,  # type: ignore[attr-defined]
+                   "partitions": partitions,
+                   "ranks": "exact (sample sort over partitions)"},
+    }
+
+
+def _fitted_record(fits: list[tuple[np.ndarray, Any, str]], ids: list[str]
+                   ) -> dict[str, dict[str, float]]:
+    """Each indicator's fitted normalisation parameters (indicators of a method that fits
+    nothing are left out)."""
     fitted: dict[str, dict[str, float]] = {}
     for cols, fit, _ in fits:
         if fit is None:
@@ -498,12 +548,29 @@ def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
         for key, vals in fit.fitted.items():
             for c, v in zip(cols, np.atleast_1d(vals), strict=False):
                 fitted.setdefault(ids[c], {})[key] = float(v)
+    return fitted
+
+
+def _data_record(source: str, n_units: int, files: list[str] | None,
+                 hashes: Sequence[str]) -> dict[str, Any]:
+    """The data read: its source and rows, and for files each one's SHA-256 and one digest of
+    them all (over their names and digests, so the folder they are in does not matter)."""
+    import hashlib
+
     data: dict[str, Any] = {"file": source, "rows": n_units}
     if files:
         listing = [{"file": f, "sha256": h} for f, h in zip(files, hashes, strict=True)]
         combined = hashlib.sha256("\n".join(f"{Path(f).name} {h}" for f, h in
                                             zip(files, hashes, strict=True)).encode()).hexdigest()
         data |= {"sha256": combined, "files": listing}
+    return data
+
+
+def _methods_record(plan: Plan, stages: str) -> dict[str, Any]:
+    """The method of every step, as :attr:`Result.provenance` records them (the Dask path
+    neither imputes, screens nor treats)."""
+    fw = plan.framework
+    ids = [i.id for i in fw.indicators]
     specs = plan.normalization_specs()
     record: dict[str, Any] = {
         "denominate": "ratio" if any(i.denominator for i in fw.indicators) else "none",
@@ -519,26 +586,15 @@ def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
     den = plan.choices.denominate or fw.default("denominate")
     if den is not None and any(i.denominator for i in fw.indicators):
         record["denominate"] = resolve("denominate", den).spec() if not is_none(den) else "none"
-    bad_cells = [{"kind": "domain", "node": i, "units": int(n)}
-                 for i, n in zip(ids, bad, strict=True) if n]
-    bad_cells += [{"kind": k.split(":", 1)[0], "node": k.split(":", 1)[1], "units": v}
-                  for k, v in sorted(counts.items())
-                  if v and not k.startswith(("domain:", "unscored:"))]
-    unscored = {k.split(":", 1)[1]: v for k, v in counts.items() if k.startswith("unscored:")}
-    return {
-        "mfgindex": __version__,
-        **sources(fw, plan.data),
-        "data": data,
-        "year": year,
-        "years": [year] if year is not None else [],
-        "methods": record,
-        "fitted": fitted,
-        "weights": [{"year": year, "group": g,
-                     "weights": dict(zip(fw.children(g), map(float, w), strict=True))}
-                    for g, w in weights.items()],
-        "bad_cells": bad_cells,
-        "unscored": {g: unscored.get(g, 0) for g in [*_group_ids(fw), fw.id]},
-        "engine": {"name": "dask", "dask": dask.__version__, "partitions": partitions,
-                   "ranks": "exact (sample sort over partitions)"},
-    }
+    return record
+
+
+def _bad_cells(ids: list[str], bad: np.ndarray, counts: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Cells outside a transform's domain per indicator, then the units an aggregator refused
+    or scored 0, per group (the partitions' ``counts``)."""
+    cells = [{"kind": "domain", "node": i, "units": int(n)} for i, n in zip(ids, bad, strict=True) if n]
+    cells += [{"kind": k.split(":", 1)[0], "node": k.split(":", 1)[1], "units": v}
+              for k, v in sorted(counts.items())
+              if v and not k.startswith(("domain:", "unscored:"))]
+    return cells
 
