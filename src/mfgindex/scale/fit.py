@@ -172,6 +172,18 @@ def check_plan(plan: Plan) -> None:
     partition-wise: imputation, screening and treatment (they learn from all units at once —
     do them before), a normaliser or weight method whose ``reduce`` trait is None, an
     aggregator that is not ``row_wise`` (Copeland, TOPSIS, VIKOR, BoD compare units)."""
+    problems = [*_learning_steps(plan), *_unreduced_normalisers(plan), *_unreduced_weights(plan),
+                *_not_row_wise(plan)]
+    if problems:
+        raise MethodError(
+            f"{len(problems)} choice{'s' if len(problems) != 1 else ''} cannot run "
+            "partition-wise on the Dask path",
+            problems=problems,
+            hint="change these choices, or score in memory (--engine memory) if the data fits")
+
+
+def _learning_steps(plan: Plan) -> list[str]:
+    """The imputation, screening and treatment ``plan`` runs: each learns from every unit."""
     fw, ch = plan.framework, plan.choices
     problems: list[str] = []
     for stage in ("impute", "screen"):
@@ -191,6 +203,12 @@ def check_plan(plan: Plan) -> None:
         problems.append(f"treat '{spec}' (indicator(s) {_listed(ids)}): it learns from the "
                         "whole distribution (skew, kurtosis, outliers); treat the data before "
                         "scoring at scale, or --treat none")
+    return problems
+
+
+def _unreduced_normalisers(plan: Plan) -> list[str]:
+    """The normalisers of ``plan`` with no ``reduce`` trait (their fit needs every value)."""
+    problems: list[str] = []
     for spec, ids in _normalisers(plan).items():
         if is_none(spec):
             continue
@@ -200,30 +218,35 @@ def check_plan(plan: Plan) -> None:
                 "normalize", call, f"indicator(s) {_listed(ids)}",
                 "its fit needs every value of an indicator at once (ranks); partition-wise "
                 f"normalisers: {_partitionable('normalize')}"))
+    return problems
+
+
+def _unreduced_weights(plan: Plan) -> list[str]:
+    """The weight methods of ``plan`` that derive weights from the data (one line per method,
+    naming its groups)."""
     derived: dict[str, tuple[MethodCall, list[str]]] = {}
     for group, call in plan.weight_calls.items():
         if call.method.reduce is None:
             derived.setdefault(call.spec(), (call, []))[1].append(group)
-    for call, groups in derived.values():
-        problems.append(_not_partitionable(
-            "weights", call, f"group(s) {_listed(groups)}", "it derives weights from every "
-            f"unit's values; partition-wise weights: {_partitionable('weight')}"))
+    return [_not_partitionable(
+        "weights", call, f"group(s) {_listed(groups)}", "it derives weights from every "
+        f"unit's values; partition-wise weights: {_partitionable('weight')}")
+        for call, groups in derived.values()]
+
+
+def _not_row_wise(plan: Plan) -> list[str]:
+    """The aggregators of ``plan`` that compare units (one line per method, naming its
+    groups)."""
     refused: dict[str, tuple[MethodCall, list[str]]] = {}
     for group, call in plan.aggregate_calls.items():
         if not call.method.row_wise:
             refused.setdefault(call.spec(), (call, []))[1].append(group)
-    for call, groups in refused.values():
-        problems.append(_not_partitionable(
-            "aggregate", call, f"group(s) {_listed(groups)}", "a unit's score depends on the "
-            "other units' values (ideal points, pairwise comparisons, a frontier), so it is "
-            "not row-local; row-wise aggregators: "
-            + ", ".join(m.name for m in methods("aggregate") if m.row_wise)))
-    if problems:
-        raise MethodError(
-            f"{len(problems)} choice{'s' if len(problems) != 1 else ''} cannot run "
-            "partition-wise on the Dask path",
-            problems=problems,
-            hint="change these choices, or score in memory (--engine memory) if the data fits")
+    return [_not_partitionable(
+        "aggregate", call, f"group(s) {_listed(groups)}", "a unit's score depends on the "
+        "other units' values (ideal points, pairwise comparisons, a frontier), so it is "
+        "not row-local; row-wise aggregators: "
+        + ", ".join(m.name for m in methods("aggregate") if m.row_wise))
+        for call, groups in refused.values()]
 
 
 def _normalisers(plan: Plan) -> dict[str, list[str]]:
