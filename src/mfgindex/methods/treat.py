@@ -99,10 +99,32 @@ def kurtosis(x: FloatArray) -> float:
     return float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
 
 
+def _skew_kurtosis(x: FloatArray) -> tuple[float, float]:
+    """:func:`skew` and :func:`kurtosis` in one pass over the values (the same operations, so
+    the same numbers): the deviations and their squares are computed once."""
+    v = np.asarray(x, dtype=float)
+    v = v[~np.isnan(v)]
+    n = v.size
+    nan = float("nan")
+    if n < 3:
+        return nan, nan
+    d = v - v.mean()
+    d2 = d * d
+    m2 = float(np.sum(d2))
+    if m2 == 0.0:
+        return nan, nan
+    g1 = np.sqrt(n) * float(np.dot(d2, d)) / m2**1.5
+    sk = float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
+    if n < 4:
+        return sk, nan
+    r = n * float(np.dot(d2, d2)) / m2**2
+    return sk, float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
+
+
 def _check(x: FloatArray, skew_max: float, kurt_max: float) -> tuple[bool | None, float, float]:
     # COINr's check_SkewKurt: pass when |skew| < skew_thresh OR kurt < kurt_thresh. NA (constant
     # column, too few values) makes COINr return the vector untreated; we return None for it.
-    sk, kt = skew(x), kurtosis(x)
+    sk, kt = _skew_kurtosis(x)
     if np.isnan(sk) or np.isnan(kt):
         return None, sk, kt
     return bool(abs(sk) < skew_max or kt < kurt_max), sk, kt
@@ -303,15 +325,34 @@ class _Winsorised:
     note: str = ""
 
 
+#: From this many values on, :func:`_winsorise_loop` updates power sums (O(1) per step after
+#: one sort) instead of recomputing skew and kurtosis over every value at every step.
+FAST_FROM = 10_000
+#: ... and when more than this many cells may be winsorised: below it, the plain loop's few
+#: passes per step cost less than the one sort.
+FAST_STEPS = 16
+#: A statistic of the power sums this close (relatively) to a threshold or to 0 is recomputed
+#: exactly from the values, so every decision is the one of the two-pass formulas.
+_NEAR = 1e-7
+
+
 def _winsorise_loop(x0: FloatArray, start: tuple[bool | None, float, float], skew_max: float,
                     kurt_max: float, max_points: int | None, force: bool) -> _Winsorised:
     """COINr's ``winsorise()``, kept step for step: while the indicator fails (or ``force``)
-    and fewer than ``max_points`` cells are winsorised, pull in the end its skew points to."""
+    and fewer than ``max_points`` cells are winsorised, pull in the end its skew points to.
+
+    Large indicators (:data:`FAST_FROM` values or more) go through :func:`_winsorise_sorted`,
+    which makes the same steps and reports the same statistics."""
+    if np.count_nonzero(~np.isnan(x0)) >= FAST_FROM and (max_points is None
+                                                           or max_points > FAST_STEPS):
+        return _winsorise_sorted(x0, start, skew_max, kurt_max, max_points, force)
     xw = x0.copy()
     out = _Winsorised(xw, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), 0, *start)
     while (not out.passed or force) and (max_points is None or out.count < max_points):
         present = ~np.isnan(xw)
-        high = _skew_nonneg(xw)
+        # COINr's skew(x) >= 0 picks the side: the skew of these very values, from the last
+        # check (or the start), not computed again
+        high = bool(out.skew >= 0)
         end = np.nanmax(xw) if high else np.nanmin(xw)
         cells = np.flatnonzero(present & (xw == end))
         rest = present.copy()
@@ -329,6 +370,149 @@ def _winsorise_loop(x0: FloatArray, start: tuple[bool | None, float, float], ske
             out.note = "winsorising made the values constant: stopped"
             out.passed = False
             break
+    return out
+
+
+def _winsorise_sorted(x0: FloatArray, start: tuple[bool | None, float, float],
+                      skew_max: float, kurt_max: float, max_points: int | None,
+                      force: bool) -> _Winsorised:
+    r""":func:`_winsorise_loop` in O(n log n) once, then O(1) per step.
+
+    The present values are sorted once (:math:`s_0 \le \dots \le s_{n-1}`). Winsorising only
+    ever sets the cells at an end to the next value in, so the current values are always: the
+    sorted positions :math:`[0, l)` at one value :math:`v_l`, :math:`[l, h)` untouched, and
+    :math:`[h, n)` at :math:`v_h`. A step moves :math:`l` or :math:`h` to the edge of the next
+    run of equal values (the cells pulled in are the whole end run, ties together, as COINr).
+
+    Skewness and kurtosis need the central sums :math:`M_p = \sum (x_i - \bar x)^p`,
+    :math:`p = 2, 3, 4`. With :math:`d_i = s_i - c` (:math:`c` the mean of the original values)
+    the power sums :math:`S_p = \sum d^p` of the current values are
+
+    .. math::
+        S_p = l\,(v_l - c)^p + \sum_{i=l}^{h-1} d_i^p + (n - h)(v_h - c)^p
+
+    where the middle sum comes from cumulative sums taken from the median outwards (no
+    difference of large partial sums, so no cancellation when an outlier leaves), and with
+    :math:`\delta = S_1 / n`
+
+    .. math::
+        M_2 = S_2 - n\delta^2, \quad M_3 = S_3 - 3\delta S_2 + 2n\delta^3, \quad
+        M_4 = S_4 - 4\delta S_3 + 6\delta^2 S_2 - 3n\delta^4,
+
+    giving :math:`G_1` and :math:`G_2` as :func:`skew` and :func:`kurtosis` do. A value within
+    a relative :data:`_NEAR` of a threshold (or a skew near 0, which picks the end) is
+    recomputed from the values with the two-pass formulas, and so are the statistics reported
+    at the end: the steps and the details are those of the plain loop.
+    """
+    present = np.flatnonzero(~np.isnan(x0))
+    v = x0[present]
+    order = np.argsort(v, kind="stable")
+    srt = v[order]
+    n = srt.size
+    mid = n // 2
+    up: list[FloatArray] = []
+    down: list[FloatArray] = []
+    c = 0.0
+
+    def centre(at: float) -> None:
+        """Power sums about ``at`` (the mean of the current values): cumulative from the
+        median outwards — up[p][k]: sum of d^(p+1) over [mid, mid + k); down[p][k]: over
+        [mid - k, mid)."""
+        nonlocal c
+        c = at
+        d = srt - c
+        pw = [d, d * d]
+        pw += [pw[1] * d, pw[1] * pw[1]]
+        up[:] = [np.concatenate([[0.0], np.cumsum(q[mid:])]) for q in pw]
+        down[:] = [np.concatenate([[0.0], np.cumsum(q[:mid][::-1])]) for q in pw]
+
+    centre(float(v.mean()))
+
+    lo = int(np.searchsorted(srt, srt[0], side="right"))  # end of the lowest run
+    hi = int(np.searchsorted(srt, srt[-1], side="left"))  # start of the highest run
+    v_lo, v_hi = float(srt[0]), float(srt[-1])
+
+    def values() -> FloatArray:
+        xw = x0.copy()
+        xw[present[order[:lo]]] = v_lo
+        xw[present[order[hi:]]] = v_hi
+        return xw
+
+    def stats(again: bool = True) -> tuple[bool | None, float, float] | None:
+        """Skew and kurtosis from the power sums; None when they must be exact."""
+        if not lo <= mid <= hi or lo >= hi:
+            return None
+        sums = [lo * (v_lo - c) ** (p + 1) + down[p][mid - lo] + up[p][hi - mid]
+                + (n - hi) * (v_hi - c) ** (p + 1) for p in range(4)]
+        delta = sums[0] / n
+        if n * delta * delta > 1e-9 * sums[1]:
+            # the mean moved far from the centre (an outlier left): re-centre, so that the
+            # central sums are not small differences of large power sums
+            if not again:
+                return None
+            centre(c + delta)
+            return stats(again=False)
+        m2 = sums[1] - n * delta * delta
+        m3 = sums[2] - 3 * delta * sums[1] + 2 * n * delta**3
+        m4 = sums[3] - 4 * delta * sums[2] + 6 * delta**2 * sums[1] - 3 * n * delta**4
+        if not m2 > 0:
+            return None
+        g1 = np.sqrt(n) * m3 / m2**1.5
+        sk = float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
+        r = n * m4 / m2**2
+        kt = float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
+        near = (abs(abs(sk) - skew_max) <= _NEAR * max(1.0, skew_max)
+                or abs(kt - kurt_max) <= _NEAR * max(1.0, abs(kurt_max))
+                or abs(sk) <= _NEAR)
+        if near or not (np.isfinite(sk) and np.isfinite(kt)):
+            return None
+        return bool(abs(sk) < skew_max or kt < kurt_max), sk, kt
+
+    out = _Winsorised(x0, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), 0, *start)
+    current = start
+    while (not out.passed or force) and (max_points is None or out.count < max_points):
+        high = current[1] >= 0  # the side COINr's skew(x) >= 0 picks
+        if lo >= hi and v_lo == v_hi:
+            break  # no other value left (the loop's `not rest.any()`)
+        if high:
+            cells = np.sort(present[order[hi:]])
+            if hi > lo:
+                new = float(srt[hi - 1])
+                hi = max(lo, int(np.searchsorted(srt, new, side="left")))
+            else:  # only the two end runs are left: the top joins the bottom
+                new, hi = v_lo, lo
+            v_hi = new
+            if hi == lo and lo > 0 and v_lo == new:
+                lo = hi = 0  # every value is now v_lo
+                v_hi = v_lo
+            out.high = cells
+        else:
+            cells = np.sort(present[order[:lo]])
+            if hi > lo:
+                new = float(srt[lo])
+                lo = min(hi, int(np.searchsorted(srt, new, side="right")))
+            else:
+                new, lo = v_hi, hi
+            v_lo = new
+            if lo == hi and hi < n and v_hi == new:
+                lo = hi = n
+                v_lo = v_hi
+            out.low = cells
+        out.count = out.high.size + out.low.size
+        fast = stats()
+        checked = fast if fast is not None else _check(values(), skew_max, kurt_max)
+        out.passed, out.skew, out.kurtosis = checked
+        if out.passed is None:
+            out.note = "winsorising made the values constant: stopped"
+            out.passed = False
+            break
+        # the side of the next step: the sign of the skew (exact near 0, see stats())
+        current = checked
+    out.values = values()
+    if out.count:  # the statistics reported are the two-pass ones, as the plain loop's
+        final = _check(out.values, skew_max, kurt_max)
+        if final[0] is not None:
+            out.passed, out.skew, out.kurtosis = final
     return out
 
 
