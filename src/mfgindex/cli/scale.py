@@ -52,9 +52,45 @@ def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
     Call inside :func:`mfgindex.cli.common.user_errors`: errors are the library's.
     """
     from mfgindex.cli.common import check_options, err_console
-    from mfgindex.errors import UsageError
     from mfgindex.framework import load_framework
     from mfgindex.pipeline import Choices
+
+    output = _check_dask_options(data, output=output, fmt=fmt, scheduler=scheduler,
+                                 engine=engine, unsupported=unsupported)
+    options = dict(options or {})
+    check_options(options)
+    from mfgindex.examples import bundled_or_given
+    from mfgindex.scale import score, write_parquet
+    from mfgindex.scale._deps import require_dask
+
+    require_dask()
+    fw = load_framework(bundled_or_given(framework))
+    files = _data_files(fw, data)
+    client = _connect(scheduler) if scheduler else None
+    try:
+        res = score(fw, [str(p) for p in files], choices=Choices.from_mapping(options),
+                    year=year, ranks=ranks, indicators=indicators)
+        con = err_console()
+        bad = _say_warnings(res.provenance, con)
+        if strict and bad:
+            from mfgindex.errors import DataError
+
+            raise DataError(f"--strict: {len(bad)} warning(s) above; nothing written")
+        folder = write_parquet(res, output)
+        n = res.provenance["data"]["rows"]
+        parts = res.provenance["engine"]["partitions"]
+        con.print(f"scored {n:,} units in {parts} partition{'s' if parts != 1 else ''} "
+                  f"-> {folder}/", markup=False, highlight=False)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _check_dask_options(data: list[Path] | None, *, output: Path | None, fmt: str | None,
+                        scheduler: str | None, engine: str,
+                        unsupported: dict[str, Any] | None) -> Path:
+    """The usage errors of ``score --engine dask``, before any work; the output folder."""
+    from mfgindex.errors import UsageError
 
     if engine != "dask":
         what = "--scheduler" if scheduler else f"{len(data or [])} data files"
@@ -72,58 +108,59 @@ def score_dask(data: list[Path] | None, *, framework: str, year: int | None,
     if fmt not in (None, "parquet"):
         raise UsageError(f"--engine dask writes Parquet, not {fmt}", where="--format",
                          hint="drop --format; read the folder with pandas.read_parquet")
-    options = dict(options or {})
-    check_options(options)
-    from mfgindex.examples import bundled_or_given
-    from mfgindex.scale import score, write_parquet
-    from mfgindex.scale._deps import require_dask, require_distributed
+    return output
 
-    require_dask()
-    fw = load_framework(bundled_or_given(framework))
+
+def _data_files(fw: Any, data: list[Path] | None) -> list[Path]:
+    """The files to score: ``data``, or the framework's bundled dataset (an example's bare
+    name works too)."""
+    from mfgindex.errors import UsageError
+    from mfgindex.examples import bundled_or_given
+
     if not data:
         if fw.dataset is None:
             raise UsageError("--engine dask needs data: Parquet (or CSV) files, or a folder",
                              hint="mfgindex score data/*.parquet -f fw.toml --engine dask -o out/")
         data = [Path(fw.dataset)]
-    data = [Path(bundled_or_given(p)) for p in data]  # an example's bare name works too
-    client = None
-    if scheduler:
-        distributed = require_distributed()
-        try:
-            client = distributed.Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise UsageError(f"cannot reach the Dask scheduler at '{scheduler}': {exc}",
-                             where="--scheduler",
-                             hint="start one (dask scheduler; dask worker ADDRESS) or drop "
-                                  "--scheduler to use this machine's threads") from None
-    try:
-        res = score(fw, [str(p) for p in data], choices=Choices.from_mapping(options),
-                    year=year, ranks=ranks, indicators=indicators)
-        bad = res.provenance.get("bad_cells") or []
-        con = err_console()
-        words = {"domain": "outside its transform's domain: NaN from the indicator up",
-                 "refused": "refused by the aggregator: NaN from the group up",
-                 "zero": "at 0 under a geometric or harmonic mean: the group scores 0"}
-        for item in bad:
-            con.print(f"warning: {item['units']} unit(s) on '{item['node']}': "
-                      f"{words.get(item['kind'], item['kind'])}", markup=False, highlight=False)
-        for node, count in (res.provenance.get("unscored") or {}).items():
-            if count:
-                con.print(f"note: {count:,} unit(s) have no score on '{node}' (less than "
-                          f"min_coverage of its weight has data, or a bad cell below it)",
-                          markup=False, highlight=False)
-        stages = str(res.provenance["methods"].get("stages", ""))
-        if stages.startswith("none:"):
-            con.print(f"note: stages {stages}", markup=False, highlight=False)
-        if strict and bad:
-            from mfgindex.errors import DataError
+    return [Path(bundled_or_given(p)) for p in data]
 
-            raise DataError(f"--strict: {len(bad)} warning(s) above; nothing written")
-        folder = write_parquet(res, output)
-        n = res.provenance["data"]["rows"]
-        parts = res.provenance["engine"]["partitions"]
-        con.print(f"scored {n:,} units in {parts} partition{'s' if parts != 1 else ''} "
-                  f"-> {folder}/", markup=False, highlight=False)
-    finally:
-        if client is not None:
-            client.close()
+
+def _connect(scheduler: str) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``scheduler`` (a usage error when it cannot
+    be reached in 10 s)."""
+    from mfgindex.errors import UsageError
+    from mfgindex.scale._deps import require_distributed
+
+    distributed = require_distributed()
+    try:
+        return distributed.Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at '{scheduler}': {exc}",
+                         where="--scheduler",
+                         hint="start one (dask scheduler; dask worker ADDRESS) or drop "
+                              "--scheduler to use this machine's threads") from None
+
+
+#: What a Dask run's bad cells mean, by kind (provenance ``bad_cells``).
+_BAD_CELL_WORDS = {"domain": "outside its transform's domain: NaN from the indicator up",
+                   "refused": "refused by the aggregator: NaN from the group up",
+                   "zero": "at 0 under a geometric or harmonic mean: the group scores 0"}
+
+
+def _say_warnings(provenance: Any, con: Any) -> list[Any]:
+    """Print a Dask run's bad cells, unscored units and skipped stages on ``con``; return
+    the bad cells (``--strict`` refuses to write when there are any)."""
+    bad: list[Any] = provenance.get("bad_cells") or []
+    for item in bad:
+        con.print(f"warning: {item['units']} unit(s) on '{item['node']}': "
+                  f"{_BAD_CELL_WORDS.get(item['kind'], item['kind'])}", markup=False,
+                  highlight=False)
+    for node, count in (provenance.get("unscored") or {}).items():
+        if count:
+            con.print(f"note: {count:,} unit(s) have no score on '{node}' (less than "
+                      f"min_coverage of its weight has data, or a bad cell below it)",
+                      markup=False, highlight=False)
+    stages = str(provenance["methods"].get("stages", ""))
+    if stages.startswith("none:"):
+        con.print(f"note: stages {stages}", markup=False, highlight=False)
+    return bad
