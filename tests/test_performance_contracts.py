@@ -1,0 +1,183 @@
+"""Memory and behaviour contracts of issue 13 (compute at scale, uncertainty in bounded memory).
+
+Nothing here times anything. Peak memory is measured with :mod:`tracemalloc` (numpy reports its
+buffers to it), as a multiple of the ``(n, m)`` float64 input array, at a size where fixed
+costs are small; the fast paths are checked equal to the plain ones.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mfgindex as mi
+from mfgindex.methods import treat
+from mfgindex.methods.base import rank_min
+
+
+def synthetic(folder: Path, n_units: int, n_groups: int = 5, per_group: int = 10,
+              seed: int = 0) -> tuple[mi.Framework, mi.Dataset]:
+    rng = np.random.default_rng(seed)
+    lines = ['[framework]\nid = "idx"\nunit_column = "unit"\n',
+             '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n']
+    cols: dict[str, Any] = {"unit": [f"U{i:07d}" for i in range(n_units)]}
+    for g in range(n_groups):
+        lines.append(f'[[group]]\nid = "g{g}"\nparent = "idx"\nweight = {1 + g % 2}\n')
+        for k in range(per_group):
+            lines.append(f'[[indicator]]\nid = "x{g}_{k}"\nparent = "g{g}"\n'
+                         f"direction = {1 - 2 * (k % 2)}\n")
+            v = rng.lognormal(0.0, 1.0, n_units)
+            v[rng.random(n_units) < 0.05] = np.nan
+            cols[f"x{g}_{k}"] = v
+    path = folder / "fw.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    fw = mi.load_framework(path)
+    return fw, mi.read_data(pd.DataFrame(cols), fw)
+
+
+def peak(func: Callable[[], Any]) -> tuple[int, Any]:
+    """Peak bytes traced above the start during ``func()``, and its result."""
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        out = func()
+        top = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return top, out
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[mi.Framework, mi.Dataset]:
+    return synthetic(tmp_path_factory.mktemp("perf"), 100_000)  # 50 indicators: 40 MB
+
+
+def test_default_pipeline_peak_memory_is_at_most_three_inputs(
+        big: tuple[mi.Framework, mi.Dataset]) -> None:
+    fw, ds = big
+    size = len(ds) * len(fw.indicators) * 8
+    used, res = peak(lambda: mi.compute(fw, ds))
+    assert used <= 3.0 * size, f"peak {used / size:.2f}x the input"
+    # the result holds the scores once: raw and normalised steps are views made on access
+    np.testing.assert_array_equal(res.steps["raw"],
+                                  ds.values[[i.id for i in fw.indicators]].to_numpy(dtype=float))
+    pos = [res.node_ids.index(i.id) for i in fw.indicators]
+    np.testing.assert_array_equal(res.steps["normalized"], res.score_matrix[:, pos])
+
+
+def test_ranks_are_lazy_and_read_only(big: tuple[mi.Framework, mi.Dataset]) -> None:
+    fw, ds = big
+    res = mi.compute(fw, ds)
+    assert set(res.ranked) == {fw.id, *(g.id for g in fw.groups)}
+    x = res.rank_of("x0_0")
+    scores = res.score_matrix[:, res.node_ids.index("x0_0")]
+    np.testing.assert_array_equal(x, rank_min(scores, descending=True))
+    assert res.rank_of("x0_0") is x  # cached once
+    full = res.rank_matrix
+    for k, node in enumerate(res.node_ids):
+        np.testing.assert_array_equal(full[:, k], res.rank_of(node))
+    for arr in (x, full, res.ranked[fw.id], res.score_matrix):
+        assert not arr.flags.writeable
+        with pytest.raises(ValueError):
+            arr[0, ...] = 0
+
+
+def test_compute_leaves_the_data_and_prepared_values_unchanged(
+        big: tuple[mi.Framework, mi.Dataset]) -> None:
+    from mfgindex.pipeline import Choices, Plan
+
+    fw, ds = big
+    before = ds.values.copy()
+    plan = Plan(fw, ds, Choices(treat="winsorize"))
+    prep = plan.prepare()
+    x = prep.x.copy()
+    plan.normalize(prep)
+    plan.with_choices(normalize="zscore").normalize(prep)  # the engine normalises one Prepared
+    np.testing.assert_array_equal(prep.x, x)
+    mi.compute(fw, ds, treat="winsorize")
+    pd.testing.assert_frame_equal(ds.values, before)
+
+
+def test_nothing_treated_costs_no_flag_table(big: tuple[mi.Framework, mi.Dataset]) -> None:
+    fw, ds = big
+    res = mi.compute(fw, ds)
+    assert res.treated.shape == (len(ds), len(fw.indicators))
+    assert all(s == 0 for s in res.treated.strides)  # a broadcast of "", no memory
+    assert (res.treated == "").all() and not res.imputed.any()
+
+
+def test_rank_min_long_lines_equal_scipy() -> None:
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 500, size=(20_000, 3)).astype(float)  # many ties, long columns
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[:, 2] = np.nan
+    x[0, 2] = 1.0
+    got = rank_min(x, axis=0, descending=True)
+    for j in range(x.shape[1]):
+        ok = ~np.isnan(x[:, j])
+        np.testing.assert_array_equal(got[ok, j], rankdata(-x[ok, j], method="min"))
+        assert np.isnan(got[~ok, j]).all()
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_winsorize_fast_path_equals_the_plain_loop(case: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(case)
+    n = 30_000
+    x = [rng.lognormal(0, 1.5, n), -rng.lognormal(0, 1.5, n), np.round(rng.lognormal(0, 1, n), 1),
+         np.r_[rng.normal(size=n - 3), [50, 60, 60]], rng.integers(0, 3, n).astype(float) ** 3,
+         np.r_[np.zeros(n - 2), [1.0, 1.0]], np.r_[rng.normal(size=n - 1), [1e6]]][case]
+    x[rng.random(n) < 0.05] = np.nan
+    for max_points, force in ((5, False), (40, False), (None, False), (40, True)):
+        monkeypatch.setattr(treat, "FAST_FROM", 10**12)
+        plain = treat.winsorize(x, max_points=max_points, force=force)
+        monkeypatch.setattr(treat, "FAST_FROM", 0)
+        monkeypatch.setattr(treat, "FAST_STEPS", 0)
+        fast = treat.winsorize(x, max_points=max_points, force=force)
+        np.testing.assert_array_equal(fast.values, plain.values)
+        np.testing.assert_array_equal(fast.flags, plain.flags)
+        assert fast.details.keys() == plain.details.keys()
+        for k, v in plain.details.items():
+            w = fast.details[k]
+            assert w == v or (isinstance(v, float) and np.isnan(v) and np.isnan(w)), k
+
+
+def test_uncertainty_memory_does_not_grow_with_the_runs() -> None:
+    fw = mi.load_framework("city")
+    ds = mi.read_data(None, fw)
+
+    def run(runs: int) -> tuple[int, Any]:
+        return peak(lambda: mi.uncertainty(fw, ds, {"weights": 0.25}, runs=runs, seed=1,
+                                           max_memory=64 << 20))
+
+    few, _ = run(4_000)
+    many, res = run(20_000)
+    n = len(res.units)
+    # per run: its weight factors, design codes and row of the runs table (~0.3 kB); a
+    # (runs, n) table of floats would add 2.4 kB per run
+    assert many - few < 16_000 * 8 * n / 2, f"{(many - few) / 16_000:.0f} bytes per run"
+    assert res.rank_counts is not None
+    assert int(res.rank_counts.sum()) == 20_000 * int((~np.isnan(res.nominal_ranks)).sum())
+
+
+def test_cli_keep_runs_and_max_memory() -> None:
+    from typer.testing import CliRunner
+
+    from mfgindex.cli.app import get_app
+
+    args = ["uncertainty", "-f", "city", "--vary", "weights=0.2", "--runs", "50",
+            "--format", "csv"]
+    lean = CliRunner().invoke(get_app(), [*args, "--max-memory", "64M"])
+    kept = CliRunner().invoke(get_app(), [*args, "--keep-runs"])
+    assert lean.exit_code == 0 and kept.exit_code == 0, lean.output + kept.output
+    assert lean.stdout == kept.stdout
+    bad = CliRunner().invoke(get_app(), [*args, "--max-memory", "lots"])
+    assert bad.exit_code != 0 and "--max-memory" in bad.output
