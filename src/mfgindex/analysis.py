@@ -42,7 +42,7 @@ Indicators*, section 4. COINr (EU JRC): ``get_corr``, ``get_corr_flags``, ``get_
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -296,7 +296,22 @@ def analyze(
     fw = framework
     values = res.scores.reset_index(drop=True)
     values.index = pd.Index(res.units, name=fw.unit_column)
+    pairs, groups = _sibling_tables(fw, values, negative, collinear)
+    pair_cols = ["group", "level", "node_1", "node_2", "pearson", "spearman", "n", "p_value", "flag"]
+    return Coherence(
+        framework=fw, result=res, values=values,
+        pairs=pd.DataFrame(pairs, columns=pair_cols),
+        groups=pd.DataFrame(groups),
+        parents=pd.DataFrame(_parent_corrs(fw, values)),
+        negative=negative, collinear=collinear,
+    )
 
+
+def _sibling_tables(fw: Framework, values: pd.DataFrame, negative: float, collinear: float
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of :attr:`Coherence.pairs` (every pair of siblings, flagged below ``negative``
+    or above ``collinear``) and of :attr:`Coherence.groups` (per group: alpha, the first
+    component's share, the mean correlation of its children and the flags)."""
     pairs: list[dict[str, Any]] = []
     groups: list[dict[str, Any]] = []
     for group in fw.walk():
@@ -304,27 +319,42 @@ def analyze(
             continue
         children = list(fw.children(group.id))
         x = values[children].to_numpy(dtype=float)
-        rs = []
+        mine = _sibling_pairs(fw, group.id, values, negative, collinear)
+        pairs += mine
         flags = {"negative": 0, "collinear": 0}
-        for i, a in enumerate(children):
-            for b in children[i + 1 :]:
-                r, n = pairwise_corr(values[a].to_numpy(), values[b].to_numpy(), "pearson")
-                rho, _ = pairwise_corr(values[a].to_numpy(), values[b].to_numpy(), "spearman")
-                flag = "negative" if r < negative else "collinear" if r > collinear else ""
-                if flag:
-                    flags[flag] += 1
-                rs.append(r)
-                pairs.append({"group": group.id, "level": fw.level(a), "node_1": a, "node_2": b,
-                              "pearson": r, "spearman": rho, "n": n, "p_value": _pearson_p(r, n),
-                              "flag": flag})
+        for pair in mine:
+            if pair["flag"]:
+                flags[pair["flag"]] += 1
         share, n_complete = pc1_share(x)
-        finite = [r for r in rs if np.isfinite(r)]
+        finite = [p["pearson"] for p in mine if np.isfinite(p["pearson"])]
         groups.append({"group": group.id, "level": fw.level(group.id), "children": len(children),
                        "cronbach_alpha": cronbach_alpha(x), "pc1_share": share,
                        "n_complete": n_complete,
                        "mean_pearson": float(np.mean(finite)) if finite else float("nan"),
                        **flags})
+    return pairs, groups
 
+
+def _sibling_pairs(fw: Framework, group: str, values: pd.DataFrame, negative: float,
+                   collinear: float) -> list[dict[str, Any]]:
+    """Each pair of ``group``'s children: Pearson (with its p-value) and Spearman correlation
+    over the units with both, and its flag."""
+    children = list(fw.children(group))
+    pairs = []
+    for i, a in enumerate(children):
+        for b in children[i + 1 :]:
+            r, n = pairwise_corr(values[a].to_numpy(), values[b].to_numpy(), "pearson")
+            rho, _ = pairwise_corr(values[a].to_numpy(), values[b].to_numpy(), "spearman")
+            flag = "negative" if r < negative else "collinear" if r > collinear else ""
+            pairs.append({"group": group, "level": fw.level(a), "node_1": a, "node_2": b,
+                          "pearson": r, "spearman": rho, "n": n, "p_value": _pearson_p(r, n),
+                          "flag": flag})
+    return pairs
+
+
+def _parent_corrs(fw: Framework, values: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of :attr:`Coherence.parents`: every node below the index against its parent
+    and against the index."""
     parents: list[dict[str, Any]] = []
     index = values[fw.id].to_numpy()
     for node in fw.walk():
@@ -339,14 +369,7 @@ def analyze(
             "pearson_index": pairwise_corr(v, index, "pearson")[0],
             "spearman_index": pairwise_corr(v, index, "spearman")[0],
         })
-    pair_cols = ["group", "level", "node_1", "node_2", "pearson", "spearman", "n", "p_value", "flag"]
-    return Coherence(
-        framework=fw, result=res, values=values,
-        pairs=pd.DataFrame(pairs, columns=pair_cols),
-        groups=pd.DataFrame(groups),
-        parents=pd.DataFrame(parents),
-        negative=negative, collinear=collinear,
-    )
+    return parents
 
 
 
@@ -727,47 +750,14 @@ def optimal_weights(
     if yr not in years:
         raise UsageError(f"year {yr} is not in the result")
     rows = dict(blocks)[yr]
-    pos = {n: k for k, n in enumerate(res.node_ids)}
     k = len(nodes)
-    if optype == "balance":
-        if target is None or (isinstance(target, str) and target == "equal"):
-            t = np.ones(k)
-        elif isinstance(target, str):
-            raise UsageError(f"target must be 'equal' or {k} numbers, got {target!r}")
-        else:
-            t = np.asarray(target, dtype=float)
-        if t.shape != (k,) or np.any(t < 0) or t.sum() <= 0:
-            raise UsageError(f"target needs {k} non-negative importances (one per node of "
-                             f"level {level}: {', '.join(nodes)})")
-        t = t / t.sum()
-    else:
-        t = np.full(k, np.nan)
+    t = _balance_target(target, nodes, level) if optype == "balance" else np.full(k, np.nan)
     parents = [fw.nodes[n].parent for n in nodes]
     before = np.array([(res.weights_of(str(p), yr) or {}).get(n, fw.nodes[n].weight)
                        for n, p in zip(nodes, parents, strict=True)], dtype=float)
-
-    def corrs(w: np.ndarray) -> np.ndarray:
-        over: dict[str, dict[str, float]] = {}
-        for n, p, v in zip(nodes, parents, w, strict=True):
-            over.setdefault(str(p), {})[n] = float(v)
-        scores = reaggregate(res, over)[rows]
-        index = scores[:, pos[fw.id]]
-        return np.array([pairwise_corr(scores[:, pos[n]], index, correlation)[0] for n in nodes])
-
+    corrs = _index_correlations(res, nodes, rows, correlation)
     reaggregate(res)
-
-    def objective(v: np.ndarray) -> float:
-        s = v.sum()
-        if s <= 0 or np.any(v < 0):
-            return 1e6
-        r = corrs(v / s)
-        if not np.all(np.isfinite(r)):
-            return 1e6
-        if optype == "infomax":
-            return float(-r.sum())
-        share = r / r.sum()
-        return float(np.log(np.mean((t - share) ** 2) + 1e-300))
-
+    objective = _weights_objective(corrs, optype, t)
     start = (before / before.sum()) if optype == "infomax" else t.copy()
     out = sopt.minimize(objective, start, method="Nelder-Mead",
                         bounds=[(0, None)] * k,
@@ -782,6 +772,64 @@ def optimal_weights(
         "corr_before": corrs(before / before.sum()), "corr": corrs(w),
         "target": t,
     })
+
+
+def _balance_target(target: Sequence[float] | str | None, nodes: list[str],
+                    level: int) -> np.ndarray:
+    """The target shares of correlation of ``balance``: equal, or the importances given
+    (non-negative, one per node), normalised to sum to 1."""
+    k = len(nodes)
+    if target is None or (isinstance(target, str) and target == "equal"):
+        t = np.ones(k)
+    elif isinstance(target, str):
+        raise UsageError(f"target must be 'equal' or {k} numbers, got {target!r}")
+    else:
+        t = np.asarray(target, dtype=float)
+    if t.shape != (k,) or np.any(t < 0) or t.sum() <= 0:
+        raise UsageError(f"target needs {k} non-negative importances (one per node of "
+                         f"level {level}: {', '.join(nodes)})")
+    normalised: np.ndarray = t / t.sum()
+    return normalised
+
+
+def _index_correlations(res: Result, nodes: list[str], rows: np.ndarray,
+                        correlation: str) -> Callable[[np.ndarray], np.ndarray]:
+    """``w ↦`` the correlation of each of ``nodes`` with the index re-aggregated with their
+    weights ``w`` (over ``rows``)."""
+    fw = res.framework
+    pos = {n: k for k, n in enumerate(res.node_ids)}
+    parents = [fw.nodes[n].parent for n in nodes]
+
+    def corrs(w: np.ndarray) -> np.ndarray:
+        over: dict[str, dict[str, float]] = {}
+        for n, p, v in zip(nodes, parents, w, strict=True):
+            over.setdefault(str(p), {})[n] = float(v)
+        scores = reaggregate(res, over)[rows]
+        index = scores[:, pos[fw.id]]
+        return np.array([pairwise_corr(scores[:, pos[n]], index, correlation)[0] for n in nodes])
+
+    return corrs
+
+
+def _weights_objective(corrs: Callable[[np.ndarray], np.ndarray], optype: str,
+                       t: np.ndarray) -> Callable[[np.ndarray], float]:
+    r"""The function Nelder–Mead minimises: :math:`-\sum_j r_j` (infomax) or the log mean
+    squared gap between the target shares ``t`` and the shares of correlation (balance);
+    1e6 for weights that are not valid (negative, summing to 0, or a correlation undefined)."""
+
+    def objective(v: np.ndarray) -> float:
+        s = v.sum()
+        if s <= 0 or np.any(v < 0):
+            return 1e6
+        r = corrs(v / s)
+        if not np.all(np.isfinite(r)):
+            return 1e6
+        if optype == "infomax":
+            return float(-r.sum())
+        share = r / r.sum()
+        return float(np.log(np.mean((t - share) ** 2) + 1e-300))
+
+    return objective
 
 
 # ---------------------------------------------------------------------------------------------
@@ -821,10 +869,7 @@ def export_workbook(res: Result, path: str | Path, *, protect: Sequence[Path] = 
     formulas). Needs the ``[excel]`` extra (openpyxl).
     """
     import json
-    import math
     from pathlib import Path as _Path
-
-    import pandas as pd
 
     from mfgindex.errors import DataError
     from mfgindex.io import atomic_path
@@ -841,29 +886,43 @@ def export_workbook(res: Result, path: str | Path, *, protect: Sequence[Path] = 
     wb.remove(wb.active)
     for name, frame in workbook_tables(res).items():
         ws = wb.create_sheet(name)
-        ws.append([str(c) for c in frame.columns])
-        for row in frame.itertuples(index=False):
-            cells: list[Any] = []
-            for v in row:
-                if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-                    cells.append(None)
-                elif hasattr(v, "item"):
-                    cells.append(v.item())
-                else:
-                    cells.append(v if isinstance(v, int | float | str) else str(v))
-            ws.append(cells)
-        for cells_row in ws.iter_rows():
-            for cell in cells_row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+        _write_sheet(ws, frame)
+        _store_as_text(ws, only_text=True)
         ws.freeze_panes = "B2"
     prov = wb.create_sheet("provenance")
     prov.append(["key", "value"])
     for key, value in res.provenance.items():
         prov.append([str(key), json.dumps(value, ensure_ascii=False, default=str)])
-    for cells_row in prov.iter_rows():
-        for cell in cells_row:
-            cell.data_type = "s"
+    _store_as_text(prov, only_text=False)
     with atomic_path(target, protect=list(protect)) as tmp:
         wb.save(tmp)
     return target
+
+
+def _write_sheet(ws: Any, frame: pd.DataFrame) -> None:
+    """``frame`` as rows of the worksheet ``ws``, its headers first: missing values as empty
+    cells, numpy scalars as Python numbers, anything not a number or text as its text."""
+    import math
+
+    import pandas as pd
+
+    ws.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        cells: list[Any] = []
+        for v in row:
+            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                cells.append(None)
+            elif hasattr(v, "item"):
+                cells.append(v.item())
+            else:
+                cells.append(v if isinstance(v, int | float | str) else str(v))
+        ws.append(cells)
+
+
+def _store_as_text(ws: Any, *, only_text: bool) -> None:
+    """Mark the cells of ``ws`` as text (every cell, or ``only_text`` those holding a
+    string): a string starting with ``=`` is then never read as a formula."""
+    for cells_row in ws.iter_rows():
+        for cell in cells_row:
+            if not only_text or isinstance(cell.value, str):
+                cell.data_type = "s"
