@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_all import numpy_pipeline, numpy_ranks, synthetic  # noqa: E402
+from run_all import numpy_pipeline, numpy_ranks, synthetic
 
 import mfgindex as mi
 
