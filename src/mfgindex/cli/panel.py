@@ -30,8 +30,10 @@ from mfgindex.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from rich.tree import Tree
+
     from mfgindex.data import Problem
-    from mfgindex.panel import TargetPlan
+    from mfgindex.panel import Decomposition, TargetPlan
     from mfgindex.result import Result
 
 PanelFitOnOpt = Annotated[
@@ -486,12 +488,21 @@ def explain_change(unit: str, data: Path | None, framework: str, from_year: int 
     if math.isnan(dec.score_change):
         raise UsageError(f"unit '{dec.unit}' has no index score in {dec.from_year} or "
                          f"{dec.to_year}: nothing to decompose")
-    from rich.tree import Tree
-
-    fw = res.framework
     digits = _digits(res)
-    zh = str(lang) == "zh"
-    w = _CHANGE_WORDS["zh" if zh else "en"]
+    w = _CHANGE_WORDS["zh" if str(lang) == "zh" else "en"]
+    con = out_console()
+    con.print(_change_tree(dec, res.framework, lang, digits, w))
+    text = _drivers_text(dec, res.framework, lang, digits, w)
+    if text is not None:
+        con.print(escape(text))
+    approx = "" if dec.exact else w["approx"]
+    con.print(f"[dim]{escape(w['note'].format(method=dec.method, approx=approx))}[/]")
+
+
+def _change_head(dec: "Decomposition", fw: Any, lang: str, digits: int,
+                 w: dict[str, str]) -> str:
+    """The headline of a change (rich markup): who, the years, the index score before and
+    after, and the rank's move."""
     who = f"{dec.name} ({dec.unit})" if dec.name and dec.name != dec.unit else dec.unit
     moved = dec.rank_change
     if math.isnan(moved):
@@ -504,10 +515,18 @@ def explain_change(unit: str, data: Path | None, framework: str, from_year: int 
         places = w["kept"]
     rank_text = "" if math.isnan(moved) else \
         w["rank"].format(a=int(dec.rank_from), b=int(dec.rank_to), places=places)
-    head = (f"[bold]{escape(who)}[/], {dec.from_year} → {dec.to_year}{w['colon']}"
+    return (f"[bold]{escape(who)}[/], {dec.from_year} → {dec.to_year}{w['colon']}"
             f"{escape(fw.root.label(lang))} {dec.score_from:.{digits}f} → "
             f"{dec.score_to:.{digits}f} ({dec.score_change:+.{digits}f}){rank_text}")
-    tree = Tree(head)
+
+
+def _change_tree(dec: "Decomposition", fw: Any, lang: str, digits: int,
+                 w: dict[str, str]) -> "Tree":
+    """The framework as a tree under the headline: each node's contribution to the change and
+    its score in the two years (groups in bold)."""
+    from rich.tree import Tree
+
+    tree = Tree(_change_head(dec, fw, lang, digits, w))
     rows = {r["node"]: r for r in dec.table.to_dict("records")}
     branches = {fw.id: tree}
     for node in fw.walk():
@@ -523,19 +542,23 @@ def explain_change(unit: str, data: Path | None, framework: str, from_year: int 
         branches[node.id] = branches[node.parent].add(
             f"{name}  {contribution}  [dim]{w['score']} {r['score_from']:.{digits}f} → "
             f"{r['score_to']:.{digits}f}[/]")
-    con = out_console()
-    con.print(tree)
+    return tree
+
+
+def _drivers_text(dec: "Decomposition", fw: Any, lang: str, digits: int,
+                  w: dict[str, str]) -> str | None:
+    """The three biggest contributions in words: what lifted the score and what held it back
+    (None when nothing moved it)."""
     drivers = [d for d in dec.drivers(3) if d[1] != 0]
-    if drivers:
-        label = {n.id: n.label(lang) for n in fw.walk()}
-        ups = [f"{label[i]} ({c:+.{digits}f})" for i, c in drivers if c > 0]
-        downs = [f"{label[i]} ({c:+.{digits}f})" for i, c in drivers if c < 0]
-        text = w["because"] + w["sep"].join(ups) if ups else ""
-        if downs:
-            text += (w["held"] if text else w["held_only"]) + w["sep"].join(downs)
-        con.print(escape(text))
-    approx = "" if dec.exact else w["approx"]
-    con.print(f"[dim]{escape(w['note'].format(method=dec.method, approx=approx))}[/]")
+    if not drivers:
+        return None
+    label = {n.id: n.label(lang) for n in fw.walk()}
+    ups = [f"{label[i]} ({c:+.{digits}f})" for i, c in drivers if c > 0]
+    downs = [f"{label[i]} ({c:+.{digits}f})" for i, c in drivers if c < 0]
+    text = w["because"] + w["sep"].join(ups) if ups else ""
+    if downs:
+        text += (w["held"] if text else w["held_only"]) + w["sep"].join(downs)
+    return text
 
 
 #: The words of ``explain --from/--to``, in each --lang.
