@@ -72,7 +72,7 @@ def _values(values: FloatArray, ctx: WeightContext) -> FloatArray:
 
 
 def _need_two(arr: FloatArray, ctx: WeightContext, method: str) -> NDArray[np.intp]:
-    counts = (~np.isnan(arr)).sum(axis=0)
+    counts: NDArray[np.intp] = (~np.isnan(arr)).sum(axis=0)
     few = np.flatnonzero(counts < 2)
     if few.size:
         names = ", ".join(f"'{ctx.children[j]}' ({counts[j]} values)" for j in few)
@@ -760,6 +760,21 @@ def optimize_weights(
     )
 
 
+def _varying_complete_cases(arr: FloatArray, ctx: WeightContext, name: str) -> FloatArray:
+    """The complete cases of ``arr`` (at least 2), checked to have no constant child: the
+    correlation-based weightings (``name``) need every child to vary."""
+    _need_two(arr, ctx, name)
+    arr = _complete_cases(arr, ctx, name)
+    constant = np.flatnonzero(_constant(arr))
+    if constant.size:
+        raise MethodError(
+            f"{name}: child '{ctx.children[int(constant[0])]}' of group '{ctx.parent}' is "
+            "constant, so it has no correlation with the parent",
+            hint="drop the child or use another weighting for this group",
+        )
+    return arr
+
+
 @register("optimize", stage="weight", params={"correlation": OneOf(CORRELATIONS)})
 def optimize(
     values: FloatArray,
@@ -796,15 +811,7 @@ def optimize(
     k = arr.shape[1]
     if k == 1:
         return np.ones(1)
-    _need_two(arr, ctx, "optimize")
-    arr = _complete_cases(arr, ctx, "optimize")
-    constant = np.flatnonzero(_constant(arr))
-    if constant.size:
-        raise MethodError(
-            f"optimize: child '{ctx.children[int(constant[0])]}' of group '{ctx.parent}' is "
-            "constant, so it has no correlation with the parent",
-            hint="drop the child or use another weighting for this group",
-        )
+    arr = _varying_complete_cases(arr, ctx, "optimize")
     result = optimize_weights(arr, list(target), correlation)
     return result.weights
 
@@ -837,15 +844,7 @@ def infomax(values: FloatArray, ctx: WeightContext, *, correlation: str = "pears
     k = arr.shape[1]
     if k == 1:
         return np.ones(1)
-    _need_two(arr, ctx, "infomax")
-    arr = _complete_cases(arr, ctx, "infomax")
-    constant = np.flatnonzero(_constant(arr))
-    if constant.size:
-        raise MethodError(
-            f"infomax: child '{ctx.children[int(constant[0])]}' of group '{ctx.parent}' is "
-            "constant, so it has no correlation with the parent",
-            hint="drop the child or use another weighting for this group",
-        )
+    arr = _varying_complete_cases(arr, ctx, "infomax")
 
     def objective(v: FloatArray) -> float:
         total = v.sum()
