@@ -21,6 +21,7 @@ never overwritten.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -205,7 +206,6 @@ def _definitions(framework: Framework) -> list[list[Any]]:
 def _write_xlsx(framework: Framework, frame: pd.DataFrame, path: Path) -> None:
     try:
         from openpyxl import Workbook
-        from openpyxl.comments import Comment
     except ImportError:
         raise DataError("writing Excel files needs openpyxl",
                         hint="pip install 'mfgindex[excel]'") from None
@@ -218,20 +218,9 @@ def _write_xlsx(framework: Framework, frame: pd.DataFrame, path: Path) -> None:
     for row in frame.itertuples(index=False):
         ws.append([None if v is None or v == "" else v for v in row])
     # ids such as 110000 or G111001 stay text (leading zeros, no number formatting)
-    for row in ws.iter_rows(min_row=1):
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
+    _strings_as_text(ws)
     columns = {c.name: c for c in template_columns(framework)}
-    unit_notes = {framework.unit_column: f"unit id 单位编号 ({framework.unit}); read as text"}
-    for c in (framework.name_column, framework.name_column_zh):
-        if c:
-            unit_notes[c] = "display name 名称"
-    for cell in ws[1]:
-        name = str(cell.value)
-        text = columns[name].note() if name in columns else unit_notes.get(name, "unit column 单位属性")
-        lines = text.count("\n") + 1
-        cell.comment = Comment(text, "mfgindex", width=420, height=min(40 + 16 * lines, 600))
+    _header_notes(ws, framework, columns)
     _readable_sheet(ws)
 
     defs = wb.create_sheet("indicators")
@@ -244,13 +233,34 @@ def _write_xlsx(framework: Framework, frame: pd.DataFrame, path: Path) -> None:
                      ", ".join(i.id for i in col.denominator_of),
                      "; ".join(dict.fromkeys(i.unit for i in col.indicators if i.unit))])
     for sheet in (defs, cols):
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+        _strings_as_text(sheet)
         _readable_sheet(sheet, max_width=60)
     wb.properties.title = f"mfgindex data template: {framework.id}"
     wb.save(path)
+
+
+def _strings_as_text(ws: Any) -> None:
+    """Store every string cell of the worksheet ``ws`` as text (never a number or formula)."""
+    for row in ws.iter_rows(min_row=1):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+
+
+def _header_notes(ws: Any, framework: Framework, columns: Mapping[str, Any]) -> None:
+    """A comment on each header of the data sheet: what the column holds (an indicator's
+    definition from ``columns``, or the unit id, name or attribute)."""
+    from openpyxl.comments import Comment
+
+    unit_notes = {framework.unit_column: f"unit id 单位编号 ({framework.unit}); read as text"}
+    for c in (framework.name_column, framework.name_column_zh):
+        if c:
+            unit_notes[c] = "display name 名称"
+    for cell in ws[1]:
+        name = str(cell.value)
+        text = columns[name].note() if name in columns else unit_notes.get(name, "unit column 单位属性")
+        lines = text.count("\n") + 1
+        cell.comment = Comment(text, "mfgindex", width=420, height=min(40 + 16 * lines, 600))
 
 
 def write_template(
