@@ -66,11 +66,13 @@ def _as_matrix(x: Any, what: str) -> FloatArray:
 
 def _col_min(x: FloatArray) -> FloatArray:
     # fmin ignores NaN; an all-NaN (or empty) column gives NaN, without numpy's warning.
-    return np.fmin.reduce(x, axis=0, initial=np.nan)
+    out: FloatArray = np.fmin.reduce(x, axis=0, initial=np.nan)
+    return out
 
 
 def _col_max(x: FloatArray) -> FloatArray:
-    return np.fmax.reduce(x, axis=0, initial=np.nan)
+    out: FloatArray = np.fmax.reduce(x, axis=0, initial=np.nan)
+    return out
 
 
 def _names(ctx: ColumnContext, cols: np.ndarray) -> str:
@@ -284,7 +286,8 @@ def goalposts(
         y = (x - lower) / span
         if clip:
             y = np.clip(y, 0.0, 1.0)  # NaN stays NaN
-        return y * scale
+        out: FloatArray = y * scale
+        return out
 
     return _fit(transform, m, low=lower, high=upper)
 
@@ -435,7 +438,8 @@ def dist2ref(
         y = 1.0 - (xref - x) / span
         if cap:
             y = np.where(y > 1.0, 1.0, y)
-        return y * scale
+        out: FloatArray = y * scale
+        return out
 
     return _fit(transform, ref.shape[1], min=lo, reference=xref)
 
@@ -493,7 +497,8 @@ def dist2target(ref: FloatArray, ctx: ColumnContext, *, cap: bool = False, scale
         y = (x - lo) / span
         if cap:
             y = np.where(y > 1.0, 1.0, y)
-        return y * scale
+        out: FloatArray = y * scale
+        return out
 
     return _fit(transform, m, min=lo, target=t)
 

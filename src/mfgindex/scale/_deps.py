@@ -19,7 +19,8 @@ def require_dask() -> ModuleType:
     except ImportError as exc:
         raise UsageError(f"the Dask path needs dask[distributed], which is not installed ({exc})",
                          hint=_HINT) from None
-    return dask
+    module: ModuleType = dask
+    return module
 
 
 def require_distributed() -> ModuleType:
@@ -30,4 +31,5 @@ def require_distributed() -> ModuleType:
     except ImportError as exc:
         raise UsageError(f"a Dask scheduler needs dask.distributed, which is not installed ({exc})",
                          hint=_HINT) from None
-    return distributed
+    module: ModuleType = distributed
+    return module

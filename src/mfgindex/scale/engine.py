@@ -428,7 +428,7 @@ def _source_frame(data: Any, fw: Framework, npartitions: int | None
         raise UsageError(f"data must be Parquet paths or a (dask) DataFrame, got "
                          f"{type(data).__name__}")
     parts = npartitions or max(1, -(-len(data) // 100_000))
-    frame = dd.from_pandas(data, npartitions=parts, sort=False)  # type: ignore[no-untyped-call]
+    frame = dd.from_pandas(data, npartitions=parts, sort=False)
     return select_columns(frame, fw), "<frame>", None
 
 
@@ -531,7 +531,7 @@ def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
                     for g, w in weights.items()],
         "bad_cells": _bad_cells(ids, bad, counts),
         "unscored": {g: unscored.get(g, 0) for g in [*_group_ids(fw), fw.id]},
-        "engine": {"name": "dask", "dask": dask.__version__,  # type: ignore[attr-defined]
+        "engine": {"name": "dask", "dask": dask.__version__,
                    "partitions": partitions,
                    "ranks": "exact (sample sort over partitions)"},
     }
