@@ -150,7 +150,8 @@ class Result:
     # -- labelled views -------------------------------------------------------------------
     @property
     def units(self) -> np.ndarray:
-        return self.data.units[self.rows]
+        units: np.ndarray = self.data.units[self.rows]
+        return units
 
     @property
     def years(self) -> np.ndarray | None:
@@ -160,9 +161,13 @@ class Result:
         import pandas as pd
 
         unit_col = self.framework.unit_column
+        index: pd.Index
         if self.years is None:
-            return pd.Index(self.units, name=unit_col)
-        return pd.MultiIndex.from_arrays([self.units, self.years], names=[unit_col, "year"])
+            index = pd.Index(self.units, name=unit_col)
+        else:
+            index = pd.MultiIndex.from_arrays([self.units, self.years],
+                                              names=[unit_col, "year"])
+        return index
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -397,7 +402,8 @@ class Result:
                                       "exact names")
             keep &= match
         # ``out`` keeps the result's row order in its index until reset: select through it
-        return out[keep[out.index.to_numpy()]]
+        chosen: pd.DataFrame = out[keep[out.index.to_numpy()]]
+        return chosen
 
     def _rank_column(self, out: pd.DataFrame, node: str, pos: Mapping[str, int], by: str | None,
                      within: list[str]) -> Any:
@@ -415,8 +421,12 @@ class Result:
         if lang == "zh":
             zh = self.data.names_zh(self.framework)
             if zh is not None:
-                return zh[self.rows]
-        return None if self.data.names is None else self.data.names[self.rows]
+                named: np.ndarray = zh[self.rows]
+                return named
+        if self.data.names is None:
+            return None
+        names: np.ndarray = self.data.names[self.rows]
+        return names
 
     def _name_header(self, lang: str) -> str:
         fw = self.framework

@@ -606,7 +606,8 @@ def _column_context(
         for k, t in enumerate(col_transforms):
             if t is not None:
                 values[k] = t(values[k : k + 1])[0]
-        return values * direction
+        oriented: np.ndarray = values * direction
+        return oriented
 
     return ColumnContext(direction=direction, target=target, orient=orient,
                          ids=tuple(indicators[c].id for c in cols))

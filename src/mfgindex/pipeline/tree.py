@@ -239,10 +239,13 @@ def _any_child(hit: np.ndarray, w: np.ndarray) -> np.ndarray:
     for ``hit (n, k)`` and ``w (k,)``; ``(r, n)`` for ``w (r, k)`` or ``hit (r, n, k)``."""
     mark = hit.astype(float)
     positive = (np.asarray(w) > 0).astype(float)
+    out: np.ndarray
     if mark.ndim == 3:  # run i's values with run i's weights
-        return np.einsum("rnk,rk->rn", mark, np.broadcast_to(positive, (mark.shape[0],
-                                                                        mark.shape[2]))) > 0
-    return (mark @ positive.T).T > 0 if positive.ndim == 2 else mark @ positive > 0
+        out = np.einsum("rnk,rk->rn", mark, np.broadcast_to(positive, (mark.shape[0],
+                                                                       mark.shape[2]))) > 0
+    else:
+        out = (mark @ positive.T).T > 0 if positive.ndim == 2 else mark @ positive > 0
+    return out
 
 
 def _aggregate(agg: Aggregator, values: np.ndarray, w: np.ndarray,
