@@ -125,8 +125,9 @@ def imeta_document(path: Path) -> tuple[dict[str, Any], str]:
                              "COINr's index row")
     if rows.problems:
         n = len(rows.problems)
+        shown = rows.problems[:30] + ([f"(and {n - 30} more)"] if n > 30 else [])
         raise FrameworkError(f"invalid COINr iMeta table ({n} problem{'s' if n > 1 else ''})",
-                             where=str(path), problems=rows.problems,
+                             where=str(path), problems=shown,
                              hint="fix the rows listed; COINr's iMeta format: one row per "
                                   "indicator and aggregate, Level 1 = indicators, the index row "
                                   "has Type Aggregate and an empty Parent")

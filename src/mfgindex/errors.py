@@ -11,6 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+#: Most further problems one message lists (the rest are counted).
+MAX_LISTED = 40
+
 
 class MfgIndexError(Exception):
     """Base class of every error mfgindex raises on purpose.
@@ -52,7 +55,10 @@ class MfgIndexError(Exception):
     @property
     def message(self) -> str:
         text = f"{self.where}: {self.what}" if self.where else self.what
-        text += "".join(f"\n  - {p}" for p in self.problems)
+        shown = self.problems[:MAX_LISTED]
+        if len(self.problems) > MAX_LISTED:  # every list is capped: a screenful, not megabytes
+            shown = [*shown, f"(and {len(self.problems) - MAX_LISTED} more)"]
+        text += "".join(f"\n  - {p}" for p in shown)
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
     def __str__(self) -> str:

@@ -429,7 +429,9 @@ def _digest(data: bytes) -> str:
 
 
 def _from_toml(path: Path) -> Framework:
-    raw = path.read_bytes()
+    from mfgindex.data.tables import read_input_bytes
+
+    raw = read_input_bytes(path, "framework file", error=FrameworkError)  # one read, bounded
     try:
         doc = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -465,6 +467,11 @@ def _from_imeta(path: Path) -> Framework:
     return build_framework(doc, where=str(path), path=path, digest=digest)
 
 
+#: Most problems listed in one message (the rest are counted): a framework with 50,000 unknown
+#: tables gets a screenful, not megabytes.
+MAX_PROBLEMS = 30
+
+
 class _Problems:
     """Collects validation problems so all are reported together."""
 
@@ -494,10 +501,13 @@ class _Problems:
     def raise_if_any(self) -> None:
         if self.items:
             n = len(self.items)
+            shown = self.items[:MAX_PROBLEMS]
+            if n > MAX_PROBLEMS:
+                shown.append(f"(and {n - MAX_PROBLEMS} more)")
             raise FrameworkError(
                 f"invalid framework ({n} problem{'s' if n > 1 else ''})",
                 where=self.where,
-                problems=self.items,
+                problems=shown,
                 hint="fix each key listed (its place in the file: table[position].key); "
                 "`mfgindex show city` prints a working framework, and docs/troubleshooting.md "
                 "explains each message",

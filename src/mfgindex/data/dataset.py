@@ -245,8 +245,11 @@ def read_data(
     framework: Framework,
     *,
     missing: Iterable[str] = MISSING_MARKERS,
+    sheet: str | int = 0,
 ) -> Dataset:
     """Read ``source`` (a file, a DataFrame, or None for the framework's bundled dataset).
+
+    ``sheet``: the sheet of an XLSX file, by name or number (0 is the first).
 
     Raises
     ------
@@ -263,8 +266,11 @@ def read_data(
                 f"framework '{framework.id}' has no bundled dataset",
                 hint="give a data file: mfgindex score DATA.csv -f ...",
             )
-        source = framework.dataset
-    path = Path(source)
-    frame, digest = read_table_hashed(path)  # one read: the digest is of the bytes parsed
+        path = Path(framework.dataset)
+        # A file the framework names must be a regular file (no device, no pipe).
+        frame, digest = read_table_hashed(path, sheet=sheet, named=False)
+    else:
+        path = Path(source)
+        frame, digest = read_table_hashed(path, sheet=sheet)  # one read: parsed and hashed
     return Dataset.from_frame(frame, framework, source=str(path), digest=digest,
                               missing=missing)

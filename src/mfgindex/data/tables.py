@@ -8,18 +8,132 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mfgindex.data.decode import decode_text, sniff_separator, split_csv
-from mfgindex.errors import DataError
+from mfgindex.errors import DataError, MfgIndexError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["file_sha256", "read_table", "read_table_hashed"]
+__all__ = ["MAX_INPUT_BYTES", "check_input_file", "file_sha256", "read_input_bytes", "read_table",
+           "read_table_hashed"]
+
+#: Largest input file read (2 GiB), settable with the environment variable
+#: ``MFGINDEX_MAX_INPUT_MB``: a file named by mistake (a disk image, ``/dev/zero`` through a
+#: pipe) is refused with a message instead of reading until memory runs out.
+MAX_INPUT_BYTES = 2 << 30
+
+
+def _max_input_bytes() -> int:
+    env = os.environ.get("MFGINDEX_MAX_INPUT_MB", "").strip()
+    try:
+        return max(1, int(float(env) * (1 << 20))) if env else MAX_INPUT_BYTES
+    except ValueError:
+        return MAX_INPUT_BYTES
+
+
+def _size_text(n: int) -> str:
+    return f"{n / (1 << 20):,.0f} MB" if n >= 1 << 20 else f"{n:,} bytes"
+
+
+_BIG_HINT = ("check that this is the right file; to read a larger one, set MFGINDEX_MAX_INPUT_MB "
+             "(e.g. MFGINDEX_MAX_INPUT_MB=8000)")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISCHR(mode):
+        return "a device or terminal"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    return "not a regular file"
+
+
+def check_input_file(path: Path, what: str = "data file", *, named: bool = True,
+                     error: type[MfgIndexError] | None = None) -> os.stat_result:
+    """Check that ``path`` can be read as an input: a regular file within the size limit, or
+    (when the user ``named`` it on the command line) a pipe such as ``/dev/stdin``, read once.
+
+    A file named by a framework (its ``dataset``) must be a regular file: a framework written
+    by someone else cannot make a run read a device (``/dev/zero``) or wait on a pipe.
+
+    Raises
+    ------
+    DataError (or ``error``)
+        A missing file, a folder, a device, a socket, a pipe not named by the user, or a
+        file larger than the limit.
+    """
+    cls = error or DataError
+
+    def fail(what_: str, hint: str) -> MfgIndexError:
+        return cls(what_, where=str(path), hint=hint)
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise fail("file not found", "check the path and its spelling") from None
+    except OSError as exc:
+        raise fail(f"cannot read the file: {exc.strerror or exc}",
+                   "check the path and that you may read it") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise fail("is a folder, not a file", f"give the {what} itself")
+    if stat.S_ISREG(st.st_mode):
+        limit = _max_input_bytes()
+        if st.st_size > limit:
+            raise fail(f"the {what} is {_size_text(st.st_size)}, larger than the limit of "
+                       f"{_size_text(limit)}; it is not read", _BIG_HINT)
+        return st
+    if stat.S_ISFIFO(st.st_mode) and named:
+        return st
+    if stat.S_ISFIFO(st.st_mode):
+        raise fail("is a pipe (FIFO), not a regular file; a file named by a framework must "
+                   "be a regular file", "give the data file on the command line, or point the "
+                   "framework at a regular file")
+    by = "" if named else "; a file named by a framework must be a regular file"
+    raise fail(f"is {_kind(st.st_mode)}, not a {what}{by}",
+               f"give the path of a regular {what} (.csv, .xlsx, .parquet, .toml)")
+
+
+def read_input_bytes(path: Path, what: str = "data file", *, named: bool = True,
+                     error: type[MfgIndexError] | None = None) -> bytes:
+    """The bytes of an input file, read once (a pipe is read to its end, within the size
+    limit): :func:`check_input_file`, then one read.
+
+    Raises
+    ------
+    DataError (or ``error``)
+        As :func:`check_input_file`; a pipe that delivers more than the limit.
+    """
+    st = check_input_file(path, what, named=named, error=error)
+    limit = _max_input_bytes()
+    with path.open("rb") as fh:
+        if stat.S_ISREG(st.st_mode):
+            raw = fh.read(limit + 1)
+        else:
+            parts: list[bytes] = []
+            total = 0
+            while total <= limit:
+                chunk = fh.read(min(1 << 20, limit + 1 - total))
+                if not chunk:
+                    break
+                parts.append(chunk)
+                total += len(chunk)
+            raw = b"".join(parts)
+    if len(raw) > limit:  # a file that grew while read, or a pipe that does not end
+        cls = error or DataError
+        raise cls(f"the {what} is larger than the limit of {_size_text(limit)}; it is not read",
+                  where=str(path), hint=_BIG_HINT)
+    return raw
+
 
 #: Suffixes read as delimited text (a file without a suffix is tried as CSV).
 TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ""})
@@ -38,8 +152,6 @@ def _check_path(path: Path) -> None:
     if str(path) == "-":
         raise DataError("reading data from standard input is not supported", where="-",
                         hint="save the data to a file and give its path")
-    if not path.exists():
-        raise DataError("file not found", where=str(path), hint="check the path and its spelling")
     if path.is_dir():
         raise DataError("is a folder, not a data file", where=str(path),
                         hint=f"give the data file itself, e.g. {path / 'data.csv'}")
@@ -123,13 +235,14 @@ def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int) -> pd.DataF
                     hint="data files are .csv, .xlsx or .parquet")
 
 
-def _read_guarded(path: Path, suffix: str, sheet: str | int) -> tuple[pd.DataFrame, bytes]:
+def _read_guarded(path: Path, suffix: str, sheet: str | int,
+                  named: bool = True) -> tuple[pd.DataFrame, bytes]:
     """The file's bytes (read once) and :func:`_read_any` of them, with the readers' own
     exceptions turned into a :class:`DataError`."""
     import pandas as pd
 
     try:
-        raw = path.read_bytes()
+        raw = read_input_bytes(path, named=named)
         return _read_any(raw, path, suffix, sheet), raw
     except DataError:
         raise
@@ -146,7 +259,8 @@ def _read_guarded(path: Path, suffix: str, sheet: str | int) -> tuple[pd.DataFra
                              f"{suffix.lstrip('.') or 'CSV'} file") from None
 
 
-def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0) -> pd.DataFrame:
+def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0,
+               named: bool = True) -> pd.DataFrame:
     """Read a table file into a DataFrame of text cells (``all_text``) with the header as given.
 
     Raises
@@ -155,13 +269,16 @@ def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0)
         Missing file, unknown format, undecodable or malformed content, empty table, duplicate
         column names.
     """
-    return read_table_hashed(path, all_text=all_text, sheet=sheet)[0]
+    return read_table_hashed(path, all_text=all_text, sheet=sheet, named=named)[0]
 
 
 def read_table_hashed(
-    path: str | Path, *, all_text: bool = True, sheet: str | int = 0
+    path: str | Path, *, all_text: bool = True, sheet: str | int = 0, named: bool = True
 ) -> tuple[pd.DataFrame, str]:
     """:func:`read_table`, and the SHA-256 of the bytes the table was read from (one read).
+
+    ``named``: the user named the file (a pipe such as ``/dev/stdin`` is read once); False for
+    a file a framework names, which must be a regular file (:func:`check_input_file`).
 
     Raises
     ------
@@ -171,7 +288,7 @@ def read_table_hashed(
     path = Path(path)
     _check_path(path)
     suffix = path.suffix.lower()
-    frame, raw = _read_guarded(path, suffix, sheet)
+    frame, raw = _read_guarded(path, suffix, sheet, named)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 0 or (len(frame) == 0 and suffix not in TEXT_SUFFIXES):
         raise DataError("the table is empty", where=str(path))
