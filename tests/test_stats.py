@@ -225,3 +225,21 @@ def test_infomax_weight_method_against_the_parent() -> None:
     with pytest.raises(mi.MethodError if hasattr(mi, "MethodError") else Exception,
                        match="constant"):
         resolve("weight", "infomax")(np.column_stack([x[:, :2], np.ones(200)]), ctx)
+
+
+def test_the_workbooks_provenance_sheet_is_json(tmp_path: Path) -> None:
+    """Each provenance value in the exported workbook is JSON (objects, not Python reprs)."""
+    import json
+
+    from openpyxl import load_workbook
+
+    from mfgindex.analysis import export_workbook
+
+    fw = mi.load_framework("city")
+    res = mi.compute(fw, mi.read_data(None, fw))
+    target = tmp_path / "all.xlsx"
+    export_workbook(res, target)
+    rows = {r[0]: r[1] for r in load_workbook(target)["provenance"].iter_rows(min_row=2,
+                                                                               values_only=True)}
+    assert json.loads(rows["methods"])["aggregate"]["city"] == "arithmetic"
+    assert json.loads(rows["data"])["sha256"] == res.provenance["data"]["sha256"]

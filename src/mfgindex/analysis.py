@@ -891,7 +891,9 @@ def export_workbook(res: Result, path: str | Path, *, protect: Sequence[Path] = 
         ws.freeze_panes = "B2"
     prov = wb.create_sheet("provenance")
     prov.append(["key", "value"])
-    for key, value in res.provenance.items():
+    from mfgindex._frozen import thaw
+
+    for key, value in thaw(res.provenance).items():
         prov.append([str(key), json.dumps(value, ensure_ascii=False, default=str)])
     _store_as_text(prov, only_text=False)
     with atomic_path(target, protect=list(protect)) as tmp:

@@ -278,3 +278,22 @@ def test_chromium_renders_the_report(lang: str, rows: int, html_en: str, html_zh
     assert grey.std() > 0.05  # not blank: text, tables and figures
     assert (grey < 0.5).mean() > 0.01  # some dark ink
     assert np.isclose(grey.max(), 1.0)  # a white page
+
+
+def test_the_full_provenance_is_json_that_reproduces_the_result(html_en: str, city: Any) -> None:
+    """The appendix holds the provenance as JSON (the result's read-only mappings as objects),
+    and that JSON is what ``mfgindex.reproduce`` takes."""
+    import html
+    import json
+
+    import numpy as np
+
+    import mfgindex as mi
+
+    block = re.search(r'<pre id="provenance">(.*?)</pre>', html_en, flags=re.DOTALL)
+    assert block is not None
+    doc = json.loads(html.unescape(block.group(1)))
+    assert doc["data"]["sha256"] == city.provenance["data"]["sha256"]
+    assert doc["methods"]["aggregate"]["city"] == "arithmetic"
+    again = mi.reproduce(doc)
+    np.testing.assert_array_equal(again.score_matrix, city.score_matrix)

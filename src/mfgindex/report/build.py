@@ -488,7 +488,10 @@ def _methods(methods: Mapping[str, Any], words: Mapping[str, str]) -> list[dict[
 
 
 def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str, allow_nan=True).replace("NaN", "null"))
+    """JSON's view of ``value``: the result's read-only mappings as objects, NaN as null."""
+    from mfgindex._frozen import thaw
+
+    return json.loads(json.dumps(thaw(value), default=str, allow_nan=True).replace("NaN", "null"))
 
 
 def _coherence(result: Result, rows: np.ndarray, labels: Any) -> dict[str, Any]:
