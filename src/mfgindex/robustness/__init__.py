@@ -32,8 +32,16 @@ categorical choices (imputation × treatment × normalisation × aggregation) is
 normalised once; all of its runs — which differ only in their weights (noise, and a zero for an
 indicator left out) — are scored together, a batch of weight vectors ``(r, k)`` going through the
 aggregators in one numpy pass (:func:`mfgindex.pipeline.aggregate_tree`). Runs are processed in
-chunks so that memory stays bounded, and every random number comes from
+chunks that fit a memory budget (``max_memory``), and every random number comes from
 ``numpy.random.default_rng(seed)``, so a seed gives identical output.
+
+**Why memory does not grow with the runs.** Ranks are integers :math:`1 \dots n`, so each
+chunk's ranks are added to per-unit rank counts, an :math:`n \times n` integer matrix
+(:attr:`UncertaintyResult.rank_counts`), and dropped: the median, the quantiles and the mean
+rank shift follow from the counts exactly (the same floating-point numbers as from the
+:math:`r \times n` table). A million runs of the city data (296 units) need 0.7 MB of counts
+instead of 4.7 GB of tables. ``keep_runs=True`` keeps the per-run tables too; a sensitivity
+analysis computes each run's output from its chunk and keeps a ``(runs,)`` vector.
 
 **Invalid combinations.** Some combinations cannot be computed for some units — a z-score feeds
 negative values into a geometric mean, a min-max to [0, 100] feeds a zero. COINr silently
