@@ -27,7 +27,8 @@ choices = ["arithmetic", "geometric"]
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(get_app(), list(args))
+    # a wide terminal: tables show every column whatever the terminal running the tests
+    result = runner.invoke(get_app(), list(args), env={"COLUMNS": "200"})
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -358,7 +358,6 @@ def _weights_spec(table: Mapping[str, Any] | None, fw: Framework,
                   problems: list[str]) -> WeightNoise | None:
     if table is None:
         return None
-    top = fw.level(fw.id)
     noise = table.get("noise", 0.0)
     if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < 1:
         problems.append(f"weights.noise: must be a number in [0, 1), got {noise!r}")
@@ -377,25 +376,29 @@ def _weights_spec(table: Mapping[str, Any] | None, fw: Framework,
     if "noise" in table and distribution == "dirichlet":
         problems.append("weights.noise: not used with distribution = \"dirichlet\" (its "
                         "spread is set by concentration)")
-    levels_raw = table.get("levels")
-    levels: tuple[int, ...] | None = None
-    if levels_raw is not None:
-        if isinstance(levels_raw, int) and not isinstance(levels_raw, bool):
-            levels_raw = [levels_raw]
-        ok = isinstance(levels_raw, list) and bool(levels_raw)
-        ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in levels_raw)
-        if not ok:
-            problems.append(f"weights.levels: must be a list of levels (integers), got {levels_raw!r}")
-        else:
-            for k, lev in enumerate(levels_raw):
-                if lev == top:
-                    problems.append(f"weights.levels[{k}]: level {lev} is the index, which has no "
-                                    f"weight to vary (levels with weights: 1 to {top - 1})")
-                elif not 1 <= lev < top:
-                    problems.append(f"weights.levels[{k}]: framework '{fw.id}' has levels 1 "
-                                    f"(indicators) to {top} (the index); got {lev}")
-            levels = tuple(sorted(set(levels_raw)))
+    levels = _weight_levels(table.get("levels"), fw, problems)
     return WeightNoise(noise=float(noise), levels=levels, distribution=distribution,
                        concentration=float(conc))
+
+
+def _weight_levels(raw: Any, fw: Framework, problems: list[str]) -> tuple[int, ...] | None:
+    """The COINr levels whose weights vary (None: every level below the index)."""
+    if raw is None:
+        return None
+    top = fw.level(fw.id)
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        raw = [raw]
+    ok = isinstance(raw, list) and bool(raw)
+    if not (ok and all(isinstance(v, int) and not isinstance(v, bool) for v in raw)):
+        problems.append(f"weights.levels: must be a list of levels (integers), got {raw!r}")
+        return None
+    for k, lev in enumerate(raw):
+        if lev == top:
+            problems.append(f"weights.levels[{k}]: level {lev} is the index, which has no "
+                            f"weight to vary (levels with weights: 1 to {top - 1})")
+        elif not 1 <= lev < top:
+            problems.append(f"weights.levels[{k}]: framework '{fw.id}' has levels 1 "
+                            f"(indicators) to {top} (the index); got {lev}")
+    return tuple(sorted(set(raw)))
 
 
