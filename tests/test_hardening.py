@@ -87,3 +87,44 @@ def test_every_problem_list_is_capped() -> None:
 
     err = MfgIndexError("many", problems=[f"p{k}" for k in range(50_000)])
     assert len(str(err)) < 2_000 and "(and 49960 more)" in str(err)
+
+
+# ------------------------------------------------------ class 5: leaks and terminal safety
+
+def test_a_framework_named_dataset_is_never_quoted(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mfgindex.cli.app import get_app
+
+    for name, body in ((".env", "AWS_SECRET=hunter2\n"), ("keys.csv",
+                       "code,name,x1,x2,x3,pop\nU1,hunter2,hunter2,1,1,1\n")):
+        (tmp_path / name).write_text(body, "utf-8")
+        fw = tmp_path / "fw.toml"
+        fw.write_text(BASE_TOML.read_text("utf-8").replace(
+            'name_column = "name"', f'name_column = "name"\ndataset = "{name}"'), "utf-8")
+        result = CliRunner().invoke(get_app(), ["score", "-f", str(fw), "-o",
+                                                str(tmp_path / "out.csv")])
+        assert result.exit_code == 1
+        assert "hunter2" not in result.stderr + result.stdout
+    # named on the command line, the file's problems are shown
+    result = CliRunner().invoke(get_app(), ["validate", str(tmp_path / "keys.csv"), "-f",
+                                            str(BASE_TOML)])
+    assert "'hunter2' is not a number" in result.stderr
+
+
+def test_tables_and_messages_escape_control_characters(capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    import pandas as pd
+
+    from mfgindex.cli.common import err_console, render_table, safe_text
+
+    frame = pd.DataFrame({"code": ["U1\x1b[2J", "U2"], "name\x1b[31m": ["Thr\x1b]0;x\x07ee",
+                                                                     "zero\u200bwidth"],
+                          "mini": [1.0, 2.0]})
+    render_table(frame)
+    err_console().print("warning: unit 'U\x1b[5m1'\n  hint: a second line")
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\x07" not in out and "\u200b" not in out
+    assert "U1\\x1b[2J" in out and "\\u200b" in out
+    assert "U\\x1b[5m1" in err and "\n  hint: a second line" in err
+    assert safe_text("a\nb\x1bc") == "a\nb\\x1bc"

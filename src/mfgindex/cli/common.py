@@ -172,22 +172,44 @@ FitOnOpt = Annotated[
 ]
 
 
-def err_console() -> "Console":
+def safe_text(text: str) -> str:
+    """``text`` with every control character (the ESC of an ANSI sequence, a carriage return,
+    a bell) and invisible format character written as an escape (``\\x1b``), line by line
+    (:func:`mfgindex.errors.printable`): a data cell can neither drive the terminal nor hide
+    in a message; the message's own line breaks are kept."""
+    from mfgindex.errors import printable
+
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+@functools.cache
+def _safe_console_class() -> type:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    class SafeConsole(Console):
+        """A console whose printed text cannot carry control characters (:func:`safe_text`)."""
+
+        def print(self, *objects: Any, **kwargs: Any) -> None:
+            super().print(*(safe_text(o) if isinstance(o, str) else o for o in objects),
+                          **kwargs)
+
+    return SafeConsole
+
+
+def err_console() -> "Console":
+    console: Console = _safe_console_class()(stderr=True, highlight=False, soft_wrap=True)
+    return console
 
 
 def out_console() -> "Console":
     import os
 
-    from rich.console import Console
-
     # Off a terminal (a pipe, a file, a test runner) there is no width to respect unless
     # COLUMNS gives one: keep tables whole rather than truncating cells.
     columns = os.environ.get("COLUMNS", "")
     width = None if sys.stdout.isatty() else int(columns) if columns.isdigit() else 240
-    return Console(highlight=False, width=width)
+    console: Console = _safe_console_class()(highlight=False, width=width)
+    return console
 
 
 def _say(kind: str, text: str, *, style: str = "bold red") -> None:
@@ -527,7 +549,7 @@ def _cells(frame: "pd.DataFrame", columns: list[Any], digits: int) -> dict[Any, 
             elif isinstance(v, float):
                 out.append(f"{v:.{digits}f}")
             else:
-                out.append(str(v))
+                out.append(safe_text(str(v)))  # a cell can hold ESC, CR, a zero-width space
         cells[c] = out
     return cells
 
@@ -564,7 +586,7 @@ def render_table(frame: "pd.DataFrame", *, title: str = "", digits: int = 2,
     lead = [c for c in first if c in columns and c not in key]
     columns = [*key, *lead, *(c for c in columns if c not in key and c not in lead)]
     cells = _cells(frame, columns, digits)
-    headers = {c: labels.get(c, str(c)) for c in columns}
+    headers = {c: safe_text(labels.get(c, str(c))) for c in columns}
     # Text with spaces (names, descriptions) may wrap; ids, numbers and labels may not.
     wraps = {c for c in columns if c not in numeric and any(" " in x for x in cells[c])}
     natural = {c: max([cell_len(headers[c]), *map(cell_len, cells[c])]) for c in columns}

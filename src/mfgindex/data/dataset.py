@@ -23,7 +23,7 @@ import numpy as np
 
 from mfgindex.data.layout import to_wide, year_column
 from mfgindex.data.numbers import MISSING_MARKERS, parse_numbers
-from mfgindex.data.tables import read_table_hashed
+from mfgindex.data.tables import check_input_file, read_table_hashed
 from mfgindex.data.validate import validate_table
 from mfgindex.errors import DataError, problems_error
 
@@ -266,11 +266,49 @@ def read_data(
                 f"framework '{framework.id}' has no bundled dataset",
                 hint="give a data file: mfgindex score DATA.csv -f ...",
             )
-        path = Path(framework.dataset)
-        # A file the framework names must be a regular file (no device, no pipe).
-        frame, digest = read_table_hashed(path, sheet=sheet, named=False)
+        return _framework_dataset(Path(framework.dataset), framework, missing, sheet)
     else:
         path = Path(source)
         frame, digest = read_table_hashed(path, sheet=sheet)  # one read: parsed and hashed
     return Dataset.from_frame(frame, framework, source=str(path), digest=digest,
                               missing=missing)
+
+
+#: Suffixes a framework's ``dataset`` may have: a data file, never a suffix-less file (``.env``,
+#: ``id_rsa``) whose first line an error message would quote.
+DATA_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq"})
+
+
+def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str],
+                       sheet: str | int) -> Dataset:
+    """The dataset a framework names. The user did not name this file, so it must be a regular
+    data file (no device, no pipe, a data suffix), and a message about it quotes none of its
+    content — a framework from a stranger could point at a secret (``~/.aws/credentials``);
+    ``mfgindex validate FILE -f FRAMEWORK``, naming the file, shows the problems themselves.
+    The bundled datasets are trusted."""
+    from mfgindex.framework import builtin_data_dir
+
+    check_input_file(path, named=False)  # a device, a pipe, a folder, too large: said as such
+    bundled = path.resolve().parent == builtin_data_dir().resolve()
+    if not bundled and path.suffix.lower() not in DATA_SUFFIXES:
+        raise DataError(
+            f"framework '{framework.id}' names a dataset that is not a data file "
+            f"(suffix '{path.suffix or 'none'}'); it is not read",
+            where=str(path),
+            hint="a framework's dataset must be a .csv, .xlsx or .parquet file; or give the data "
+                 "file on the command line")
+    try:
+        frame, digest = read_table_hashed(path, sheet=sheet, named=False)
+        return Dataset.from_frame(frame, framework, source=str(path), digest=digest,
+                                  missing=missing)
+    except DataError as exc:
+        if bundled:
+            raise
+        n = 1 + len(exc.problems) if exc.problems else 1
+        raise DataError(
+            f"cannot use the dataset framework '{framework.id}' names "
+            f"({n} problem{'s' if n > 1 else ''}); its content is not shown, because the file "
+            "was not named on the command line",
+            where=str(path),
+            hint=f"to see the problems, name the file yourself: mfgindex validate {path} -f "
+                 "FRAMEWORK") from None

@@ -85,7 +85,7 @@ def check_input_file(path: Path, what: str = "data file", *, named: bool = True,
         raise fail(f"cannot read the file: {exc.strerror or exc}",
                    "check the path and that you may read it") from None
     if stat.S_ISDIR(st.st_mode):
-        raise fail("is a folder, not a file", f"give the {what} itself")
+        raise fail(f"is a folder, not a {what}", f"give the {what} itself")
     if stat.S_ISREG(st.st_mode):
         limit = _max_input_bytes()
         if st.st_size > limit:
