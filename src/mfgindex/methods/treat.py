@@ -404,116 +404,135 @@ def _winsorise_sorted(x0: FloatArray, start: tuple[bool | None, float, float],
     recomputed from the values with the two-pass formulas, and so are the statistics reported
     at the end: the steps and the details are those of the plain loop.
     """
-    present = np.flatnonzero(~np.isnan(x0))
-    v = x0[present]
-    order = np.argsort(v, kind="stable")
-    srt = v[order]
-    n = srt.size
-    mid = n // 2
-    up: list[FloatArray] = []
-    down: list[FloatArray] = []
-    c = 0.0
-
-    def centre(at: float) -> None:
-        """Power sums about ``at`` (the mean of the current values): cumulative from the
-        median outwards — up[p][k]: sum of d^(p+1) over [mid, mid + k); down[p][k]: over
-        [mid - k, mid)."""
-        nonlocal c
-        c = at
-        d = srt - c
-        pw = [d, d * d]
-        pw += [pw[1] * d, pw[1] * pw[1]]
-        up[:] = [np.concatenate([[0.0], np.cumsum(q[mid:])]) for q in pw]
-        down[:] = [np.concatenate([[0.0], np.cumsum(q[:mid][::-1])]) for q in pw]
-
-    centre(float(v.mean()))
-
-    lo = int(np.searchsorted(srt, srt[0], side="right"))  # end of the lowest run
-    hi = int(np.searchsorted(srt, srt[-1], side="left"))  # start of the highest run
-    v_lo, v_hi = float(srt[0]), float(srt[-1])
-
-    def values() -> FloatArray:
-        xw = x0.copy()
-        xw[present[order[:lo]]] = v_lo
-        xw[present[order[hi:]]] = v_hi
-        return xw
-
-    def stats(again: bool = True) -> tuple[bool | None, float, float] | None:
-        """Skew and kurtosis from the power sums; None when they must be exact."""
-        if not lo <= mid <= hi or lo >= hi:
-            return None
-        sums = [lo * (v_lo - c) ** (p + 1) + down[p][mid - lo] + up[p][hi - mid]
-                + (n - hi) * (v_hi - c) ** (p + 1) for p in range(4)]
-        delta = sums[0] / n
-        if n * delta * delta > 1e-9 * sums[1]:
-            # the mean moved far from the centre (an outlier left): re-centre, so that the
-            # central sums are not small differences of large power sums
-            if not again:
-                return None
-            centre(c + delta)
-            return stats(again=False)
-        m2 = sums[1] - n * delta * delta
-        m3 = sums[2] - 3 * delta * sums[1] + 2 * n * delta**3
-        m4 = sums[3] - 4 * delta * sums[2] + 6 * delta**2 * sums[1] - 3 * n * delta**4
-        if not m2 > 0:
-            return None
-        g1 = np.sqrt(n) * m3 / m2**1.5
-        sk = float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
-        r = n * m4 / m2**2
-        kt = float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
-        near = (abs(abs(sk) - skew_max) <= _NEAR * max(1.0, skew_max)
-                or abs(kt - kurt_max) <= _NEAR * max(1.0, abs(kurt_max))
-                or abs(sk) <= _NEAR)
-        if near or not (np.isfinite(sk) and np.isfinite(kt)):
-            return None
-        return bool(abs(sk) < skew_max or kt < kurt_max), sk, kt
-
+    ends = _SortedEnds(x0, skew_max, kurt_max)
     out = _Winsorised(x0, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), 0, *start)
     current = start
     while (not out.passed or force) and (max_points is None or out.count < max_points):
-        high = current[1] >= 0  # the side COINr's skew(x) >= 0 picks
-        if lo >= hi and v_lo == v_hi:
+        if ends.constant():
             break  # no other value left (the loop's `not rest.any()`)
-        if high:
-            cells = np.sort(present[order[hi:]])
-            if hi > lo:
-                new = float(srt[hi - 1])
-                hi = max(lo, int(np.searchsorted(srt, new, side="left")))
-            else:  # only the two end runs are left: the top joins the bottom
-                new, hi = v_lo, lo
-            v_hi = new
-            if hi == lo and lo > 0 and v_lo == new:
-                lo = hi = 0  # every value is now v_lo
-                v_hi = v_lo
-            out.high = cells
+        if current[1] >= 0:  # the side COINr's skew(x) >= 0 picks
+            out.high = ends.pull_high()
         else:
-            cells = np.sort(present[order[:lo]])
-            if hi > lo:
-                new = float(srt[lo])
-                lo = min(hi, int(np.searchsorted(srt, new, side="right")))
-            else:
-                new, lo = v_hi, hi
-            v_lo = new
-            if lo == hi and hi < n and v_hi == new:
-                lo = hi = n
-                v_lo = v_hi
-            out.low = cells
+            out.low = ends.pull_low()
         out.count = out.high.size + out.low.size
-        fast = stats()
-        checked = fast if fast is not None else _check(values(), skew_max, kurt_max)
+        fast = ends.stats()
+        checked = fast if fast is not None else _check(ends.values(), skew_max, kurt_max)
         out.passed, out.skew, out.kurtosis = checked
         if out.passed is None:
             out.note = "winsorising made the values constant: stopped"
             out.passed = False
             break
-        # the side of the next step: the sign of the skew (exact near 0, see stats())
-        current = checked
-    out.values = values()
+        current = checked  # the side of the next step: the sign of this skew
+    out.values = ends.values()
     if out.count:  # the statistics reported are the two-pass ones, as the plain loop's
         final = _check(out.values, skew_max, kurt_max)
         if final[0] is not None:
             out.passed, out.skew, out.kurtosis = final
     return out
+
+
+class _SortedEnds:
+    """The state of :func:`_winsorise_sorted`: the sorted present values, the two end runs
+    ``[0, lo)`` at ``v_lo`` and ``[hi, n)`` at ``v_hi``, and the power sums about ``c``."""
+
+    def __init__(self, x0: FloatArray, skew_max: float, kurt_max: float) -> None:
+        self.x0, self.skew_max, self.kurt_max = x0, skew_max, kurt_max
+        self.present = np.flatnonzero(~np.isnan(x0))
+        v = x0[self.present]
+        self.order = np.argsort(v, kind="stable")
+        self.srt = v[self.order]
+        self.n = self.srt.size
+        self.mid = self.n // 2
+        self.up: list[FloatArray] = []
+        self.down: list[FloatArray] = []
+        self.c = 0.0
+        self.centre(float(v.mean()))
+        srt = self.srt
+        self.lo = int(np.searchsorted(srt, srt[0], side="right"))  # end of the lowest run
+        self.hi = int(np.searchsorted(srt, srt[-1], side="left"))  # start of the highest run
+        self.v_lo, self.v_hi = float(srt[0]), float(srt[-1])
+
+    def centre(self, at: float) -> None:
+        """Power sums about ``at``, cumulative from the median outwards: ``up[p][k]`` is the
+        sum of :math:`d^{p+1}` over ``[mid, mid + k)``, ``down[p][k]`` over ``[mid - k, mid)``."""
+        self.c = at
+        d = self.srt - at
+        pw = [d, d * d]
+        pw += [pw[1] * d, pw[1] * pw[1]]
+        self.up = [np.concatenate([[0.0], np.cumsum(q[self.mid:])]) for q in pw]
+        self.down = [np.concatenate([[0.0], np.cumsum(q[: self.mid][::-1])]) for q in pw]
+
+    def constant(self) -> bool:
+        return self.lo >= self.hi and self.v_lo == self.v_hi
+
+    def values(self) -> FloatArray:
+        """The current values, in the original cells."""
+        xw = self.x0.copy()
+        xw[self.present[self.order[: self.lo]]] = self.v_lo
+        xw[self.present[self.order[self.hi :]]] = self.v_hi
+        return xw
+
+    def pull_high(self) -> NDArray[np.intp]:
+        """Set the highest run to the next value down; the cells it held (original index)."""
+        cells = np.sort(self.present[self.order[self.hi :]])
+        if self.hi > self.lo:
+            new = float(self.srt[self.hi - 1])
+            self.hi = max(self.lo, int(np.searchsorted(self.srt, new, side="left")))
+            self.v_hi = new
+        else:  # only the two end runs are left: the top joins the bottom, all one value
+            self.lo = self.hi = 0
+            self.v_hi = self.v_lo
+        return cells
+
+    def pull_low(self) -> NDArray[np.intp]:
+        """Set the lowest run to the next value up; the cells it held (original index)."""
+        cells = np.sort(self.present[self.order[: self.lo]])
+        if self.hi > self.lo:
+            new = float(self.srt[self.lo])
+            self.lo = min(self.hi, int(np.searchsorted(self.srt, new, side="right")))
+            self.v_lo = new
+        else:
+            self.lo = self.hi = self.n
+            self.v_lo = self.v_hi
+        return cells
+
+    def moments(self) -> tuple[float, float, float, float] | None:
+        """``(delta, M2, M3, M4)`` of the current values from the power sums (None when the
+        runs have passed the median); re-centred once when the mean has moved far."""
+        for again in (True, False):
+            lo, hi, n, c, mid = self.lo, self.hi, self.n, self.c, self.mid
+            if not lo <= mid <= hi or lo >= hi:
+                return None
+            sums = [lo * (self.v_lo - c) ** (p + 1) + self.down[p][mid - lo]
+                    + self.up[p][hi - mid] + (n - hi) * (self.v_hi - c) ** (p + 1)
+                    for p in range(4)]
+            delta = sums[0] / n
+            if n * delta * delta <= 1e-9 * sums[1]:
+                m2 = sums[1] - n * delta * delta
+                m3 = sums[2] - 3 * delta * sums[1] + 2 * n * delta**3
+                m4 = sums[3] - 4 * delta * sums[2] + 6 * delta**2 * sums[1] - 3 * n * delta**4
+                return delta, m2, m3, m4
+            if again:  # an outlier left: re-centre, so the central sums are no small
+                self.centre(c + delta)  # differences of large power sums
+        return None
+
+    def stats(self) -> tuple[bool | None, float, float] | None:
+        """The check (pass, G1, G2) from the power sums; None when it must be exact (near a
+        threshold, a skew near 0, or no usable sums)."""
+        got = self.moments()
+        if got is None or not got[1] > 0:
+            return None
+        n = self.n
+        _, m2, m3, m4 = got
+        sk = float(np.sqrt(n) * m3 / m2**1.5 * np.sqrt(n * (n - 1)) / (n - 2))
+        r = n * m4 / m2**2
+        kt = float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
+        near = (abs(abs(sk) - self.skew_max) <= _NEAR * max(1.0, self.skew_max)
+                or abs(kt - self.kurt_max) <= _NEAR * max(1.0, abs(self.kurt_max))
+                or abs(sk) <= _NEAR)
+        if near or not (np.isfinite(sk) and np.isfinite(kt)):
+            return None
+        return bool(abs(sk) < self.skew_max or kt < self.kurt_max), sk, kt
 
 
 def _skew_nonneg(x: FloatArray) -> bool:
