@@ -277,6 +277,35 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
         excluded_node = lookup[design.codes["exclude"]]
 
     kmax = max(len(engine.fw.children(g)) for g in engine.groups)
+    keep, with_counts, size = _memory_plan(n, total, kmax, keep_runs, max_memory, chunk)
+    tally = _Tally(total, n, keep, with_counts, total if counted is None else counted, output)
+    problems: list[dict[str, Any]] = []
+    zero_records: list[dict[str, Any]] = []
+    done = 0
+    for key, runs in _combinations(spec, design, nominal_key, total):
+        for start in range(0, len(runs), size):
+            part = runs[start : start + size]
+            root, refused, limits = _score_chunk(engine, key, design, excluded_node, part)
+            rec = _zero_check(engine, key, limits, len(part), invalid)
+            if rec is not None:
+                zero_records.append(rec)
+            record = _refused_check(engine, key, refused, len(part), invalid)
+            if record is not None:
+                problems.append(record)
+            tally.add(part, root)
+            done += len(part)
+            if progress is not None:
+                progress(done, total)
+    runs_frame = _runs_frame(engine, design, keys, excluded_node, tally.valid)
+    invalid_frame = _invalid_frame(problems)
+    return Scored(tally.scores, tally.ranks, tally.valid, invalid_frame, runs_frame,
+                  _merge_zeros(zero_records), tally.counts, tally.outputs)
+
+
+def _memory_plan(n: int, total: int, kmax: int, keep_runs: bool, max_memory: int | None,
+                 chunk: int | None) -> tuple[bool, bool, int]:
+    """Whether the per-run tables are kept, whether rank counts are, and the runs per chunk,
+    under the budget ``max_memory`` (:func:`run_design`)."""
     budget = _budget(max_memory)
     counts_bytes, table_bytes = n * n * 8, total * n * 16
     keep = keep_runs
@@ -297,17 +326,39 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
                  "table; or raise --max-memory")
     # a chunk's temporaries: about 8 arrays of (runs, n, k) floats in the aggregators
     size = chunk or max(1, min(1 << 16, (budget // 4) // max(1, 64 * n * kmax)))
-    scores = np.full((total, n), np.nan) if keep else None
-    ranks_table = np.full((total, n), np.nan) if keep else None
-    counts = None if counts_bytes > budget // 2 else np.zeros((n, n), dtype=np.int64)
-    counted = total if counted is None else counted
-    outputs = np.full(total, np.nan) if output is not None else None
-    valid = np.ones(total, dtype=bool)
-    problems: list[dict[str, Any]] = []
-    zero_records: list[dict[str, Any]] = []
-    done = 0
-    # the combinations: one integer per run from the stages' codes (not a text table: at a
-    # million runs, text keys were the largest array of the analysis)
+    return keep, counts_bytes <= budget // 2, size
+
+
+class _Tally:
+    """What :func:`run_design` keeps of each chunk: validity, rank counts, per-run outputs and
+    (when kept) the per-run tables."""
+
+    def __init__(self, total: int, n: int, keep: bool, with_counts: bool, counted: int,
+                 output: Callable[[np.ndarray], np.ndarray] | None) -> None:
+        self.scores = np.full((total, n), np.nan) if keep else None
+        self.ranks = np.full((total, n), np.nan) if keep else None
+        self.counts = np.zeros((n, n), dtype=np.int64) if with_counts else None
+        self.outputs = np.full(total, np.nan) if output is not None else None
+        self.valid = np.ones(total, dtype=bool)
+        self.counted, self.output = counted, output
+
+    def add(self, part: np.ndarray, root: np.ndarray) -> None:
+        self.valid[part] = ~np.isnan(root).all(axis=1)
+        ranks = rank_rows(root)
+        if self.scores is not None and self.ranks is not None:
+            self.scores[part] = root
+            self.ranks[part] = ranks
+        if self.counts is not None:
+            add_rank_counts(self.counts, ranks[part < self.counted])
+        if self.outputs is not None and self.output is not None:
+            self.outputs[part] = self.output(ranks)
+
+
+def _combinations(spec: UncertaintySpec, design: Design, nominal_key: tuple[str, ...],
+                  total: int) -> list[tuple[tuple[str, ...], np.ndarray]]:
+    """Each combination of categorical choices (its key, in text order) and its runs. The
+    key of a run is one integer from the stages' codes (not a text table: at a million runs,
+    text keys were the largest array of the analysis)."""
     code = np.zeros(total, dtype=np.int64)
     level_names: list[list[str]] = []
     for s in STAGES:
@@ -328,72 +379,77 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
             value //= len(levels)
         return tuple(reversed(parts))
 
-    combos = sorted((decode(int(c)), u) for u, c in enumerate(unique_codes))  # text order
-    for key, u in combos:
-        runs = order[bounds[u] : bounds[u + 1]]
-        for start in range(0, len(runs), size):
-            part = runs[start : start + size]
-            factors = None
-            if design.factors is not None and design.weight_draw is not None:
-                factors = design.factors[design.weight_draw[part]]
-            excl = None if excluded_node is None else excluded_node[part]
-            limits: dict[str, np.ndarray] = {}
-            if factors is None and excl is None:
-                root, refused = engine.score(key, None, None, limits=limits)
-                root = np.broadcast_to(root[0], (len(part), n))
-                refused = {g: np.broadcast_to(m, (len(part), n)) for g, m in refused.items()}
-                limits = {g: np.broadcast_to(m, (len(part), n)) for g, m in limits.items()}
-            else:
-                root, refused = engine.score(key, factors, excl, limits=limits)
-            if limits:  # a zero under a geometric/harmonic mean: 0, the limit (reported)
-                at_zero = np.zeros((len(part), n), dtype=bool)
-                for m in limits.values():
-                    at_zero |= np.broadcast_to(m, (len(part), n))
-                if at_zero.any():
-                    rec = _zero_record(engine, key, limits, at_zero)
-                    if invalid == "raise":  # strict: a zero veto is an error, as with --strict
-                        choices = ", ".join(f"{s}={v}" for s, v in rec["choices"].items()
-                                            if v != "(base)" or s == "aggregate")
-                        raise MethodError(
-                            f"invalid combination: {choices}: a child at 0 makes the "
-                            f"{rec['methods']} mean 0 (its limit) in {rec['groups']} "
-                            f"(units: {', '.join(list(rec['unit_runs'])[:10])})",
-                            hint="normalise onto a positive scale (e.g. minmax(low=1, "
-                                 "high=100)) before a geometric mean, or use invalid='drop' "
-                                 "(--invalid drop) to score those units 0, with a warning")
-                    zero_records.append(rec)
-            # Bad cells (DESIGN §5): the units refused in a run are NaN in that run (unranked),
-            # the others ranked among themselves; a run is invalid only when no unit is scored.
-            affected = np.broadcast_to(engine.bad_units(key), (len(part), n)).copy()
-            for m in refused.values():
-                affected |= np.broadcast_to(m, (len(part), n))
-            if affected.any():
-                combo = engine.combination(key)
-                record = _describe(engine, key, combo, refused, affected)
-                if invalid == "raise":
-                    raise MethodError(
-                        f"invalid combination: {record['choices']}: "
-                        f"{record['reason']} (units: {record['units']})",
-                        hint="choose methods that fit together (e.g. minmax(low=1, high=100) "
-                             "before a geometric mean), or use invalid='drop' (--invalid drop) "
-                             "to leave those units unscored in those runs")
-                problems.append(record)
-            valid[part] = ~np.isnan(root).all(axis=1)
-            ranks = rank_rows(root)
-            if scores is not None and ranks_table is not None:
-                scores[part] = root
-                ranks_table[part] = ranks
-            if counts is not None:
-                add_rank_counts(counts, ranks[part < counted])
-            if outputs is not None and output is not None:
-                outputs[part] = output(ranks)
-            done += len(part)
-            if progress is not None:
-                progress(done, total)
-    runs_frame = _runs_frame(engine, design, keys, excluded_node, valid)
-    invalid_frame = _invalid_frame(problems)
-    return Scored(scores, ranks_table, valid, invalid_frame, runs_frame,
-                  _merge_zeros(zero_records), counts, outputs)
+    combos = sorted((decode(int(c)), u) for u, c in enumerate(unique_codes))
+    return [(key, order[bounds[u] : bounds[u + 1]]) for key, u in combos]
+
+
+def _score_chunk(engine: Engine, key: tuple[str, ...], design: Design,
+                 excluded_node: np.ndarray | None, part: np.ndarray
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Index scores ``(b, n)`` of the runs ``part`` of one combination, the refused masks
+    and the zero-limit masks per group."""
+    n = len(engine.rows)
+    factors = None
+    if design.factors is not None and design.weight_draw is not None:
+        factors = design.factors[design.weight_draw[part]]
+    excl = None if excluded_node is None else excluded_node[part]
+    limits: dict[str, np.ndarray] = {}
+    if factors is None and excl is None:  # every run the same: score once
+        root, refused = engine.score(key, None, None, limits=limits)
+        root = np.broadcast_to(root[0], (len(part), n))
+        refused = {g: np.broadcast_to(m, (len(part), n)) for g, m in refused.items()}
+        limits = {g: np.broadcast_to(m, (len(part), n)) for g, m in limits.items()}
+    else:
+        root, refused = engine.score(key, factors, excl, limits=limits)
+    return root, refused, limits
+
+
+def _zero_check(engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray],
+                b: int, invalid: Invalid) -> dict[str, Any] | None:
+    """A chunk's zero-limit record (a zero under a geometric/harmonic mean scores 0, reported),
+    or None; ``invalid="raise"`` refuses it, as ``--strict`` does."""
+    if not limits:
+        return None
+    n = len(engine.rows)
+    at_zero = np.zeros((b, n), dtype=bool)
+    for m in limits.values():
+        at_zero |= np.broadcast_to(m, (b, n))
+    if not at_zero.any():
+        return None
+    rec = _zero_record(engine, key, limits, at_zero)
+    if invalid == "raise":
+        choices = ", ".join(f"{s}={v}" for s, v in rec["choices"].items()
+                            if v != "(base)" or s == "aggregate")
+        raise MethodError(
+            f"invalid combination: {choices}: a child at 0 makes the "
+            f"{rec['methods']} mean 0 (its limit) in {rec['groups']} "
+            f"(units: {', '.join(list(rec['unit_runs'])[:10])})",
+            hint="normalise onto a positive scale (e.g. minmax(low=1, "
+                 "high=100)) before a geometric mean, or use invalid='drop' "
+                 "(--invalid drop) to score those units 0, with a warning")
+    return rec
+
+
+def _refused_check(engine: Engine, key: tuple[str, ...], refused: Mapping[str, np.ndarray],
+                   b: int, invalid: Invalid) -> dict[str, Any] | None:
+    """Bad cells (DESIGN §5): the units refused in a run are NaN in that run (unranked), the
+    others ranked among themselves; a run is invalid only when no unit is scored. The chunk's
+    record of them, or None; ``invalid="raise"`` refuses them."""
+    n = len(engine.rows)
+    affected = np.broadcast_to(engine.bad_units(key), (b, n)).copy()
+    for m in refused.values():
+        affected |= np.broadcast_to(m, (b, n))
+    if not affected.any():
+        return None
+    record = _describe(engine, key, engine.combination(key), refused, affected)
+    if invalid == "raise":
+        raise MethodError(
+            f"invalid combination: {record['choices']}: "
+            f"{record['reason']} (units: {record['units']})",
+            hint="choose methods that fit together (e.g. minmax(low=1, high=100) "
+                 "before a geometric mean), or use invalid='drop' (--invalid drop) "
+                 "to leave those units unscored in those runs")
+    return record
 
 
 def _zero_record(engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray],
