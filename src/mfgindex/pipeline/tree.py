@@ -141,8 +141,6 @@ def aggregate_tree(
         at a lower level makes the parents' children differ per run; those parents are
         aggregated run by run (``values[i]`` with ``weights[i]``).
     """
-    from mfgindex.methods.aggregate import coverage
-
     fw = framework
     scores: dict[str, np.ndarray] = {i.id: normalised[:, j] for j, i in enumerate(fw.indicators)}
     column = {i.id: j for j, i in enumerate(fw.indicators)}
@@ -153,35 +151,13 @@ def aggregate_tree(
                 bad[i.id] = poisoned[:, j]
     for group in fw.groups:
         children = fw.children(group.id)
-        kids = [scores[c] for c in children]
-        w = weights[group.id]
         agg = aggregators[group.id]
-        if all(k.ndim == 1 for k in kids):
-            values = _children(normalised, column, children, kids)
-            w = np.asarray(w(values) if callable(w) else w, dtype=float)
-            score, mask, why = _aggregate(agg, values, w, refused is not None)
-            cover = coverage(values, w)
-        else:
-            if callable(w):
-                raise UsageError(f"data-driven weights of '{group.id}' cannot be combined with "
-                                 "batches of weights below it",
-                                 hint="use the framework's weights for uncertainty analysis")
-            r = max(k.shape[0] for k in kids if k.ndim == 2)
-            values = np.stack([np.broadcast_to(k, (r, k.shape[-1])) for k in kids], axis=-1)
-            w = np.broadcast_to(np.asarray(w, dtype=float), (r, len(children)))
-            score, mask, cover, why = _aggregate_paired(agg, values, w, refused is not None)
+        values, w, score, mask, cover, why = _group_scores(
+            group.id, [scores[c] for c in children], weights[group.id], agg, normalised,
+            column, children, refused is not None)
         score = np.where(cover + 1e-12 >= min_coverage, score, np.nan)
         if limits is not None and _zero_is_limit(agg):
-            # a child that is 0 as the limit of its own mean was reported there, not again
-            inherited = [(k, limits[c]) for k, c in enumerate(children) if c in limits]
-            own = values
-            if inherited:
-                own = values.copy()
-                for k, m in inherited:
-                    own[..., k] = np.where(m, np.nan, own[..., k])
-            # ... and a zero is worth a warning where it vetoes a positive sibling
-            at_zero = (_any_child(own == 0, w) & _any_child(values > 0, w) & ~mask
-                       & ~np.isnan(score))
+            at_zero = _vetoing_zeros(values, w, score, mask, children, limits)
             if at_zero.any():
                 limits[group.id] = at_zero
         gone = mask  # refused here, or below: then the child's NaN must not be renormalised away
@@ -197,6 +173,49 @@ def aggregate_tree(
             score = np.where(gone, np.nan, score)
         scores[group.id] = score
     return scores
+
+
+def _group_scores(group: str, kids: list[np.ndarray], w: WeightsFor, agg: Aggregator,
+                  normalised: np.ndarray, column: Mapping[str, int],
+                  children: list[str] | tuple[str, ...], tolerate: bool,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                             MethodError | None]:
+    """One group's children's values, its weights (as used), scores, refused mask, coverage
+    and the method's error about refused units: a single pass for ``(n,)`` children, run by
+    run once a batch of weights below made them ``(r, n)``."""
+    from mfgindex.methods.aggregate import coverage
+
+    if all(k.ndim == 1 for k in kids):
+        values = _children(normalised, column, children, kids)
+        wv = np.asarray(w(values) if callable(w) else w, dtype=float)
+        score, mask, why = _aggregate(agg, values, wv, tolerate)
+        return values, wv, score, mask, coverage(values, wv), why
+    if callable(w):
+        raise UsageError(f"data-driven weights of '{group}' cannot be combined with "
+                         "batches of weights below it",
+                         hint="use the framework's weights for uncertainty analysis")
+    r = max(k.shape[0] for k in kids if k.ndim == 2)
+    values = np.stack([np.broadcast_to(k, (r, k.shape[-1])) for k in kids], axis=-1)
+    wv = np.broadcast_to(np.asarray(w, dtype=float), (r, len(children)))
+    score, mask, cover, why = _aggregate_paired(agg, values, wv, tolerate)
+    return values, wv, score, mask, cover, why
+
+
+def _vetoing_zeros(values: np.ndarray, w: np.ndarray, score: np.ndarray, mask: np.ndarray,
+                   children: list[str] | tuple[str, ...],
+                   limits: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Units a zero child of positive weight scored 0 (the limit of the group's mean) while
+    a sibling is positive; a child that is 0 as the limit of its own mean was reported
+    there, not again."""
+    inherited = [(k, limits[c]) for k, c in enumerate(children) if c in limits]
+    own = values
+    if inherited:
+        own = values.copy()
+        for k, m in inherited:
+            own[..., k] = np.where(m, np.nan, own[..., k])
+    hit: np.ndarray = (_any_child(own == 0, w) & _any_child(values > 0, w) & ~mask
+                       & ~np.isnan(score))
+    return hit
 
 
 def _children(normalised: np.ndarray, column: Mapping[str, int], children: list[str] | tuple[str, ...],
