@@ -299,10 +299,27 @@ class Result:
         >>> res.to_frame(by="province", top=1)["rank"].eq(1).all()
         np.True_
         """
-        import pandas as pd
-
         fw = self.framework
-        level = level or fw.id
+        level = self._frame_checks(level or fw.id, headers, top)
+        out = self._unit_frame(lang, by)
+        if step is not None:
+            values = self.step(step)
+            for c in values.columns:
+                out[c] = values[c].to_numpy()
+            return self._headers(self._select(out, where, units).reset_index(drop=True),
+                                 headers, lang)
+        out = self._score_columns(out, level, indicators=indicators, ranks=ranks, by=by,
+                                  lang=lang)
+        if sort or top is not None:
+            out = _sorted(out, level, by=by, years=self.years is not None)
+            if top is not None:
+                out = out[out["rank"].le(top).fillna(False).to_numpy(dtype=bool)]
+        return self._headers(self._select(out, where, units).reset_index(drop=True),
+                             headers, lang)
+
+    def _frame_checks(self, level: str, headers: str, top: int | None) -> str:
+        """:meth:`to_frame`'s arguments checked; the level ranked."""
+        fw = self.framework
         if level not in self.node_ids:
             raise UsageError(f"'{level}' is not a node of framework '{fw.id}'."
                              + did_you_mean(level, self.node_ids),
@@ -312,6 +329,13 @@ class Result:
         if top is not None and top < 1:
             raise UsageError(f"must be at least 1, got {top}", where="--top",
                              hint="--top N shows the N best units (per year); leave it out for all")
+        return level
+
+    def _unit_frame(self, lang: str, by: str | None) -> pd.DataFrame:
+        """The unit columns of :meth:`to_frame`: id, year, name and the ``by`` column."""
+        import pandas as pd
+
+        fw = self.framework
         out = pd.DataFrame({fw.unit_column: self.units})
         if self.years is not None:
             out["year"] = self.years
@@ -325,16 +349,12 @@ class Result:
                                  hint="unit columns: "
                                  + ", ".join(map(str, self.data.unit_columns.columns)))
             out[by] = self.data.unit_columns[by].to_numpy(dtype=object)[self.rows]
-        if step is not None:
-            values = self.step(step)
-            for c in values.columns:
-                out[c] = values[c].to_numpy()
-            out = self._select(out, where, units).reset_index(drop=True)
-            if headers == "names":
-                from mfgindex.i18n import column_labels
+        return out
 
-                out = out.rename(columns=column_labels(fw, out.columns, lang))
-            return out
+    def _score_columns(self, out: pd.DataFrame, level: str, *, indicators: bool, ranks: bool,
+                       by: str | None, lang: str) -> pd.DataFrame:
+        """:meth:`to_frame`'s scores, ranks, stage and missing groups after the unit columns."""
+        fw = self.framework
         cols = []
         if indicators:
             cols += [i.id for i in fw.indicators]
@@ -358,16 +378,17 @@ class Result:
         if any(gaps):  # flag units ranked with a whole group missing (diagnostics warn too)
             out["missing_groups"] = [", ".join(fw.nodes[g].label(lang) if lang == "zh" else g
                                                for g in gap) for gap in gaps]
-        if sort or top is not None:
-            out = _sorted(out, level, by=by, years=self.years is not None)
-            if top is not None:
-                out = out[out["rank"].le(top).fillna(False).to_numpy(dtype=bool)]
-        out = self._select(out, where, units).reset_index(drop=True)
-        if headers == "names":
-            from mfgindex.i18n import column_labels
-
-            out = out.rename(columns=column_labels(fw, out.columns, lang))
         return out
+
+    def _headers(self, out: pd.DataFrame, headers: str, lang: str) -> pd.DataFrame:
+        """``out`` with its headers in ``lang`` when ``headers == "names"``."""
+        if headers != "names":
+            return out
+        from mfgindex.i18n import column_labels
+
+        renamed: pd.DataFrame = out.rename(columns=column_labels(self.framework, out.columns,
+                                                                 lang))
+        return renamed
 
     def _select(self, out: pd.DataFrame, where: Mapping[str, Any] | None,
                 units: Sequence[str] | None) -> pd.DataFrame:
