@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,3 +129,119 @@ def test_tables_and_messages_escape_control_characters(capsys: pytest.CaptureFix
     assert "U1\\x1b[2J" in out and "\\u200b" in out
     assert "U\\x1b[5m1" in err and "\n  hint: a second line" in err
     assert safe_text("a\nb\x1bc") == "a\nb\\x1bc"
+
+
+# ------------------------------------------- class 6: no internal error from any option
+
+def _commands() -> list[tuple[str, Any]]:
+    import typer
+
+    from mfgindex.cli.app import get_app
+
+    root = typer.main.get_command(get_app())
+    ctx = root.make_context("mfgindex", [], resilient_parsing=True)
+    return [(name, root.get_command(ctx, name)) for name in root.list_commands(ctx)]
+
+
+_BASE = [str(BASE_CSV), "-f", str(BASE_TOML)]
+#: A valid, small command line for each command, to which one bad option value is added.
+_ARGV: dict[str, list[str]] = {
+    "uncertainty": [*_BASE, "--vary", "weights=0.25", "--runs", "3"],
+    "sensitivity": [*_BASE, "--vary", "weights=0.25", "--n", "4", "--boot", "5"],
+    "explain": ["U1", *_BASE], "target": ["U2", *_BASE, "--rank", "1"],
+    "plot": ["bar", *_BASE, "-o", "p.svg"], "report": [*_BASE, "-o", "r.html"],
+    "export": [*_BASE, "-o", "e.xlsx"], "show": [str(BASE_TOML)], "template": [str(BASE_TOML)],
+    "examples": [], "frameworks": [], "methods": [],
+}
+#: Wrong types and ranges: negative, zero, huge (beyond int64), empty, text for numbers, NaN.
+_BAD_VALUES = ["-1", "0", "", "abc", "99999999999999999999", "nan", "inf", "-0.5", "1e309"]
+
+
+def _option_cases() -> list[tuple[str, str]]:
+    cases = []
+    for name, cmd in _commands():
+        for p in cmd.params:
+            if p.param_type_name == "option" and not p.is_flag and p.opts[0] != "--help":
+                cases.append((name, p.opts[0]))
+    return cases
+
+
+_OPTION_CASES = _option_cases()
+
+
+def test_the_property_test_sees_every_command() -> None:
+    names = {name for name, _ in _OPTION_CASES}
+    assert {"score", "rank", "uncertainty", "sensitivity", "weights", "plot"} <= names
+    assert ("uncertainty", "--seed") in _OPTION_CASES and ("sensitivity", "--boot") in _OPTION_CASES
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=st.sampled_from(_OPTION_CASES), value=st.sampled_from(_BAD_VALUES))
+def test_no_option_value_reaches_an_internal_error(case: tuple[str, str], value: str,
+                                                   tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from mfgindex.cli.app import get_app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MFGINDEX_TRACEBACK", raising=False)
+    command, option = case
+    argv = [command, *_ARGV.get(command, _BASE), option, value]
+    result = CliRunner().invoke(get_app(), argv, catch_exceptions=True)
+    shown = f"mfgindex {' '.join(argv)}\n{result.stderr}"
+    assert result.exception is None or isinstance(result.exception, SystemExit), shown
+    assert "internal error" not in result.stderr + result.stdout, shown
+    assert "Traceback" not in result.stderr, shown
+    assert result.exit_code in {0, 1, 2}, shown
+
+
+@pytest.mark.parametrize(("argv", "flag"), [
+    (["uncertainty", *_BASE, "--vary", "weights=0.25", "--seed", "-1"], "--seed"),
+    (["uncertainty", *_BASE, "--vary", "weights=0.25", "--runs", str(2**64)], "--runs"),
+    (["sensitivity", *_BASE, "--vary", "weights=0.25", "--boot", "-1"], "--boot"),
+    (["sensitivity", *_BASE, "--vary", "weights=0.25", "--n", "-4"], "--n"),
+    (["uncertainty", *_BASE, "--vary", "weights=0.25", "--max-memory", "1e309"], "--max-memory"),
+])
+def test_out_of_range_options_are_usage_errors_naming_the_flag(argv: list[str],
+                                                               flag: str) -> None:
+    from typer.testing import CliRunner
+
+    from mfgindex.cli.app import get_app
+
+    result = CliRunner().invoke(get_app(), argv)
+    assert result.exit_code == 2 and flag in result.stderr, result.stderr
+
+
+def test_a_full_disk_while_writing_xlsx_is_one_clean_message(tmp_path: Path) -> None:
+    if os.name != "posix":
+        pytest.skip("RLIMIT_FSIZE is POSIX")
+    import resource
+    import signal
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
+
+    target = tmp_path / "out.xlsx"
+    proc = subprocess.run([sys.executable, "-m", "mfgindex", "score", *_BASE, "-o", str(target)],
+                          preexec_fn=small_files, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 1
+    assert f"{target}: writing failed" in proc.stderr and "the disk is full" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_parquet_list_column_is_a_clear_error(tmp_path: Path) -> None:
+    import pandas as pd
+
+    path = tmp_path / "d.parquet"
+    pd.DataFrame({"code": ["U1", "U2"], "x1": [[1, 2], [3]]}).to_parquet(path)
+    with pytest.raises(DataError, match=r"column 'x1' \(lists\) holds nested"):
+        read_table_hashed(path)

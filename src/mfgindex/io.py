@@ -69,7 +69,7 @@ def _os_hint(exc: OSError) -> str:
         return "you may not write in this folder: choose another -o path"
     if exc.errno == errno.EROFS:
         return "the file system is read-only: choose another -o path"
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return "the disk is full: free some space or choose another -o path"
     return "choose another -o path"
 
@@ -243,8 +243,10 @@ def atomic_paths(targets: Sequence[Path], *, protect: Iterable[Path] = ()) -> It
         for tmp, target in zip(temps, targets, strict=True):
             os.replace(tmp, target)
     except OSError as exc:
-        raise DataError(f"writing failed: {exc.strerror or exc}",
-                        where=str(getattr(exc, "filename", None) or targets[0]),
+        where = str(getattr(exc, "filename", None) or targets[0])
+        # a hidden temporary file is named by the file it was to become
+        where = {str(t): str(g) for t, g in zip(temps, targets, strict=False)}.get(where, where)
+        raise DataError(f"writing failed: {exc.strerror or exc}", where=where,
                         hint=_os_hint(exc)) from None
     finally:
         for tmp in temps:
@@ -441,15 +443,50 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, provenance: Mapping[str, Any] |
                 cell.data_type = "s"
     _readable_sheet(ws)
     if provenance is not None:
-        prov = wb.create_sheet("provenance")
-        prov.append(["key", "value"])
-        for key, value in _jsonable(provenance).items():
-            prov.append([key, json.dumps(value, ensure_ascii=False)])
-        for row in prov.iter_rows():
-            for cell in row:
-                cell.data_type = "s"
-        _readable_sheet(prov, max_width=100)
-    wb.save(path)
+        _provenance_sheet(wb, provenance)
+    _save_workbook(wb, path)
+
+
+def _provenance_sheet(wb: Any, provenance: Mapping[str, Any]) -> None:
+    prov = wb.create_sheet("provenance")
+    prov.append(["key", "value"])
+    for key, value in _jsonable(provenance).items():
+        prov.append([key, json.dumps(value, ensure_ascii=False)])
+    for row in prov.iter_rows():
+        for cell in row:
+            cell.data_type = "s"
+    _readable_sheet(prov, max_width=100)
+
+
+def _ignore_unraisable(_: Any) -> None:
+    return None
+
+
+def _save_workbook(wb: Any, path: Path) -> None:
+    """``wb.save(path)``, with a failure (a full disk) raised once, cleanly: openpyxl streams
+    each sheet through a generator that, when a write fails, raises again as the generator is
+    collected — a second traceback ("Exception ignored in …") after the clean message. The
+    workbook is built in memory, and the failed generators are collected here, silenced."""
+    import gc
+    import io as _io
+    import sys
+
+    buffer = _io.BytesIO()
+    failure: tuple[int, str, str] | None = None
+    hook = sys.unraisablehook
+    sys.unraisablehook = _ignore_unraisable
+    try:
+        try:
+            wb.save(buffer)
+        except OSError as exc:
+            failure = (exc.errno or errno.EIO, exc.strerror or str(exc), str(path))
+        gc.collect()  # the failed writer's generators, while their second raise is silenced
+    finally:
+        sys.unraisablehook = hook
+    if failure is not None:
+        raise OSError(*failure)
+    with path.open("wb") as fh:
+        fh.write(buffer.getbuffer())
 
 
 def _readable_sheet(ws: Any, *, max_width: int = 40) -> None:

@@ -751,6 +751,34 @@ class MethodChoices:
 NO_METHODS = MethodChoices()
 
 
+INT64_MAX = 2**63 - 1
+
+#: The range of each numeric option shared by several commands: (flag, low, high, what it
+#: is). Checked before a command runs, so a value out of range is a usage error naming the
+#: flag, never an internal error deep in numpy (a negative seed, 10**20 runs).
+NUMERIC_OPTIONS: dict[str, tuple[str, float, float, str]] = {
+    "runs": ("--runs", 1, 10**9, "the number of Monte Carlo runs"),
+    "n": ("--n", 1, 10**9, "the base sample size N"),
+    "seed": ("--seed", 0, INT64_MAX, "the random seed (the same seed gives the same output)"),
+    "boot": ("--boot", 0, 10**7, "the number of bootstrap resamples (0: no intervals)"),
+    "use_latest": ("--use-latest", 0, 10**4, "a number of years"),
+}
+
+
+def _check_ranges(kwargs: dict[str, Any]) -> None:
+    """Refuse a numeric option outside its range (:data:`NUMERIC_OPTIONS`): usage error, exit 2."""
+    for name, (flag, low, high, what) in NUMERIC_OPTIONS.items():
+        value = kwargs.get(name)
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if not (low <= value <= high):  # NaN fails too
+            kind = "a positive integer" if low == 1 else "a non-negative integer"
+            most = f" (at most {high:,})" if high < INT64_MAX else ""
+            _say("usage error", f"{flag} must be {kind}{most}, got {value}"
+                                f"\n  hint: {flag} is {what}")
+            raise typer.Exit(2)
+
+
 def with_method_options(*, exclude: tuple[str, ...] = (),
                         include: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Give a command the shared method options (``--normalize``, ``--aggregate``, …; and
@@ -773,6 +801,7 @@ def with_method_options(*, exclude: tuple[str, ...] = (),
 
         @functools.wraps(func)
         def command(*args: Any, **kwargs: Any) -> Any:
+            _check_ranges(kwargs)
             chosen = {n: kwargs.pop(n) for n in names if n in kwargs}
             return func(*args, methods=MethodChoices(chosen), **kwargs)
 

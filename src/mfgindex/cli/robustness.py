@@ -84,7 +84,7 @@ def parse_size(text: str | None) -> int | None:
         value = float(number)
     except ValueError:
         value = -1.0
-    if suffix not in units or not value > 0:
+    if suffix not in units or not 0 < value * units[suffix] < 2**62:  # NaN, inf, 1e309 too
         raise UsageError(f"not a memory size: '{text}'", where="--max-memory",
                          hint="e.g. --max-memory 512M or --max-memory 2G")
     return int(value * units[suffix])
@@ -139,7 +139,12 @@ def _spec(spec: Path | None, vary: list[str] | None, fw: "Framework") -> Any:
                          hint="e.g. --vary weights=0.25 --vary 'aggregate=arithmetic|geometric'")
     from mfgindex.examples import bundled_or_given
 
-    return read_spec(bundled_or_given(spec), fw, overrides=vary or ())  # "asem_sensitivity.toml"
+    given = bundled_or_given(spec)
+    if given is not None and Path(given).exists():  # a missing one: read_spec says so
+        from mfgindex.data.tables import check_input_file
+
+        check_input_file(Path(given), "uncertainty spec")  # a regular file (or a pipe), bounded
+    return read_spec(given, fw, overrides=vary or ())  # "asem_sensitivity.toml"
 
 
 def _names(frame: "pd.DataFrame", lang: str, fw: "Framework", data: Any) -> "pd.DataFrame":

@@ -214,10 +214,38 @@ def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:
     import pandas as pd
 
     try:
-        return pd.read_parquet(io.BytesIO(raw))
+        frame = pd.read_parquet(io.BytesIO(raw))
     except ImportError:
         raise DataError("reading Parquet files needs pyarrow", where=str(path),
                         hint="pip install 'mfgindex[parquet]'") from None
+    _check_scalar_columns(frame, path)
+    return frame
+
+
+def _check_scalar_columns(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a column of lists, structs, maps or raw bytes (Parquet's nested and binary
+    types): a cell must be one number or one text."""
+    import numpy as np
+
+    bad: list[str] = []
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype != object:
+            continue
+        for v in col.tolist():
+            if isinstance(v, list | tuple | dict | set | np.ndarray | bytes | bytearray):
+                kind = ("raw bytes" if isinstance(v, bytes | bytearray) else
+                        "records (a struct or map)" if isinstance(v, dict) else "lists")
+                bad.append(f"'{name}' ({kind})")
+                break
+    if bad:
+        raise DataError(
+            f"column{'s' if len(bad) > 1 else ''} {', '.join(bad[:10])}"
+            f"{' and more' if len(bad) > 10 else ''} hold{'s' if len(bad) == 1 else ''} "
+            "nested or binary values, not one number or text per cell",
+            where=str(path),
+            hint="flatten the table first (one column per value, e.g. pandas' explode or "
+                 "json_normalize), or cast the column to numbers or text")
 
 
 def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int) -> pd.DataFrame:

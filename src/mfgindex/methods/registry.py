@@ -418,6 +418,16 @@ def resolve(stage: str, spec: str | MethodCall, **overrides: Any) -> MethodCall:
 
 def _check_type(method: Method, key: str, value: Any) -> None:
     default = method.params[key].default
+    if value is None and default is not None and "None" not in str(
+            method.params[key].annotation):
+        # ``minmax(low=None)``: None where the method needs a value would fail deep inside it
+        wanted = ("a number" if isinstance(default, int | float) and not isinstance(default, bool)
+                  else "a value")
+        example = f"{key}={default!r}" if default is not inspect.Parameter.empty else f"{key}=..."
+        raise MethodError(
+            f"method '{method.name}': parameter '{key}' must be {wanted}, got None",
+            hint=f"give a value, for example {method.name}({example}), or leave '{key}' out "
+                 "for its default")
     if default is inspect.Parameter.empty or default is None or value is None:
         return
     ok: bool
