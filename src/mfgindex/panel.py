@@ -589,7 +589,6 @@ def decompose(res: Result, unit: str, from_year: int | None = None, to_year: int
                         hint="pick two years in which the unit was scored") from None
     _, xa, xb = _paired(res, frm, to, [uid])
     contrib, exact = _decompose_arrays(res, xa, xb, (frm, to))
-    pos = {n: k for k, n in enumerate(res.node_ids)}
     root_change = float(xb[fw.id][0] - xa[fw.id][0])
     rows = []
     for node in fw.walk():
@@ -608,8 +607,8 @@ def decompose(res: Result, unit: str, from_year: int | None = None, to_year: int
         unit=uid, name=None if names is None else str(names[row_to]),
         from_year=frm, to_year=to,
         score_from=float(xa[fw.id][0]), score_to=float(xb[fw.id][0]),
-        rank_from=float(res.rank_matrix[row_from, pos[fw.id]]),
-        rank_to=float(res.rank_matrix[row_to, pos[fw.id]]),
+        rank_from=float(res.rank_of(fw.id)[row_from]),
+        rank_to=float(res.rank_of(fw.id)[row_to]),
         table=pd.DataFrame(rows), exact=bool(exact[0]), method=_method_label(res),
         warnings=problems,
     )
@@ -1217,7 +1216,7 @@ def target(
     others = np.array([res.score_matrix[k, root] for k in block if k != r], dtype=float)
     others = np.sort(others[~np.isnan(others)])[::-1]
     rank, goal = _target_goal(others, rank, score, margin)
-    current_rank = float(res.rank_matrix[r, root])
+    current_rank = float(res.rank_of(fw.id)[r])
     _check_target_options(fw, indicators, caps)
     methods = res.provenance.get("methods", {})
     _check_affine(fw, methods.get("normalize", {}))

@@ -82,7 +82,7 @@ def _column(result: Result, node: str) -> np.ndarray:
 
 
 def _rank_column(result: Result, node: str) -> np.ndarray:
-    return result.rank_matrix[:, result.node_ids.index(node)]
+    return result.rank_of(node)
 
 
 def _left_title(ax: Any, text: str, **kwargs: Any) -> None:

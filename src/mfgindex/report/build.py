@@ -176,7 +176,7 @@ class _Page:
 
     def rank(self, row: int, node: str) -> str:
         """The printed rank of ``row`` on ``node``."""
-        return _int(self.result.rank_matrix[row, self.pos[node]])
+        return _int(self.result.rank_of(node)[row])
 
     def fig(self, make: Callable[[], Figure]) -> str | None:
         """The SVG of the figure ``make`` draws, or None when the report has no figures.
@@ -263,7 +263,7 @@ def build(
         "title": fw.root.label(lang),
         **_sources(result, lang),
         "year": yr,
-        "n_units": int(np.sum(~np.isnan(result.rank_matrix[rows, page.pos[fw.id]]))),
+        "n_units": int(np.sum(~np.isnan(result.rank_of(fw.id)[rows]))),
         "n_rows": len(rows),
         "top": len(chosen),
         "top10": table[:10],
@@ -330,7 +330,7 @@ def _stage_section(page: _Page) -> dict[str, Any]:
             stage_rows.append({"label": fw.stages.label(band, page.lang), "count": 0, "ranks": "–",
                                "scores": "–"})
             continue
-        rk = result.rank_matrix[sel, page.pos[fw.id]]
+        rk = result.rank_of(fw.id)[sel]
         sc = result.score_matrix[sel, page.pos[fw.id]]
         stage_rows.append({
             "label": fw.stages.label(band, page.lang), "count": int(sel.size),
