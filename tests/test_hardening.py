@@ -245,3 +245,75 @@ def test_a_parquet_list_column_is_a_clear_error(tmp_path: Path) -> None:
     pd.DataFrame({"code": ["U1", "U2"], "x1": [[1, 2], [3]]}).to_parquet(path)
     with pytest.raises(DataError, match=r"column 'x1' \(lists\) holds nested"):
         read_table_hashed(path)
+
+
+# ------------------------------------------------------------------- class 7: fault paths
+
+_WRITER = """
+import sys, time
+from pathlib import Path
+from mfgindex.io import atomic_path
+with atomic_path(Path(sys.argv[1])) as tmp:
+    with open(tmp, "wb") as fh:
+        fh.write(b"x" * (8 << 20))  # a large output, half written
+        fh.flush()
+        print("writing", flush=True)
+        time.sleep(60)
+"""
+
+
+@posix
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_signal_during_a_write_removes_the_temporary_file(tmp_path: Path, sig: str) -> None:
+    import signal
+
+    target = tmp_path / "out.csv"
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "writing"
+    assert next(p.name for p in tmp_path.iterdir()).startswith(".out.csv.")  # the temp file
+    proc.send_signal(getattr(signal, sig))
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert list(tmp_path.iterdir()) == [], "a hidden temporary file was left behind"
+
+
+@posix
+def test_outputs_honour_the_umask(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from mfgindex.io import write_table
+
+    frame = pd.DataFrame({"a": [1, 2]})
+    old = os.umask(0o027)
+    try:
+        written = write_table(frame, tmp_path / "t.csv", provenance={"k": 1})
+        for path in written:
+            assert path.stat().st_mode & 0o777 == 0o640, path
+        write_table(frame, tmp_path / "t.xlsx")
+        assert (tmp_path / "t.xlsx").stat().st_mode & 0o777 == 0o640
+        os.umask(0o002)
+        write_table(frame, tmp_path / "u.json")
+        assert (tmp_path / "u.json").stat().st_mode & 0o777 == 0o664
+        os.chmod(tmp_path / "u.json", 0o600)  # a file replaced keeps its mode, as open() does
+        write_table(frame, tmp_path / "u.json")
+        assert (tmp_path / "u.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_dash_output_means_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from mfgindex.cli.app import get_app
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(get_app(), ["score", *_BASE, "-o", "-", "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("code,") and list(tmp_path.iterdir()) == []
+    result = CliRunner().invoke(get_app(), ["rank", *_BASE, "-o", "-"])
+    assert result.exit_code == 0 and "U1" in result.stdout and not (tmp_path / "-").exists()
+    result = CliRunner().invoke(get_app(), ["export", *_BASE, "-o", "-"])
+    assert result.exit_code == 2 and "standard output" in result.stderr
+    assert not (tmp_path / "-").exists()

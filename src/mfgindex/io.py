@@ -81,8 +81,31 @@ def _temp_beside(target: Path, folder: Path) -> Path:
     except OSError as exc:
         raise DataError(f"cannot create a file in folder '{folder}': {exc.strerror or exc}",
                         where=str(target), hint=_os_hint(exc)) from None
-    os.close(fd)
+    try:
+        # mkstemp creates the file 0600; the output gets the mode open() would give it: the
+        # existing file's, else 0666 less the umask.
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _target_mode(target))
+    finally:
+        os.close(fd)
     return Path(name)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _target_mode(target: Path) -> int:
+    """The permission bits a file written at ``target`` gets: those of the file it replaces,
+    else ``0o666 & ~umask`` (what ``open()`` creates)."""
+    import stat
+
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
 
 
 # -- inputs are never overwritten ---------------------------------------------------------------
@@ -202,6 +225,9 @@ def check_target(target: Path, *, protect: Iterable[Path] = (), probe: bool = Fa
     DataError
         ``target`` is a folder, or its folder is missing or is a file.
     """
+    if str(target) == "-":
+        raise UsageError("'-' means standard output, and this output is a file",
+                         where="-o -", hint="give a file name, e.g. -o result.xlsx")
     check_not_input(target, protect)
     if target.is_dir():
         raise DataError("is a folder, not a file", where=str(target),
@@ -224,6 +250,35 @@ def check_target(target: Path, *, protect: Iterable[Path] = (), probe: bool = Fa
 
 
 @contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """While a file is written, SIGTERM (``kill``, a job scheduler's timeout) ends the process
+    as SIGINT does, by an exception, so the ``finally`` of the write removes its hidden
+    temporary file; the default would end the process at once and leave it. The previous
+    handler comes back after the write. Only the main thread can set a handler: elsewhere
+    (and on systems without SIGTERM) nothing changes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+            signal, "SIGTERM"):
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None):  # the caller handles SIGTERM itself
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
 def atomic_paths(targets: Sequence[Path], *, protect: Iterable[Path] = ()) -> Iterator[list[Path]]:
     """Yield temporary paths beside ``targets``; rename each onto its target only when the
     whole block succeeds, so a failed run leaves neither a partial file nor a temporary one.
@@ -237,11 +292,12 @@ def atomic_paths(targets: Sequence[Path], *, protect: Iterable[Path] = ()) -> It
     folders = [check_target(t, protect=protect) for t in targets]
     temps: list[Path] = []
     try:
-        for target, folder in zip(targets, folders, strict=True):
-            temps.append(_temp_beside(target, folder))
-        yield list(temps)
-        for tmp, target in zip(temps, targets, strict=True):
-            os.replace(tmp, target)
+        with _terminate_as_exit():
+            for target, folder in zip(targets, folders, strict=True):
+                temps.append(_temp_beside(target, folder))
+            yield list(temps)
+            for tmp, target in zip(temps, targets, strict=True):
+                os.replace(tmp, target)
     except OSError as exc:
         where = str(getattr(exc, "filename", None) or targets[0])
         # a hidden temporary file is named by the file it was to become

@@ -108,7 +108,13 @@ FormatOpt = Annotated[
                       "from -o's suffix, else table on a terminal, csv otherwise.",
                  show_default=False),
 ]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")]
+def _stdout_dash(value: Path | None) -> Path | None:
+    """``-o -`` means standard output, as in Unix tools: no file is written."""
+    return None if value is not None and str(value) == "-" else value
+
+
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", callback=_stdout_dash,
+                                               help="Write to this file ('-': standard output).")]
 StrictOpt = Annotated[
     bool,
     typer.Option("--strict", metavar="", help="Treat warnings (constant or missing indicator, low "
@@ -523,7 +529,9 @@ def emit(
         sys.stdout.write(text_table(out, fmt, provenance=provenance, digits=digits,
                                     caption=title) + "\n")
     else:
-        raise UsageError(f"--format {fmt} writes a binary file: give -o FILE")
+        raise UsageError(f"--format {fmt} writes a binary file: give -o FILE",
+                         hint=f"write it to a file (-o result.{'xlsx' if fmt == 'xlsx' else fmt}),"
+                              " or print csv, json, markdown or latex to standard output")
 
 
 def _cells(frame: "pd.DataFrame", columns: list[Any], digits: int) -> dict[Any, list[str]]:
