@@ -39,9 +39,14 @@ def measured(func: Callable[[], Any]) -> tuple[float, int, Any]:
     return took, peak, out
 
 
-def numpy_heavy(x: np.ndarray, direction: np.ndarray, groups: list[np.ndarray],
-                inner: list[np.ndarray], top: np.ndarray,
-                min_coverage: float) -> tuple[np.ndarray, np.ndarray]:
+def numpy_heavy(
+    x: np.ndarray,
+    direction: np.ndarray,
+    groups: list[np.ndarray],
+    inner: list[np.ndarray],
+    top: np.ndarray,
+    min_coverage: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """winsorize (COINr's default: up to 5 points while |skew| >= 2 and kurtosis >= 3.5, else
     log_CT of the original) + zscore(mean=10, sd=2) + weighted geometric means, in plain numpy:
     scores and ranks of the groups and the index."""
@@ -101,8 +106,9 @@ def numpy_heavy(x: np.ndarray, direction: np.ndarray, groups: list[np.ndarray],
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=1_000_000)
-    parser.add_argument("--heavy", action="store_true",
-                        help="also winsorize + zscore(mean=10, sd=2) + geometric")
+    parser.add_argument(
+        "--heavy", action="store_true", help="also winsorize + zscore(mean=10, sd=2) + geometric"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         fw_path, frame = synthetic(Path(tmp), args.units, seed=2)
@@ -115,8 +121,7 @@ def main() -> None:
     direction = np.array([i.direction for i in fw.indicators], dtype=float)
     inner_groups = [g for g in groups if g != fw.id]
     cols = [np.array([ids.index(c) for c in fw.children(g)]) for g in inner_groups]
-    inner = [np.array([fw.nodes[c].weight for c in fw.children(g)], dtype=float)
-             for g in inner_groups]
+    inner = [np.array([fw.nodes[c].weight for c in fw.children(g)], dtype=float) for g in inner_groups]
     top = np.array([fw.nodes[g].weight for g in fw.children(fw.id)], dtype=float)
     nodes = [*inner_groups, fw.id]
 
@@ -126,26 +131,34 @@ def main() -> None:
         return res.score_matrix[:, pos], np.column_stack([res.rank_of(n) for n in nodes])
 
     t_ref, m_ref, (s_ref, r_ref) = measured(
-        lambda: numpy_pipeline(x, direction, cols, inner, top, fw.min_coverage))
+        lambda: numpy_pipeline(x, direction, cols, inner, top, fw.min_coverage)
+    )
     t_ours, m_ours, (s_ours, r_ours) = measured(ours)
     np.testing.assert_allclose(s_ours, s_ref, rtol=1e-12, atol=1e-9, equal_nan=True)
     np.testing.assert_array_equal(r_ours, r_ref)
     size = x.nbytes
     print(f"{args.units:,} x {len(ids)} (input {size / 2**20:.0f} MiB)")
-    print(f"default   ours {t_ours:7.2f} s {m_ours / size:5.2f}x input | numpy {t_ref:6.2f} s "
-          f"{m_ref / size:5.2f}x input | time ratio {t_ours / t_ref:5.2f}")
+    print(
+        f"default   ours {t_ours:7.2f} s {m_ours / size:5.2f}x input | numpy {t_ref:6.2f} s "
+        f"{m_ref / size:5.2f}x input | time ratio {t_ours / t_ref:5.2f}"
+    )
     if args.heavy:
-        heavy = {"treat": "winsorize", "normalize": "zscore(mean=10, sd=2)",
-                 "aggregate": "geometric"}
+        heavy = {"treat": "winsorize", "normalize": "zscore(mean=10, sd=2)", "aggregate": "geometric"}
         t_hr, m_hr, (s_hr, r_hr) = measured(
-            lambda: numpy_heavy(x, direction, cols, inner, top, fw.min_coverage))
+            lambda: numpy_heavy(x, direction, cols, inner, top, fw.min_coverage)
+        )
         t_h, m_h, (s_h, r_h) = measured(lambda: ours(**heavy))
         close = np.isclose(s_h, s_hr, rtol=1e-9, atol=1e-9, equal_nan=True)
-        print(f"heavy: {int((~close).sum())} of {close.size} scores differ from the numpy "
-              "reference (units with a value <= 0 under the geometric mean: NaN or 0 rules)")
-        print(f"heavy     ours {t_h:7.2f} s {m_h / size:5.2f}x input | numpy {t_hr:6.2f} s "
-              f"{m_hr / size:5.2f}x input | time ratio {t_h / t_hr:5.2f}  (ranks equal: "
-              f"{np.array_equal(r_h, r_hr, equal_nan=True)})")
+        print(
+            f"heavy: {int((~close).sum())} of {close.size} scores differ from the numpy "
+            "reference (units with a value <= 0 under the geometric mean: NaN or 0 rules)"
+        )
+        print(
+            f"heavy     ours {t_h:7.2f} s {m_h / size:5.2f}x input | numpy {t_hr:6.2f} s "
+            f"{m_hr / size:5.2f}x input | time ratio {t_h / t_hr:5.2f}  (ranks equal: "
+            f"{np.array_equal(r_h, r_hr, equal_nan=True)})"
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -36,8 +36,10 @@ def synthetic(n_units: int, n_groups: int, per_group: int, seed: int = 0) -> tup
 
     rng = np.random.default_rng(seed)
     folder = Path(tempfile.mkdtemp(prefix="mfgindex-bench-"))
-    lines = ['[framework]\nid = "idx"\nunit_column = "unit"\n',
-             '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n']
+    lines = [
+        '[framework]\nid = "idx"\nunit_column = "unit"\n',
+        '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n',
+    ]
     columns = {"unit": [f"U{i:06d}" for i in range(n_units)]}
     for g in range(n_groups):
         lines.append(f'[[group]]\nid = "g{g}"\nparent = "idx"\n')
@@ -57,14 +59,20 @@ def synthetic(n_units: int, n_groups: int, per_group: int, seed: int = 0) -> tup
 def main() -> None:
     city = mi.load_framework("city")
     city_data = mi.read_data(None, city)
-    print(f"city, {len(city_data)} units x {len(city.indicators)} indicators: "
-          f"compute {median_time(lambda: mi.compute(city, city_data)) * 1000:.1f} ms")
+    print(
+        f"city, {len(city_data)} units x {len(city.indicators)} indicators: "
+        f"compute {median_time(lambda: mi.compute(city, city_data)) * 1000:.1f} ms"
+    )
 
     asem = mi.load_framework(ASEM / "ASEM_iMeta.csv")
     asem_data = mi.read_data(ASEM / "ASEM_iData.csv", asem)
-    full = {"impute": "group_mean(group=EurAsia_group)", "screen": "coverage(min=0.9)",
-            "treat": "winsorize(max_points=5)", "normalize": "minmax(low=0, high=100)",
-            "aggregate": "arithmetic"}
+    full = {
+        "impute": "group_mean(group=EurAsia_group)",
+        "screen": "coverage(min=0.9)",
+        "treat": "winsorize(max_points=5)",
+        "normalize": "minmax(low=0, high=100)",
+        "aggregate": "arithmetic",
+    }
     t = median_time(lambda: mi.compute(asem, asem_data, **full))
     print(f"COINr's full ASEM example pipeline (51 x 49, with treatment): {t * 1000:.1f} ms")
 
@@ -74,13 +82,11 @@ def main() -> None:
         read = median_time(lambda fw=fw, p=data_path: mi.read_data(p, fw), repeat=3)
         ds = mi.read_data(data_path, fw)
         t = median_time(lambda fw=fw, ds=ds: mi.compute(fw, ds), repeat=3)
-        print(f"synthetic {n_units:>7,} units x 50 indicators: read {read:.2f} s, "
-              f"compute {t:.3f} s")
+        print(f"synthetic {n_units:>7,} units x 50 indicators: read {read:.2f} s, compute {t:.3f} s")
 
     exe = [sys.executable, "-m", "mfgindex"]
     for args in (["--help"], ["rank"]):
-        t = median_time(lambda a=args: subprocess.run([*exe, *a], capture_output=True,
-                                                       check=True), repeat=7)
+        t = median_time(lambda a=args: subprocess.run([*exe, *a], capture_output=True, check=True), repeat=7)
         print(f"whole process `mfgindex {' '.join(args)}`: {t:.2f} s (median of 7)")
 
 

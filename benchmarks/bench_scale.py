@@ -22,18 +22,20 @@ import numpy as np
 
 
 def framework_text(n_groups: int, per_group: int) -> str:
-    lines = ['[framework]\nid = "idx"\nunit_column = "unit"\n',
-             '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n']
+    lines = [
+        '[framework]\nid = "idx"\nunit_column = "unit"\n',
+        '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n',
+    ]
     for g in range(n_groups):
         lines.append(f'[[group]]\nid = "g{g}"\nparent = "idx"\n')
         for k in range(per_group):
-            lines.append(f'[[indicator]]\nid = "x{g}_{k}"\nparent = "g{g}"\n'
-                         f"direction = {1 - 2 * (k % 2)}\n")
+            lines.append(f'[[indicator]]\nid = "x{g}_{k}"\nparent = "g{g}"\ndirection = {1 - 2 * (k % 2)}\n')
     return "\n".join(lines)
 
 
-def write_data(folder: Path, n_units: int, n_groups: int, per_group: int,
-               rows_per_part: int, seed: int = 0) -> list[Path]:
+def write_data(
+    folder: Path, n_units: int, n_groups: int, per_group: int, rows_per_part: int, seed: int = 0
+) -> list[Path]:
     """Partitioned Parquet of lognormal values (5% missing), reused when already there."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -94,8 +96,17 @@ class PeakRSS:
         self._thread.join()
 
 
-def run(n_units: int, *, folder: Path, memory_limit: str, workers: int, rows_per_part: int,
-        n_groups: int = 5, per_group: int = 10, keep: bool = True) -> dict[str, float]:
+def run(
+    n_units: int,
+    *,
+    folder: Path,
+    memory_limit: str,
+    workers: int,
+    rows_per_part: int,
+    n_groups: int = 5,
+    per_group: int = 10,
+    keep: bool = True,
+) -> dict[str, float]:
     """Score ``n_units`` on the Dask path; the timings (s) and peak memory (bytes)."""
     from distributed import Client, LocalCluster
 
@@ -109,9 +120,16 @@ def run(n_units: int, *, folder: Path, memory_limit: str, workers: int, rows_per
     fw_path.write_text(framework_text(n_groups, per_group), encoding="utf-8")
     fw = mi.load_framework(fw_path)
     out = folder / "out"
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      memory_limit=memory_limit, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=memory_limit,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         import os
 
         pids = list(client.run(os.getpid).values())
@@ -133,9 +151,17 @@ def run(n_units: int, *, folder: Path, memory_limit: str, workers: int, rows_per
         raise SystemExit("ranks out of range")
     if not keep:
         shutil.rmtree(out, ignore_errors=True)
-    return {"units": n_units, "partitions": len(paths), "data": t_data, "score": t_score,
-            "write": t_write, "peak": peak.peak, "peak_workers": peak.peak_workers,
-            "limit": limit, "values_bytes": n_units * n_groups * per_group * 8}
+    return {
+        "units": n_units,
+        "partitions": len(paths),
+        "data": t_data,
+        "score": t_score,
+        "write": t_write,
+        "peak": peak.peak,
+        "peak_workers": peak.peak_workers,
+        "limit": limit,
+        "values_bytes": n_units * n_groups * per_group * 8,
+    }
 
 
 def main() -> None:
@@ -146,17 +172,27 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="4GiB", help="per worker")
     parser.add_argument("--folder", type=Path, default=Path("/tmp/mfgindex-bench-scale"))
     args = parser.parse_args()
-    r = run(args.units, folder=args.folder, memory_limit=args.memory_limit,
-            workers=args.workers, rows_per_part=args.rows_per_part)
+    r = run(
+        args.units,
+        folder=args.folder,
+        memory_limit=args.memory_limit,
+        workers=args.workers,
+        rows_per_part=args.rows_per_part,
+    )
     gib = 2**30
-    print(f"{r['units']:,} units x 50 indicators ({r['values_bytes'] / 1e9:.1f} GB of float64) "
-          f"in {r['partitions']} Parquet partitions; {args.workers} worker processes, "
-          f"memory limit {r['limit'] / gib:.1f} GiB in all")
+    print(
+        f"{r['units']:,} units x 50 indicators ({r['values_bytes'] / 1e9:.1f} GB of float64) "
+        f"in {r['partitions']} Parquet partitions; {args.workers} worker processes, "
+        f"memory limit {r['limit'] / gib:.1f} GiB in all"
+    )
     print(f"  data written: {r['data']:.1f} s (reused when already there)")
-    print(f"  score (fit, apply, aggregate, exact ranks): {r['score']:.1f} s; "
-          f"write Parquet: {r['write']:.1f} s; total {r['score'] + r['write']:.1f} s")
-    print(f"  peak RSS: workers {r['peak_workers'] / gib:.2f} GiB, workers + client "
-          f"{r['peak'] / gib:.2f} GiB")
+    print(
+        f"  score (fit, apply, aggregate, exact ranks): {r['score']:.1f} s; "
+        f"write Parquet: {r['write']:.1f} s; total {r['score'] + r['write']:.1f} s"
+    )
+    print(
+        f"  peak RSS: workers {r['peak_workers'] / gib:.2f} GiB, workers + client {r['peak'] / gib:.2f} GiB"
+    )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,11 @@ choices = ["minmax(low=1, high=100)", "zscore(mean=10, sd=2)"]
 [aggregate]
 choices = ["arithmetic", "geometric"]
 """
-FULL = {"impute": "group_mean(group=EurAsia_group)", "screen": "coverage(min=0.9)",
-        "treat": "winsorize(max_points=5)"}
+FULL = {
+    "impute": "group_mean(group=EurAsia_group)",
+    "screen": "coverage(min=0.9)",
+    "treat": "winsorize(max_points=5)",
+}
 COINR_SECONDS = {"asem uncertainty": 79.0, "asem sensitivity": 498.0}
 
 
@@ -88,9 +91,14 @@ def timed(func: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     return best, peak / 2**20, out
 
 
-def naive_loop(fw: mi.Framework, ds: mi.Dataset, runs: pd.DataFrame,
-               factors: pd.DataFrame | None, units: np.ndarray,
-               base: dict[str, Any]) -> np.ndarray:
+def naive_loop(
+    fw: mi.Framework,
+    ds: mi.Dataset,
+    runs: pd.DataFrame,
+    factors: pd.DataFrame | None,
+    units: np.ndarray,
+    base: dict[str, Any],
+) -> np.ndarray:
     """Index scores of each run by calling compute() with the run's choices and weights."""
     out = np.full((len(runs), len(units)), np.nan)
     index = pd.Index(units.astype(str))
@@ -98,8 +106,7 @@ def naive_loop(fw: mi.Framework, ds: mi.Dataset, runs: pd.DataFrame,
         nodes = dict(fw.nodes)
         if factors is not None:
             f = factors.loc[int(row["weights"])]
-            nodes = {nid: replace(n, weight=n.weight * float(f.get(nid, 1.0)))
-                     for nid, n in fw.nodes.items()}
+            nodes = {nid: replace(n, weight=n.weight * float(f.get(nid, 1.0))) for nid, n in fw.nodes.items()}
         options = dict(base)
         for stage in ("impute", "treat", "normalize", "aggregate"):
             if stage in row:
@@ -113,28 +120,42 @@ def naive_loop(fw: mi.Framework, ds: mi.Dataset, runs: pd.DataFrame,
     return out
 
 
-def compare_naive(name: str, fw: mi.Framework, ds: mi.Dataset, result: Any, runs: pd.DataFrame,
-                  factors: pd.DataFrame | None, ranks: np.ndarray, base: dict[str, Any],
-                  sample: int, ours: float) -> dict[str, Any]:
+def compare_naive(
+    name: str,
+    fw: mi.Framework,
+    ds: mi.Dataset,
+    result: Any,
+    runs: pd.DataFrame,
+    factors: pd.DataFrame | None,
+    ranks: np.ndarray,
+    base: dict[str, Any],
+    sample: int,
+    ours: float,
+) -> dict[str, Any]:
     total = len(runs)
     take = total if sample <= 0 or sample >= total else sample
     t = time.perf_counter()
     scores = naive_loop(fw, ds, runs.iloc[:take], factors, result.units, base)
     elapsed = time.perf_counter() - t
     naive_ranks = rank_rows(scores)
-    agree = bool(np.array_equal(np.nan_to_num(naive_ranks, nan=-1),
-                                np.nan_to_num(ranks[:take], nan=-1)))
+    agree = bool(np.array_equal(np.nan_to_num(naive_ranks, nan=-1), np.nan_to_num(ranks[:take], nan=-1)))
     naive_total = elapsed * total / take
-    return {"analysis": name, "runs": total, "ours_s": ours, "naive_s": naive_total,
-            "naive_measured_runs": take, "extrapolated": take < total,
-            "speed-up": naive_total / ours, "ranks_agree": agree}
+    return {
+        "analysis": name,
+        "runs": total,
+        "ours_s": ours,
+        "naive_s": naive_total,
+        "naive_measured_runs": take,
+        "extrapolated": take < total,
+        "speed-up": naive_total / ours,
+        "ranks_agree": agree,
+    }
 
 
 def command(args: list[str]) -> float:
     exe = shutil.which("mfgindex") or str(Path(sys.executable).with_name("mfgindex"))
     t = time.perf_counter()
-    done = subprocess.run([exe, *args, "--format", "csv"], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run([exe, *args, "--format", "csv"], capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - t
     if done.returncode != 0:
         raise SystemExit(f"mfgindex {' '.join(args)} failed:\n{done.stderr}")
@@ -143,52 +164,98 @@ def command(args: list[str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--naive-runs", type=int, default=300,
-                        help="runs of the naive loop to time (0: all), extrapolated to the total")
+    parser.add_argument(
+        "--naive-runs",
+        type=int,
+        default=300,
+        help="runs of the naive loop to time (0: all), extrapolated to the total",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="best of R timings")
     opts = parser.parse_args()
 
-    print(f"mfgindex {mi.__version__}, Python {platform.python_version()}, numpy {np.__version__}, "
-          f"{platform.machine()}, {os.cpu_count()} CPU(s)")
+    print(
+        f"mfgindex {mi.__version__}, Python {platform.python_version()}, numpy {np.__version__}, "
+        f"{platform.machine()}, {os.cpu_count()} CPU(s)"
+    )
     asem = mi.load_framework("asem")
     asem_ds = mi.read_data(None, asem)
     city = mi.load_framework("city")
     city_ds = mi.read_data(None, city)
     base = FULL if full_pipeline_available() else {}
-    print("ASEM pipeline:", ", ".join(f"{k} {v}" for k, v in base.items()) or
-          "simple (group_mean / coverage / winsorize not available)")
+    print(
+        "ASEM pipeline:",
+        ", ".join(f"{k} {v}" for k, v in base.items())
+        or "simple (group_mean / coverage / winsorize not available)",
+    )
     rows = []
     memory = {}
 
     # 1. ASEM uncertainty, 1000 runs
-    secs, peak, ua = timed(lambda: mi.uncertainty(asem, asem_ds, SPEC, runs=1000, seed=1, **base),
-                           opts.repeat)
+    secs, peak, ua = timed(
+        lambda: mi.uncertainty(asem, asem_ds, SPEC, runs=1000, seed=1, **base), opts.repeat
+    )
     memory["asem uncertainty"] = peak
-    rows.append(compare_naive("asem uncertainty", asem, asem_ds, ua, ua.runs, ua.weight_factors,
-                              ua.ranks, base, opts.naive_runs, secs))
+    rows.append(
+        compare_naive(
+            "asem uncertainty",
+            asem,
+            asem_ds,
+            ua,
+            ua.runs,
+            ua.weight_factors,
+            ua.ranks,
+            base,
+            opts.naive_runs,
+            secs,
+        )
+    )
 
     # 2. ASEM sensitivity, N = 1000 (5000 runs)
-    secs, peak, sa = timed(lambda: mi.sensitivity(asem, asem_ds, SPEC, n=1000, seed=1, **base),
-                           opts.repeat)
+    secs, peak, sa = timed(lambda: mi.sensitivity(asem, asem_ds, SPEC, n=1000, seed=1, **base), opts.repeat)
     memory["asem sensitivity"] = peak
-    rows.append(compare_naive("asem sensitivity", asem, asem_ds, sa.uncertainty, sa.runs,
-                              sa.uncertainty.weight_factors, sa.ranks, base, opts.naive_runs,
-                              secs))
+    rows.append(
+        compare_naive(
+            "asem sensitivity",
+            asem,
+            asem_ds,
+            sa.uncertainty,
+            sa.runs,
+            sa.uncertainty.weight_factors,
+            sa.ranks,
+            base,
+            opts.naive_runs,
+            secs,
+        )
+    )
 
     # 3. city, 10000 runs of weight noise
-    secs, peak, cu = timed(lambda: mi.uncertainty(city, city_ds, {"weights": 0.25}, runs=10_000,
-                                                  seed=1), opts.repeat)
+    secs, peak, cu = timed(
+        lambda: mi.uncertainty(city, city_ds, {"weights": 0.25}, runs=10_000, seed=1), opts.repeat
+    )
     memory["city weights 10k"] = peak
-    rows.append(compare_naive("city weights 10k", city, city_ds, cu, cu.runs, cu.weight_factors,
-                              cu.ranks, {}, opts.naive_runs, secs))
+    rows.append(
+        compare_naive(
+            "city weights 10k",
+            city,
+            city_ds,
+            cu,
+            cu.runs,
+            cu.weight_factors,
+            cu.ranks,
+            {},
+            opts.naive_runs,
+            secs,
+        )
+    )
 
     table = pd.DataFrame(rows)
     for name, coinr in COINR_SECONDS.items():
         table.loc[table["analysis"] == name, "coinr_s"] = coinr
     table["vs_coinr"] = table["coinr_s"] / table["ours_s"]
     table["peak_traced_MiB"] = table["analysis"].map(memory)
-    with pd.option_context("display.width", 200, "display.max_columns", 20,
-                           "display.float_format", "{:.3f}".format):
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3f}".format
+    ):
         print(table.to_string(index=False))
 
     # 4. whole commands (fresh processes: start-up and imports included)
@@ -197,12 +264,33 @@ def main() -> None:
         spec.write_text(SPEC_TOML, encoding="utf-8")
         flags = [f"--{k}={v}" for k, v in base.items()]
         cmds = {
-            "mfgindex uncertainty -f asem --spec spec.toml --runs 1000":
-                ["uncertainty", "-f", "asem", "--spec", str(spec), "--runs", "1000", *flags],
-            "mfgindex sensitivity -f asem --spec spec.toml --n 1000":
-                ["sensitivity", "-f", "asem", "--spec", str(spec), "--n", "1000", *flags],
-            "mfgindex uncertainty --vary weights=0.25 --runs 10000":
-                ["uncertainty", "--vary", "weights=0.25", "--runs", "10000"],
+            "mfgindex uncertainty -f asem --spec spec.toml --runs 1000": [
+                "uncertainty",
+                "-f",
+                "asem",
+                "--spec",
+                str(spec),
+                "--runs",
+                "1000",
+                *flags,
+            ],
+            "mfgindex sensitivity -f asem --spec spec.toml --n 1000": [
+                "sensitivity",
+                "-f",
+                "asem",
+                "--spec",
+                str(spec),
+                "--n",
+                "1000",
+                *flags,
+            ],
+            "mfgindex uncertainty --vary weights=0.25 --runs 10000": [
+                "uncertainty",
+                "--vary",
+                "weights=0.25",
+                "--runs",
+                "10000",
+            ],
         }
         print("\nwhole commands (best of", opts.repeat, "):")
         for label, args in cmds.items():

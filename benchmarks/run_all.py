@@ -56,29 +56,39 @@ def timed(func: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
-def row(what: str, ours: float, ref_name: str, ref: float, goal: str = "",
-        unit: str = "s") -> None:
-    ROWS.append({"benchmark": what, "ours": ours, "reference": ref_name, "ref": ref,
-                 "ratio": ours / ref if ref > 0 else float("nan"), "goal": goal, "unit": unit})
+def row(what: str, ours: float, ref_name: str, ref: float, goal: str = "", unit: str = "s") -> None:
+    ROWS.append(
+        {
+            "benchmark": what,
+            "ours": ours,
+            "reference": ref_name,
+            "ref": ref,
+            "ratio": ours / ref if ref > 0 else float("nan"),
+            "goal": goal,
+            "unit": unit,
+        }
+    )
 
 
 # -- data ------------------------------------------------------------------------------------
 
 
-def synthetic(folder: Path, n_units: int, n_groups: int = 5, per_group: int = 10,
-              seed: int = 0) -> tuple[Path, pd.DataFrame]:
+def synthetic(
+    folder: Path, n_units: int, n_groups: int = 5, per_group: int = 10, seed: int = 0
+) -> tuple[Path, pd.DataFrame]:
     """A framework of ``n_groups`` x ``per_group`` indicators and ``n_units`` units (lognormal
     values, 5% missing, every other indicator lower-is-better)."""
     rng = np.random.default_rng(seed)
-    lines = ['[framework]\nid = "idx"\nunit_column = "unit"\n',
-             '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n']
+    lines = [
+        '[framework]\nid = "idx"\nunit_column = "unit"\n',
+        '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n',
+    ]
     cols: dict[str, Any] = {"unit": [f"U{i:07d}" for i in range(n_units)]}
     for g in range(n_groups):
         lines.append(f'[[group]]\nid = "g{g}"\nparent = "idx"\nweight = {1 + g % 2}\n')
         for k in range(per_group):
             iid = f"x{g}_{k}"
-            lines.append(f'[[indicator]]\nid = "{iid}"\nparent = "g{g}"\n'
-                         f"direction = {1 - 2 * (k % 2)}\n")
+            lines.append(f'[[indicator]]\nid = "{iid}"\nparent = "g{g}"\ndirection = {1 - 2 * (k % 2)}\n')
             v = rng.lognormal(0.0, 1.0, n_units)
             v[rng.random(n_units) < 0.05] = np.nan
             cols[iid] = v
@@ -104,6 +114,7 @@ def bench_reading(folder: Path, n_units: int, repeat: int) -> None:
     t_ref, _ = timed(lambda: pd.read_parquet(parquet), repeat)
     t_ours, _ = timed(lambda: mi.read_data(parquet, fw), repeat)
     row(f"read_data Parquet {n_units:,} x 50", t_ours, "pandas.read_parquet", t_ref, "<= 2")
+
     def checks() -> bool:
         # the vectorised floor of validating a float frame: a copy of the values, no
         # infinities, unit ids as text without duplicates
@@ -130,9 +141,14 @@ def numpy_ranks(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def numpy_pipeline(x: np.ndarray, direction: np.ndarray, groups: list[np.ndarray],
-                   inner: list[np.ndarray], top: np.ndarray,
-                   min_coverage: float) -> tuple[np.ndarray, np.ndarray]:
+def numpy_pipeline(
+    x: np.ndarray,
+    direction: np.ndarray,
+    groups: list[np.ndarray],
+    inner: list[np.ndarray],
+    top: np.ndarray,
+    min_coverage: float,
+) -> tuple[np.ndarray, np.ndarray]:
     """minmax(0, 100) on oriented values, arithmetic means renormalised over present children
     (NaN below ``min_coverage`` of the weight), then the index; scores and ranks of the groups
     and the index, ``(n, g + 1)`` each."""
@@ -168,16 +184,15 @@ def bench_compute(folder: Path, n_units: int, repeat: int) -> None:
 
     def ours() -> tuple[np.ndarray, np.ndarray]:
         res = mi.compute(fw, ds)  # ranks of the nodes asked for (indicators are not ranked)
-        return (res.scores[nodes].to_numpy(),
-                np.column_stack([res.rank_of(node) for node in nodes]))
+        return (res.scores[nodes].to_numpy(), np.column_stack([res.rank_of(node) for node in nodes]))
 
-    t_ref, (s_ref, r_ref) = timed(lambda: numpy_pipeline(x, direction, cols, inner, top,
-                                                         fw.min_coverage), repeat)
+    t_ref, (s_ref, r_ref) = timed(
+        lambda: numpy_pipeline(x, direction, cols, inner, top, fw.min_coverage), repeat
+    )
     t_ours, (s_ours, r_ours) = timed(ours, repeat)
     np.testing.assert_allclose(s_ours, s_ref, rtol=1e-12, atol=1e-9, equal_nan=True)
     np.testing.assert_array_equal(r_ours, r_ref)
-    row(f"compute {n_units:,} x 50 (minmax+arithmetic)", t_ours, "plain numpy, same outputs",
-        t_ref, "<= 2")
+    row(f"compute {n_units:,} x 50 (minmax+arithmetic)", t_ours, "plain numpy, same outputs", t_ref, "<= 2")
 
     def floor() -> float:
         total = 0.0
@@ -196,10 +211,8 @@ def bench_uncertainty(runs: int, repeat: int) -> None:
     city = mi.load_framework("city")
     ds = mi.read_data(None, city)
     t_one, _ = timed(lambda: mi.compute(city, ds), max(repeat, 3))
-    t_runs, _ = timed(lambda: mi.uncertainty(city, ds, {"weights": 0.25}, runs=runs, seed=1),
-                      repeat)
-    row(f"uncertainty, city, {runs:,} runs (s/run)", t_runs / runs, "compute() per run", t_one,
-        unit="s/run")
+    t_runs, _ = timed(lambda: mi.uncertainty(city, ds, {"weights": 0.25}, runs=runs, seed=1), repeat)
+    row(f"uncertainty, city, {runs:,} runs (s/run)", t_runs / runs, "compute() per run", t_one, unit="s/run")
     ROWS[-1]["note"] = f"{runs / t_runs:,.0f} runs/s"
 
 
@@ -257,8 +270,13 @@ def bench_dask(folder: Path, n_units: int, repeat: int) -> None:
     got = got.set_index("unit").loc[expected["unit"]]
     np.testing.assert_allclose(got["idx"], expected["idx"], atol=1e-12, rtol=0)
     np.testing.assert_array_equal(got["rank"], expected["rank"])
-    row(f"Dask path {n_units:,} x 50 ({parts} partitions, threads)", t_ours,
-        "read_data(frame) + compute", t_ref, "equal to 1e-12")
+    row(
+        f"Dask path {n_units:,} x 50 ({parts} partitions, threads)",
+        t_ours,
+        "read_data(frame) + compute",
+        t_ref,
+        "equal to 1e-12",
+    )
 
 
 # -- peers -----------------------------------------------------------------------------------
@@ -277,8 +295,7 @@ def bench_peers(n_units: int, repeat: int) -> None:
     t_ref, _ = timed(lambda: WSM()(x, w, types), repeat)
     from mfgindex.methods.registry import resolve
 
-    minmax, arith = resolve("normalize", "minmax(low=0, high=1)"), resolve("aggregate",
-                                                                          "arithmetic")
+    minmax, arith = resolve("normalize", "minmax(low=0, high=1)"), resolve("aggregate", "arithmetic")
     t_ours, _ = timed(lambda: arith(minmax(x, None).apply(x), w), repeat)
     row(f"minmax + weighted sum {n_units:,} x 50", t_ours, "pymcdm WSM", t_ref)
 
@@ -291,11 +308,12 @@ def render() -> str:
     lines = [f"{'benchmark':<{width}} {'ours':>10} {'reference':<30} {'ref':>10} {'ratio':>8}  goal"]
     lines.append("-" * len(lines[0]) + "------")
     for r in ROWS:
-        fmt = (lambda v: f"{v * 1000:.3f} ms") if r["unit"] == "s/run" else (
-            lambda v: f"{v:.3f} s")
+        fmt = (lambda v: f"{v * 1000:.3f} ms") if r["unit"] == "s/run" else (lambda v: f"{v:.3f} s")
         note = f"  ({r['note']})" if r.get("note") else ""
-        lines.append(f"{r['benchmark']:<{width}} {fmt(r['ours']):>10} {r['reference']:<30} "
-                     f"{fmt(r['ref']):>10} {r['ratio']:>7.2f}x  {r['goal']}{note}")
+        lines.append(
+            f"{r['benchmark']:<{width}} {fmt(r['ours']):>10} {r['reference']:<30} "
+            f"{fmt(r['ref']):>10} {r['ratio']:>7.2f}x  {r['goal']}{note}"
+        )
     return "\n".join(lines)
 
 
@@ -307,8 +325,10 @@ def main() -> None:
     parser.add_argument("--dask-units", type=int, help="units of the Dask path row (1,000,000)")
     parser.add_argument("--runs", type=int, help="uncertainty runs (10,000)")
     parser.add_argument("--repeat", type=int, help="median of R repeats (3)")
-    parser.add_argument("--only", help="comma-separated steps: reading, compute, uncertainty, "
-                                       "start-up, dask, peers (default: all)")
+    parser.add_argument(
+        "--only",
+        help="comma-separated steps: reading, compute, uncertainty, start-up, dask, peers (default: all)",
+    )
     args = parser.parse_args()
     quick = args.quick
     units = args.units or (20_000 if quick else 1_000_000)
@@ -336,8 +356,10 @@ def main() -> None:
             start = time.perf_counter()
             step()
             print(f"({name}: {time.perf_counter() - start:.1f} s)", file=sys.stderr)
-    print(f"mfgindex {mi.__version__}, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPU(s){', --quick' if quick else ''}; ratio = ours / reference")
+    print(
+        f"mfgindex {mi.__version__}, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPU(s){', --quick' if quick else ''}; ratio = ours / reference"
+    )
     print(render())
 
 

@@ -46,8 +46,7 @@ def main(out_dir: Path) -> None:
 
     # get_results(coin, dset = "Aggregated", tab_type = "Summ")
     top = coin.to_frame(sort=True, top=10)
-    print(top[[fw.unit_column, fw.name_column or fw.unit_column, fw.id, "rank"]]
-          .to_string(index=False))
+    print(top[[fw.unit_column, fw.name_column or fw.unit_column, fw.id, "rank"]].to_string(index=False))
 
     # get_unit_summary / get_str_weak: explain
     best = str(top[fw.unit_column].iloc[0])
@@ -57,8 +56,10 @@ def main(out_dir: Path) -> None:
     # get_stats(coin, dset = "Raw") and get_data_avail(coin, dset = "Raw")
     stats = analysis.stats(coin, "raw")
     units, by_group = analysis.data_availability(coin, "raw")
-    print(f"stats of {len(stats)} indicators; availability of {len(units)} units, and per "
-          f"unit and node ({by_group.shape[1] - 2} nodes)")
+    print(
+        f"stats of {len(stats)} indicators; availability of {len(units)} units, and per "
+        f"unit and node ({by_group.shape[1] - 2} nodes)"
+    )
 
     # get_corr / get_cronbach / get_PCA: the coherence tables
     co = mi.analyze(fw, data, **BUILD_EXAMPLE_COIN)
@@ -66,18 +67,20 @@ def main(out_dir: Path) -> None:
 
     # get_eff_weights: the share of the index each node carries
     shares = weight_shares(coin)
-    print(f"effective weights of {len(shares)} nodes, summing to "
-          f"{shares[shares['group'] == fw.id]['global'].sum():.3f} at the top")
+    print(
+        f"effective weights of {len(shares)} nodes, summing to "
+        f"{shares[shares['group'] == fw.id]['global'].sum():.3f} at the top"
+    )
 
     # compare_coins: the same data aggregated geometrically (values must be positive)
-    geo = mi.compute(fw, data, **(BUILD_EXAMPLE_COIN | {"normalize": "minmax(low=1, high=100)",
-                                                         "aggregate": "geometric"}))
+    geo = mi.compute(
+        fw, data, **(BUILD_EXAMPLE_COIN | {"normalize": "minmax(low=1, high=100)", "aggregate": "geometric"})
+    )
     moved = panel.compare(coin, geo)
     print(f"compare_coins: {len(moved)} units compared")
 
     # get_sensitivity(SA_type = "UA"): rank intervals under noisy weights (few runs here)
-    ua = mi.uncertainty(fw, data, {"weights": {"noise": 0.25}}, runs=100, seed=1,
-                        **BUILD_EXAMPLE_COIN)
+    ua = mi.uncertainty(fw, data, {"weights": {"noise": 0.25}}, runs=100, seed=1, **BUILD_EXAMPLE_COIN)
     print(ua.to_frame().head(3).to_string(index=False))
 
     # export_to_excel(coin): every table, a sheet each (needs openpyxl)

@@ -121,8 +121,17 @@ def test_analyze_tables(asem_coherence: mi.Coherence) -> None:
     fw = co.framework
     groups = co.groups.set_index("group")
     assert list(groups.index) == [n.id for n in fw.walk() if not n.is_indicator]
-    assert list(co.groups.columns) == ["group", "level", "children", "cronbach_alpha", "pc1_share",
-                                       "n_complete", "mean_pearson", "negative", "collinear"]
+    assert list(co.groups.columns) == [
+        "group",
+        "level",
+        "children",
+        "cronbach_alpha",
+        "pc1_share",
+        "n_complete",
+        "mean_pearson",
+        "negative",
+        "collinear",
+    ]
     n_pairs = sum(math.comb(len(fw.children(g)), 2) for g in groups.index)
     assert len(co.pairs) == n_pairs
     flagged = co.pairs[co.pairs["flag"] != ""]
@@ -134,10 +143,10 @@ def test_analyze_tables(asem_coherence: mi.Coherence) -> None:
     # independent path: pandas' pairwise complete correlations of the same values
     values = co.values
     for row in co.parents.itertuples(index=False):
-        assert row.pearson_parent == pytest.approx(values[row.node].corr(values[row.parent]),
-                                                   abs=1e-12)
+        assert row.pearson_parent == pytest.approx(values[row.node].corr(values[row.parent]), abs=1e-12)
         assert row.spearman_index == pytest.approx(
-            values[row.node].corr(values[fw.id], method="spearman"), abs=1e-12)
+            values[row.node].corr(values[fw.id], method="spearman"), abs=1e-12
+        )
 
 
 def test_pearson_p_values(asem_coherence: mi.Coherence) -> None:
@@ -177,8 +186,13 @@ def test_asem_full_pipeline_against_coinr_data_sets() -> None:
     if not all(any(m.name == n for m in methods(s)) for s, n in needed):
         pytest.skip("COINr's full example pipeline needs group_mean, coverage and winsorize")
     fw = mi.load_framework("asem")
-    co = analyze(fw, mi.read_data(None, fw), impute="group_mean(group=EurAsia_group)",
-                 screen="coverage(min=0.9)", treat="winsorize(max_points=5)")
+    co = analyze(
+        fw,
+        mi.read_data(None, fw),
+        impute="group_mean(group=EurAsia_group)",
+        screen="coverage(min=0.9)",
+        treat="winsorize(max_points=5)",
+    )
     normalised = pd.read_csv(ASEM / "example_dset_Normalised.csv", index_col="uCode")
     aggregated = pd.read_csv(ASEM / "example_dset_Aggregated.csv", index_col="uCode")
     values = co.values.copy()
@@ -194,8 +208,7 @@ def test_asem_full_pipeline_against_coinr_data_sets() -> None:
         assert groups.loc[g, "cronbach_alpha"] == pytest.approx(alpha, abs=1e-9)
         # COINr get_PCA: prcomp(na.omit(x), center = TRUE, scale = TRUE)
         complete = data.dropna()
-        sdev = np.linalg.svd(((complete - complete.mean()) / complete.std()).to_numpy(),
-                             compute_uv=False)
+        sdev = np.linalg.svd(((complete - complete.mean()) / complete.std()).to_numpy(), compute_uv=False)
         assert groups.loc[g, "pc1_share"] == pytest.approx(sdev[0] ** 2 / (sdev**2).sum(), abs=1e-9)
     # each indicator with its pillar (COINr get_corr(withparent = TRUE), Pearson)
     parents = co.parents.set_index("node")

@@ -15,7 +15,7 @@ DETAILED = ("data", "methods", "pipeline", "robustness")
 
 def _listed() -> set[str]:
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-    table = text[text.index("## Module map"):]
+    table = text[text.index("## Module map") :]
     return set(re.findall(r"^\| `([A-Za-z0-9_.]+)` \|", table, flags=re.MULTILINE))
 
 

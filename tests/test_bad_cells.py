@@ -47,8 +47,15 @@ def run(fw: mi.Framework, frame: pd.DataFrame, **options: object) -> mi.Result:
 
 def cli(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run([sys.executable, "-m", "mfgindex", *argv], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mfgindex", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
 def flat(text: str) -> str:
@@ -206,8 +213,16 @@ def test_one_city_with_a_zero_under_log_does_not_sink_296() -> None:
 
 
 def test_cli_warns_and_scores_strict_makes_it_an_error(tmp_path: Path) -> None:
-    argv = ["score", str(FILES / "base.csv"), "-f", str(FILES / "base.toml"),
-            "--aggregate", "geometric", "--format", "csv"]
+    argv = [
+        "score",
+        str(FILES / "base.csv"),
+        "-f",
+        str(FILES / "base.toml"),
+        "--aggregate",
+        "geometric",
+        "--format",
+        "csv",
+    ]
     ok = cli(*argv)
     assert ok.returncode == 0, ok.stderr
     assert "warning: group 'a'" in ok.stderr and "U1 (One), U3 (Three)" in flat(ok.stderr)
@@ -220,8 +235,7 @@ def test_cli_warns_and_scores_strict_makes_it_an_error(tmp_path: Path) -> None:
 def test_uncertainty_reports_units_per_choice() -> None:
     fw = mini()
     ds = mi.read_data(BASE, fw)
-    spec = {"normalize": {"choices": ["minmax(low=1, high=100)", "zscore(mean=1, sd=1)"]},
-            "weights": 0.2}
+    spec = {"normalize": {"choices": ["minmax(low=1, high=100)", "zscore(mean=1, sd=1)"]}, "weights": 0.2}
     res = mi.uncertainty(fw, ds, spec, runs=40, seed=3, aggregate="geometric", keep_runs=True)
     z = (res.runs["normalize"] != "minmax(low=1, high=100)").to_numpy()
     assert res.valid.all()
@@ -251,10 +265,10 @@ def test_a_zero_denominator_is_a_bad_cell_not_a_missing_value() -> None:
     assert not any("low coverage" in p.what for p in res.diagnostics())
 
 
-@pytest.mark.parametrize(("values", "normalize"), [(["1e308", "-1e308"], "minmax"),
-                                                   (["1e200", "2e200"], "zscore")])
-def test_values_that_overflow_normalisation_are_an_error(values: list[str],
-                                                         normalize: str) -> None:
+@pytest.mark.parametrize(
+    ("values", "normalize"), [(["1e308", "-1e308"], "minmax"), (["1e200", "2e200"], "zscore")]
+)
+def test_values_that_overflow_normalisation_are_an_error(values: list[str], normalize: str) -> None:
     frame = BASE.assign(x1=[*values, "4", "3", "5"])
     with pytest.raises(DataError, match="values too large to normalise: indicator 'x1'"):
         run(mini(), frame, normalize=normalize)
@@ -280,8 +294,14 @@ def test_node_id_equal_to_an_output_column_is_a_framework_error(tmp_path: Path) 
 
 
 def test_total_rows_are_named_in_a_warning() -> None:
-    frame = pd.concat([BASE, pd.DataFrame([{"code": "T", "name": "全国合计", "x1": "3",
-                                            "x2": "20", "x3": "200", "pop": "10"}])])
+    frame = pd.concat(
+        [
+            BASE,
+            pd.DataFrame(
+                [{"code": "T", "name": "全国合计", "x1": "3", "x2": "20", "x3": "200", "pop": "10"}]
+            ),
+        ]
+    )
     res = run(mini(), frame)
     (warning,) = [p for p in res.diagnostics() if "total" in p.what]
     assert "T (全国合计)" in warning.what and warning.level == "warning"
@@ -290,13 +310,14 @@ def test_total_rows_are_named_in_a_warning() -> None:
 
 def test_utf8_with_a_gbk_row_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
-    path.write_bytes("code,name,x1,x2,x3,pop\nU1,北京,1,10,100,10\nU2,上海,2,20,300,12\n"
-                     .encode() + "U3,南京,4,30,200,9\n".encode("gbk"))
+    path.write_bytes(
+        "code,name,x1,x2,x3,pop\nU1,北京,1,10,100,10\nU2,上海,2,20,300,12\n".encode()
+        + "U3,南京,4,30,200,9\n".encode("gbk")
+    )
     with pytest.raises(DataError, match="line 4 is not"):
         mi.read_data(path, mini())
     gbk = tmp_path / "gbk.csv"  # GBK throughout is read as GB18030
-    gbk.write_bytes("code,name,x1,x2,x3,pop\nU1,北京,1,10,100,10\nU2,上海,2,20,300,12\n"
-                    .encode("gbk"))
+    gbk.write_bytes("code,name,x1,x2,x3,pop\nU1,北京,1,10,100,10\nU2,上海,2,20,300,12\n".encode("gbk"))
     assert list(mi.read_data(gbk, mini()).names) == ["北京", "上海"]
 
 
@@ -313,14 +334,15 @@ def test_every_input_is_protected(tmp_path: Path) -> None:
     forget_inputs()
     try:
         note_input(data, "data")
-        for target in (data, link, hard, tmp_path / "." / "d.csv",
-                       tmp_path / "d.csv.provenance.json"):
+        for target in (data, link, hard, tmp_path / "." / "d.csv", tmp_path / "d.csv.provenance.json"):
             with pytest.raises(UsageError, match="this is an input of the run"):
                 check_not_input(target)
         check_not_input(tmp_path / "other.csv")
         fw = mi.load_framework(FILES / "base.toml")
         assert [p.name for p in run_inputs(fw, None, (tmp_path / "s.toml", "spec"))] == [
-            "base.toml", "s.toml"]
+            "base.toml",
+            "s.toml",
+        ]
         with pytest.raises(UsageError, match="the spec file"):
             check_not_input(tmp_path / "s.toml")
     finally:

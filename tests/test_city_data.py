@@ -18,7 +18,11 @@ FIXTURES = GOLDEN / "city"
 YEARS = range(2012, 2020)
 LIST_YEAR = {"1": 2017, "2": 2018, "3": 2018, "4": 2019, "5": 2020, "2021": 2021}
 SZSE_CITY = {
-    "苏州市": "320500", "佛山市": "440600", "东莞市": "441900", "海口市": "460100", "三亚市": "460200",
+    "苏州市": "320500",
+    "佛山市": "440600",
+    "东莞市": "441900",
+    "海口市": "460100",
+    "三亚市": "460200",
 }
 # the fixtures' selection per city (SOURCE.md): Beijing by region, Suzhou and Foshan by place name
 DESIGNATION_CITY = {"北京": "110000", "江苏": "320500", "广东": "440600"}
@@ -57,12 +61,16 @@ def test_listed_manufacturing_firms_as_of_each_year(panel: pd.DataFrame, year: i
 
 
 @pytest.mark.parametrize("year", YEARS)
-@pytest.mark.parametrize(("column", "fixture"), [
-    ("green_factories_miit", "green_factories_selected.csv"),
-    ("green_parks_miit", "green_parks_selected.csv"),
-])
-def test_green_designations_cumulative_to_each_year(panel: pd.DataFrame, year: int, column: str,
-                                                     fixture: str) -> None:
+@pytest.mark.parametrize(
+    ("column", "fixture"),
+    [
+        ("green_factories_miit", "green_factories_selected.csv"),
+        ("green_parks_miit", "green_parks_selected.csv"),
+    ],
+)
+def test_green_designations_cumulative_to_each_year(
+    panel: pd.DataFrame, year: int, column: str, fixture: str
+) -> None:
     for code, count in _designations_by_hand(fixture, year).items():
         assert panel.at[(code, year), column] == count, (code, year)
 
@@ -71,9 +79,11 @@ def test_hand_counts_of_2019(cross: pd.DataFrame) -> None:
     """The 2019 cross-section, with the numbers spelled out (counted from the fixtures)."""
     assert _listed_by_hand(2019) == {"320500": 55, "440600": 27, "441900": 21, "460100": 7, "460200": 1}
     assert _designations_by_hand("green_factories_selected.csv", 2019) == {
-        "110000": 40, "320500": 24, "440600": 10}
-    assert _designations_by_hand("green_parks_selected.csv", 2019) == {
-        "110000": 1, "320500": 3, "440600": 0}
+        "110000": 40,
+        "320500": 24,
+        "440600": 10,
+    }
+    assert _designations_by_hand("green_parks_selected.csv", 2019) == {"110000": 1, "320500": 3, "440600": 0}
     for code, count in _listed_by_hand(2019).items():
         assert cross.at[code, "listed_mfg_firms_szse"] == count
     for code, count in _designations_by_hand("green_factories_selected.csv", 2019).items():
@@ -97,8 +107,7 @@ def test_counts_never_fall(panel: pd.DataFrame) -> None:
 def test_industry_services_coupling_is_the_geometric_mean_of_the_shares(panel: pd.DataFrame) -> None:
     share2 = panel["va_secondary_100m_yuan"] / panel["gdp_100m_yuan"]
     share3 = panel["va_tertiary_100m_yuan"] / panel["gdp_100m_yuan"]
-    np.testing.assert_allclose(panel["industry_services_coupling"], np.sqrt(share2 * share3),
-                               rtol=1e-12)
+    np.testing.assert_allclose(panel["industry_services_coupling"], np.sqrt(share2 * share3), rtol=1e-12)
     # at most 0.5 where the two sectors add up to no more than GDP; 8 Guangdong city-years of
     # 2012-2014 add up to more (a source inconsistency kept as published, SOURCE_city_panel.md)
     over = panel["industry_services_coupling"] > 0.5

@@ -63,8 +63,7 @@ def test_long_table_naming_an_indicator_id_says_which_columns(tmp_path: Path) ->
     from tests.conftest import MINI_TOML
 
     fw_path = tmp_path / "mini.toml"
-    fw_path.write_text(MINI_TOML.replace('id = "x1"', 'id = "x1"\ncolumn = "col1"'),
-                       encoding="utf-8")
+    fw_path.write_text(MINI_TOML.replace('id = "x1"', 'id = "x1"\ncolumn = "col1"'), encoding="utf-8")
     path = tmp_path / "long.csv"
     path.write_text("code,indicator,value\nU1,x1,1\nU2,x1,2\n", encoding="utf-8")
     with pytest.raises(DataError) as err:
@@ -104,8 +103,7 @@ def test_input_never_modified(mini: tuple[Path, Path]) -> None:
     assert data.read_bytes() == before
 
 
-def test_csv_field_size_limit_is_raised_only_while_reading(tmp_path: Path,
-                                                           mini: tuple[Path, Path]) -> None:
+def test_csv_field_size_limit_is_raised_only_while_reading(tmp_path: Path, mini: tuple[Path, Path]) -> None:
     """A cell longer than the csv module's default limit (128 KiB) reads, and the limit — a
     process-wide setting — is the caller's again afterwards."""
     import csv
@@ -129,8 +127,10 @@ def test_problems_have_typed_places(tmp_path: Path, mini: tuple[Path, Path]) -> 
 
     fw_path, data = mini
     path = tmp_path / "bad.csv"
-    path.write_text(data.read_text(encoding="utf-8").replace("U2,Two,2", "U2,Two,two")
-                    .replace("U3,Three", "U1,Three"), encoding="utf-8")
+    path.write_text(
+        data.read_text(encoding="utf-8").replace("U2,Two,2", "U2,Two,two").replace("U3,Three", "U1,Three"),
+        encoding="utf-8",
+    )
     problems, rows = validate_file(path, mi.load_framework(fw_path))
     assert rows == 3
     cell = next(p for p in problems if "not a number" in p.what)

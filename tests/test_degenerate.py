@@ -66,8 +66,7 @@ def test_one_unit(fw: mi.Framework) -> None:
 
 
 @pytest.mark.parametrize("aggregate", ["geometric", "harmonic"])
-def test_zero_under_geometric_or_harmonic_is_zero_with_a_warning(fw: mi.Framework,
-                                                                 aggregate: str) -> None:
+def test_zero_under_geometric_or_harmonic_is_zero_with_a_warning(fw: mi.Framework, aggregate: str) -> None:
     # minmax to [0, 100] gives zeros: the mean is 0, its limit (DESIGN §5), with a warning
     res = run(fw, BASE, aggregate=aggregate)
     res.require_scores()
@@ -95,9 +94,12 @@ def test_zero_under_log_transform_is_nan_for_that_unit_with_a_warning() -> None:
 
 def test_weights_all_zero_among_siblings(tmp_path: Path) -> None:
     path = tmp_path / "zero.toml"
-    path.write_text(MINI_TOML.replace("direction = -1", "direction = -1\nweight = 0")
-                    .replace('id = "x1"\nparent = "a"', 'id = "x1"\nparent = "a"\nweight = 0'),
-                    encoding="utf-8")
+    path.write_text(
+        MINI_TOML.replace("direction = -1", "direction = -1\nweight = 0").replace(
+            'id = "x1"\nparent = "a"', 'id = "x1"\nparent = "a"\nweight = 0'
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(FrameworkError, match="group 'a': the weights of all its children are 0"):
         mi.load_framework(path)
 
@@ -106,8 +108,10 @@ def test_duplicates(fw: mi.Framework) -> None:
     dup = pd.concat([BASE, BASE.iloc[[1]].assign(code=" U2 ")], ignore_index=True)
     with pytest.raises(DataError, match="duplicate unit id U2"):
         mi.Dataset.from_frame(dup, fw)
-    panel = pd.concat([BASE.assign(year="2019"), BASE.assign(year="2020"),
-                       BASE.iloc[[0]].assign(year="2020.0")], ignore_index=True)
+    panel = pd.concat(
+        [BASE.assign(year="2019"), BASE.assign(year="2020"), BASE.iloc[[0]].assign(year="2020.0")],
+        ignore_index=True,
+    )
     with pytest.raises(DataError, match="duplicate unit-year U1 / 2020"):
         mi.Dataset.from_frame(panel, fw)
 
@@ -117,15 +121,12 @@ def test_low_coverage_and_imputed_share(fw: mi.Framework) -> None:
     res = run(fw, frame)
     got = whats(res)
     assert any("indicator 'x3': low coverage: data for 2 of 5 units (40%)" in w for w in got)
-    assert any("group 'b': low coverage: 3 unit(s) have no score" in w and "U1, U2, U4" in w
-               for w in got)
+    assert any("group 'b': low coverage: 3 unit(s) have no score" in w and "U1, U2, U4" in w for w in got)
     res = run(fw, frame, impute="mean")
     assert any("indicator 'x3': 60% of the values were imputed" in w for w in whats(res))
 
 
 def test_panel_diagnostics_name_the_year(fw: mi.Framework) -> None:
-    panel = pd.concat([BASE.assign(year="2019"), BASE.assign(year="2020", x1="3")],
-                      ignore_index=True)
+    panel = pd.concat([BASE.assign(year="2019"), BASE.assign(year="2020", x1="3")], ignore_index=True)
     got = whats(run(fw, panel))
-    assert got == ["indicator 'x1', year 2020: constant: every unit has 3, so it cannot tell "
-                   "units apart"]
+    assert got == ["indicator 'x1', year 2020: constant: every unit has 3, so it cannot tell units apart"]

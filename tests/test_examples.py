@@ -11,8 +11,14 @@ from tests.conftest import ROOT
 
 
 def _run(script: Path, out: Path) -> str:
-    proc = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True,
-                          timeout=300, check=False, cwd=out.parent)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=out.parent,
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

@@ -23,8 +23,13 @@ def power_sum() -> Iterator[str]:
     """Registers ``power_sum``: a weighted arithmetic mean of ``x ** q`` (q=1: the arithmetic
     mean; at q=1 the decomposition declared — additive — is exact)."""
 
-    @register("power_sum", stage="aggregate", row_wise=True, decomposition="additive",
-              params={"q": Interval(0, closed="neither")})
+    @register(
+        "power_sum",
+        stage="aggregate",
+        row_wise=True,
+        decomposition="additive",
+        params={"q": Interval(0, closed="neither")},
+    )
     def power_sum(values: np.ndarray, weights: np.ndarray, *, q: float = 1.0) -> np.ndarray:
         """Weighted mean of the children's values raised to ``q``: Σ w_i x_i^q / Σ w_i."""
         SHAPES.append(values.shape)
@@ -65,8 +70,7 @@ def test_a_new_aggregator_works_everywhere(power_sum: str) -> None:
     table = ours.explain(unit).table
     root_children = table[table["parent"] == fw.id]
     assert root_children["contribution"].notna().all()
-    assert root_children["contribution"].sum() == pytest.approx(
-        float(ours.scores[fw.id].iloc[0]), abs=1e-9)
+    assert root_children["contribution"].sum() == pytest.approx(float(ours.scores[fw.id].iloc[0]), abs=1e-9)
 
     # uncertainty: row-wise, so runs are stacked — the method sees batches of b·n units
     SHAPES.clear()
@@ -85,7 +89,7 @@ def test_a_new_aggregator_is_listed_and_documented(power_sum: str) -> None:
     assert "power_sum" in listed.output
     doc = registry.reference_markdown()
     assert "### `power_sum(q=1.0)`" in doc
-    section = doc[doc.index("### `power_sum(q=1.0)`"):]
+    section = doc[doc.index("### `power_sum(q=1.0)`") :]
     assert "* row-wise: yes" in section.splitlines()[2]
     assert "* `q`: (0, inf)" in section
 

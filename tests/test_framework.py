@@ -47,36 +47,68 @@ def test_builtin_frameworks_load() -> None:
 # One failing fixture per validation rule: (name, edit of MINI_TOML, text expected in the message)
 RULES = [
     ("toml syntax", MINI_TOML.replace('name = "Mini index"', 'name = "Mini index'), "TOML syntax"),
-    ("unknown key with suggestion", MINI_TOML.replace('direction = 1\n\n[[indicator]]\nid = "x2"',
-                                                      'direktion = 1\n\n[[indicator]]\nid = "x2"'),
-     "Did you mean 'direction'"),
+    (
+        "unknown key with suggestion",
+        MINI_TOML.replace(
+            'direction = 1\n\n[[indicator]]\nid = "x2"', 'direktion = 1\n\n[[indicator]]\nid = "x2"'
+        ),
+        "Did you mean 'direction'",
+    ),
     ("missing framework id", MINI_TOML.replace('id = "mini"\n', "", 1), "framework.id: missing"),
     ("missing unit column", MINI_TOML.replace('unit_column = "code"\n', ""), "framework.unit_column"),
     ("duplicate id", MINI_TOML.replace('id = "x2"', 'id = "x1"'), "duplicate id 'x1'"),
-    ("orphan parent", MINI_TOML.replace('parent = "b"\ndirection', 'parent = "bb"\ndirection'),
-     "'bb' is not a node"),
-    ("cycle", MINI_TOML.replace('id = "a"\nparent = "mini"', 'id = "a"\nparent = "b"')
-     .replace('id = "b"\nparent = "mini"', 'id = "b"\nparent = "a"'), "cycle"),
+    (
+        "orphan parent",
+        MINI_TOML.replace('parent = "b"\ndirection', 'parent = "bb"\ndirection'),
+        "'bb' is not a node",
+    ),
+    (
+        "cycle",
+        MINI_TOML.replace('id = "a"\nparent = "mini"', 'id = "a"\nparent = "b"').replace(
+            'id = "b"\nparent = "mini"', 'id = "b"\nparent = "a"'
+        ),
+        "cycle",
+    ),
     ("bad direction", MINI_TOML.replace("direction = -1", "direction = 2"), "must be 1 or -1"),
     ("missing direction", MINI_TOML.replace("direction = -1\n", ""), "direction: missing"),
     ("negative weight", MINI_TOML.replace("weight = 2", "weight = -2"), "≥ 0"),
-    ("all-zero weights",
-     MINI_TOML.replace("weight = 2", "weight = 0").replace("weight = 1\n", "weight = 0\n"),
-     "weights of all its children are 0"),
+    (
+        "all-zero weights",
+        MINI_TOML.replace("weight = 2", "weight = 0").replace("weight = 1\n", "weight = 0\n"),
+        "weights of all its children are 0",
+    ),
     ("group without children", MINI_TOML + '\n[[group]]\nid = "empty"\nparent = "mini"\n', "has no children"),
-    ("indicator as parent", MINI_TOML + '\n[[indicator]]\nid = "x4"\nparent = "x1"\ndirection = 1\n',
-     "only groups can have children"),
-    ("unknown method", MINI_TOML.replace('aggregate = "arithmetic"', 'aggregate = "arithmetc"'),
-     "Did you mean 'arithmetic'"),
-    ("unknown parameter", MINI_TOML.replace("minmax(low=0, high=100)", "minmax(lo=0, high=100)"),
-     "has no parameter 'lo'"),
-    ("non-literal parameter", MINI_TOML.replace("minmax(low=0, high=100)", "minmax(low=__import__('os'))"),
-     "not a literal"),
-    ("coverage out of range", MINI_TOML.replace("min_coverage = 0.5", "min_coverage = 1.5"),
-     "between 0 and 1"),
+    (
+        "indicator as parent",
+        MINI_TOML + '\n[[indicator]]\nid = "x4"\nparent = "x1"\ndirection = 1\n',
+        "only groups can have children",
+    ),
+    (
+        "unknown method",
+        MINI_TOML.replace('aggregate = "arithmetic"', 'aggregate = "arithmetc"'),
+        "Did you mean 'arithmetic'",
+    ),
+    (
+        "unknown parameter",
+        MINI_TOML.replace("minmax(low=0, high=100)", "minmax(lo=0, high=100)"),
+        "has no parameter 'lo'",
+    ),
+    (
+        "non-literal parameter",
+        MINI_TOML.replace("minmax(low=0, high=100)", "minmax(low=__import__('os'))"),
+        "not a literal",
+    ),
+    (
+        "coverage out of range",
+        MINI_TOML.replace("min_coverage = 0.5", "min_coverage = 1.5"),
+        "between 0 and 1",
+    ),
     ("stage cuts vs labels", MINI_TOML.replace("cuts = [1]", "cuts = [1, 2]"), "cuts"),
-    ("bad scale", MINI_TOML.replace('name_column = "name"', 'name_column = "name"\nscale = [100, 0]'),
-     "low < high"),
+    (
+        "bad scale",
+        MINI_TOML.replace('name_column = "name"', 'name_column = "name"\nscale = [100, 0]'),
+        "low < high",
+    ),
 ]
 
 
@@ -106,7 +138,10 @@ def test_imeta_matches_toml_tree(asem_dir: Path) -> None:
     assert [n.id for n in a.walk()] == [n.id for n in b.walk()]
     for ind_a, ind_b in zip(a.indicators, b.indicators, strict=True):
         assert (ind_a.direction, ind_a.denominator, ind_a.weight) == (
-            ind_b.direction, ind_b.denominator, ind_b.weight)
+            ind_b.direction,
+            ind_b.denominator,
+            ind_b.weight,
+        )
     assert a.level("Index") == 4 and a.level("Conn") == 3 and a.level("Physical") == 2
 
 
@@ -125,8 +160,7 @@ def _chain(levels: int, *, cycle: bool = False) -> str:
 def test_thousand_level_chain_is_checked_in_one_pass(tmp_path: Path) -> None:
     """The tree checks are linear: a 1,000-level chain is read and rejected at its 65th level,
     and a 1,000-group cycle is reported once, from where the walk entered it."""
-    assert "group[64].parent: the tree is more than 64 levels deep" in _problems(
-        tmp_path, _chain(1000))
+    assert "group[64].parent: the tree is more than 64 levels deep" in _problems(tmp_path, _chain(1000))
     message = _problems(tmp_path, _chain(1000, cycle=True))
     assert message.count("cycle:") == 1
     assert "group[0].parent: cycle: g0 → g999 → g998" in message
@@ -134,8 +168,9 @@ def test_thousand_level_chain_is_checked_in_one_pass(tmp_path: Path) -> None:
     assert fw.depth("x1") == 64 and fw.level("r") == 65
 
 
-def test_ahp_judgements_file_is_read_with_the_framework(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ahp_judgements_file_is_read_with_the_framework(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``ahp(file=...)`` in a framework: the file is read (once) and hashed when the framework
     is loaded; the weight method is handed the group's matrix as an array."""
     import hashlib
@@ -148,8 +183,9 @@ def test_ahp_judgements_file_is_read_with_the_framework(tmp_path: Path,
     monkeypatch.chdir(tmp_path)  # judgements paths are relative to the working folder
     judgements = tmp_path / "j.csv"
     judgements.write_text("parent,row,column,value\nmini,a,b,3\n", encoding="utf-8")
-    text = MINI_TOML.replace('aggregate = "arithmetic"\n',
-                             'aggregate = "arithmetic"\nweights = "ahp(file=\'j.csv\')"\n')
+    text = MINI_TOML.replace(
+        'aggregate = "arithmetic"\n', 'aggregate = "arithmetic"\nweights = "ahp(file=\'j.csv\')"\n'
+    )
     fw = _load(tmp_path, text)
     assert list(fw.judgements) == ["j.csv"]
     assert fw.judgements["j.csv"].digest == hashlib.sha256(judgements.read_bytes()).hexdigest()

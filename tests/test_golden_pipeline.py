@@ -69,8 +69,7 @@ def test_asem_simple_pipelines_match_coinr(normalize: str, reference: str) -> No
 
 def test_asem_simple_ranks_match_coinr() -> None:
     fw, ds = _asem()
-    res = mi.compute(fw, ds, denominate="none", normalize="minmax(low=0, high=100)",
-                     aggregate="arithmetic")
+    res = mi.compute(fw, ds, denominate="none", normalize="minmax(low=0, high=100)", aggregate="arithmetic")
     ref = _coinr_scores("simple_minmax_amean_ranks.csv")
     cols = [c for c in ref.columns if c != "uName" and not fw.nodes[c].is_indicator]
     got = res.ranks.droplevel("year").reindex(ref.index)[cols]
@@ -83,8 +82,13 @@ def test_asem_geometric_on_treated_matches_coinr(tmp_path: Path) -> None:
     path = tmp_path / "treated.csv"
     treated.to_csv(path, index=False, float_format="%.17g")
     fw = mi.load_framework(ASEM / "ASEM_iMeta.csv")
-    res = mi.compute(fw, mi.read_data(path, fw), denominate="none",
-                     normalize="minmax(low=1, high=100)", aggregate="geometric")
+    res = mi.compute(
+        fw,
+        mi.read_data(path, fw),
+        denominate="none",
+        normalize="minmax(low=1, high=100)",
+        aggregate="geometric",
+    )
     assert _compare(res, _coinr_scores("agg_gmean_minmax1to100_scores.csv")) < TOL
 
 
@@ -139,8 +143,7 @@ def test_asem_full_pipeline_every_stage_matches_coinr(
 
 
 def test_asem_full_pipeline_scores_ranks_and_treated_cells(asem_full: mi.Result) -> None:
-    assert _compare(asem_full, pd.read_csv(ASEM / "example_dset_Aggregated.csv")
-                    .set_index("uCode")) < TOL
+    assert _compare(asem_full, pd.read_csv(ASEM / "example_dset_Aggregated.csv").set_index("uCode")) < TOL
     ref = _coinr_scores("example_minmax_amean_ranks.csv")
     cols = [c for c in ref.columns if c != "uName"]
     got = asem_full.ranks.droplevel("year").reindex(ref.index)[cols]
@@ -170,6 +173,17 @@ def test_asem_full_pipeline_cli_command() -> None:
 
     ours = pd.read_csv(io.StringIO(result.stdout)).set_index("uCode")
     ref = pd.read_csv(ASEM / "example_dset_Aggregated.csv").set_index("uCode")
-    cols = ["Physical", "ConEcFin", "Political", "Instit", "P2P", "Environ", "Social", "SusEcFin",
-            "Conn", "Sust", "Index"]
+    cols = [
+        "Physical",
+        "ConEcFin",
+        "Political",
+        "Instit",
+        "P2P",
+        "Environ",
+        "Social",
+        "SusEcFin",
+        "Conn",
+        "Sust",
+        "Index",
+    ]
     assert np.abs(ours.loc[ref.index, cols].to_numpy() - ref[cols].to_numpy()).max() < TOL

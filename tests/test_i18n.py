@@ -39,12 +39,31 @@ def test_terms_chinese_papers_use() -> None:
 
 def test_column_labels(city: mi.Result) -> None:
     fw = city.framework
-    cols = ["city_code", "year", "name_zh", "province", "innovation", "rank_innovation", "city",
-            "rank", "stage", "unknown_col"]
+    cols = [
+        "city_code",
+        "year",
+        "name_zh",
+        "province",
+        "innovation",
+        "rank_innovation",
+        "city",
+        "rank",
+        "stage",
+        "unknown_col",
+    ]
     zh = i18n.column_labels(fw, cols, "zh")
-    assert zh == {"city_code": "城市代码", "year": "年份", "name_zh": "名称", "province": "省份",
-                  "innovation": "创新能力", "rank_innovation": "创新能力排名", "city": "综合指数",
-                  "rank": "排名", "stage": "发展阶段", "unknown_col": "unknown_col"}
+    assert zh == {
+        "city_code": "城市代码",
+        "year": "年份",
+        "name_zh": "名称",
+        "province": "省份",
+        "innovation": "创新能力",
+        "rank_innovation": "创新能力排名",
+        "city": "综合指数",
+        "rank": "排名",
+        "stage": "发展阶段",
+        "unknown_col": "unknown_col",
+    }
     en = i18n.column_labels(fw, ["city_code", "innovation", "rank_innovation"], "en")
     assert en["city_code"] == "city_code" and en["rank_innovation"].endswith(" rank")
     # two columns never share a header
@@ -54,19 +73,30 @@ def test_column_labels(city: mi.Result) -> None:
     assert i18n.unit_header(park, "zh") == "园区代码"
 
 
-@pytest.mark.parametrize(("english", "chinese"), [
-    ("indicator 'exports': low coverage: data for 186 of 296 units (63%)",
-     "指标 'exports'：覆盖率低：296 个单元中只有 186 个有数据（63%）"),
-    ("indicator 'x', years 2012–2016: constant: every unit has 0, so it cannot tell units apart",
-     "指标 'x'，2012–2016年：常数列：每个单元的值都是 0，无法区分各单元"),
-    ("group 'g', year 2019: low coverage: 3 unit(s) have no score because less than 50% of the "
-     "weight of its children has data: a, b, c",
-     "维度 'g'，2019年：覆盖率低：3 个单元没有得分，因为其下级指标中有数据的权重不足 50%：a, b, c"),
-    ("The 'normalize' method must be one of {minmax, zscore}. Got 'minmx' instead. "
-     "Did you mean 'minmax'?",
-     "'normalize' 方法必须是 {minmax, zscore} 之一，而不是 'minmx'。 您是否要找 'minmax'？"),
-    ("a sentence without a translation", "a sentence without a translation"),
-])
+@pytest.mark.parametrize(
+    ("english", "chinese"),
+    [
+        (
+            "indicator 'exports': low coverage: data for 186 of 296 units (63%)",
+            "指标 'exports'：覆盖率低：296 个单元中只有 186 个有数据（63%）",
+        ),
+        (
+            "indicator 'x', years 2012–2016: constant: every unit has 0, so it cannot tell units apart",
+            "指标 'x'，2012–2016年：常数列：每个单元的值都是 0，无法区分各单元",
+        ),
+        (
+            "group 'g', year 2019: low coverage: 3 unit(s) have no score because less than 50% of the "
+            "weight of its children has data: a, b, c",
+            "维度 'g'，2019年：覆盖率低：3 个单元没有得分，因为其下级指标中有数据的权重不足 50%：a, b, c",
+        ),
+        (
+            "The 'normalize' method must be one of {minmax, zscore}. Got 'minmx' instead. "
+            "Did you mean 'minmax'?",
+            "'normalize' 方法必须是 {minmax, zscore} 之一，而不是 'minmx'。 您是否要找 'minmax'？",
+        ),
+        ("a sentence without a translation", "a sentence without a translation"),
+    ],
+)
 def test_translate(english: str, chinese: str) -> None:
     assert i18n.translate(english, "zh") == chinese
     assert i18n.translate(english, "en") == english
@@ -108,8 +138,7 @@ def test_to_frame_ties_at_the_cut_are_kept() -> None:
         toml.write_text(MINI_TOML, encoding="utf-8")
         fw = mi.load_framework(toml)
         ids = [i.column for i in fw.indicators]
-        frame = pd.DataFrame({fw.unit_column: ["a", "b", "c", "d"]}
-                             | {c: [3.0, 2.0, 2.0, 1.0] for c in ids})
+        frame = pd.DataFrame({fw.unit_column: ["a", "b", "c", "d"]} | {c: [3.0, 2.0, 2.0, 1.0] for c in ids})
         res = mi.compute(fw, mi.Dataset.from_frame(frame, fw), denominate="none")
     out = res.to_frame(top=2)
     assert list(out["rank"]) == [1, 2, 2]
@@ -145,7 +174,9 @@ def test_units_scored_with_a_whole_group_missing_are_flagged_and_warned() -> Non
     gaps = res.missing_groups()
     flagged = [str(u) for u, g in zip(res.units, gaps, strict=True) if g]
     assert "540200" in flagged and gaps[list(res.units.astype(str)).index("540200")] == (
-        "innovation", "brand_quality")
+        "innovation",
+        "brand_quality",
+    )
     frame = res.to_frame(sort=True)
     row = frame[frame["city_code"].astype(str) == "540200"].iloc[0]
     assert row["missing_groups"] == "innovation, brand_quality" and not np.isnan(row["city"])

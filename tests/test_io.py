@@ -35,8 +35,9 @@ def _left(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "xlsx", "parquet"])
-def test_failure_during_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             fmt: str) -> None:
+def test_failure_during_write_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
     """A crash half-way through writing (here: after some bytes) leaves no file, no temp file."""
     out = tmp_path / "out"
     out.mkdir()
@@ -48,10 +49,10 @@ def test_failure_during_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest
 
     for name in ("to_csv", "to_parquet"):
         monkeypatch.setattr(pd.DataFrame, name, half_then_fail)
-    monkeypatch.setattr("mfgindex.io.to_json_text", lambda *a: (_ for _ in ()).throw(
-        OSError(28, "No space left on device")))
-    monkeypatch.setattr("mfgindex.io._write_xlsx", lambda frame, path, prov: half_then_fail(
-        frame, path))
+    monkeypatch.setattr(
+        "mfgindex.io.to_json_text", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device"))
+    )
+    monkeypatch.setattr("mfgindex.io._write_xlsx", lambda frame, path, prov: half_then_fail(frame, path))
     with pytest.raises(DataError) as info:
         write_table(frame, out / f"scores.{fmt}", provenance={"a": 1})
     assert "No space left on device" in str(info.value) and "disk is full" in str(info.value)
@@ -120,8 +121,10 @@ def test_xlsx_names_never_become_formulas(tmp_path: Path, mini: tuple[Path, Path
 
     fw_path, data = mini
     names = FORMULAS[:3]
-    data.write_text(MINI_CSV.replace("One", f'"{names[0]}"').replace("Two", names[1])
-                    .replace("Three", names[2]), encoding="utf-8")
+    data.write_text(
+        MINI_CSV.replace("One", f'"{names[0]}"').replace("Two", names[1]).replace("Three", names[2]),
+        encoding="utf-8",
+    )
     res = _result((fw_path, data))
     path = tmp_path / "out.xlsx"
     mi.write(res, str(path))
@@ -200,14 +203,18 @@ def test_every_format_carries_provenance(tmp_path: Path, mini: tuple[Path, Path]
     _check_provenance(prov, fw_path, data)
 
 
-@pytest.mark.parametrize("options", [
-    {},
-    {"normalize": "zscore", "aggregate": "arithmetic"},
-    {"normalize": "minmax(low=1, high=100)", "aggregate": "geometric", "min_coverage": 0.0},
-    {"normalize": "rank", "denominate": "none"},
-])
-def test_result_recomputed_from_its_provenance(tmp_path: Path, mini: tuple[Path, Path],
-                                               options: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"normalize": "zscore", "aggregate": "arithmetic"},
+        {"normalize": "minmax(low=1, high=100)", "aggregate": "geometric", "min_coverage": 0.0},
+        {"normalize": "rank", "denominate": "none"},
+    ],
+)
+def test_result_recomputed_from_its_provenance(
+    tmp_path: Path, mini: tuple[Path, Path], options: dict[str, Any]
+) -> None:
     """Write a CSV, read back its sidecar, recompute: the very same scores."""
     res = _result(mini, **options)
     path = tmp_path / "scores.csv"

@@ -65,8 +65,9 @@ def test_nodes_and_stage_rules_are_frozen_and_hashable(fw: Framework) -> None:
 def test_frameworks_hash_as_specs(fw: Framework, mini: tuple[Path, Path]) -> None:
     again = mi.load_framework(mini[0])
     assert again == fw and hash(again) == hash(fw)
-    heavier = dataclasses.replace(fw, nodes={**fw.nodes, "x1": dataclasses.replace(
-        fw.nodes["x1"], weight=5.0)})
+    heavier = dataclasses.replace(
+        fw, nodes={**fw.nodes, "x1": dataclasses.replace(fw.nodes["x1"], weight=5.0)}
+    )
     assert heavier != fw
     assert len({fw, again, heavier}) == 2
 

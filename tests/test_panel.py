@@ -71,8 +71,12 @@ def _panel_csv() -> str:
     rows = ["code,year,name,i1,i2,i3,i4"]
     for u in range(8):
         for k, year in enumerate((2017, 2018, 2019)):
-            vals = [10 + u * 3 + k * (u % 3) + rng.uniform(0, 2), 50 * (1 + u) * (1.1 ** k),
-                    5 + rng.uniform(0, 10), 20 - u + rng.uniform(0, 3)]
+            vals = [
+                10 + u * 3 + k * (u % 3) + rng.uniform(0, 2),
+                50 * (1 + u) * (1.1**k),
+                5 + rng.uniform(0, 10),
+                20 - u + rng.uniform(0, 3),
+            ]
             if u == 2 and year == 2019:
                 vals[0] = math.nan  # coverage changes between years
             if u == 5 and year == 2018:
@@ -133,9 +137,9 @@ def test_fit_on_each_warns_that_years_are_not_comparable(tmp_path: Path) -> None
 
 
 def test_top_turnover_and_new_units() -> None:
-    table = pd.DataFrame({"code": ["A", "B", "C", "D"], "rank_2018": [3, 1, 2, pd.NA],
-                          "rank_2019": [1, 2, pd.NA, 3]}).astype({"rank_2018": "Int64",
-                                                                    "rank_2019": "Int64"})
+    table = pd.DataFrame(
+        {"code": ["A", "B", "C", "D"], "rank_2018": [3, 1, 2, pd.NA], "rank_2019": [1, 2, pd.NA, 3]}
+    ).astype({"rank_2018": "Int64", "rank_2019": "Int64"})
     table.attrs["years"] = (2018, 2019)
     entered, left = panel.top_turnover(table, 2)
     assert entered == ["A"] and left == ["C"]
@@ -178,8 +182,7 @@ def test_arithmetic_decomposition_is_exact(pooled: mi.Result) -> None:
     assert contrib.loc[["U2", "U5"], "p"].notna().all()
 
 
-def test_arithmetic_decomposition_with_fixed_weights_is_weight_times_change(
-        pooled: mi.Result) -> None:
+def test_arithmetic_decomposition_with_fixed_weights_is_weight_times_change(pooled: mi.Result) -> None:
     dec = panel.decompose(pooled, "U1", 2018, 2019)
     t = dec.table.set_index("node")
     # effective weights: g1 2/3 × 1/2 per indicator; g2 1/3 × (3/4, 1/4)
@@ -204,8 +207,7 @@ def test_geometric_decomposition_is_exact_log_additive(tmp_path: Path) -> None:
     y0, y1 = t.at["g2", "score_from"], t.at["g2", "score_to"]
     lm = (y1 - y0) / (math.log(y1) - math.log(y0))
     share_g2 = t.at["g2", "contribution"] / (y1 - y0)
-    expect = share_g2 * lm * 0.75 * (math.log(t.at["i3", "score_to"])
-                                     - math.log(t.at["i3", "score_from"]))
+    expect = share_g2 * lm * 0.75 * (math.log(t.at["i3", "score_to"]) - math.log(t.at["i3", "score_from"]))
     assert t.at["i3", "contribution"] == pytest.approx(expect, rel=1e-10)
 
 
@@ -247,8 +249,16 @@ def test_cagr_pct_change_slope_by_hand() -> None:
 def test_trends_table(pooled: mi.Result) -> None:
     table = panel.trends(pooled)
     fw = pooled.framework
-    assert list(table.columns) == ["unit", "node", "cagr", "pct_change", "slope", "avail",
-                                   "t_first", "t_latest"]
+    assert list(table.columns) == [
+        "unit",
+        "node",
+        "cagr",
+        "pct_change",
+        "slope",
+        "avail",
+        "t_first",
+        "t_latest",
+    ]
     assert table["node"].iloc[0] == fw.id  # ordered by node (framework order), then unit
     row = table[(table.unit == "U1") & (table.node == "p")].iloc[0]
     s = pooled.scores["p"]
@@ -268,8 +278,9 @@ def test_trends_use_latest_years_and_directions(pooled: mi.Result) -> None:
     assert math.isnan(last2[last2.unit == "U5"].iloc[0].cagr)
     picked = panel.trends(pooled, dset="raw", nodes=["i1"], years=[2017, 2019])
     r = picked[picked.unit == "U0"].iloc[0]
-    assert r.cagr == pytest.approx((raw.at[("U0", 2019), "i1"] / raw.at[("U0", 2017), "i1"])
-                                   ** 0.5 - 1, rel=1e-13)
+    assert r.cagr == pytest.approx(
+        (raw.at[("U0", 2019), "i1"] / raw.at[("U0", 2017), "i1"]) ** 0.5 - 1, rel=1e-13
+    )
 
 
 def test_trends_interpolation_fills_inner_gaps_only(pooled: mi.Result) -> None:
@@ -305,8 +316,10 @@ def test_compare_two_runs(tmp_path: Path) -> None:
     assert same.at["p", "mean_abs_rank_shift"] == 0 and same.at["p", "spearman"] == pytest.approx(1)
     multi = panel.compare_multi({"base": a, "median": b}, table="diffs")
     assert (multi["base"] == 0).all()
-    assert np.allclose(multi["median"].to_numpy(), (rb - ra).reindex(
-        pd.MultiIndex.from_frame(multi[["code", "year"]])).to_numpy())
+    assert np.allclose(
+        multi["median"].to_numpy(),
+        (rb - ra).reindex(pd.MultiIndex.from_frame(multi[["code", "year"]])).to_numpy(),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,14 +371,20 @@ def _target_setup(tmp_path: Path, agg: str = "arithmetic") -> tuple[mi.Framework
     path = tmp_path / f"t_{agg}.toml"
     path.write_text(TARGET_TOML.replace("{agg}", agg), encoding="utf-8")
     rng = np.random.default_rng(3)
-    frame = pd.DataFrame({"code": [f"U{k}" for k in range(10)],
-                          "x1": rng.uniform(10, 90, 10), "x2": rng.uniform(5, 900, 10),
-                          "x3": rng.uniform(5, 45, 10)})
+    frame = pd.DataFrame(
+        {
+            "code": [f"U{k}" for k in range(10)],
+            "x1": rng.uniform(10, 90, 10),
+            "x2": rng.uniform(5, 900, 10),
+            "x3": rng.uniform(5, 45, 10),
+        }
+    )
     return mi.load_framework(path), frame
 
 
-def _apply(fw: mi.Framework, frame: pd.DataFrame, plan: panel.TargetPlan,
-           tmp_path: Path, **options: object) -> mi.Result:
+def _apply(
+    fw: mi.Framework, frame: pd.DataFrame, plan: panel.TargetPlan, tmp_path: Path, **options: object
+) -> mi.Result:
     new = frame.copy()
     row = new.index[new["code"] == plan.unit][0]
     for r in plan.table.itertuples():
@@ -448,8 +467,7 @@ def test_target_on_the_city_data_applied_to_the_data() -> None:
         for col in (i.column, i.denominator):
             if col:
                 shared[col] = shared.get(col, 0) + 1
-    own = [i.id for i in fw.indicators
-           if not i.denominator and shared[i.column] == 1]
+    own = [i.id for i in fw.indicators if not i.denominator and shared[i.column] == 1]
     plan = panel.target(res, "320500", rank=1, indicators=own)
     if not plan.reachable:
         pytest.skip("rank 1 out of reach with these indicators")
@@ -479,17 +497,14 @@ def test_impute_constant_steps_to_both_ends() -> None:
     # unit a over 2010..2014 given out of order; unit b never observed on column 0
     years = np.array([2012, 2010, 2011, 2013, 2014, 2010, 2011])
     units = np.array(["a", "a", "a", "a", "a", "b", "b"])
-    x = np.array([[5.0, nan], [nan, 1.0], [nan, nan], [nan, 3.0], [8.0, nan],
-                  [nan, 2.0], [nan, nan]])
+    x = np.array([[5.0, nan], [nan, 1.0], [nan, nan], [nan, 3.0], [8.0, nan], [nan, 2.0], [nan, nan]])
     ctx = UnitContext(units=units, years=years, groups={}, ids=("p", "q"))
     out = resolve("impute", "constant")(x, ctx)
     # a/p: 2010, 2011 before the first value (2012) take it; 2013 takes 2012's; 2014 observed
     # a/q: 2011 takes 2010's; 2012 takes 2010's; 2014 takes 2013's
-    expect = np.array([[5.0, 1.0], [5.0, 1.0], [5.0, 1.0], [5.0, 3.0], [8.0, 3.0],
-                       [nan, 2.0], [nan, 2.0]])
+    expect = np.array([[5.0, 1.0], [5.0, 1.0], [5.0, 1.0], [5.0, 3.0], [8.0, 3.0], [nan, 2.0], [nan, 2.0]])
     np.testing.assert_array_equal(out, expect)
     latest = resolve("impute", "latest")(x, ctx)
     assert np.isnan(latest[1, 0]) and np.isnan(latest[2, 0])  # latest never fills backwards
     with pytest.raises(MethodError, match="panel"):
-        resolve("impute", "constant")(x, UnitContext(units=units, years=None, groups={},
-                                                     ids=("p", "q")))
+        resolve("impute", "constant")(x, UnitContext(units=units, years=None, groups={}, ids=("p", "q")))

@@ -21,8 +21,19 @@ from tests.conftest import GOLDEN, ROOT
 PARK = GOLDEN / "park"
 DATA = ROOT / "examples" / "data"
 DATA_YEAR = 2021
-YANGTZE_PROVINCES = {"上海市", "江苏省", "浙江省", "安徽省", "江西省", "湖北省", "湖南省", "重庆市", "四川省",
-                     "贵州省", "云南省"}
+YANGTZE_PROVINCES = {
+    "上海市",
+    "江苏省",
+    "浙江省",
+    "安徽省",
+    "江西省",
+    "湖北省",
+    "湖南省",
+    "重庆市",
+    "四川省",
+    "贵州省",
+    "云南省",
+}
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -47,7 +58,12 @@ def test_framework_is_the_five_forces_on_the_bundled_zones() -> None:
     assert fw.id == "park" and fw.unit_column == "zone_code"
     assert fw.dataset is not None and fw.dataset.name == "park_2021.csv"
     assert [g.name_zh for g in fw.groups if g.id != "park"] == [
-        "经济实力", "创新潜力", "融合能力", "产业聚力", "绿色动力"]
+        "经济实力",
+        "创新潜力",
+        "融合能力",
+        "产业聚力",
+        "绿色动力",
+    ]
     assert "not CCID's model" in fw.name and "非赛迪模型" in fw.name_zh
     for ind in fw.indicators:
         # each indicator says what CCID indicator it stands in for, and how good the stand-in is
@@ -69,8 +85,9 @@ def test_all_375_zones_ranked_with_unit_columns(data: pd.DataFrame, result: mi.R
 
 def test_tiers_are_ccid_rank_bands(result: mi.Result) -> None:
     ranks, stages = result.ranks["park"], result.stages
-    expected = pd.cut(ranks, [0, 10, 30, 60, 100, np.inf],
-                      labels=["leading", "advanced", "growing", "emerging", "other"])
+    expected = pd.cut(
+        ranks, [0, 10, 30, 60, 100, np.inf], labels=["leading", "advanced", "growing", "emerging", "other"]
+    )
     assert (stages.astype(str) == expected.astype(str)).all()
     counts = stages.value_counts()
     assert counts["leading"] == (ranks <= 10).sum() >= 10 and counts["other"] == (ranks > 100).sum()
@@ -126,7 +143,8 @@ def test_catalogue_indicators_recounted(data: pd.DataFrame) -> None:
         else:
             assert d["built_2020"] == row["built_2020_buffer_mean"]
             assert d["built_growth_2000_2020"] == pytest.approx(
-                row["built_2020_buffer_mean"] - row["built_2000_buffer_mean"], rel=1e-12)
+                row["built_2020_buffer_mean"] - row["built_2000_buffer_mean"], rel=1e-12
+            )
 
 
 def test_green_park_flag_and_year_recounted(data: pd.DataFrame) -> None:
@@ -199,12 +217,14 @@ def test_host_city_stand_ins_recounted(data: pd.DataFrame) -> None:
     """host_industry, host_exports, host_st_intensity, host_students, host_co2_intensity: the
     host city's row of the project's city data, joined on hand-checked host codes."""
     cities = pd.read_csv(DATA / "city_2019.csv", dtype={"city_code": str}).set_index("city_code")
-    columns = {"host_gdp_100m_yuan": "gdp_100m_yuan",
-               "host_va_secondary_100m_yuan": "va_secondary_100m_yuan",
-               "host_exports_100m_yuan": "exports_100m_yuan",
-               "host_st_expenditure_100m_yuan": "st_expenditure_100m_yuan",
-               "host_college_students_10k": "college_students_10k",
-               "host_co2_edgar_10kt": "co2_edgar_10kt"}
+    columns = {
+        "host_gdp_100m_yuan": "gdp_100m_yuan",
+        "host_va_secondary_100m_yuan": "va_secondary_100m_yuan",
+        "host_exports_100m_yuan": "exports_100m_yuan",
+        "host_st_expenditure_100m_yuan": "st_expenditure_100m_yuan",
+        "host_college_students_10k": "college_students_10k",
+        "host_co2_edgar_10kt": "co2_edgar_10kt",
+    }
     for zone, host in HOSTS.items():
         assert data.loc[zone, "host_city_code"] == host, zone
         for ours, theirs in columns.items():
@@ -216,12 +236,27 @@ def test_host_city_stand_ins_recounted(data: pd.DataFrame) -> None:
 
 
 def test_every_indicator_column_is_recounted_here() -> None:
-    recounted = {"approved_area_ha", "zone_age_years", "built_2020", "built_growth_2000_2020",
-                 "green_park", "szse_listed_mfg", "szse_listed_chinext", "szse_listed_tech_services",
-                 "host_szse_tech_services", "host_green_firms", "yangtze_demo_2016",
-                 "host_va_secondary_100m_yuan", "host_exports_100m_yuan", "host_st_expenditure_100m_yuan",
-                 "host_gdp_100m_yuan", "host_college_students_10k", "host_co2_edgar_10kt"}
+    recounted = {
+        "approved_area_ha",
+        "zone_age_years",
+        "built_2020",
+        "built_growth_2000_2020",
+        "green_park",
+        "szse_listed_mfg",
+        "szse_listed_chinext",
+        "szse_listed_tech_services",
+        "host_szse_tech_services",
+        "host_green_firms",
+        "yangtze_demo_2016",
+        "host_va_secondary_100m_yuan",
+        "host_exports_100m_yuan",
+        "host_st_expenditure_100m_yuan",
+        "host_gdp_100m_yuan",
+        "host_college_students_10k",
+        "host_co2_edgar_10kt",
+    }
     fw = mi.load_framework("park")
-    used = {ind.column for ind in fw.indicators} | {ind.denominator for ind in fw.indicators
-                                                     if ind.denominator}
+    used = {ind.column for ind in fw.indicators} | {
+        ind.denominator for ind in fw.indicators if ind.denominator
+    }
     assert used <= recounted

@@ -21,17 +21,19 @@ from mfgindex.methods import treat
 from mfgindex.methods.base import rank_min
 
 
-def synthetic(folder: Path, n_units: int, n_groups: int = 5, per_group: int = 10,
-              seed: int = 0) -> tuple[mi.Framework, mi.Dataset]:
+def synthetic(
+    folder: Path, n_units: int, n_groups: int = 5, per_group: int = 10, seed: int = 0
+) -> tuple[mi.Framework, mi.Dataset]:
     rng = np.random.default_rng(seed)
-    lines = ['[framework]\nid = "idx"\nunit_column = "unit"\n',
-             '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n']
+    lines = [
+        '[framework]\nid = "idx"\nunit_column = "unit"\n',
+        '[defaults]\nnormalize = "minmax(low=0, high=100)"\naggregate = "arithmetic"\n',
+    ]
     cols: dict[str, Any] = {"unit": [f"U{i:07d}" for i in range(n_units)]}
     for g in range(n_groups):
         lines.append(f'[[group]]\nid = "g{g}"\nparent = "idx"\nweight = {1 + g % 2}\n')
         for k in range(per_group):
-            lines.append(f'[[indicator]]\nid = "x{g}_{k}"\nparent = "g{g}"\n'
-                         f"direction = {1 - 2 * (k % 2)}\n")
+            lines.append(f'[[indicator]]\nid = "x{g}_{k}"\nparent = "g{g}"\ndirection = {1 - 2 * (k % 2)}\n')
             v = rng.lognormal(0.0, 1.0, n_units)
             v[rng.random(n_units) < 0.05] = np.nan
             cols[f"x{g}_{k}"] = v
@@ -58,15 +60,15 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[mi.Framework, mi.Data
     return synthetic(tmp_path_factory.mktemp("perf"), 100_000)  # 50 indicators: 40 MB
 
 
-def test_default_pipeline_peak_memory_is_at_most_three_inputs(
-        big: tuple[mi.Framework, mi.Dataset]) -> None:
+def test_default_pipeline_peak_memory_is_at_most_three_inputs(big: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = big
     size = len(ds) * len(fw.indicators) * 8
     used, res = peak(lambda: mi.compute(fw, ds))
     assert used <= 3.0 * size, f"peak {used / size:.2f}x the input"
     # the result holds the scores once: raw and normalised steps are views made on access
-    np.testing.assert_array_equal(res.steps["raw"],
-                                  ds.values[[i.id for i in fw.indicators]].to_numpy(dtype=float))
+    np.testing.assert_array_equal(
+        res.steps["raw"], ds.values[[i.id for i in fw.indicators]].to_numpy(dtype=float)
+    )
     pos = [res.node_ids.index(i.id) for i in fw.indicators]
     np.testing.assert_array_equal(res.steps["normalized"], res.score_matrix[:, pos])
 
@@ -88,8 +90,7 @@ def test_ranks_are_lazy_and_read_only(big: tuple[mi.Framework, mi.Dataset]) -> N
             arr[0, ...] = 0
 
 
-def test_compute_leaves_the_data_and_prepared_values_unchanged(
-        big: tuple[mi.Framework, mi.Dataset]) -> None:
+def test_compute_leaves_the_data_and_prepared_values_unchanged(big: tuple[mi.Framework, mi.Dataset]) -> None:
     from mfgindex.pipeline import Choices, Plan
 
     fw, ds = big
@@ -128,13 +129,18 @@ def test_rank_min_long_lines_equal_scipy() -> None:
 
 
 @pytest.mark.parametrize("case", range(7))
-def test_winsorize_fast_path_equals_the_plain_loop(case: int,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_winsorize_fast_path_equals_the_plain_loop(case: int, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(case)
     n = 30_000
-    x = [rng.lognormal(0, 1.5, n), -rng.lognormal(0, 1.5, n), np.round(rng.lognormal(0, 1, n), 1),
-         np.r_[rng.normal(size=n - 3), [50, 60, 60]], rng.integers(0, 3, n).astype(float) ** 3,
-         np.r_[np.zeros(n - 2), [1.0, 1.0]], np.r_[rng.normal(size=n - 1), [1e6]]][case]
+    x = [
+        rng.lognormal(0, 1.5, n),
+        -rng.lognormal(0, 1.5, n),
+        np.round(rng.lognormal(0, 1, n), 1),
+        np.r_[rng.normal(size=n - 3), [50, 60, 60]],
+        rng.integers(0, 3, n).astype(float) ** 3,
+        np.r_[np.zeros(n - 2), [1.0, 1.0]],
+        np.r_[rng.normal(size=n - 1), [1e6]],
+    ][case]
     x[rng.random(n) < 0.05] = np.nan
     for max_points, force in ((5, False), (40, False), (None, False), (40, True)):
         monkeypatch.setattr(treat, "FAST_FROM", 10**12)
@@ -155,8 +161,7 @@ def test_uncertainty_memory_does_not_grow_with_the_runs() -> None:
     ds = mi.read_data(None, fw)
 
     def run(runs: int) -> tuple[int, Any]:
-        return peak(lambda: mi.uncertainty(fw, ds, {"weights": 0.25}, runs=runs, seed=1,
-                                           max_memory=64 << 20))
+        return peak(lambda: mi.uncertainty(fw, ds, {"weights": 0.25}, runs=runs, seed=1, max_memory=64 << 20))
 
     few, _ = run(4_000)
     many, res = run(20_000)
@@ -173,8 +178,7 @@ def test_cli_keep_runs_and_max_memory() -> None:
 
     from mfgindex.cli.app import get_app
 
-    args = ["uncertainty", "-f", "city", "--vary", "weights=0.2", "--runs", "50",
-            "--format", "csv"]
+    args = ["uncertainty", "-f", "city", "--vary", "weights=0.2", "--runs", "50", "--format", "csv"]
     lean = CliRunner().invoke(get_app(), [*args, "--max-memory", "64M"])
     kept = CliRunner().invoke(get_app(), [*args, "--keep-runs"])
     assert lean.exit_code == 0 and kept.exit_code == 0, lean.output + kept.output

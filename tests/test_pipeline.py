@@ -89,9 +89,10 @@ def test_explain_by_chinese_name_and_ambiguous_name(mini: tuple[Path, Path], tmp
     from tests.conftest import MINI_TOML
 
     fw_path = tmp_path / "zh.toml"
-    fw_path.write_text(MINI_TOML.replace('name_column = "name"',
-                                         'name_column = "name"\nname_column_zh = "name_zh"'),
-                       encoding="utf-8")
+    fw_path.write_text(
+        MINI_TOML.replace('name_column = "name"', 'name_column = "name"\nname_column_zh = "name_zh"'),
+        encoding="utf-8",
+    )
     fw = mi.load_framework(fw_path)
     frame = pd.read_csv(mini[1]).assign(name_zh=["一", "二", "三"])
     res = mi.compute(fw, mi.Dataset.from_frame(frame, fw))
@@ -119,12 +120,12 @@ def test_panel_year_by_year_and_pooled(mini: tuple[Path, Path], tmp_path: Path) 
     ds = mi.Dataset.from_frame(panel, fw)
     each = mi.compute(fw, ds)
     # fitted year by year, doubling x1 changes nothing
-    np.testing.assert_allclose(each.scores.xs(2020, level="year")["x1"],
-                               each.scores.xs(2021, level="year")["x1"])
+    np.testing.assert_allclose(
+        each.scores.xs(2020, level="year")["x1"], each.scores.xs(2021, level="year")["x1"]
+    )
     pooled = mi.compute(fw, ds, fit_on="pooled")
     # pooled: x1 in [1, 8] → 2020 values [1, 2, 4] map to [0, 14.29, 42.86]
-    np.testing.assert_allclose(pooled.scores.xs(2020, level="year")["x1"],
-                               [0, 100 / 7, 300 / 7])
+    np.testing.assert_allclose(pooled.scores.xs(2020, level="year")["x1"], [0, 100 / 7, 300 / 7])
     assert mi.compute(fw, ds, year=2021).scores.shape[0] == 3
     with pytest.raises(DataError, match="years in the data: 2020, 2021"):
         mi.compute(fw, ds, year=1999)
@@ -135,8 +136,19 @@ def test_panel_year_by_year_and_pooled(mini: tuple[Path, Path], tmp_path: Path) 
 def test_to_frame_layout(run) -> None:  # type: ignore[no-untyped-def]
     frame = run().to_frame(indicators=True, sort=True)
     # U3 has no x3, so no score on group b: the missing_groups column flags it
-    assert list(frame.columns) == ["code", "name", "x1", "x2", "x3", "a", "b", "mini", "rank", "stage",
-                                   "missing_groups"]
+    assert list(frame.columns) == [
+        "code",
+        "name",
+        "x1",
+        "x2",
+        "x3",
+        "a",
+        "b",
+        "mini",
+        "rank",
+        "stage",
+        "missing_groups",
+    ]
     assert list(frame["code"]) == ["U2", "U3", "U1"]
     zh = run().to_frame(lang="zh")
     assert list(zh["stage"]) == ["其余", "前列", "其余"]
@@ -146,8 +158,9 @@ def test_per_indicator_treatment_and_exclusion(tmp_path: Path) -> None:
     """An indicator's own `treat` wins over the run's choice; `treat = "none"` excludes it."""
     from tests.conftest import MINI_TOML
 
-    text = MINI_TOML.replace('id = "x2"\nparent = "a"\ndirection = -1',
-                             'id = "x2"\nparent = "a"\ndirection = -1\ntreat = "none"')
+    text = MINI_TOML.replace(
+        'id = "x2"\nparent = "a"\ndirection = -1', 'id = "x2"\nparent = "a"\ndirection = -1\ntreat = "none"'
+    )
     fw_path = tmp_path / "t.toml"
     fw_path.write_text(text, encoding="utf-8")
     fw = mi.load_framework(fw_path)
@@ -156,8 +169,9 @@ def test_per_indicator_treatment_and_exclusion(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     base = rng.normal(10, 1, 30)
     base[0] = 1000
-    frame = pd.DataFrame({"code": [f"U{i}" for i in range(30)], "name": "n", "x1": base,
-                          "x2": base, "x3": 1.0, "pop": 1.0})
+    frame = pd.DataFrame(
+        {"code": [f"U{i}" for i in range(30)], "name": "n", "x1": base, "x2": base, "x3": 1.0, "pop": 1.0}
+    )
     res = mi.compute(fw, mi.Dataset.from_frame(frame, fw), treat="winsorize(max_points=5)")
     flags = pd.DataFrame(res.treated, columns=["x1", "x2", "x3"])
     assert (flags["x1"] != "").any() and (flags["x2"] == "").all()
@@ -170,7 +184,8 @@ def test_per_indicator_treatment_and_exclusion(tmp_path: Path) -> None:
 
 
 def test_a_runs_ahp_judgements_file_is_read_once_and_recorded(
-        mini: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mini: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``--weights "ahp(file=...)"``: the Plan reads the file once (the method gets a matrix),
     its SHA-256 goes into the provenance, and the weights are the AHP weights of the file."""
     import hashlib
@@ -187,8 +202,7 @@ def test_a_runs_ahp_judgements_file_is_read_once_and_recorded(
     assert recorded == {"j.csv": hashlib.sha256(judgements.read_bytes()).hexdigest()}
 
 
-def test_a_stage_method_is_checked_when_the_plan_is_made(mini: tuple[Path, Path],
-                                                          tmp_path: Path) -> None:
+def test_a_stage_method_is_checked_when_the_plan_is_made(mini: tuple[Path, Path], tmp_path: Path) -> None:
     """``stages=`` is resolved with the other choices (an unknown method fails before any
     work), and given to a framework without a ``[stages]`` table it is an error, not ignored."""
     from mfgindex.pipeline import Choices, Plan
@@ -200,8 +214,7 @@ def test_a_stage_method_is_checked_when_the_plan_is_made(mini: tuple[Path, Path]
         Plan(fw, ds, Choices(stages="jenks(k=4)"))
     text = fw_path.read_text(encoding="utf-8")
     plain = tmp_path / "plain.toml"
-    plain.write_text(text[: text.index("[stages]")] + text[text.index("[[group]]"):],
-                     encoding="utf-8")
+    plain.write_text(text[: text.index("[stages]")] + text[text.index("[[group]]") :], encoding="utf-8")
     fw2 = mi.load_framework(plain)
     with pytest.raises(mi.UsageError, match="has no \\[stages\\] table"):
         mi.compute(fw2, mi.read_data(data_path, fw2), stages="quantile")

@@ -8,8 +8,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("pandas", "scipy", "matplotlib", "jinja2", "rich", "pydantic", "pyarrow", "openpyxl",
-         "dask")
+HEAVY = ("pandas", "scipy", "matplotlib", "jinja2", "rich", "pydantic", "pyarrow", "openpyxl", "dask")
 
 
 def _imported_after(code: str) -> list[str]:
@@ -18,15 +17,13 @@ import json, sys
 {code}
 print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
 """
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     found: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
     return found
 
 
 def test_building_the_cli_imports_nothing_heavy() -> None:
-    code = ("import typer.main\nfrom mfgindex.cli.app import get_app\n"
-            "typer.main.get_command(get_app())")
+    code = "import typer.main\nfrom mfgindex.cli.app import get_app\ntyper.main.get_command(get_app())"
     assert _imported_after(code) == []
 
 

@@ -27,11 +27,24 @@ TOL = 1e-12
 
 #: our column -> COINr's get_stats column
 STATS_COLUMNS = {
-    "min": "Min", "max": "Max", "mean": "Mean", "median": "Median", "sd": "Std",
-    "skew": "Skew", "kurtosis": "Kurt", "n_avail": "N.Avail", "n_nonzero": "N.NonZero",
-    "n_unique": "N.Unique", "n_same": "N.Same", "frc_avail": "Frc.Avail",
-    "frc_nonzero": "Frc.NonZero", "frc_unique": "Frc.Unique", "frc_same": "Frc.Same",
-    "flag_avail": "Flag.Avail", "flag_nonzero": "Flag.NonZero", "flag_unique": "Flag.Unique",
+    "min": "Min",
+    "max": "Max",
+    "mean": "Mean",
+    "median": "Median",
+    "sd": "Std",
+    "skew": "Skew",
+    "kurtosis": "Kurt",
+    "n_avail": "N.Avail",
+    "n_nonzero": "N.NonZero",
+    "n_unique": "N.Unique",
+    "n_same": "N.Same",
+    "frc_avail": "Frc.Avail",
+    "frc_nonzero": "Frc.NonZero",
+    "frc_unique": "Frc.Unique",
+    "frc_same": "Frc.Same",
+    "flag_avail": "Flag.Avail",
+    "flag_nonzero": "Flag.NonZero",
+    "flag_unique": "Flag.Unique",
     "flag_skewkurt": "Flag.SkewKurt",
 }
 
@@ -101,8 +114,13 @@ def test_get_data_avail_matches_coinr_definitions(tmp_path: Path) -> None:
     summary, groups = data_availability(res, "raw")
     ref = pd.read_csv(REF / "get_data_avail_Raw_summary.csv").set_index("uCode")
     got = summary.set_index(res.framework.unit_column).loc[ref.index]
-    pairs = {"n_missing": "N_missing", "n_zero": "N_zero", "n_missing_or_zero": "N_miss_or_zero",
-             "avail": "Dat_Avail", "nonzero": "Non_Zero"}
+    pairs = {
+        "n_missing": "N_missing",
+        "n_zero": "N_zero",
+        "n_missing_or_zero": "N_miss_or_zero",
+        "avail": "Dat_Avail",
+        "nonzero": "Non_Zero",
+    }
     for mine, theirs in pairs.items():
         assert np.max(np.abs(got[mine].to_numpy(float) - ref[theirs].to_numpy(float))) < TOL
     ref_g = pd.read_csv(REF / "get_data_avail_Raw_bygroup.csv").set_index("uCode")
@@ -120,8 +138,12 @@ def test_compare_coins_matches_coinr_ranks() -> None:
     ours = panel.compare(a, b).set_index(fw.unit_column)
     ref = pd.read_csv(REF / "compare_coins_minmax_vs_zscore.csv").set_index("uCode")
     got = ours.loc[ref.index]
-    for mine, theirs in {"run_a": "coin.1", "run_b": "coin.2", "diff": "Diff",
-                         "abs_diff": "Abs.diff"}.items():
+    for mine, theirs in {
+        "run_a": "coin.1",
+        "run_b": "coin.2",
+        "diff": "Diff",
+        "abs_diff": "Abs.diff",
+    }.items():
         assert (got[mine].to_numpy(float) == ref[theirs].to_numpy(float)).all(), mine
 
 
@@ -135,8 +157,11 @@ def test_get_trends_matches_coinr_definitions() -> None:
     latest = panel.trends(res, dset="raw", metrics=["cagr"], use_latest=3)
     got = full.set_index(["unit", "node"]).loc[ref.index]
     got3 = latest.set_index(["unit", "node"]).loc[ref.index]
-    for ours, theirs in ((got["cagr"], ref["CAGR"]), (got["pct_change"], ref["prc_change"]),
-                         (got3["cagr"], ref["CAGR_latest3"])):
+    for ours, theirs in (
+        (got["cagr"], ref["CAGR"]),
+        (got["pct_change"], ref["prc_change"]),
+        (got3["cagr"], ref["CAGR_latest3"]),
+    ):
         a, b = ours.to_numpy(float), theirs.to_numpy(float)
         assert (np.isnan(a) == np.isnan(b)).all() and (np.isinf(a) == np.isinf(b)).all()
         finite = np.isfinite(b)
@@ -149,8 +174,12 @@ def test_get_trends_matches_coinr_definitions() -> None:
 # leave-one-out at every level (COINr remove_elements) and optimal weights (get_opt_weights)
 # ---------------------------------------------------------------------------------------------
 
-FULL = {"impute": "group_mean(group=EurAsia_group)", "screen": "coverage(min=0.9)",
-        "treat": "winsorize(max_points=5)", "normalize": "minmax(low=0, high=100)"}
+FULL = {
+    "impute": "group_mean(group=EurAsia_group)",
+    "screen": "coverage(min=0.9)",
+    "treat": "winsorize(max_points=5)",
+    "normalize": "minmax(low=0, high=100)",
+}
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +190,8 @@ def asem_full() -> mi.Result:
 
 @pytest.mark.parametrize(("level", "node"), [(1, "Flights"), (2, "ConEcFin"), (3, "Sust")])
 def test_remove_elements_equals_a_framework_with_weight_zero(
-        tmp_path: Path, asem_full: mi.Result, level: int, node: str) -> None:
+    tmp_path: Path, asem_full: mi.Result, level: int, node: str
+) -> None:
     """COINr removes an element by setting its weight to 0 and regenerating: the same as
     scoring with an iMeta whose weight for that node is 0 (an independent route)."""
     from mfgindex.analysis import remove_elements
@@ -177,9 +207,9 @@ def test_remove_elements_equals_a_framework_with_weight_zero(
     assert np.max(np.abs(got - ref.scores["Index"].to_numpy())) < 1e-12
     assert (out["rank_diffs"][node] == out["ranks"]["nominal"] - out["ranks"][node]).all()
     assert list(out["mean_abs_diff"].index) == [
-        n for n in asem_full.node_ids if n != "Index" and asem_full.framework.level(n) == level]
-    assert out["mean_abs_diff"].at[node, "mean_abs_diff"] == pytest.approx(
-        out["rank_abs_diffs"][node].mean())
+        n for n in asem_full.node_ids if n != "Index" and asem_full.framework.level(n) == level
+    ]
+    assert out["mean_abs_diff"].at[node, "mean_abs_diff"] == pytest.approx(out["rank_abs_diffs"][node].mean())
 
 
 def test_remove_elements_level_errors(asem_full: mi.Result) -> None:
@@ -211,8 +241,9 @@ def test_infomax_weight_method_against_the_parent() -> None:
     rng = np.random.default_rng(11)
     base = rng.normal(size=200)
     x = np.column_stack([base + rng.normal(scale=s, size=200) for s in (0.2, 0.5, 2.0)])
-    ctx = WeightContext(parent="g", children=("a", "b", "c"), weights=np.ones(3),
-                        direction=np.ones(3), comparisons=None)
+    ctx = WeightContext(
+        parent="g", children=("a", "b", "c"), weights=np.ones(3), direction=np.ones(3), comparisons=None
+    )
     w = resolve("weight", "infomax")(x, ctx)
     assert w.sum() == pytest.approx(1) and (w >= 0).all()
 
@@ -222,8 +253,7 @@ def test_infomax_weight_method_against_the_parent() -> None:
 
     for v in rng.dirichlet(np.ones(3), size=200):
         assert total(w) >= total(v) - 1e-9
-    with pytest.raises(mi.MethodError if hasattr(mi, "MethodError") else Exception,
-                       match="constant"):
+    with pytest.raises(mi.MethodError if hasattr(mi, "MethodError") else Exception, match="constant"):
         resolve("weight", "infomax")(np.column_stack([x[:, :2], np.ones(200)]), ctx)
 
 
@@ -239,7 +269,6 @@ def test_the_workbooks_provenance_sheet_is_json(tmp_path: Path) -> None:
     res = mi.compute(fw, mi.read_data(None, fw))
     target = tmp_path / "all.xlsx"
     export_workbook(res, target)
-    rows = {r[0]: r[1] for r in load_workbook(target)["provenance"].iter_rows(min_row=2,
-                                                                               values_only=True)}
+    rows = {r[0]: r[1] for r in load_workbook(target)["provenance"].iter_rows(min_row=2, values_only=True)}
     assert json.loads(rows["methods"])["aggregate"]["city"] == "arithmetic"
     assert json.loads(rows["data"])["sha256"] == res.provenance["data"]["sha256"]

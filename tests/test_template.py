@@ -32,8 +32,7 @@ def _bundled() -> pd.DataFrame:
 def test_columns_are_what_the_framework_reads() -> None:
     fw = mi.load_framework("city")
     names = [c.name for c in template_columns(fw)]
-    expected = list(dict.fromkeys(
-        c for ind in fw.indicators for c in (ind.column, ind.denominator) if c))
+    expected = list(dict.fromkeys(c for ind in fw.indicators for c in (ind.column, ind.denominator) if c))
     assert names == expected
     assert len(names) == len(set(names))
     gdp = next(c for c in template_columns(fw) if c.name == "gdp_100m_yuan")
@@ -50,8 +49,13 @@ def test_csv_template_has_bom_header_and_all_cities(tmp_path: Path) -> None:
     frame = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     fw = mi.load_framework("city")
     assert list(frame.columns) == [
-        "city_code", "name", "name_zh", "province", "city_type",
-        *(c.name for c in template_columns(fw))]
+        "city_code",
+        "name",
+        "name_zh",
+        "province",
+        "city_type",
+        *(c.name for c in template_columns(fw)),
+    ]
     bundled = _bundled()
     assert list(frame["city_code"]) == list(bundled["city_code"])
     assert list(frame["name_zh"]) == list(bundled["name_zh"])
@@ -135,8 +139,11 @@ def test_city_ccid_scores_partial_data_by_coverage() -> None:
     frame = template_frame(fw, units=False)
     cols = [c.name for c in template_columns(fw)]
     rng = np.random.default_rng(9)
-    rows = {"city_code": ["U1", "U2", "U3", "U4"], "name": ["a", "b", "c", "d"],
-            "name_zh": ["甲", "乙", "丙", "丁"]}
+    rows = {
+        "city_code": ["U1", "U2", "U3", "U4"],
+        "name": ["a", "b", "c", "d"],
+        "name_zh": ["甲", "乙", "丙", "丁"],
+    }
     synthetic = pd.DataFrame({**rows, **{c: rng.uniform(1, 50, 4) for c in cols}})
     # U4 lacks 3 of the 4 innovation statistics: innovation has 1/4 of its weight -> NaN
     synthetic.loc[3, ["rd_expenditure_100m_yuan", "high_tech_enterprises", "pct_applications"]] = np.nan
@@ -164,16 +171,20 @@ def test_never_overwrites_an_input(tmp_path: Path) -> None:
     assert code == 2 and "refusing to overwrite" in err and CITY.read_bytes() == bundled
 
 
-@pytest.mark.parametrize(("args", "exit_code", "text"), [
-    (["template", "city", "-o", "t.json"], 2, "cannot tell the template format"),
-    (["template", "city", "--format", "parquet"], 2, "--format must be xlsx or csv"),
-    (["template", "city", "--format", "xlsx"], 2, "give -o FILE.xlsx"),
-    (["template", "city", "--units", "u.csv", "--no-units"], 2, "exclude each other"),
-    (["template", "nosuch"], 1, "no framework file or built-in framework"),
-    (["template", "city", "--units", "missing.csv", "-o", "t.csv"], 1, "file not found"),
-])
-def test_errors(args: list[str], exit_code: int, text: str, tmp_path: Path,
-                monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("args", "exit_code", "text"),
+    [
+        (["template", "city", "-o", "t.json"], 2, "cannot tell the template format"),
+        (["template", "city", "--format", "parquet"], 2, "--format must be xlsx or csv"),
+        (["template", "city", "--format", "xlsx"], 2, "give -o FILE.xlsx"),
+        (["template", "city", "--units", "u.csv", "--no-units"], 2, "exclude each other"),
+        (["template", "nosuch"], 1, "no framework file or built-in framework"),
+        (["template", "city", "--units", "missing.csv", "-o", "t.csv"], 1, "file not found"),
+    ],
+)
+def test_errors(
+    args: list[str], exit_code: int, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     code, _, err = run(*args)
     assert code == exit_code and text in err

@@ -72,8 +72,7 @@ def has(stage: str, name: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def naive(fw: mi.Framework, ds: mi.Dataset, res: mi.UncertaintyResult,
-          base: dict[str, Any]) -> np.ndarray:
+def naive(fw: mi.Framework, ds: mi.Dataset, res: mi.UncertaintyResult, base: dict[str, Any]) -> np.ndarray:
     """Index scores ``(runs, n)`` of every run by calling compute() with the run's choices."""
     out = np.full(res.scores.shape, np.nan)
     units = pd.Index(res.units.astype(str))
@@ -104,8 +103,9 @@ def naive(fw: mi.Framework, ds: mi.Dataset, res: mi.UncertaintyResult,
     return out
 
 
-def assert_matches_naive(fw: mi.Framework, ds: mi.Dataset, res: mi.UncertaintyResult,
-                         base: dict[str, Any]) -> None:
+def assert_matches_naive(
+    fw: mi.Framework, ds: mi.Dataset, res: mi.UncertaintyResult, base: dict[str, Any]
+) -> None:
     expected = naive(fw, ds, res, base)
     valid = res.valid
     np.testing.assert_allclose(res.scores[valid], expected[valid], atol=ATOL, rtol=0)
@@ -132,8 +132,7 @@ def test_rank_rows_equals_scipy_rankdata_min() -> None:
         expected[keep] = rankdata(-row[keep], method="min")
         np.testing.assert_array_equal(ours[i], expected)
     # one row, and the pipeline's column ranks
-    np.testing.assert_array_equal(rank_rows(np.array([3.0, 1.0, 3.0, np.nan, 2.0])),
-                                  [1, 4, 1, np.nan, 3])
+    np.testing.assert_array_equal(rank_rows(np.array([3.0, 1.0, 3.0, np.nan, 2.0])), [1, 4, 1, np.nan, 3])
     np.testing.assert_array_equal(rank_rows(s.T.copy()).T, rank_desc(s))
 
 
@@ -157,12 +156,12 @@ def test_aggregate_tree_batch_equals_one_by_one(asem: tuple[mi.Framework, mi.Dat
         for i in range(r):
             one = aggregate_tree(fw, normalised, {g: w[i] for g, w in batch.items()}, calls, 0.0)
             for g in fw.groups:
-                np.testing.assert_allclose(tree[g.id][i], one[g.id], atol=ATOL, rtol=0,
-                                           err_msg=f"{method} {g.id}")
+                np.testing.assert_allclose(
+                    tree[g.id][i], one[g.id], atol=ATOL, rtol=0, err_msg=f"{method} {g.id}"
+                )
 
 
-def test_aggregate_tree_refused_units_are_nan_up_the_tree(
-        mini_fw: tuple[mi.Framework, mi.Dataset]) -> None:
+def test_aggregate_tree_refused_units_are_nan_up_the_tree(mini_fw: tuple[mi.Framework, mi.Dataset]) -> None:
     from mfgindex.pipeline import Choices, Plan
 
     fw, ds = mini_fw
@@ -193,8 +192,9 @@ def test_aggregate_tree_refused_units_are_nan_up_the_tree(
     assert tree["mini"][1] == pytest.approx(math.sqrt(a * 100), abs=ATOL)
 
 
-def test_nominal_equals_compute(asem: tuple[mi.Framework, mi.Dataset],
-                                city: tuple[mi.Framework, mi.Dataset]) -> None:
+def test_nominal_equals_compute(
+    asem: tuple[mi.Framework, mi.Dataset], city: tuple[mi.Framework, mi.Dataset]
+) -> None:
     for (fw, ds), base in ((asem, {}), (city, {"normalize": "zscore", "aggregate": "arithmetic"})):
         res = uncertainty(fw, ds, {"weights": 0.1}, runs=3, seed=1, **base)
         nominal = mi.compute(fw, ds, **base)
@@ -233,8 +233,11 @@ def test_full_coinr_pipeline_matches_naive_loop(asem: tuple[mi.Framework, mi.Dat
     if not (has("impute", "group_mean") and has("screen", "coverage") and has("treat", "winsorize")):
         pytest.skip("COINr's full example pipeline needs group_mean, coverage and winsorize")
     fw, ds = asem
-    base = {"impute": "group_mean(group=EurAsia_group)", "screen": "coverage(min=0.9)",
-            "treat": "winsorize(max_points=5)"}
+    base = {
+        "impute": "group_mean(group=EurAsia_group)",
+        "screen": "coverage(min=0.9)",
+        "treat": "winsorize(max_points=5)",
+    }
     spec = dict(ASEM_SPEC) | {"treat": {"choices": ["none", "winsorize(max_points=5)"]}}
     res = uncertainty(fw, ds, spec, runs=16, keep_runs=True, seed=2, **base)
     assert_matches_naive(fw, ds, res, base)
@@ -249,8 +252,9 @@ def test_screening_that_depends_on_the_choices(asem: tuple[mi.Framework, mi.Data
     # without imputation the coverage screen drops units that imputation would keep: those
     # units are unranked in such runs, the others ranked among themselves
     base = {"impute": "mean", "screen": "coverage(min=0.95)"}
-    res = uncertainty(fw, ds, {"impute": {"choices": ["none", "mean"]}}, runs=6, keep_runs=True,
-                      seed=0, **base)
+    res = uncertainty(
+        fw, ds, {"impute": {"choices": ["none", "mean"]}}, runs=6, keep_runs=True, seed=0, **base
+    )
     none_runs = (res.runs["impute"] == "none").to_numpy()
     assert none_runs.any() and (~none_runs).any()
     dropped = np.isnan(res.ranks[none_runs][0])
@@ -258,8 +262,7 @@ def test_screening_that_depends_on_the_choices(asem: tuple[mi.Framework, mi.Data
     assert_matches_naive(fw, ds, res, base)
 
 
-def test_same_seed_same_output_and_chunks_do_not_matter(
-        asem: tuple[mi.Framework, mi.Dataset]) -> None:
+def test_same_seed_same_output_and_chunks_do_not_matter(asem: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = asem
     a = uncertainty(fw, ds, ASEM_SPEC, runs=40, keep_runs=True, seed=7)
     b = uncertainty(fw, ds, ASEM_SPEC, runs=40, keep_runs=True, seed=7, chunk=3)
@@ -275,8 +278,15 @@ def test_summary_statistics(asem: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = asem
     res = uncertainty(fw, ds, ASEM_SPEC, runs=50, keep_runs=True, seed=3)
     out = res.summary()
-    assert list(out.columns) == ["uCode", "uName", "nominal_rank", "median_rank", "q05_rank",
-                                 "q95_rank", "mean_abs_shift"]
+    assert list(out.columns) == [
+        "uCode",
+        "uName",
+        "nominal_rank",
+        "median_rank",
+        "q05_rank",
+        "q95_rank",
+        "mean_abs_shift",
+    ]
     ranks = pd.DataFrame(res.ranks)  # pandas' quantile (linear, R type 7) as the second path
     np.testing.assert_allclose(out["median_rank"], ranks.median(), atol=ATOL)
     np.testing.assert_allclose(out["q05_rank"], ranks.quantile(0.05), atol=ATOL)
@@ -331,11 +341,12 @@ def test_exclusion_is_leave_one_out(mini_fw: tuple[mi.Framework, mi.Dataset]) ->
 # ---------------------------------------------------------------------------------------------
 
 
-def test_invalid_runs_are_counted_reported_and_left_out(
-        city: tuple[mi.Framework, mi.Dataset]) -> None:
+def test_invalid_runs_are_counted_reported_and_left_out(city: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = city
-    spec = {"normalize": {"choices": ["minmax(low=1, high=100)", "zscore"]},
-            "aggregate": {"choices": ["arithmetic", "geometric"]}}
+    spec = {
+        "normalize": {"choices": ["minmax(low=1, high=100)", "zscore"]},
+        "aggregate": {"choices": ["arithmetic", "geometric"]},
+    }
     res = uncertainty(fw, ds, spec, runs=60, keep_runs=True, seed=1)
     bad = (res.runs["normalize"] == "zscore") & (res.runs["aggregate"] == "geometric")
     # zscore + geometric runs leave the units with a negative z-score unscored (DESIGN §5):
@@ -367,15 +378,18 @@ def test_refusals_above_the_indicator_level(mini: tuple[Path, Path], tmp_path: P
     from tests.conftest import MINI_TOML
 
     text = MINI_TOML.replace('aggregate = "arithmetic"', 'aggregate = "geometric"')
-    text = text.replace('weight = 2\n', 'weight = 2\naggregate = "arithmetic"\n')
-    text = text.replace('name = "Group B"\nweight = 1\n',
-                        'name = "Group B"\nweight = 1\naggregate = "arithmetic"\n')
+    text = text.replace("weight = 2\n", 'weight = 2\naggregate = "arithmetic"\n')
+    text = text.replace(
+        'name = "Group B"\nweight = 1\n', 'name = "Group B"\nweight = 1\naggregate = "arithmetic"\n'
+    )
     path = tmp_path / "mixed.toml"
     path.write_text(text, encoding="utf-8")
     fw = mi.load_framework(path)
     ds = mi.read_data(mini[1], fw)
-    spec = {"weights": {"noise": 0.9, "levels": [1]},
-            "normalize": {"choices": ["zscore(mean=0.75, sd=1)", "minmax(low=1, high=100)"]}}
+    spec = {
+        "weights": {"noise": 0.9, "levels": [1]},
+        "normalize": {"choices": ["zscore(mean=0.75, sd=1)", "minmax(low=1, high=100)"]},
+    }
     res = uncertainty(fw, ds, spec, runs=40, keep_runs=True, seed=2, normalize="minmax(low=1, high=100)")
     z = (res.runs["normalize"] != "minmax(low=1, high=100)").to_numpy()
     unscored = np.isnan(res.ranks).any(axis=1)
@@ -388,12 +402,12 @@ def test_nominal_with_bad_cells_scores_the_others(city: tuple[mi.Framework, mi.D
     fw, ds = city
     res = uncertainty(fw, ds, {"weights": 0.1}, runs=5, normalize="zscore", aggregate="geometric")
     nominal = mi.compute(fw, ds, normalize="zscore", aggregate="geometric")
-    np.testing.assert_array_equal(np.isnan(res.nominal_scores),
-                                  np.isnan(nominal.scores[fw.id].to_numpy()))
+    np.testing.assert_array_equal(np.isnan(res.nominal_scores), np.isnan(nominal.scores[fw.id].to_numpy()))
     assert np.isnan(res.nominal_scores).any() and not np.isnan(res.nominal_scores).all()
     with pytest.raises(MethodError, match="invalid combination"):  # strict
-        uncertainty(fw, ds, {"weights": 0.1}, runs=5, normalize="zscore", aggregate="geometric",
-                    invalid="raise")
+        uncertainty(
+            fw, ds, {"weights": 0.1}, runs=5, normalize="zscore", aggregate="geometric", invalid="raise"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,21 +418,28 @@ def test_nominal_with_bad_cells_scores_the_others(city: tuple[mi.Framework, mi.D
 def test_spec_file_and_overrides(tmp_path: Path, asem: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, _ = asem
     path = tmp_path / "spec.toml"
-    path.write_text('[weights]\nnoise = 0.25\nlevels = [2, 3]\n'
-                    '[normalize]\nchoices = ["minmax(low=1, high=100)", "zscore(mean=10, sd=2)"]\n'
-                    '[aggregate]\nchoices = ["arithmetic", "geometric"]\n', encoding="utf-8")
+    path.write_text(
+        "[weights]\nnoise = 0.25\nlevels = [2, 3]\n"
+        '[normalize]\nchoices = ["minmax(low=1, high=100)", "zscore(mean=10, sd=2)"]\n'
+        '[aggregate]\nchoices = ["arithmetic", "geometric"]\n',
+        encoding="utf-8",
+    )
     spec = read_spec(path, fw)
     assert spec.inputs() == ["weights", "normalize", "aggregate"]
     assert spec.weights is not None and spec.weights.levels == (2, 3)
     assert spec.normalize == ("minmax(low=1, high=100)", "zscore(mean=10, sd=2)")
-    spec = read_spec(path, fw, overrides=["weights.noise=0.1", "aggregate=arithmetic|median",
-                                          "exclude=all", "impute=mean|none"])
+    spec = read_spec(
+        path,
+        fw,
+        overrides=["weights.noise=0.1", "aggregate=arithmetic|median", "exclude=all", "impute=mean|none"],
+    )
     assert spec.weights is not None and spec.weights.noise == 0.1 and spec.weights.levels == (2, 3)
     assert spec.aggregate == ("arithmetic", "median")
     assert spec.exclude == tuple(i.id for i in fw.indicators)
     assert spec.impute == ("mean", "none")
-    spec = read_spec(None, fw, overrides=["weights=0.2", "weights.levels=1,2",
-                                          'normalize.choices=["rank", "minmax"]'])
+    spec = read_spec(
+        None, fw, overrides=["weights=0.2", "weights.levels=1,2", 'normalize.choices=["rank", "minmax"]']
+    )
     assert spec.weights is not None and spec.weights.levels == (1, 2)
     assert spec.normalize == ("rank", "minmax")
 
@@ -428,8 +449,10 @@ def test_spec_objects_are_validated_too(asem: tuple[mi.Framework, mi.Dataset]) -
 
     fw, ds = asem
     spec = UncertaintySpec(weights=WeightNoise(noise=0.2), aggregate=("arithmetic", "median"))
-    assert read_spec(spec, fw).to_dict() == {"weights": {"distribution": "uniform", "noise": 0.2},
-                                             "aggregate": {"choices": ["arithmetic", "median"]}}
+    assert read_spec(spec, fw).to_dict() == {
+        "weights": {"distribution": "uniform", "noise": 0.2},
+        "aggregate": {"choices": ["arithmetic", "median"]},
+    }
     assert len(uncertainty(fw, ds, spec, runs=3).runs) == 3
     with pytest.raises(SpecError, match="'Flight' is not an indicator"):
         uncertainty(fw, ds, UncertaintySpec(exclude=("Flight",)), runs=3)
@@ -438,10 +461,13 @@ def test_spec_objects_are_validated_too(asem: tuple[mi.Framework, mi.Dataset]) -
 def test_spec_problems_are_all_reported(tmp_path: Path, asem: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, _ = asem
     path = tmp_path / "bad.toml"
-    path.write_text('[weigths]\nnoise = 0.2\n'
-                    '[normalize]\nchoices = ["minmx", "zscore(men=1)"]\n'
-                    '[aggregate]\nchoice = ["geometric"]\n'
-                    '[exclude]\nindicators = ["LPII"]\n', encoding="utf-8")
+    path.write_text(
+        "[weigths]\nnoise = 0.2\n"
+        '[normalize]\nchoices = ["minmx", "zscore(men=1)"]\n'
+        '[aggregate]\nchoice = ["geometric"]\n'
+        '[exclude]\nindicators = ["LPII"]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(SpecError) as info:
         read_spec(path, fw)
     err = info.value
@@ -455,19 +481,24 @@ def test_spec_problems_are_all_reported(tmp_path: Path, asem: tuple[mi.Framework
     assert len(err.problems) == 5
 
 
-@pytest.mark.parametrize(("doc", "expected"), [
-    ({"weights": {"noise": 1.5}}, "weights.noise: must be a number in [0, 1)"),
-    ({"weights": {"noise": 0.1, "levels": [4]}}, "weights.levels[0]: level 4 is the index"),
-    ({"weights": {"noise": 0.1, "levels": [0]}}, "levels 1 (indicators) to 4"),
-    ({"weights": {"noise": 0.1, "distribution": "dirichlet", "concentration": -1}},
-     "weights.concentration: must be a positive number"),
-    ({"weights": {"noise": 0.1, "concentration": 5}}, "only used with distribution"),
-    ({"aggregate": {"choices": ["none", "arithmetic"]}}, "the aggregate stage cannot be skipped"),
-    ({"aggregate": {"choices": ["geometric"]}}, "one choice does not vary"),
-    ({"aggregate": {"choices": ["geometric", "geometric"]}}, "listed twice"),
-    ({"weights": {"noise": 0.0}}, "nothing varies"),
-    ({}, "nothing varies"),
-])
+@pytest.mark.parametrize(
+    ("doc", "expected"),
+    [
+        ({"weights": {"noise": 1.5}}, "weights.noise: must be a number in [0, 1)"),
+        ({"weights": {"noise": 0.1, "levels": [4]}}, "weights.levels[0]: level 4 is the index"),
+        ({"weights": {"noise": 0.1, "levels": [0]}}, "levels 1 (indicators) to 4"),
+        (
+            {"weights": {"noise": 0.1, "distribution": "dirichlet", "concentration": -1}},
+            "weights.concentration: must be a positive number",
+        ),
+        ({"weights": {"noise": 0.1, "concentration": 5}}, "only used with distribution"),
+        ({"aggregate": {"choices": ["none", "arithmetic"]}}, "the aggregate stage cannot be skipped"),
+        ({"aggregate": {"choices": ["geometric"]}}, "one choice does not vary"),
+        ({"aggregate": {"choices": ["geometric", "geometric"]}}, "listed twice"),
+        ({"weights": {"noise": 0.0}}, "nothing varies"),
+        ({}, "nothing varies"),
+    ],
+)
 def test_spec_rules(doc: dict[str, Any], expected: str, asem: tuple[mi.Framework, mi.Dataset]) -> None:
     with pytest.raises(SpecError) as info:
         read_spec(doc, asem[0])
@@ -531,8 +562,9 @@ def test_sobol_estimators_reproduce_ishigami() -> None:
     n = 2**13
     a, b = saltelli_sample(n, 3, seed=42)
     y_ab = np.column_stack([ishigami(np.where(np.arange(3) == i, b, a)) for i in range(3)])
-    table = sobol_estimate(ishigami(a), ishigami(b), y_ab, names=["x1", "x2", "x3"],
-                           n_boot=200, confidence=0.99, seed=1)
+    table = sobol_estimate(
+        ishigami(a), ishigami(b), y_ab, names=["x1", "x2", "x3"], n_boot=200, confidence=0.99, seed=1
+    )
     first, total = ishigami_analytic()
     # analytic: S = (0.3139, 0.4424, 0), ST = (0.5576, 0.4424, 0.2437)
     np.testing.assert_allclose(first, [0.3139, 0.4424, 0.0], atol=1e-4)
@@ -549,8 +581,7 @@ def test_sobol_estimators_agree_with_scipy() -> None:
 
     n = 2**12
     ours_a, ours_b = saltelli_sample(n, 3, seed=7)
-    y_ab = np.column_stack([ishigami(np.where(np.arange(3) == i, ours_b, ours_a))
-                            for i in range(3)])
+    y_ab = np.column_stack([ishigami(np.where(np.arange(3) == i, ours_b, ours_a)) for i in range(3)])
     ours = sobol_estimate(ishigami(ours_a), ishigami(ours_b), y_ab, n_boot=0)
 
     def func(x: np.ndarray) -> np.ndarray:  # scipy passes (d, n)
@@ -587,12 +618,18 @@ def test_sensitivity_on_asem(asem: tuple[mi.Framework, mi.Dataset]) -> None:
     n = 64
     res = sensitivity(fw, ds, ASEM_SPEC, n=n, keep_runs=True, seed=3, n_boot=100)
     table = res.to_frame()
-    assert list(table.columns) == ["input", "first_order", "first_order_low", "first_order_high",
-                                   "total_order", "total_order_low", "total_order_high"]
+    assert list(table.columns) == [
+        "input",
+        "first_order",
+        "first_order_low",
+        "first_order_high",
+        "total_order",
+        "total_order_low",
+        "total_order_high",
+    ]
     assert list(table["input"]) == ["weights", "normalize", "aggregate"]
     assert len(res.outputs) == n * 5 and res.n_valid == n
-    assert list(res.runs["matrix"].unique()) == ["A", "B", "AB:weights", "AB:normalize",
-                                                  "AB:aggregate"]
+    assert list(res.runs["matrix"].unique()) == ["A", "B", "AB:weights", "AB:normalize", "AB:aggregate"]
     # A and AB:i share every column but i; the output is COINr's mean absolute rank shift
     runs = res.runs
     a, ab = runs[runs["matrix"] == "A"], runs[runs["matrix"] == "AB:normalize"]
@@ -610,13 +647,17 @@ def test_sensitivity_on_asem(asem: tuple[mi.Framework, mi.Dataset]) -> None:
 
 def test_sensitivity_of_one_unit_and_invalid_tuples(city: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = city
-    spec = {"weights": 0.3, "normalize": {"choices": ["minmax(low=1, high=100)", "zscore"]},
-            "aggregate": {"choices": ["arithmetic", "geometric"]}}
+    spec = {
+        "weights": 0.3,
+        "normalize": {"choices": ["minmax(low=1, high=100)", "zscore"]},
+        "aggregate": {"choices": ["arithmetic", "geometric"]},
+    }
     res = sensitivity(fw, ds, spec, n=32, keep_runs=True, seed=0, n_boot=50, output="320500")
     assert res.output == "rank of 320500"
     col = list(res.uncertainty.units.astype(str)).index("320500")
-    np.testing.assert_array_equal(res.outputs[: 64], np.where(res.uncertainty.valid,
-                                                              res.uncertainty.ranks[:, col], np.nan))
+    np.testing.assert_array_equal(
+        res.outputs[:64], np.where(res.uncertainty.valid, res.uncertainty.ranks[:, col], np.nan)
+    )
     # zscore + geometric runs leave the units with a negative z-score unscored (DESIGN §5), and
     # say so; 320500 is not one of them, so every tuple has an output
     assert any("left some units unscored" in w for w in res.warnings)
@@ -629,8 +670,9 @@ def test_progress_and_public_names(asem: tuple[mi.Framework, mi.Dataset]) -> Non
 
     fw, ds = asem
     calls: list[tuple[int, int]] = []
-    res = mi.uncertainty(fw, ds, ASEM_SPEC, runs=50, seed=0, chunk=7,
-                         progress=lambda done, total: calls.append((done, total)))
+    res = mi.uncertainty(
+        fw, ds, ASEM_SPEC, runs=50, seed=0, chunk=7, progress=lambda done, total: calls.append((done, total))
+    )
     assert calls[-1] == (50, 50) and len(calls) >= 50 // 7
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert isinstance(res, mi.UncertaintyResult)
@@ -677,15 +719,26 @@ def test_rank_statistics_from_counts_equal_the_table_exactly() -> None:
             np.testing.assert_array_equal(g, w)
 
 
-@pytest.mark.parametrize("spec, base", [
-    (ASEM_SPEC, {}),
-    ({"weights": 0.3, "normalize": {"choices": ["minmax(low=1, high=100)", "zscore"]},
-      "aggregate": {"choices": ["arithmetic", "geometric"]}}, {}),  # units unscored in runs
-])
-def test_summary_without_the_table_equals_the_table(asem: tuple[mi.Framework, mi.Dataset],
-                                                    city: tuple[mi.Framework, mi.Dataset],
-                                                    spec: dict[str, Any],
-                                                    base: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "spec, base",
+    [
+        (ASEM_SPEC, {}),
+        (
+            {
+                "weights": 0.3,
+                "normalize": {"choices": ["minmax(low=1, high=100)", "zscore"]},
+                "aggregate": {"choices": ["arithmetic", "geometric"]},
+            },
+            {},
+        ),  # units unscored in runs
+    ],
+)
+def test_summary_without_the_table_equals_the_table(
+    asem: tuple[mi.Framework, mi.Dataset],
+    city: tuple[mi.Framework, mi.Dataset],
+    spec: dict[str, Any],
+    base: dict[str, Any],
+) -> None:
     fw, ds = asem if spec is ASEM_SPEC else city
     kept = uncertainty(fw, ds, spec, runs=300, seed=4, keep_runs=True, **base)
     lean = uncertainty(fw, ds, spec, runs=300, seed=4, chunk=17, **base)
@@ -695,8 +748,11 @@ def test_summary_without_the_table_equals_the_table(asem: tuple[mi.Framework, mi
     # and the table's own statistics (numpy on (runs, n)) are the counts' to the last bit
     from mfgindex.robustness.results import rank_statistics, rank_statistics_from_counts
 
-    for g, w in zip(rank_statistics_from_counts(kept.rank_counts, kept.nominal_ranks),
-                    rank_statistics(kept.ranks[kept.valid], kept.nominal_ranks), strict=True):
+    for g, w in zip(
+        rank_statistics_from_counts(kept.rank_counts, kept.nominal_ranks),
+        rank_statistics(kept.ranks[kept.valid], kept.nominal_ranks),
+        strict=True,
+    ):
         np.testing.assert_array_equal(g, w)
     with pytest.raises(UsageError, match="keep_runs=True"):
         _ = lean.ranks

@@ -120,12 +120,31 @@ NAME_OVERRIDES = {
     "G442036": "Shenzhen High-tech Industrial Park",
 }
 # Words of zone stems that are not place names.
-WORD_EN = {"火炬": "Torch", "医药": "Pharmaceutical", "稀土": "Rare Earth", "汽车": "Automotive",
-           "航空": "Aviation", "航天": "Aerospace", "临港": "Lingang", "钒钛": "Vanadium-Titanium",
-           "石化": "Petrochemical", "农业": "Agricultural", "招商局": "China Merchants",
-           "化学工业": "Chemical Industry", "杭州湾": "Hangzhou Bay", "黄河三角洲": "Yellow River Delta",
-           "辽滨沿海": "Liaobin Coastal", "闵行": "Minhang", "旅顺": "Lushun", "库尔勒": "Korla",
-           "库车": "Kuqa", "格尔木": "Golmud", "昆仑": "Kunlun", "东湖": "East Lake", "红旗渠": "Hongqiqu"}
+WORD_EN = {
+    "火炬": "Torch",
+    "医药": "Pharmaceutical",
+    "稀土": "Rare Earth",
+    "汽车": "Automotive",
+    "航空": "Aviation",
+    "航天": "Aerospace",
+    "临港": "Lingang",
+    "钒钛": "Vanadium-Titanium",
+    "石化": "Petrochemical",
+    "农业": "Agricultural",
+    "招商局": "China Merchants",
+    "化学工业": "Chemical Industry",
+    "杭州湾": "Hangzhou Bay",
+    "黄河三角洲": "Yellow River Delta",
+    "辽滨沿海": "Liaobin Coastal",
+    "闵行": "Minhang",
+    "旅顺": "Lushun",
+    "库尔勒": "Korla",
+    "库车": "Kuqa",
+    "格尔木": "Golmud",
+    "昆仑": "Kunlun",
+    "东湖": "East Lake",
+    "红旗渠": "Hongqiqu",
+}
 
 
 def _division_table() -> pd.DataFrame:
@@ -139,8 +158,23 @@ def _division_table() -> pd.DataFrame:
 
 
 def _short(name: str) -> str:
-    for suffix in ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "省", "回族自治州",
-                   "蒙古族藏族自治州", "自治州", "自治县", "地区", "市", "县", "区", "盟", "旗"):
+    for suffix in (
+        "维吾尔自治区",
+        "壮族自治区",
+        "回族自治区",
+        "自治区",
+        "省",
+        "回族自治州",
+        "蒙古族藏族自治州",
+        "自治州",
+        "自治县",
+        "地区",
+        "市",
+        "县",
+        "区",
+        "盟",
+        "旗",
+    ):
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             return name[: -len(suffix)]
     return name
@@ -154,8 +188,7 @@ def host_cities(zones: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
     prefectures = div[(div["code"].str[4:] == "00") & (div["code"].str[2:] != "0000")]
     counties = div[div["code"].str[4:] != "00"]
     rows = []
-    for code, place, zname in zip(zones["code"], zones["city_or_county"], zones["zone_name"],
-                                  strict=True):
+    for code, place, zname in zip(zones["code"], zones["city_or_county"], zones["zone_name"], strict=True):
         prov = code[1:3]
         host, how = None, "unmatched"
         if prov in MUNICIPALITIES:
@@ -166,8 +199,10 @@ def host_cities(zones: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
             texts = [place.replace("湽博", "淄博"), zname.replace("湽博", "淄博")]
             for table, label in ((prefectures, "prefecture_name"), (counties, "county_name")):
                 sub = table[table["code"].str[:2] == prov]
-                stems = sorted(((_short(n), c) for n, c in zip(sub["name"], sub["code"], strict=True)),
-                               key=lambda sc: -len(sc[0]))
+                stems = sorted(
+                    ((_short(n), c) for n, c in zip(sub["name"], sub["code"], strict=True)),
+                    key=lambda sc: -len(sc[0]),
+                )
                 hit = next((c for t in texts for s, c in stems if t.startswith(s)), None)
                 if hit is not None:
                     pref = hit[:4] + "00"
@@ -178,8 +213,9 @@ def host_cities(zones: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
                     break
         if host in MERGED:
             host, how = MERGED[host], how + "+merged"
-        rows.append({"host_city_code": host, "host_city": names.get(host, "") if host else "",
-                     "host_match": how})
+        rows.append(
+            {"host_city_code": host, "host_city": names.get(host, "") if host else "", "host_match": how}
+        )
     return pd.DataFrame(rows, index=zones.index)
 
 
@@ -192,13 +228,24 @@ def english_names(zones: pd.DataFrame, cities: pd.DataFrame) -> list[str]:
     city_py = {}
     for zh, en in zip(cities["name_zh"], cities["name"], strict=True):
         city_py[_short(zh)] = en.split(" (")[0]
-    provinces = {"新疆": "Xinjiang", "陕西": "Shaanxi", "广西": "Guangxi", "内蒙古": "Inner Mongolia",
-                 "青海": "Qinghai", "海南": "Hainan", "上海": "Shanghai", "天津": "Tianjin",
-                 "中国": "China"}
+    provinces = {
+        "新疆": "Xinjiang",
+        "陕西": "Shaanxi",
+        "广西": "Guangxi",
+        "内蒙古": "Inner Mongolia",
+        "青海": "Qinghai",
+        "海南": "Hainan",
+        "上海": "Shanghai",
+        "天津": "Tianjin",
+        "中国": "China",
+    }
     # county-level place names of the division table, one pinyin word each
     div = _division_table()
-    counties = {_short(n): "".join(lazy_pinyin(_short(n))).capitalize()
-                for n in div.loc[div["code"].str[4:] != "00", "name"] if len(_short(n)) >= 2}
+    counties = {
+        _short(n): "".join(lazy_pinyin(_short(n))).capitalize()
+        for n in div.loc[div["code"].str[4:] != "00", "name"]
+        if len(_short(n)) >= 2
+    }
     lexicon = {**counties, **provinces, **city_py, **WORD_EN}
     out = []
     for code, zname in zip(zones["code"], zones["zone_name"], strict=True):
@@ -221,27 +268,34 @@ def english_names(zones: pd.DataFrame, cities: pd.DataFrame) -> list[str]:
             known = sorted((w for w in lexicon if rest.startswith(w)), key=len, reverse=True)
             if known:
                 words.append(lexicon[known[0]])
-                rest = rest[len(known[0]):]
+                rest = rest[len(known[0]) :]
                 continue
             # an unknown stretch up to the next known word: one pinyin word
-            cut = next((i for i in range(1, len(rest) + 1)
-                        if any(rest[i:].startswith(w) for w in lexicon) or rest[i:i + 1] == "-"),
-                       len(rest))
+            cut = next(
+                (
+                    i
+                    for i in range(1, len(rest) + 1)
+                    if any(rest[i:].startswith(w) for w in lexicon) or rest[i : i + 1] == "-"
+                ),
+                len(rest),
+            )
             words.append("".join(lazy_pinyin(rest[:cut], style=Style.NORMAL)).capitalize())
             rest = rest[cut:]
         text = " ".join(words).replace(" - ", "-")
         out.append(f"{text} {suffix_en}".strip())
     # same-spelled names (福州 / 抚州 are both Fuzhou): add the province, as city_2019.csv does
     counts = pd.Series(out).value_counts()
-    return [f"{n} ({''.join(lazy_pinyin(_short(p))).capitalize()})" if counts[n] > 1 else n
-            for n, p in zip(out, zones["province"], strict=True)]
+    return [
+        f"{n} ({''.join(lazy_pinyin(_short(p))).capitalize()})" if counts[n] > 1 else n
+        for n, p in zip(out, zones["province"], strict=True)
+    ]
 
 
 def _firm_counts(zones: pd.DataFrame) -> pd.DataFrame:
-    firms = pd.read_csv(DESIG / "zone_designations" / "zone_szse_listed_firms.csv",
-                        dtype={"a_code": str, "zone_code": str})
-    companies = pd.read_csv(DESIG / "szse_listed_companies" / "szse_companies.csv",
-                            dtype={"a_code": str})
+    firms = pd.read_csv(
+        DESIG / "zone_designations" / "zone_szse_listed_firms.csv", dtype={"a_code": str, "zone_code": str}
+    )
+    companies = pd.read_csv(DESIG / "szse_listed_companies" / "szse_companies.csv", dtype={"a_code": str})
     firms = firms.merge(companies[["a_code", "board"]], on="a_code", how="left", validate="1:1")
     firms = firms[pd.to_datetime(firms["a_list_date"]).dt.year <= DATA_YEAR]
     counts = pd.DataFrame(index=zones["code"])
@@ -254,21 +308,23 @@ def _firm_counts(zones: pd.DataFrame) -> pd.DataFrame:
 
 
 def _host_city_columns(cities: pd.DataFrame) -> pd.DataFrame:
-    green = pd.read_csv(DESIG / "miit_green_manufacturing" / "city_counts.csv",
-                        dtype={"city_code": str})
-    companies = pd.read_csv(DESIG / "szse_listed_companies" / "szse_companies.csv",
-                            dtype={"a_code": str, "city_code": str})
+    green = pd.read_csv(DESIG / "miit_green_manufacturing" / "city_counts.csv", dtype={"city_code": str})
+    companies = pd.read_csv(
+        DESIG / "szse_listed_companies" / "szse_companies.csv", dtype={"a_code": str, "city_code": str}
+    )
     companies = companies[pd.to_datetime(companies["a_list_date"]).dt.year <= DATA_YEAR]
     tech = companies[companies["csrc_section"].isin(["I", "M"])].groupby("city_code").size()
-    host = pd.DataFrame({
-        "host_city_code": cities["city_code"],
-        "host_gdp_100m_yuan": cities["gdp_100m_yuan"],
-        "host_va_secondary_100m_yuan": cities["va_secondary_100m_yuan"],
-        "host_exports_100m_yuan": cities["exports_100m_yuan"],
-        "host_st_expenditure_100m_yuan": cities["st_expenditure_100m_yuan"],
-        "host_college_students_10k": cities["college_students_10k"],
-        "host_co2_edgar_10kt": cities["co2_edgar_10kt"],
-    })
+    host = pd.DataFrame(
+        {
+            "host_city_code": cities["city_code"],
+            "host_gdp_100m_yuan": cities["gdp_100m_yuan"],
+            "host_va_secondary_100m_yuan": cities["va_secondary_100m_yuan"],
+            "host_exports_100m_yuan": cities["exports_100m_yuan"],
+            "host_st_expenditure_100m_yuan": cities["st_expenditure_100m_yuan"],
+            "host_college_students_10k": cities["college_students_10k"],
+            "host_co2_edgar_10kt": cities["co2_edgar_10kt"],
+        }
+    )
     g = green.set_index("city_code")
     host["host_green_firms"] = host["host_city_code"].map(
         g[f"green_factories_thru{DATA_YEAR}"] + g[f"green_supply_chain_thru{DATA_YEAR}"]
@@ -297,9 +353,9 @@ def build() -> pd.DataFrame:
     suspect = zones["geocode_suspect"] == 1
     out["geocode_suspect"] = zones["geocode_suspect"]
     out["built_2020"] = zones["built_2020_buffer_mean"].where(~suspect)
-    out["built_growth_2000_2020"] = (
-        zones["built_2020_buffer_mean"] - zones["built_2000_buffer_mean"]
-    ).where(~suspect)
+    out["built_growth_2000_2020"] = (zones["built_2020_buffer_mean"] - zones["built_2000_buffer_mean"]).where(
+        ~suspect
+    )
 
     firms = _firm_counts(zones)
     out = out.join(firms, on="zone_code")

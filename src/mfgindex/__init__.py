@@ -145,5 +145,10 @@ def write(
     from mfgindex.io import run_inputs, write_table
 
     protect = run_inputs(result.framework, result.data, note=False)
-    return write_table(result.to_frame(lang=lang, indicators=indicators), path, fmt=fmt,
-                       provenance=result.provenance, protect=protect)
+    return write_table(
+        result.to_frame(lang=lang, indicators=indicators),
+        path,
+        fmt=fmt,
+        provenance=result.provenance,
+        protect=protect,
+    )

@@ -97,8 +97,10 @@ def pairwise_corr(x: np.ndarray, y: np.ndarray, method: str = "pearson") -> tupl
     there (R's ``cor`` gives NA with a warning).
     """
     if method not in METHODS:
-        raise UsageError(f"the correlation method must be one of {{{', '.join(METHODS)}}}. "
-                         f"Got '{method}' instead." + did_you_mean(method, METHODS))
+        raise UsageError(
+            f"the correlation method must be one of {{{', '.join(METHODS)}}}. "
+            f"Got '{method}' instead." + did_you_mean(method, METHODS)
+        )
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     both = ~(np.isnan(x) | np.isnan(y))
     n = int(both.sum())
@@ -230,8 +232,7 @@ class Coherence:
 
         return coherence_html(self)
 
-    def matrix(self, level: int = 1, other: int | None = None, *,
-               method: str = "pearson") -> pd.DataFrame:
+    def matrix(self, level: int = 1, other: int | None = None, *, method: str = "pearson") -> pd.DataFrame:
         """Correlation matrix between the nodes of COINr level ``level`` (rows) and level
         ``other`` (columns; default the same level), pairwise complete."""
         import pandas as pd
@@ -240,15 +241,15 @@ class Coherence:
         top = fw.level(fw.id)
         for lev in (level, other if other is not None else level):
             if not 1 <= lev <= top:
-                raise UsageError(f"framework '{fw.id}' has levels 1 (indicators) to {top} (the "
-                                 f"index); got {lev}")
+                raise UsageError(
+                    f"framework '{fw.id}' has levels 1 (indicators) to {top} (the index); got {lev}"
+                )
         rows = [n for n in self.values.columns if fw.level(n) == level]
         cols = [n for n in self.values.columns if fw.level(n) == (other or level)]
         out = pd.DataFrame(np.nan, index=pd.Index(rows, name="node"), columns=cols)
         for a in rows:
             for b in cols:
-                out.loc[a, b] = pairwise_corr(self.values[a].to_numpy(), self.values[b].to_numpy(),
-                                              method)[0]
+                out.loc[a, b] = pairwise_corr(self.values[a].to_numpy(), self.values[b].to_numpy(), method)[0]
         return out
 
     @property
@@ -299,16 +300,20 @@ def analyze(
     pairs, groups = _sibling_tables(fw, values, negative, collinear)
     pair_cols = ["group", "level", "node_1", "node_2", "pearson", "spearman", "n", "p_value", "flag"]
     return Coherence(
-        framework=fw, result=res, values=values,
+        framework=fw,
+        result=res,
+        values=values,
         pairs=pd.DataFrame(pairs, columns=pair_cols),
         groups=pd.DataFrame(groups),
         parents=pd.DataFrame(_parent_corrs(fw, values)),
-        negative=negative, collinear=collinear,
+        negative=negative,
+        collinear=collinear,
     )
 
 
-def _sibling_tables(fw: Framework, values: pd.DataFrame, negative: float, collinear: float
-                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _sibling_tables(
+    fw: Framework, values: pd.DataFrame, negative: float, collinear: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The rows of :attr:`Coherence.pairs` (every pair of siblings, flagged below ``negative``
     or above ``collinear``) and of :attr:`Coherence.groups` (per group: alpha, the first
     component's share, the mean correlation of its children and the flags)."""
@@ -327,16 +332,24 @@ def _sibling_tables(fw: Framework, values: pd.DataFrame, negative: float, collin
                 flags[pair["flag"]] += 1
         share, n_complete = pc1_share(x)
         finite = [p["pearson"] for p in mine if np.isfinite(p["pearson"])]
-        groups.append({"group": group.id, "level": fw.level(group.id), "children": len(children),
-                       "cronbach_alpha": cronbach_alpha(x), "pc1_share": share,
-                       "n_complete": n_complete,
-                       "mean_pearson": float(np.mean(finite)) if finite else float("nan"),
-                       **flags})
+        groups.append(
+            {
+                "group": group.id,
+                "level": fw.level(group.id),
+                "children": len(children),
+                "cronbach_alpha": cronbach_alpha(x),
+                "pc1_share": share,
+                "n_complete": n_complete,
+                "mean_pearson": float(np.mean(finite)) if finite else float("nan"),
+                **flags,
+            }
+        )
     return pairs, groups
 
 
-def _sibling_pairs(fw: Framework, group: str, values: pd.DataFrame, negative: float,
-                   collinear: float) -> list[dict[str, Any]]:
+def _sibling_pairs(
+    fw: Framework, group: str, values: pd.DataFrame, negative: float, collinear: float
+) -> list[dict[str, Any]]:
     """Each pair of ``group``'s children: Pearson (with its p-value) and Spearman correlation
     over the units with both, and its flag."""
     children = list(fw.children(group))
@@ -346,9 +359,19 @@ def _sibling_pairs(fw: Framework, group: str, values: pd.DataFrame, negative: fl
             r, n = pairwise_corr(values[a].to_numpy(), values[b].to_numpy(), "pearson")
             rho, _ = pairwise_corr(values[a].to_numpy(), values[b].to_numpy(), "spearman")
             flag = "negative" if r < negative else "collinear" if r > collinear else ""
-            pairs.append({"group": group, "level": fw.level(a), "node_1": a, "node_2": b,
-                          "pearson": r, "spearman": rho, "n": n, "p_value": _pearson_p(r, n),
-                          "flag": flag})
+            pairs.append(
+                {
+                    "group": group,
+                    "level": fw.level(a),
+                    "node_1": a,
+                    "node_2": b,
+                    "pearson": r,
+                    "spearman": rho,
+                    "n": n,
+                    "p_value": _pearson_p(r, n),
+                    "flag": flag,
+                }
+            )
     return pairs
 
 
@@ -362,15 +385,18 @@ def _parent_corrs(fw: Framework, values: pd.DataFrame) -> list[dict[str, Any]]:
             continue
         v = values[node.id].to_numpy()
         p = values[node.parent].to_numpy()
-        parents.append({
-            "node": node.id, "level": fw.level(node.id), "parent": node.parent,
-            "pearson_parent": pairwise_corr(v, p, "pearson")[0],
-            "spearman_parent": pairwise_corr(v, p, "spearman")[0],
-            "pearson_index": pairwise_corr(v, index, "pearson")[0],
-            "spearman_index": pairwise_corr(v, index, "spearman")[0],
-        })
+        parents.append(
+            {
+                "node": node.id,
+                "level": fw.level(node.id),
+                "parent": node.parent,
+                "pearson_parent": pairwise_corr(v, p, "pearson")[0],
+                "spearman_parent": pairwise_corr(v, p, "spearman")[0],
+                "pearson_index": pairwise_corr(v, index, "pearson")[0],
+                "spearman_index": pairwise_corr(v, index, "spearman")[0],
+            }
+        )
     return parents
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -438,8 +464,12 @@ def column_stats(
             "mean": float(obs.mean()) if n_avail else nan,
             "median": float(np.median(obs)) if n_avail else nan,
             "sd": float(obs.std(ddof=1)) if n_avail > 1 else nan,
-            "skew": sk, "kurtosis": kt,
-            "n_avail": n_avail, "n_nonzero": nonzero, "n_unique": n_unique, "n_same": n_same,
+            "skew": sk,
+            "kurtosis": kt,
+            "n_avail": n_avail,
+            "n_nonzero": nonzero,
+            "n_unique": n_unique,
+            "n_same": n_same,
             "frc_avail": n_avail / n if n else nan,
             "frc_nonzero": nonzero / n_avail if n_avail else nan,
             "frc_unique": n_unique / n_avail if n_avail else nan,
@@ -447,8 +477,9 @@ def column_stats(
             "flag_avail": "ok" if n and n_avail / n >= t_avail else "LOW",
             "flag_nonzero": "ok" if n and nonzero / n >= t_zero else "LOW",
             "flag_unique": "ok" if n and n_unique / n >= t_unq else "LOW",
-            "flag_skewkurt": "" if np.isnan(sk) or np.isnan(kt) else (
-                "OUT" if abs(sk) > t_skew and kt > t_kurt else "ok"),
+            "flag_skewkurt": ""
+            if np.isnan(sk) or np.isnan(kt)
+            else ("OUT" if abs(sk) > t_skew and kt > t_kurt else "ok"),
         }
 
 
@@ -499,24 +530,31 @@ def stats(
     else:
         ys = sorted({int(y) for y in res.years})
         if year is not None and year not in ys:
-            raise UsageError(f"year {year} is not in the result",
-                             hint=f"years: {', '.join(map(str, ys))}")
-        blocks = [(y, frame.xs(y, level="year"))  # type: ignore[misc]
-                  for y in ([year] if year is not None else ys)]
+            raise UsageError(f"year {year} is not in the result", hint=f"years: {', '.join(map(str, ys))}")
+        blocks = [
+            (y, frame.xs(y, level="year"))  # type: ignore[misc]
+            for y in ([year] if year is not None else ys)
+        ]
     rows = []
     for y, block in blocks:
         for col in block.columns:
-            rec = column_stats(block[col].to_numpy(dtype=float), t_skew=t_skew, t_kurt=t_kurt,
-                               t_avail=t_avail, t_zero=t_zero, t_unq=t_unq)
+            rec = column_stats(
+                block[col].to_numpy(dtype=float),
+                t_skew=t_skew,
+                t_kurt=t_kurt,
+                t_avail=t_avail,
+                t_zero=t_zero,
+                t_unq=t_unq,
+            )
             if nsignif is not None:
-                rec = {k: _signif(v, nsignif) if isinstance(v, float) else v
-                       for k, v in rec.items()}
+                rec = {k: _signif(v, nsignif) if isinstance(v, float) else v for k, v in rec.items()}
             rows.append(({"year": y} if res.years is not None else {}) | {"node": col} | rec)
     return pd.DataFrame(rows)
 
 
-def data_availability(res: Result, dset: str = "raw", *,
-                      year: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def data_availability(
+    res: Result, dset: str = "raw", *, year: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     r"""Data availability per unit, and per unit and group — COINr's ``get_data_avail``.
 
     Returns
@@ -550,10 +588,16 @@ def data_availability(res: Result, dset: str = "raw", *,
     n_zero = np.sum(np.where(missing, 1.0, x) == 0, axis=1)
     with np.errstate(all="ignore"):
         nonzero = 1 - n_zero / (m - n_missing)
-    summary = pd.DataFrame({"n_missing": n_missing, "n_zero": n_zero,
-                            "n_missing_or_zero": n_missing + n_zero,
-                            "avail": 1 - n_missing / m, "nonzero": nonzero},
-                           index=frame.index).reset_index()
+    summary = pd.DataFrame(
+        {
+            "n_missing": n_missing,
+            "n_zero": n_zero,
+            "n_missing_or_zero": n_missing + n_zero,
+            "avail": 1 - n_missing / m,
+            "nonzero": nonzero,
+        },
+        index=frame.index,
+    ).reset_index()
     fw = res.framework
     ids = list(frame.columns)
     by = {}
@@ -612,8 +656,12 @@ def reaggregate(
     out = np.full(res.score_matrix.shape, np.nan)
     for j, iid in enumerate(ids):
         out[:, pos[iid]] = z[:, j]
-    calls = {g.id: resolve("aggregate", agg_rec.get(g.id, "arithmetic")
-                           if isinstance(agg_rec, Mapping) else agg_rec) for g in fw.groups}
+    calls = {
+        g.id: resolve(
+            "aggregate", agg_rec.get(g.id, "arithmetic") if isinstance(agg_rec, Mapping) else agg_rec
+        )
+        for g in fw.groups
+    }
     for year, rows in _blocks(res):
         vals: dict[str, np.ndarray] = {i: z[rows, j] for j, i in enumerate(ids)}
         for g in fw.groups:
@@ -634,9 +682,11 @@ def reaggregate(
         same = np.isnan(out) == np.isnan(res.score_matrix)
         diff = np.nanmax(np.abs(out - res.score_matrix)) if np.isfinite(out).any() else 0.0
         if not same.all() or diff > 1e-9 * max(1.0, float(np.nanmax(np.abs(out)))):
-            raise MethodError("re-aggregating the result does not reproduce its scores",
-                              hint="units refused by an aggregator (zero under a geometric "
-                                   "mean) cannot be re-weighted; normalise onto a positive scale")
+            raise MethodError(
+                "re-aggregating the result does not reproduce its scores",
+                hint="units refused by an aggregator (zero under a geometric "
+                "mean) cannot be re-weighted; normalise onto a positive scale",
+            )
     return out
 
 
@@ -644,8 +694,10 @@ def _level_nodes(res: Result, level: int) -> list[str]:
     fw = res.framework
     top = fw.level(fw.id)
     if not 1 <= int(level) < top:
-        raise UsageError(f"level must be between 1 (indicators) and {top - 1}, got {level}",
-                         hint=f"COINr levels: 1 indicators … {top} the index")
+        raise UsageError(
+            f"level must be between 1 (indicators) and {top - 1}, got {level}",
+            hint=f"COINr levels: 1 indicators … {top} the index",
+        )
     return [n for n in res.node_ids if n != fw.id and fw.level(n) == int(level)]
 
 
@@ -673,8 +725,7 @@ def remove_elements(res: Result, level: int, node: str | None = None) -> dict[st
     fw = res.framework
     node = node or fw.id
     if node not in res.node_ids:
-        raise UsageError(f"'{node}' is not a node of framework '{fw.id}'."
-                         + did_you_mean(node, res.node_ids))
+        raise UsageError(f"'{node}' is not a node of framework '{fw.id}'." + did_you_mean(node, res.node_ids))
     pos = {n: k for k, n in enumerate(res.node_ids)}
     reaggregate(res)  # raises if the result cannot be re-aggregated faithfully
     index = res.scores.index
@@ -685,15 +736,19 @@ def remove_elements(res: Result, level: int, node: str | None = None) -> dict[st
         scores[removed] = reaggregate(res, {parent: {removed: 0.0}})[:, pos[node]]
     ranks = scores.copy()
     for _, rows in _blocks(res):
-        ranks.iloc[rows] = rank_min(scores.iloc[rows].to_numpy(dtype=float), axis=0,
-                                    descending=True)
+        ranks.iloc[rows] = rank_min(scores.iloc[rows].to_numpy(dtype=float), axis=0, descending=True)
     diffs = ranks.copy()
     for c in diffs.columns:
         diffs[c] = ranks["nominal"] - ranks[c]
     absd = diffs.abs()
     mean_abs = absd.drop(columns="nominal").mean().rename("mean_abs_diff").to_frame()
-    return {"scores": scores, "ranks": ranks, "rank_diffs": diffs, "rank_abs_diffs": absd,
-            "mean_abs_diff": mean_abs}
+    return {
+        "scores": scores,
+        "ranks": ranks,
+        "rank_diffs": diffs,
+        "rank_abs_diffs": absd,
+        "mean_abs_diff": mean_abs,
+    }
 
 
 def optimal_weights(
@@ -737,11 +792,11 @@ def optimal_weights(
     from mfgindex.errors import MethodError
 
     if optype not in {"infomax", "balance"}:
-        raise UsageError(f"The 'optype' must be one of {{infomax, balance}}. Got '{optype}' "
-                         "instead.")
+        raise UsageError(f"The 'optype' must be one of {{infomax, balance}}. Got '{optype}' instead.")
     if correlation not in METHODS:
-        raise UsageError(f"The 'correlation' must be one of {{{', '.join(METHODS)}}}. "
-                         f"Got '{correlation}' instead.")
+        raise UsageError(
+            f"The 'correlation' must be one of {{{', '.join(METHODS)}}}. Got '{correlation}' instead."
+        )
     fw = res.framework
     nodes = _level_nodes(res, level)
     blocks = _blocks(res)
@@ -753,29 +808,45 @@ def optimal_weights(
     k = len(nodes)
     t = _balance_target(target, nodes, level) if optype == "balance" else np.full(k, np.nan)
     parents = [fw.nodes[n].parent for n in nodes]
-    before = np.array([(res.weights_of(str(p), yr) or {}).get(n, fw.nodes[n].weight)
-                       for n, p in zip(nodes, parents, strict=True)], dtype=float)
+    before = np.array(
+        [
+            (res.weights_of(str(p), yr) or {}).get(n, fw.nodes[n].weight)
+            for n, p in zip(nodes, parents, strict=True)
+        ],
+        dtype=float,
+    )
     corrs = _index_correlations(res, nodes, rows, correlation)
     reaggregate(res)
     objective = _weights_objective(corrs, optype, t)
     start = (before / before.sum()) if optype == "infomax" else t.copy()
-    out = sopt.minimize(objective, start, method="Nelder-Mead",
-                        bounds=[(0, None)] * k,
-                        options={"xatol": tol, "fatol": tol, "maxiter": maxiter})
+    out = sopt.minimize(
+        objective,
+        start,
+        method="Nelder-Mead",
+        bounds=[(0, None)] * k,
+        options={"xatol": tol, "fatol": tol, "maxiter": maxiter},
+    )
     if not np.isfinite(out.fun) or out.fun >= 1e6:
-        raise MethodError("the weight optimisation found no valid weights",
-                          hint="check that the nodes of this level vary across units")
+        raise MethodError(
+            "the weight optimisation found no valid weights",
+            hint="check that the nodes of this level vary across units",
+        )
     w = np.clip(out.x, 0, None)
     w = w / w.sum()
-    return pd.DataFrame({
-        "node": nodes, "parent": parents, "weight_before": before / before.sum(), "weight": w,
-        "corr_before": corrs(before / before.sum()), "corr": corrs(w),
-        "target": t,
-    })
+    return pd.DataFrame(
+        {
+            "node": nodes,
+            "parent": parents,
+            "weight_before": before / before.sum(),
+            "weight": w,
+            "corr_before": corrs(before / before.sum()),
+            "corr": corrs(w),
+            "target": t,
+        }
+    )
 
 
-def _balance_target(target: Sequence[float] | str | None, nodes: list[str],
-                    level: int) -> np.ndarray:
+def _balance_target(target: Sequence[float] | str | None, nodes: list[str], level: int) -> np.ndarray:
     """The target shares of correlation of ``balance``: equal, or the importances given
     (non-negative, one per node), normalised to sum to 1."""
     k = len(nodes)
@@ -786,14 +857,16 @@ def _balance_target(target: Sequence[float] | str | None, nodes: list[str],
     else:
         t = np.asarray(target, dtype=float)
     if t.shape != (k,) or np.any(t < 0) or t.sum() <= 0:
-        raise UsageError(f"target needs {k} non-negative importances (one per node of "
-                         f"level {level}: {', '.join(nodes)})")
+        raise UsageError(
+            f"target needs {k} non-negative importances (one per node of level {level}: {', '.join(nodes)})"
+        )
     normalised: np.ndarray = t / t.sum()
     return normalised
 
 
-def _index_correlations(res: Result, nodes: list[str], rows: np.ndarray,
-                        correlation: str) -> Callable[[np.ndarray], np.ndarray]:
+def _index_correlations(
+    res: Result, nodes: list[str], rows: np.ndarray, correlation: str
+) -> Callable[[np.ndarray], np.ndarray]:
     """``w ↦`` the correlation of each of ``nodes`` with the index re-aggregated with their
     weights ``w`` (over ``rows``)."""
     fw = res.framework
@@ -811,8 +884,9 @@ def _index_correlations(res: Result, nodes: list[str], rows: np.ndarray,
     return corrs
 
 
-def _weights_objective(corrs: Callable[[np.ndarray], np.ndarray], optype: str,
-                       t: np.ndarray) -> Callable[[np.ndarray], float]:
+def _weights_objective(
+    corrs: Callable[[np.ndarray], np.ndarray], optype: str, t: np.ndarray
+) -> Callable[[np.ndarray], float]:
     r"""The function Nelder–Mead minimises: :math:`-\sum_j r_j` (infomax) or the log mean
     squared gap between the target shares ``t`` and the shares of correlation (balance);
     1e6 for weights that are not valid (negative, summing to 0, or a correlation undefined)."""
@@ -852,8 +926,9 @@ def workbook_tables(res: Result) -> dict[str, pd.DataFrame]:
     tables["scores"] = res.to_frame()
     tables["ranks"] = res.ranks.reset_index()
     tables["weights"] = res.weight_table()
-    before = [s for s in ("treated", "screened", "imputed", "transformed", "denominated")
-              if s in res.steps][:1]
+    before = [s for s in ("treated", "screened", "imputed", "transformed", "denominated") if s in res.steps][
+        :1
+    ]
     for step in ["raw", *before]:
         tables[f"stats_{step}"] = stats(res, step)
     summary, groups = data_availability(res, "raw")
@@ -877,8 +952,7 @@ def export_workbook(res: Result, path: str | Path, *, protect: Sequence[Path] = 
     try:
         from openpyxl import Workbook
     except ImportError:
-        raise DataError("writing Excel files needs openpyxl",
-                        hint="pip install 'mfgindex[excel]'") from None
+        raise DataError("writing Excel files needs openpyxl", hint="pip install 'mfgindex[excel]'") from None
     target = _Path(path)
     if target.suffix.lower() != ".xlsx":
         raise UsageError(f"the workbook must be an .xlsx file, got '{target.name}'")

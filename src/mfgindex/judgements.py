@@ -70,8 +70,10 @@ class Judgements:
             return None
         values, bad = parse_numbers([_fraction(r.value) for r in rows])
         if bad:
-            raise MethodError(f"ahp: '{rows[bad[0]].value}' is not a number",
-                              where=f"{self.file}, row {rows[bad[0]].line}, column 'value'")
+            raise MethodError(
+                f"ahp: '{rows[bad[0]].value}' is not a number",
+                where=f"{self.file}, row {rows[bad[0]].line}, column 'value'",
+            )
         k = len(children)
         pos = {c: i for i, c in enumerate(children)}
         a = np.full((k, k), np.nan)
@@ -90,9 +92,9 @@ class Judgements:
         if np.isnan(a).any():
             i, j = map(int, np.argwhere(np.isnan(a))[0])
             raise MethodError(
-                f"ahp: no judgement between '{children[i]}' and '{children[j]}' of group "
-                f"'{parent}'",
-                where=self.file, hint="give every pair once (the reciprocal is filled in)",
+                f"ahp: no judgement between '{children[i]}' and '{children[j]}' of group '{parent}'",
+                where=self.file,
+                hint="give every pair once (the reciprocal is filled in)",
             )
         return a
 
@@ -122,12 +124,16 @@ def read_judgements(file: str) -> Judgements:
     try:
         table, digest = read_table_hashed(Path(file))  # one read: parsed and hashed
     except DataError as exc:
-        raise MethodError(f"ahp: cannot read the judgements file: {exc.what}", where=file,
-                          hint=exc.hint) from None
+        raise MethodError(
+            f"ahp: cannot read the judgements file: {exc.what}", where=file, hint=exc.hint
+        ) from None
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
-        raise MethodError(f"ahp: the judgements file has no column(s) {', '.join(missing)}",
-                          where=file, hint="columns: parent, row, column, value")
+        raise MethodError(
+            f"ahp: the judgements file has no column(s) {', '.join(missing)}",
+            where=file,
+            hint="columns: parent, row, column, value",
+        )
     cells = table[list(COLUMNS)].astype(str).to_numpy().tolist()
     rows = tuple(
         Judgement(parent.strip(), row.strip(), column.strip(), value, line=i + 2)

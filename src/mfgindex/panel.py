@@ -77,8 +77,7 @@ __all__ = [
 #: Normalisers whose parameters do not depend on the units scored (so every year is on one scale).
 _FIXED_NORMALISERS = {"goalposts", "dist2target", "none"}
 #: Normalisers that are affine in the indicator value (for :func:`target`).
-_AFFINE = {"minmax", "zscore", "goalposts", "dist2max", "fracmax", "dist2ref", "dist2target",
-           "none"}
+_AFFINE = {"minmax", "zscore", "goalposts", "dist2max", "fracmax", "dist2ref", "dist2target", "none"}
 _INVERSE_TRANSFORMS: dict[str, Callable[[Any], Any]] = {
     "log": np.exp,
     "log10": lambda v: np.power(10.0, v),
@@ -109,33 +108,42 @@ def _method_name(spec: Any) -> str:
 
 def _years(res: Result) -> list[int]:
     if res.years is None:
-        raise UsageError("the result has no years: comparing years needs a panel",
-                         hint="score a panel (data with a 'year' column) without --year; to "
-                              "compare two runs on the same data use --against")
+        raise UsageError(
+            "the result has no years: comparing years needs a panel",
+            hint="score a panel (data with a 'year' column) without --year; to "
+            "compare two runs on the same data use --against",
+        )
     return sorted({int(y) for y in res.years})
 
 
 def _pick_years(res: Result, from_year: int | None, to_year: int | None) -> tuple[int, int]:
     years = _years(res)
     if len(years) < 2 and (from_year is None or to_year is None):
-        raise UsageError(f"the panel has one year ({years[0]}): nothing to compare",
-                         hint="score all the years of the panel (leave --year out)")
+        raise UsageError(
+            f"the panel has one year ({years[0]}): nothing to compare",
+            hint="score all the years of the panel (leave --year out)",
+        )
     to = years[-1] if to_year is None else int(to_year)
     if from_year is None:
         earlier = [y for y in years if y < to]
         if not earlier:
-            raise UsageError(f"no year before {to} in the panel",
-                             hint=f"years scored: {', '.join(map(str, years))}")
+            raise UsageError(
+                f"no year before {to} in the panel", hint=f"years scored: {', '.join(map(str, years))}"
+            )
         frm = earlier[-1]
     else:
         frm = int(from_year)
     for y, opt in ((frm, "--from"), (to, "--to")):
         if y not in years:
-            raise DataError(f"year {y} is not in the result" + did_you_mean(str(y), map(str, years)),
-                            where=opt, hint=f"years scored: {', '.join(map(str, years))}")
+            raise DataError(
+                f"year {y} is not in the result" + did_you_mean(str(y), map(str, years)),
+                where=opt,
+                hint=f"years scored: {', '.join(map(str, years))}",
+            )
     if frm == to:
-        raise UsageError(f"--from and --to are the same year ({frm})",
-                         hint="give two different years of the panel")
+        raise UsageError(
+            f"--from and --to are the same year ({frm})", hint="give two different years of the panel"
+        )
     return frm, to
 
 
@@ -166,13 +174,15 @@ def comparability(res: Result) -> list[Problem]:
         return []
     names = sorted({_method_name(specs[k]) for k in relative})
     shown = ", ".join(relative[:4]) + (f" and {len(relative) - 4} more" if len(relative) > 4 else "")
-    return [_warning(
-        f"scores of different years are not comparable: {', '.join(names)} was fitted on each "
-        f"year separately (fit_on='each') for {shown}, so a score's change mixes the unit's "
-        "own progress with every other unit's",
-        "fit normalisation on all years together (--fit-on pooled), on one year (--fit-on 2019) "
-        "or use fixed goalposts; ranks compare either way",
-    )]
+    return [
+        _warning(
+            f"scores of different years are not comparable: {', '.join(names)} was fitted on each "
+            f"year separately (fit_on='each') for {shown}, so a score's change mixes the unit's "
+            "own progress with every other unit's",
+            "fit normalisation on all years together (--fit-on pooled), on one year (--fit-on 2019) "
+            "or use fixed goalposts; ranks compare either way",
+        )
+    ]
 
 
 def _warning(what: str, hint: str) -> Problem:
@@ -221,8 +231,14 @@ def _groups(res: Result) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def change(res: Result, from_year: int | None = None, to_year: int | None = None, *,
-           level: str | None = None, warn: bool = True) -> pd.DataFrame:
+def change(
+    res: Result,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    *,
+    level: str | None = None,
+    warn: bool = True,
+) -> pd.DataFrame:
     r"""Score and rank of every unit in two years of a panel, and their changes.
 
     Parameters
@@ -253,8 +269,10 @@ def change(res: Result, from_year: int | None = None, to_year: int | None = None
     fw = res.framework
     node = level or fw.id
     if node not in res.node_ids:
-        raise UsageError(f"'{node}' is not a node of framework '{fw.id}'."
-                         + did_you_mean(node, res.node_ids), where="--level")
+        raise UsageError(
+            f"'{node}' is not a node of framework '{fw.id}'." + did_you_mean(node, res.node_ids),
+            where="--level",
+        )
     problems = _warn(res) if warn else comparability(res)
     scores, ranks = res.scores, res.ranks
     a_s, b_s = _year_frame(scores, frm), _year_frame(scores, to)
@@ -300,12 +318,17 @@ def top_turnover(table: pd.DataFrame, top: int) -> tuple[list[str], list[str]]:
     a = table[f"rank_{frm}"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
     b = table[f"rank_{to}"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
     ids = table[unit_col].astype(str).to_numpy()
-    return ([str(u) for u in ids[(b <= top) & (a > top)]],
-            [str(u) for u in ids[(a <= top) & (b > top)]])
+    return ([str(u) for u in ids[(b <= top) & (a > top)]], [str(u) for u in ids[(a <= top) & (b > top)]])
 
 
-def movers(res: Result, from_year: int | None = None, to_year: int | None = None, *,
-           n: int = 3, nodes: Sequence[str] | None = None) -> pd.DataFrame:
+def movers(
+    res: Result,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    *,
+    n: int = 3,
+    nodes: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """The units whose score of each group (and the index) rose and fell most.
 
     Returns a long DataFrame: ``node``, ``direction`` (``rise``/``fall``), ``unit``, ``name``,
@@ -326,11 +349,20 @@ def movers(res: Result, from_year: int | None = None, to_year: int | None = None
             for unit, d in picked.items():
                 if (direction == "rise" and d <= 0) or (direction == "fall" and d >= 0):
                     continue
-                rows.append({"node": node, "direction": direction, "unit": unit,
-                             "name": names.get(str(unit), ""), "score_from": a.at[unit, node],
-                             "score_to": b.at[unit, node], "change": d})
-    return pd.DataFrame(rows, columns=["node", "direction", "unit", "name", "score_from",
-                                       "score_to", "change"])
+                rows.append(
+                    {
+                        "node": node,
+                        "direction": direction,
+                        "unit": unit,
+                        "name": names.get(str(unit), ""),
+                        "score_from": a.at[unit, node],
+                        "score_to": b.at[unit, node],
+                        "change": d,
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["node", "direction", "unit", "name", "score_from", "score_to", "change"]
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,13 +413,13 @@ class Decomposition:
     def drivers(self, n: int = 3, *, level: str = "indicator") -> list[tuple[str, float]]:
         """The ``n`` nodes (``indicator`` or ``group``) that moved the index most, by |contribution|."""
         t = self.table
-        pick = t[t["is_indicator"]] if level == "indicator" else t[(~t["is_indicator"])
-                                                                   & (t["depth"] > 0)]
+        pick = t[t["is_indicator"]] if level == "indicator" else t[(~t["is_indicator"]) & (t["depth"] > 0)]
         pick = pick.dropna(subset=["contribution"])
         pick = pick.reindex(pick["contribution"].abs().sort_values(ascending=False).index)
-        return [(str(node), float(c)) for node, c in zip(pick.head(n)["node"],
-                                                          pick.head(n)["contribution"],
-                                                          strict=True)]
+        return [
+            (str(node), float(c))
+            for node, c in zip(pick.head(n)["node"], pick.head(n)["contribution"], strict=True)
+        ]
 
 
 def _logmean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -414,8 +446,9 @@ def _aggregators(res: Result) -> dict[str, str]:
     return {g.id: _method_name(rec.get(g.id, "arithmetic")) for g in fw.groups}
 
 
-def _decompose_arrays(res: Result, xa: dict[str, np.ndarray], xb: dict[str, np.ndarray],
-                      years: tuple[int, int]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _decompose_arrays(
+    res: Result, xa: dict[str, np.ndarray], xb: dict[str, np.ndarray], years: tuple[int, int]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     r"""Contributions (index points) of every node to the index change, for ``n`` units at once.
 
     ``xa``/``xb``: node → scores ``(n,)`` in the two years. Returns node → contributions and the
@@ -452,8 +485,9 @@ def _decompose_arrays(res: Result, xa: dict[str, np.ndarray], xb: dict[str, np.n
             ratio = np.where(dg != 0, cg / dg, np.nan)
         k_present = np.maximum((ch.pa | ch.pb).sum(axis=1), 1)
         for k, c in enumerate(children):
-            contrib[c] = np.where(dg != 0, ratio * local[:, k],
-                                  np.where(ch.pa[:, k] | ch.pb[:, k], cg / k_present, 0.0))
+            contrib[c] = np.where(
+                dg != 0, ratio * local[:, k], np.where(ch.pa[:, k] | ch.pb[:, k], cg / k_present, 0.0)
+            )
     nan_units = np.isnan(delta_root)
     for key in contrib:
         contrib[key] = np.where(nan_units, np.nan, contrib[key])
@@ -476,8 +510,9 @@ class _Children:
     wb: np.ndarray
 
 
-def _children_of(res: Result, group: str, xa: dict[str, np.ndarray], xb: dict[str, np.ndarray],
-                 years: tuple[int, int]) -> _Children:
+def _children_of(
+    res: Result, group: str, xa: dict[str, np.ndarray], xb: dict[str, np.ndarray], years: tuple[int, int]
+) -> _Children:
     """The children of ``group`` in the two years, with the weights each year used."""
     children = res.framework.children(group)
     wa, wb = _weights_for(res, group, years[0]), _weights_for(res, group, years[1])
@@ -487,12 +522,21 @@ def _children_of(res: Result, group: str, xa: dict[str, np.ndarray], xb: dict[st
     with np.errstate(all="ignore"):
         wha = np.where(pa, wa, 0.0) / np.where(pa, wa, 0.0).sum(axis=1, keepdims=True)
         whb = np.where(pb, wb, 0.0) / np.where(pb, wb, 0.0).sum(axis=1, keepdims=True)
-    return _Children(ka=ka, kb=kb, pa=pa, pb=pb, va=np.where(pa, ka, 0.0),
-                     vb=np.where(pb, kb, 0.0), wa=np.nan_to_num(wha), wb=np.nan_to_num(whb))
+    return _Children(
+        ka=ka,
+        kb=kb,
+        pa=pa,
+        pb=pb,
+        va=np.where(pa, ka, 0.0),
+        vb=np.where(pb, kb, 0.0),
+        wa=np.nan_to_num(wha),
+        wb=np.nan_to_num(whb),
+    )
 
 
-def _local_split(method: str, ch: _Children, ya: np.ndarray, yb: np.ndarray, dg: np.ndarray,
-                 exact: np.ndarray) -> np.ndarray:
+def _local_split(
+    method: str, ch: _Children, ya: np.ndarray, yb: np.ndarray, dg: np.ndarray, exact: np.ndarray
+) -> np.ndarray:
     r"""The change ``dg`` of a group (scores ``ya`` → ``yb``) split among its children, ``(n, k)``.
 
     Arithmetic: :math:`\hat w^b_k v^b_k - \hat w^a_k v^a_k`, exact. Geometric: the log-mean
@@ -526,15 +570,19 @@ def _local_split(method: str, ch: _Children, ya: np.ndarray, yb: np.ndarray, dg:
     return np.asarray(local * scale_fix[:, None])
 
 
-def _paired(res: Result, frm: int, to: int, units: Sequence[str] | None = None
-            ) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _paired(
+    res: Result, frm: int, to: int, units: Sequence[str] | None = None
+) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
     a = _year_frame(res.scores, frm)
     b = _year_frame(res.scores, to)
     a.index, b.index = a.index.astype(str), b.index.astype(str)
     ids = list(units) if units is not None else [u for u in b.index if u in a.index]
     a, b = a.reindex(ids), b.reindex(ids)
-    return (ids, {c: a[c].to_numpy(dtype=float) for c in a.columns},
-            {c: b[c].to_numpy(dtype=float) for c in b.columns})
+    return (
+        ids,
+        {c: a[c].to_numpy(dtype=float) for c in a.columns},
+        {c: b[c].to_numpy(dtype=float) for c in b.columns},
+    )
 
 
 def _method_label(res: Result) -> str:
@@ -546,8 +594,15 @@ def _method_label(res: Result) -> str:
     return "approximate (weight × change, rescaled)"
 
 
-def decompose(res: Result, unit: str, from_year: int | None = None, to_year: int | None = None,
-              *, lang: str = "en", warn: bool = True) -> Decomposition:
+def decompose(
+    res: Result,
+    unit: str,
+    from_year: int | None = None,
+    to_year: int | None = None,
+    *,
+    lang: str = "en",
+    warn: bool = True,
+) -> Decomposition:
     r"""Split a unit's change of index score between two years into node contributions.
 
     Let :math:`\hat w_k(t)` be child *k*'s weight renormalised over the children present in
@@ -585,37 +640,51 @@ def decompose(res: Result, unit: str, from_year: int | None = None, to_year: int
     try:
         row_from = res._row_of(uid, frm)
     except DataError:
-        raise DataError(f"unit '{uid}' has no row for year {frm}",
-                        hint="pick two years in which the unit was scored") from None
+        raise DataError(
+            f"unit '{uid}' has no row for year {frm}", hint="pick two years in which the unit was scored"
+        ) from None
     _, xa, xb = _paired(res, frm, to, [uid])
     contrib, exact = _decompose_arrays(res, xa, xb, (frm, to))
     root_change = float(xb[fw.id][0] - xa[fw.id][0])
     rows = []
     for node in fw.walk():
         c = float(contrib[node.id][0])
-        rows.append({
-            "node": node.id, "label": node.label(lang), "parent": node.parent or "",
-            "depth": fw.depth(node.id), "is_indicator": node.is_indicator,
-            "score_from": float(xa[node.id][0]), "score_to": float(xb[node.id][0]),
-            "change": float(xb[node.id][0] - xa[node.id][0]),
-            "contribution": c,
-            "share": c / root_change if root_change not in (0.0,) and not math.isnan(root_change)
-            else np.nan,
-        })
+        rows.append(
+            {
+                "node": node.id,
+                "label": node.label(lang),
+                "parent": node.parent or "",
+                "depth": fw.depth(node.id),
+                "is_indicator": node.is_indicator,
+                "score_from": float(xa[node.id][0]),
+                "score_to": float(xb[node.id][0]),
+                "change": float(xb[node.id][0] - xa[node.id][0]),
+                "contribution": c,
+                "share": c / root_change
+                if root_change not in (0.0,) and not math.isnan(root_change)
+                else np.nan,
+            }
+        )
     names = res._names(lang)
     return Decomposition(
-        unit=uid, name=None if names is None else str(names[row_to]),
-        from_year=frm, to_year=to,
-        score_from=float(xa[fw.id][0]), score_to=float(xb[fw.id][0]),
+        unit=uid,
+        name=None if names is None else str(names[row_to]),
+        from_year=frm,
+        to_year=to,
+        score_from=float(xa[fw.id][0]),
+        score_to=float(xb[fw.id][0]),
         rank_from=float(res.rank_of(fw.id)[row_from]),
         rank_to=float(res.rank_of(fw.id)[row_to]),
-        table=pd.DataFrame(rows), exact=bool(exact[0]), method=_method_label(res),
+        table=pd.DataFrame(rows),
+        exact=bool(exact[0]),
+        method=_method_label(res),
         warnings=problems,
     )
 
 
-def decompose_all(res: Result, from_year: int | None = None, to_year: int | None = None, *,
-                  warn: bool = True) -> pd.DataFrame:
+def decompose_all(
+    res: Result, from_year: int | None = None, to_year: int | None = None, *, warn: bool = True
+) -> pd.DataFrame:
     """:func:`decompose` for every unit scored in both years: units × nodes contributions.
 
     Columns: one per node (its contribution to the index change, in index points; the index
@@ -628,8 +697,10 @@ def decompose_all(res: Result, from_year: int | None = None, to_year: int | None
         _warn(res)
     ids, xa, xb = _paired(res, frm, to)
     contrib, exact = _decompose_arrays(res, xa, xb, (frm, to))
-    out = pd.DataFrame({n.id: contrib[n.id] for n in res.framework.walk()},
-                       index=pd.Index(ids, name=res.framework.unit_column))
+    out = pd.DataFrame(
+        {n.id: contrib[n.id] for n in res.framework.walk()},
+        index=pd.Index(ids, name=res.framework.unit_column),
+    )
     out["exact"] = exact
     return out
 
@@ -763,8 +834,9 @@ def trends(
     if years is not None:
         absent = sorted(set(int(y) for y in years) - set(all_years))
         if absent:
-            raise UsageError(f"year {absent[0]} is not in the panel",
-                             hint=f"years: {', '.join(map(str, all_years))}")
+            raise UsageError(
+                f"year {absent[0]} is not in the panel", hint=f"years: {', '.join(map(str, all_years))}"
+            )
     fw = res.framework
     unit_ids = frame.index.get_level_values(0).astype(str).to_numpy()
     ulist = sorted(set(unit_ids.tolist()))
@@ -795,33 +867,39 @@ def trends(
     sign = np.array([direction.get(n, 1.0) if adjust_directions else 1.0 for n in nodes_])
     t_use = t_sel if years is not None and use_latest is None else grid
     values = {m: _metric_cube(m, y, valid, t_use) * sign for m in metrics}
-    out = pd.DataFrame({
-        "unit": np.tile(np.array(ulist, dtype=object), len(nodes_)),
-        "node": np.repeat(np.array(nodes_, dtype=object), n_u),
-        **{m: values[m].T.reshape(-1) for m in metrics},
-        "avail": avail.T.reshape(-1),
-        "t_first": pd.array(first_t.T.reshape(-1), dtype="Float64").astype("Int64"),
-        "t_latest": pd.array(last_t.T.reshape(-1), dtype="Float64").astype("Int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "unit": np.tile(np.array(ulist, dtype=object), len(nodes_)),
+            "node": np.repeat(np.array(nodes_, dtype=object), n_u),
+            **{m: values[m].T.reshape(-1) for m in metrics},
+            "avail": avail.T.reshape(-1),
+            "t_first": pd.array(first_t.T.reshape(-1), dtype="Float64").astype("Int64"),
+            "t_latest": pd.array(last_t.T.reshape(-1), dtype="Float64").astype("Int64"),
+        }
+    )
     return out
 
 
-def _trend_frame(res: Result, dset: str, nodes: Sequence[str] | None, metrics: Sequence[str],
-                 use_latest: int | None) -> pd.DataFrame:
+def _trend_frame(
+    res: Result, dset: str, nodes: Sequence[str] | None, metrics: Sequence[str], use_latest: int | None
+) -> pd.DataFrame:
     """The dataset :func:`trends` reads (its ``nodes`` only), once the metrics and
     ``use_latest`` are checked."""
     bad = [m for m in metrics if m not in _METRICS]
     if bad:
-        raise UsageError(f"unknown trend metric '{bad[0]}'." + did_you_mean(bad[0], _METRICS),
-                         hint=f"metrics: {', '.join(_METRICS)}")
+        raise UsageError(
+            f"unknown trend metric '{bad[0]}'." + did_you_mean(bad[0], _METRICS),
+            hint=f"metrics: {', '.join(_METRICS)}",
+        )
     if use_latest is not None and (int(use_latest) != use_latest or use_latest < 2):
         raise UsageError(f"use_latest must be a whole number of years >= 2, got {use_latest}")
     frame = res.scores if dset == "scores" else res.step(dset)
     if nodes is not None:
         missing = [n for n in nodes if n not in frame.columns]
         if missing:
-            raise UsageError(f"no node '{missing[0]}' in dataset '{dset}'."
-                             + did_you_mean(missing[0], frame.columns))
+            raise UsageError(
+                f"no node '{missing[0]}' in dataset '{dset}'." + did_you_mean(missing[0], frame.columns)
+            )
         frame = frame[list(nodes)]
     return frame
 
@@ -833,18 +911,22 @@ def _interp_years(interp_at: Sequence[int] | str | None, all_years: list[int]) -
         return []
     # NB: a string other than "all" reaches int() of its characters first, so it fails with
     # int()'s ValueError before the UsageError below (a refactor kept this as it was).
-    interp_years = all_years if isinstance(interp_at, str) and interp_at == "all" else \
-        sorted(int(y) for y in interp_at)
+    interp_years = (
+        all_years if isinstance(interp_at, str) and interp_at == "all" else sorted(int(y) for y in interp_at)
+    )
     if isinstance(interp_at, str) and interp_at != "all":
         raise UsageError(f"interp_at must be years or 'all', got {interp_at!r}")
     if min(interp_years) < all_years[0] or max(interp_years) > all_years[-1]:
-        raise UsageError("one or more interp_at years are outside the years of the panel",
-                         hint=f"years: {all_years[0]}–{all_years[-1]}")
+        raise UsageError(
+            "one or more interp_at years are outside the years of the panel",
+            hint=f"years: {all_years[0]}–{all_years[-1]}",
+        )
     return interp_years
 
 
-def _panel_cube(frame: pd.DataFrame, unit_ids: np.ndarray, ulist: list[str],
-                grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _panel_cube(
+    frame: pd.DataFrame, unit_ids: np.ndarray, ulist: list[str], grid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The panel as a cube, units ``ulist`` × years ``grid`` × nodes (NaN where a unit has no
     row), and which (unit, year) rows exist."""
     row_years = frame.index.get_level_values("year").to_numpy(dtype=int)
@@ -860,8 +942,9 @@ def _panel_cube(frame: pd.DataFrame, unit_ids: np.ndarray, ulist: list[str],
     return cube, exists
 
 
-def _availability(raw: np.ndarray, exists: np.ndarray,
-                  t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _availability(
+    raw: np.ndarray, exists: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per unit and node: the share of the unit's time points ``t`` with a (raw, not
     interpolated) value, and the first and latest of them (NaN unless there are two)."""
     present = ~np.isnan(raw) & exists[:, :, None]
@@ -869,8 +952,7 @@ def _availability(raw: np.ndarray, exists: np.ndarray,
     with np.errstate(all="ignore"):
         avail = n_present / exists.sum(axis=1)[:, None]
     first_t = np.where(n_present > 1, t[np.argmax(present, axis=1)], np.nan)
-    last_t = np.where(n_present > 1, t[t.size - 1 - np.argmax(present[:, ::-1], axis=1)],
-                      np.nan)
+    last_t = np.where(n_present > 1, t[t.size - 1 - np.argmax(present[:, ::-1], axis=1)], np.nan)
     return avail, first_t, last_t
 
 
@@ -879,13 +961,13 @@ def _latest_window(y: np.ndarray, valid: np.ndarray, exists: np.ndarray, k: int)
     series' latest value (all NaN when the unit has fewer)."""
     # the window counts the unit's own time points (its rows), as COINr's series do
     order_pos = np.cumsum(exists, axis=1) - 1
-    order_pos = np.where(exists, order_pos, -10**9)
+    order_pos = np.where(exists, order_pos, -(10**9))
     last = np.where(valid.any(axis=1), y.shape[1] - 1 - np.argmax(valid[:, ::-1], axis=1), 0)
-    rank_last = np.take_along_axis(order_pos[:, :, None].repeat(y.shape[2], axis=2),
-                                   last[:, None, :], axis=1)[:, 0, :]
+    rank_last = np.take_along_axis(
+        order_pos[:, :, None].repeat(y.shape[2], axis=2), last[:, None, :], axis=1
+    )[:, 0, :]
     lo = rank_last - k + 1
-    window = (order_pos[:, :, None] >= lo[:, None, :]) & \
-        (order_pos[:, :, None] <= rank_last[:, None, :])
+    window = (order_pos[:, :, None] >= lo[:, None, :]) & (order_pos[:, :, None] <= rank_last[:, None, :])
     window &= (lo >= 0)[:, None, :]
     return np.where(window, y, np.nan)
 
@@ -925,8 +1007,7 @@ def _metric_cube(metric: str, y: np.ndarray, valid: np.ndarray, t: np.ndarray) -
     t_first, t_last = t[first], t[last]
     with np.errstate(all="ignore"):
         if metric == "cagr":
-            out = np.where(y_last == y_first, 0.0,
-                           np.power(y_last / y_first, 1.0 / (t_last - t_first)) - 1.0)
+            out = np.where(y_last == y_first, 0.0, np.power(y_last / y_first, 1.0 / (t_last - t_first)) - 1.0)
         else:
             tt = np.broadcast_to(t[None, :, None], y.shape)
             t_mean = np.where(valid, tt, 0.0).sum(axis=1) / n
@@ -956,8 +1037,10 @@ def _aligned(res_a: Result, res_b: Result, node: str, by: str) -> pd.DataFrame:
 
     for res in (res_a, res_b):
         if node not in res.node_ids:
-            raise UsageError(f"'{node}' is not a node of framework '{res.framework.id}'."
-                             + did_you_mean(node, res.node_ids))
+            raise UsageError(
+                f"'{node}' is not a node of framework '{res.framework.id}'."
+                + did_you_mean(node, res.node_ids)
+            )
     if by not in {"ranks", "scores"}:
         raise UsageError(f"by must be 'ranks' or 'scores', got {by!r}")
     a = (res_a.ranks if by == "ranks" else res_a.scores)[node]
@@ -965,8 +1048,9 @@ def _aligned(res_a: Result, res_b: Result, node: str, by: str) -> pd.DataFrame:
     return pd.concat([a.rename("a"), b.rename("b")], axis=1, join="outer")
 
 
-def compare(res_a: Result, res_b: Result, *, node: str | None = None, by: str = "ranks",
-            sort_by: str | None = None) -> pd.DataFrame:
+def compare(
+    res_a: Result, res_b: Result, *, node: str | None = None, by: str = "ranks", sort_by: str | None = None
+) -> pd.DataFrame:
     r"""Two runs on the same data, unit by unit — COINr's ``compare_coins``.
 
     ``run_a``, ``run_b``: the rank (``by="ranks"``, 1 = best, ties the lowest rank) or score
@@ -987,18 +1071,24 @@ def compare(res_a: Result, res_b: Result, *, node: str | None = None, by: str = 
     names = _names(res_a) | _names(res_b)
     out = out.reset_index()
     if names:
-        out.insert(1 if res_a.years is None else 2, "name",
-                   [names.get(str(u), "") for u in out.iloc[:, 0]])
+        out.insert(1 if res_a.years is None else 2, "name", [names.get(str(u), "") for u in out.iloc[:, 0]])
     if sort_by is not None:
         if sort_by not in out.columns:
             raise UsageError(f"cannot sort by '{sort_by}'." + did_you_mean(sort_by, out.columns))
-        out = out.sort_values(sort_by, ascending=sort_by not in {"abs_diff"}, kind="stable",
-                              na_position="last").reset_index(drop=True)
+        out = out.sort_values(
+            sort_by, ascending=sort_by not in {"abs_diff"}, kind="stable", na_position="last"
+        ).reset_index(drop=True)
     return out
 
 
-def compare_multi(results: Mapping[str, Result] | Sequence[Result], *, node: str | None = None,
-                  by: str = "ranks", table: str = "values", base: int = 0) -> pd.DataFrame:
+def compare_multi(
+    results: Mapping[str, Result] | Sequence[Result],
+    *,
+    node: str | None = None,
+    by: str = "ranks",
+    table: str = "values",
+    base: int = 0,
+) -> pd.DataFrame:
     """Several runs side by side — COINr's ``compare_coins_multi``.
 
     ``table``: ``values`` (each run's rank or score), ``diffs`` (each run minus the ``base``
@@ -1007,8 +1097,9 @@ def compare_multi(results: Mapping[str, Result] | Sequence[Result], *, node: str
     """
     import pandas as pd
 
-    runs = dict(results) if isinstance(results, Mapping) else {
-        f"run_{k + 1}": r for k, r in enumerate(results)}
+    runs = (
+        dict(results) if isinstance(results, Mapping) else {f"run_{k + 1}": r for k, r in enumerate(results)}
+    )
     if len(runs) < 2:
         raise UsageError("compare_multi needs at least two runs")
     if table not in {"values", "diffs", "absdiffs"}:
@@ -1034,8 +1125,9 @@ def compare_multi(results: Mapping[str, Result] | Sequence[Result], *, node: str
     return out.reset_index()
 
 
-def compare_summary(res_a: Result, res_b: Result, *, nodes: Sequence[str] | None = None,
-                    n_top: int = 3) -> pd.DataFrame:
+def compare_summary(
+    res_a: Result, res_b: Result, *, nodes: Sequence[str] | None = None, n_top: int = 3
+) -> pd.DataFrame:
     r"""How much two runs differ, node by node (the index and every group).
 
     Columns: ``node``, ``mean_abs_rank_shift`` :math:`\frac1n\sum|r_a - r_b|`,
@@ -1062,11 +1154,16 @@ def compare_summary(res_a: Result, res_b: Result, *, nodes: Sequence[str] | None
             d = int(shift.loc[key])
             if d:
                 labels.append(f"{uid} {movement(d)}")
-        rows.append({"node": node,
-                     "mean_abs_rank_shift": float(shift.abs().mean()) if len(shift) else np.nan,
-                     "max_abs_rank_shift": float(shift.abs().max()) if len(shift) else np.nan,
-                     "units_moved": int((shift != 0).sum()), "spearman": rho,
-                     "most_moved": ", ".join(labels)})
+        rows.append(
+            {
+                "node": node,
+                "mean_abs_rank_shift": float(shift.abs().mean()) if len(shift) else np.nan,
+                "max_abs_rank_shift": float(shift.abs().max()) if len(shift) else np.nan,
+                "units_moved": int((shift != 0).sum()),
+                "spearman": rho,
+                "most_moved": ", ".join(labels),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -1121,8 +1218,9 @@ def _affine_map(before: np.ndarray, after: np.ndarray) -> tuple[float, float, fl
     return a, b, float(np.max(np.abs(a + b * x - y))) if x.size else np.inf
 
 
-def _unit_index(res: Result, z: np.ndarray, year: int | None, aggs: dict[str, str],
-                present: dict[str, bool]) -> float:
+def _unit_index(
+    res: Result, z: np.ndarray, year: int | None, aggs: dict[str, str], present: dict[str, bool]
+) -> float:
     """The index of one unit from its normalised indicators ``z`` (framework order)."""
     fw = res.framework
     vals: dict[str, float] = {i.id: float(z[j]) for j, i in enumerate(fw.indicators)}
@@ -1139,9 +1237,11 @@ def _unit_index(res: Result, z: np.ndarray, year: int | None, aggs: dict[str, st
         elif aggs[g.id] == "harmonic":
             vals[g.id] = float(1.0 / (ww @ (1.0 / np.maximum(x, 1e-300))))
         else:
-            raise MethodError(f"target: aggregation '{aggs[g.id]}' of '{g.id}' is not supported",
-                              hint="target plans arithmetic, geometric and harmonic trees; "
-                                   "recompute with --aggregate arithmetic")
+            raise MethodError(
+                f"target: aggregation '{aggs[g.id]}' of '{g.id}' is not supported",
+                hint="target plans arithmetic, geometric and harmonic trees; "
+                "recompute with --aggregate arithmetic",
+            )
     return vals[fw.id]
 
 
@@ -1211,8 +1311,10 @@ def target(
     root = pos[fw.id]
     s0 = float(res.score_matrix[r, root])
     if math.isnan(s0):
-        raise DataError(f"unit '{uid}' has no index score" + (f" in {yr}" if yr else ""),
-                        hint="a unit needs a score to plan from; see `mfgindex explain`")
+        raise DataError(
+            f"unit '{uid}' has no index score" + (f" in {yr}" if yr else ""),
+            hint="a unit needs a score to plan from; see `mfgindex explain`",
+        )
     others = np.array([res.score_matrix[k, root] for k in block if k != r], dtype=float)
     others = np.sort(others[~np.isnan(others)])[::-1]
     rank, goal = _target_goal(others, rank, score, margin)
@@ -1229,16 +1331,25 @@ def target(
     delta, solver = _solve_target(model, levers, goal, s0, reachable)
     names = res._names("en")
     return TargetPlan(
-        unit=uid, name=None if names is None else str(names[r]), year=yr, score=s0,
-        rank=current_rank, target_score=goal, target_rank=rank, reachable=bool(reachable),
-        best_score=best_score, best_rank=best_rank, solver=solver,
+        unit=uid,
+        name=None if names is None else str(names[r]),
+        year=yr,
+        score=s0,
+        rank=current_rank,
+        target_score=goal,
+        target_rank=rank,
+        reachable=bool(reachable),
+        best_score=best_score,
+        best_rank=best_rank,
+        solver=solver,
         table=pd.DataFrame(_target_rows(fw, obs, model, levers, delta)),
         assumptions=_target_assumptions(methods, caps, costs),
     )
 
 
-def _target_goal(others: np.ndarray, rank: int | None, score: float | None,
-                 margin: float) -> tuple[int | None, float]:
+def _target_goal(
+    others: np.ndarray, rank: int | None, score: float | None, margin: float
+) -> tuple[int | None, float]:
     """The target rank (checked) and the index score that reaches it: ``margin`` above the
     score of the unit now at that rank among ``others`` (sorted, best first); -inf for the
     last rank. A score target is its own goal."""
@@ -1250,16 +1361,19 @@ def _target_goal(others: np.ndarray, rank: int | None, score: float | None,
     return rank, float(others[rank - 1]) + margin if rank <= len(others) else -np.inf
 
 
-def _check_target_options(fw: Framework, indicators: Sequence[str] | None,
-                          caps: Mapping[str, float] | None) -> None:
+def _check_target_options(
+    fw: Framework, indicators: Sequence[str] | None, caps: Mapping[str, float] | None
+) -> None:
     """Every indicator named in ``indicators`` (``--only``) and ``caps`` (``--cap``) exists."""
     ids = [i.id for i in fw.indicators]
     if indicators is not None:
         unknown = [i for i in indicators if i not in ids]
         if unknown:
-            raise UsageError(f"no indicator '{unknown[0]}' in framework '{fw.id}'."
-                             + did_you_mean(unknown[0], ids), where="--only")
-    for key in (caps or {}):
+            raise UsageError(
+                f"no indicator '{unknown[0]}' in framework '{fw.id}'." + did_you_mean(unknown[0], ids),
+                where="--only",
+            )
+    for key in caps or {}:
         if key not in ids:
             raise UsageError(f"--cap: no indicator '{key}'." + did_you_mean(key, ids))
 
@@ -1271,9 +1385,11 @@ def _check_affine(fw: Framework, norm: Any) -> None:
     specs = norm if isinstance(norm, Mapping) else dict.fromkeys(ids, norm)
     bad = sorted({_method_name(specs[i]) for i in ids if _method_name(specs[i]) not in _AFFINE})
     if bad:
-        raise MethodError(f"target needs a normalisation that is linear in the indicator; "
-                          f"'{bad[0]}' is not", where="--normalize",
-                          hint="recompute with minmax, zscore or goalposts")
+        raise MethodError(
+            f"target needs a normalisation that is linear in the indicator; '{bad[0]}' is not",
+            where="--normalize",
+            hint="recompute with minmax, zscore or goalposts",
+        )
 
 
 @dataclass(frozen=True)
@@ -1294,11 +1410,16 @@ def _observed(res: Result, r: int, block: np.ndarray) -> _Observed:
     unit's row ``r``."""
     steps = res.steps
     # The last step before normalising: the values the normaliser is affine in.
-    before_key = next(k for k in ("treated", "screened", "imputed", "transformed",
-                                  "denominated", "raw") if k in steps)
+    before_key = next(
+        k for k in ("treated", "screened", "imputed", "transformed", "denominated", "raw") if k in steps
+    )
     value_key = "denominated" if "denominated" in steps else "raw"
-    return _Observed(before=steps[before_key][block], normalized=steps["normalized"][block],
-                     value=steps[value_key][r], z0=steps["normalized"][r].copy())
+    return _Observed(
+        before=steps[before_key][block],
+        normalized=steps["normalized"][block],
+        value=steps[value_key][r],
+        z0=steps["normalized"][r].copy(),
+    )
 
 
 @dataclass(frozen=True)
@@ -1319,8 +1440,7 @@ class _UnitModel:
         return _unit_index(self.res, z, self.year, self.aggs, self.present)
 
 
-def _unit_model(res: Result, r: int, year: int | None, z0: np.ndarray, s0: float,
-                uid: str) -> _UnitModel:
+def _unit_model(res: Result, r: int, year: int | None, z0: np.ndarray, s0: float, uid: str) -> _UnitModel:
     """The model of row ``r``, checked to reproduce its index score ``s0``."""
     fw = res.framework
     aggs = _aggregators(res)
@@ -1331,9 +1451,11 @@ def _unit_model(res: Result, r: int, year: int | None, z0: np.ndarray, s0: float
     zfill = np.where(np.isnan(z0), 0.0, z0)
     base = _unit_index(res, zfill, year, aggs, present)
     if not math.isclose(base, s0, rel_tol=1e-9, abs_tol=1e-9):
-        raise MethodError(f"target cannot reproduce unit '{uid}''s score ({base:.6g} vs {s0:.6g})",
-                          hint="this happens with data-driven weights or coverage rules; "
-                               "recompute with --weights framework")
+        raise MethodError(
+            f"target cannot reproduce unit '{uid}''s score ({base:.6g} vs {s0:.6g})",
+            hint="this happens with data-driven weights or coverage rules; "
+            "recompute with --weights framework",
+        )
     return _UnitModel(res, year, aggs, present, zfill, base)
 
 
@@ -1352,9 +1474,14 @@ class _Levers:
     cap: np.ndarray
 
 
-def _levers(fw: Framework, obs: _Observed, present: Mapping[str, bool],
-            indicators: Sequence[str] | None, caps: Mapping[str, float] | None,
-            costs: Mapping[str, float] | None) -> _Levers:
+def _levers(
+    fw: Framework,
+    obs: _Observed,
+    present: Mapping[str, bool],
+    indicators: Sequence[str] | None,
+    caps: Mapping[str, float] | None,
+    costs: Mapping[str, float] | None,
+) -> _Levers:
     """The affine map, room to the cap and cost of every indicator the plan may move: those
     the unit has data for (and in ``indicators``), affine over the year's units and with an
     invertible transform."""
@@ -1375,8 +1502,7 @@ def _levers(fw: Framework, obs: _Observed, present: Mapping[str, bool],
         tname = _method_name(ind.transform) if ind.transform else None
         if tname is not None and tname not in _INVERSE_TRANSFORMS:
             continue
-        zcap = _cap_score(z_year, a, b, tname,
-                          caps[iid] if caps and iid in caps else None)
+        zcap = _cap_score(z_year, a, b, tname, caps[iid] if caps and iid in caps else None)
         upper[j] = max(zcap - obs.z0[j], 0.0)
         caps_used[j] = zcap
         cost[j] = _point_cost(b, tname, obs.value[j], obs.before[:, j])
@@ -1406,8 +1532,9 @@ def _point_cost(b: float, tname: str | None, x_now: float, before: np.ndarray) -
     return 1.0 / (abs(b) * max(scale_x, 1e-300))
 
 
-def _solve_target(model: _UnitModel, levers: _Levers, goal: float, s0: float,
-                  reachable: bool) -> tuple[np.ndarray, str]:
+def _solve_target(
+    model: _UnitModel, levers: _Levers, goal: float, s0: float, reachable: bool
+) -> tuple[np.ndarray, str]:
     """The normalised points ``δ`` to gain per indicator, and the solver that found them."""
     m = levers.upper.size
     if s0 >= goal:
@@ -1431,8 +1558,13 @@ def _solve_linear(model: _UnitModel, levers: _Levers, goal: float, s0: float) ->
         e = np.zeros(m)
         e[jj] = 1.0
         eff[jj] = model.index(model.z + e) - model.base
-    out = linprog(levers.cost, A_ub=-eff[None, :], b_ub=[-(goal - s0)],
-                  bounds=list(zip(np.zeros(m), upper, strict=True)), method="highs")
+    out = linprog(
+        levers.cost,
+        A_ub=-eff[None, :],
+        b_ub=[-(goal - s0)],
+        bounds=list(zip(np.zeros(m), upper, strict=True)),
+        method="highs",
+    )
     if out.status != 0:
         raise MethodError(f"target: the linear programme failed ({out.message})")
     delta: np.ndarray = np.clip(out.x, 0, upper)
@@ -1455,10 +1587,15 @@ def _solve_concave(model: _UnitModel, levers: _Levers, goal: float) -> np.ndarra
         return model.index(model.z + d) - goal
 
     start = upper * 0.5
-    out = minimize(objective, start, jac=lambda d: cost, method="SLSQP",
-                   bounds=list(zip(np.zeros(m), upper, strict=True)),
-                   constraints=[{"type": "ineq", "fun": reach}],
-                   options={"maxiter": 500, "ftol": 1e-12 * max(scale, 1.0)})
+    out = minimize(
+        objective,
+        start,
+        jac=lambda d: cost,
+        method="SLSQP",
+        bounds=list(zip(np.zeros(m), upper, strict=True)),
+        constraints=[{"type": "ineq", "fun": reach}],
+        options={"maxiter": 500, "ftol": 1e-12 * max(scale, 1.0)},
+    )
     delta = np.clip(out.x, 0, upper)
     if reach(delta) < 0:  # a hair short of the target after clipping: move towards the caps
         lo, hi = 0.0, 1.0
@@ -1472,8 +1609,9 @@ def _solve_concave(model: _UnitModel, levers: _Levers, goal: float) -> np.ndarra
     return np.asarray(delta)
 
 
-def _target_rows(fw: Framework, obs: _Observed, model: _UnitModel, levers: _Levers,
-                 delta: np.ndarray) -> list[dict[str, Any]]:
+def _target_rows(
+    fw: Framework, obs: _Observed, model: _UnitModel, levers: _Levers, delta: np.ndarray
+) -> list[dict[str, Any]]:
     """The plan's table: each indicator's value now and needed, in its own units."""
     z_new = model.z + delta
     rows = []
@@ -1486,13 +1624,21 @@ def _target_rows(fw: Framework, obs: _Observed, model: _UnitModel, levers: _Leve
         else:
             x_new = x0
         cap_x = _value_of(levers.cap[j], levers, j, tname) if np.isfinite(levers.cap[j]) else np.nan
-        rows.append({
-            "indicator": iid, "label": ind.label(), "direction": ind.direction,
-            "value": x0, "needed": x_new, "change": x_new - x0,
-            "change_pct": (x_new - x0) / abs(x0) * 100 if x0 != 0 else np.nan,
-            "score_now": obs.z0[j], "score_needed": z_new[j] if model.present[iid] else np.nan,
-            "cap": cap_x, "at_cap": bool(levers.upper[j] > 0 and delta[j] >= levers.upper[j] - 1e-9),
-        })
+        rows.append(
+            {
+                "indicator": iid,
+                "label": ind.label(),
+                "direction": ind.direction,
+                "value": x0,
+                "needed": x_new,
+                "change": x_new - x0,
+                "change_pct": (x_new - x0) / abs(x0) * 100 if x0 != 0 else np.nan,
+                "score_now": obs.z0[j],
+                "score_needed": z_new[j] if model.present[iid] else np.nan,
+                "cap": cap_x,
+                "at_cap": bool(levers.upper[j] > 0 and delta[j] >= levers.upper[j] - 1e-9),
+            }
+        )
     return rows
 
 
@@ -1503,13 +1649,15 @@ def _value_of(z: float, levers: _Levers, j: int, tname: str | None) -> float:
     return float(_INVERSE_TRANSFORMS[tname](v)) if tname else float(v)
 
 
-def _target_assumptions(methods: Mapping[str, Any], caps: Mapping[str, float] | None,
-                        costs: Mapping[str, float] | None) -> list[str]:
+def _target_assumptions(
+    methods: Mapping[str, Any], caps: Mapping[str, float] | None, costs: Mapping[str, float] | None
+) -> list[str]:
     """What a plan assumes, in words (the CLI prints them under the table)."""
     return [
         "every other unit's values stay as they are",
-        "normalisation parameters stay fixed (" + ("fitted on all years" if str(
-            methods.get("fit_on")) == "pooled" else "as fitted in this result") + "); a value "
+        "normalisation parameters stay fixed ("
+        + ("fitted on all years" if str(methods.get("fit_on")) == "pooled" else "as fitted in this result")
+        + "); a value "
         "beyond the observed best, or lifting the unit that defines the minimum, would refit them",
         "no indicator goes beyond " + ("its cap" if caps else "the best value observed that year"),
         "indicators are changed independently: two indicators built from the same data column "

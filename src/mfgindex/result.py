@@ -27,12 +27,9 @@ COVERAGE_LIMIT = 2 / 3
 _BEFORE_NORMALISE = ("treated", "screened", "imputed", "transformed", "denominated", "raw")
 
 
-
-def _problem(what: str, hint: str, *, node: str, node_kind: str,
-             year: int | None) -> Problem:
+def _problem(what: str, hint: str, *, node: str, node_kind: str, year: int | None) -> Problem:
     """A warning about a node (and a year)."""
-    return Problem(level="warning", what=what, hint=hint, node=node, node_kind=node_kind,
-                   year=year)
+    return Problem(level="warning", what=what, hint=hint, node=node, node_kind=node_kind, year=year)
 
 
 @dataclass(frozen=True)
@@ -94,14 +91,24 @@ class Result:
         # Truly immutable: the provenance certifies these values, so none may change after.
         from mfgindex._frozen import freeze
 
-        for name in ("rows", "score_matrix", "ranked", "stage_codes", "imputed", "treated",
-                     "weights", "provenance"):
+        for name in (
+            "rows",
+            "score_matrix",
+            "ranked",
+            "stage_codes",
+            "imputed",
+            "treated",
+            "weights",
+            "provenance",
+        ):
             object.__setattr__(self, name, freeze(getattr(self, name)))
         steps = self.steps
         if not isinstance(steps, _Steps):
-            steps = _Steps(self, {k: v for k, v in steps.items()
-                                  if k not in ("raw", "normalized")},
-                           {k: v for k, v in steps.items() if k in ("raw", "normalized")})
+            steps = _Steps(
+                self,
+                {k: v for k, v in steps.items() if k not in ("raw", "normalized")},
+                {k: v for k, v in steps.items() if k in ("raw", "normalized")},
+            )
         object.__setattr__(self, "steps", steps.bind(self))
         object.__setattr__(self, "_rank_cache", {})
 
@@ -165,8 +172,7 @@ class Result:
         if self.years is None:
             index = pd.Index(self.units, name=unit_col)
         else:
-            index = pd.MultiIndex.from_arrays([self.units, self.years],
-                                              names=[unit_col, "year"])
+            index = pd.MultiIndex.from_arrays([self.units, self.years], names=[unit_col, "year"])
         return index
 
     @property
@@ -174,16 +180,16 @@ class Result:
         """Units × nodes: normalised indicator values, group scores and the index."""
         import pandas as pd
 
-        return pd.DataFrame(self.score_matrix, index=self._index(), columns=list(self.node_ids),
-                            copy=True)  # the result's own arrays are read-only
+        return pd.DataFrame(
+            self.score_matrix, index=self._index(), columns=list(self.node_ids), copy=True
+        )  # the result's own arrays are read-only
 
     @property
     def ranks(self) -> pd.DataFrame:
         """Units × nodes: 1 = best, ties share the lowest rank, NaN unranked."""
         import pandas as pd
 
-        return pd.DataFrame(self.rank_matrix, index=self._index(), columns=list(self.node_ids),
-                            copy=True)
+        return pd.DataFrame(self.rank_matrix, index=self._index(), columns=list(self.node_ids), copy=True)
 
     def stage_labels(self, lang: str = "en") -> np.ndarray:
         rule = self.framework.stages
@@ -211,8 +217,11 @@ class Result:
         cross-section): a tidy table for filtering and pivoting."""
         import pandas as pd
 
-        rows = [{"year": year, "group": group, "node": child, "weight": w}
-                for (year, group), used in self.weights.items() for child, w in used.items()]
+        rows = [
+            {"year": year, "group": group, "node": child, "weight": w}
+            for (year, group), used in self.weights.items()
+            for child, w in used.items()
+        ]
         return pd.DataFrame(rows, columns=["year", "group", "node", "weight"])
 
     def step(self, name: str) -> pd.DataFrame:
@@ -221,8 +230,10 @@ class Result:
         import pandas as pd
 
         if name not in self.steps:
-            raise UsageError(f"no step '{name}' in this result." + did_you_mean(name, self.steps),
-                             hint=f"steps recorded: {', '.join(self.steps)}")
+            raise UsageError(
+                f"no step '{name}' in this result." + did_you_mean(name, self.steps),
+                hint=f"steps recorded: {', '.join(self.steps)}",
+            )
         ids = [i.id for i in self.framework.indicators]
         return pd.DataFrame(self.steps[name], index=self._index(), columns=ids, copy=True)
 
@@ -306,29 +317,30 @@ class Result:
             values = self.step(step)
             for c in values.columns:
                 out[c] = values[c].to_numpy()
-            return self._headers(self._select(out, where, units).reset_index(drop=True),
-                                 headers, lang)
-        out = self._score_columns(out, level, indicators=indicators, ranks=ranks, by=by,
-                                  lang=lang)
+            return self._headers(self._select(out, where, units).reset_index(drop=True), headers, lang)
+        out = self._score_columns(out, level, indicators=indicators, ranks=ranks, by=by, lang=lang)
         if sort or top is not None:
             out = _sorted(out, level, by=by, years=self.years is not None)
             if top is not None:
                 out = out[out["rank"].le(top).fillna(False).to_numpy(dtype=bool)]
-        return self._headers(self._select(out, where, units).reset_index(drop=True),
-                             headers, lang)
+        return self._headers(self._select(out, where, units).reset_index(drop=True), headers, lang)
 
     def _frame_checks(self, level: str, headers: str, top: int | None) -> str:
         """:meth:`to_frame`'s arguments checked; the level ranked."""
         fw = self.framework
         if level not in self.node_ids:
-            raise UsageError(f"'{level}' is not a node of framework '{fw.id}'."
-                             + did_you_mean(level, self.node_ids),
-                             hint=f"groups: {', '.join(self.group_ids())}")
+            raise UsageError(
+                f"'{level}' is not a node of framework '{fw.id}'." + did_you_mean(level, self.node_ids),
+                hint=f"groups: {', '.join(self.group_ids())}",
+            )
         if headers not in ("ids", "names"):
             raise UsageError(f"headers must be 'ids' or 'names', got {headers!r}")
         if top is not None and top < 1:
-            raise UsageError(f"must be at least 1, got {top}", where="--top",
-                             hint="--top N shows the N best units (per year); leave it out for all")
+            raise UsageError(
+                f"must be at least 1, got {top}",
+                where="--top",
+                hint="--top N shows the N best units (per year); leave it out for all",
+            )
         return level
 
     def _unit_frame(self, lang: str, by: str | None) -> pd.DataFrame:
@@ -344,15 +356,17 @@ class Result:
             out[self._name_header(lang)] = names
         if by is not None:
             if by not in self.data.unit_columns:
-                raise UsageError(f"--by: no unit column '{by}' in the data."
-                                 + did_you_mean(by, self.data.unit_columns.columns),
-                                 hint="unit columns: "
-                                 + ", ".join(map(str, self.data.unit_columns.columns)))
+                raise UsageError(
+                    f"--by: no unit column '{by}' in the data."
+                    + did_you_mean(by, self.data.unit_columns.columns),
+                    hint="unit columns: " + ", ".join(map(str, self.data.unit_columns.columns)),
+                )
             out[by] = self.data.unit_columns[by].to_numpy(dtype=object)[self.rows]
         return out
 
-    def _score_columns(self, out: pd.DataFrame, level: str, *, indicators: bool, ranks: bool,
-                       by: str | None, lang: str) -> pd.DataFrame:
+    def _score_columns(
+        self, out: pd.DataFrame, level: str, *, indicators: bool, ranks: bool, by: str | None, lang: str
+    ) -> pd.DataFrame:
         """:meth:`to_frame`'s scores, ranks, stage and missing groups after the unit columns."""
         fw = self.framework
         cols = []
@@ -365,9 +379,10 @@ class Result:
         within = ([by] if by is not None else []) + (["year"] if self.years is not None else [])
         for c in cols:
             if c in out.columns:  # e.g. --by a unit column named like a node: never overwrite
-                raise UsageError(f"column '{c}' would be both a unit column and the scores of "
-                                 f"node '{c}'", hint="choose another --by column, or rename "
-                                 "the node in the framework")
+                raise UsageError(
+                    f"column '{c}' would be both a unit column and the scores of node '{c}'",
+                    hint="choose another --by column, or rename the node in the framework",
+                )
             out[c] = self.score_matrix[:, pos[c]]
             if ranks and c in self.group_ids():
                 out[f"rank_{c}"] = self._rank_column(out, c, pos, by, within)
@@ -376,8 +391,9 @@ class Result:
             out["stage"] = self.stage_labels(lang)
         gaps = self.missing_groups()
         if any(gaps):  # flag units ranked with a whole group missing (diagnostics warn too)
-            out["missing_groups"] = [", ".join(fw.nodes[g].label(lang) if lang == "zh" else g
-                                               for g in gap) for gap in gaps]
+            out["missing_groups"] = [
+                ", ".join(fw.nodes[g].label(lang) if lang == "zh" else g for g in gap) for gap in gaps
+            ]
         return out
 
     def _headers(self, out: pd.DataFrame, headers: str, lang: str) -> pd.DataFrame:
@@ -386,12 +402,12 @@ class Result:
             return out
         from mfgindex.i18n import column_labels
 
-        renamed: pd.DataFrame = out.rename(columns=column_labels(self.framework, out.columns,
-                                                                 lang))
+        renamed: pd.DataFrame = out.rename(columns=column_labels(self.framework, out.columns, lang))
         return renamed
 
-    def _select(self, out: pd.DataFrame, where: Mapping[str, Any] | None,
-                units: Sequence[str] | None) -> pd.DataFrame:
+    def _select(
+        self, out: pd.DataFrame, where: Mapping[str, Any] | None, units: Sequence[str] | None
+    ) -> pd.DataFrame:
         """The rows of ``out`` (rows of the result, in any order) kept by ``where`` / ``units``."""
         if not where and not units:
             return out
@@ -399,17 +415,19 @@ class Result:
         columns = self.data.unit_columns
         for col, wanted in (where or {}).items():
             if col not in columns:
-                raise UsageError(f"--where: no unit column '{col}' in the data."
-                                 + did_you_mean(col, columns.columns),
-                                 hint="unit columns: " + ", ".join(map(str, columns.columns)))
+                raise UsageError(
+                    f"--where: no unit column '{col}' in the data." + did_you_mean(col, columns.columns),
+                    hint="unit columns: " + ", ".join(map(str, columns.columns)),
+                )
             values = {str(v) for v in ([wanted] if isinstance(wanted, str) else wanted)}
             have = columns[col].to_numpy(dtype=object)[self.rows].astype(str)
             if not np.isin(have, list(values)).any():
                 known = sorted(set(have.tolist()))
-                raise UsageError(f"--where: no unit has {col} = {', '.join(sorted(values))}."
-                                 + did_you_mean(sorted(values)[0], known),
-                                 hint=f"values of '{col}': {', '.join(known[:10])}"
-                                      + (", …" if len(known) > 10 else ""))
+                raise UsageError(
+                    f"--where: no unit has {col} = {', '.join(sorted(values))}."
+                    + did_you_mean(sorted(values)[0], known),
+                    hint=f"values of '{col}': {', '.join(known[:10])}" + (", …" if len(known) > 10 else ""),
+                )
             keep &= np.isin(have, list(values))
         if units:
             wanted_units = {str(u) for u in units}
@@ -418,16 +436,18 @@ class Result:
                 if names is not None:
                     match |= np.isin(names[self.rows].astype(str), list(wanted_units))
             if not match.any():
-                raise UsageError(f"--unit: no unit {', '.join(sorted(wanted_units))} in the result",
-                                 hint=f"give ids from column '{self.framework.unit_column}' or "
-                                      "exact names")
+                raise UsageError(
+                    f"--unit: no unit {', '.join(sorted(wanted_units))} in the result",
+                    hint=f"give ids from column '{self.framework.unit_column}' or exact names",
+                )
             keep &= match
         # ``out`` keeps the result's row order in its index until reset: select through it
         chosen: pd.DataFrame = out[keep[out.index.to_numpy()]]
         return chosen
 
-    def _rank_column(self, out: pd.DataFrame, node: str, pos: Mapping[str, int], by: str | None,
-                     within: list[str]) -> Any:
+    def _rank_column(
+        self, out: pd.DataFrame, node: str, pos: Mapping[str, int], by: str | None, within: list[str]
+    ) -> Any:
         """The ranks of ``node`` (1 = best, ties the lowest rank): the result's, or within
         each ``by`` group and year."""
         import pandas as pd
@@ -496,14 +516,17 @@ class Result:
             n = rows.size
             root_scores = self.score_matrix[rows, pos[fw.id]]
             if n == 1 and np.isnan(root_scores).all():  # goalposts do score a single unit
-                out.append(Problem(
-                    "warning",
-                    f"only one unit ({self.units[rows[0]]}): minmax, zscore and rank "
-                    "normalisation compare units, so they cannot score it",
-                    "add units, or normalise against fixed bounds: --normalize "
-                    "'goalposts(low=..., high=...)'",
-                    file=self.data.source, year=year,
-                ))
+                out.append(
+                    Problem(
+                        "warning",
+                        f"only one unit ({self.units[rows[0]]}): minmax, zscore and rank "
+                        "normalisation compare units, so they cannot score it",
+                        "add units, or normalise against fixed bounds: --normalize "
+                        "'goalposts(low=..., high=...)'",
+                        file=self.data.source,
+                        year=year,
+                    )
+                )
                 continue
             for j, iid in enumerate(ids):
                 col = before[rows, j]
@@ -511,40 +534,48 @@ class Result:
                 present = ~np.isnan(col) | explained[rows, pos[iid]]
                 where: dict[str, Any] = {"node": iid, "node_kind": "indicator", "year": year}
                 if not present.any():
-                    out.append(Problem(
-                        "warning", "every value is missing",
-                        "fill in the column, or remove the indicator from the framework; its "
-                        "group is scored from the other indicators", **where,
-                    ))
+                    out.append(
+                        Problem(
+                            "warning",
+                            "every value is missing",
+                            "fill in the column, or remove the indicator from the framework; its "
+                            "group is scored from the other indicators",
+                            **where,
+                        )
+                    )
                     continue
                 values = col[~np.isnan(col)]
                 if values.size > 1 and np.all(values == values[0]):
-                    out.append(Problem(
-                        "warning",
-                        f"constant: every unit has {values[0]:g}, so it cannot tell "
-                        "units apart",
-                        "check the data; minmax and zscore leave a constant indicator out of its "
-                        "group's score", **where,
-                    ))
+                    out.append(
+                        Problem(
+                            "warning",
+                            f"constant: every unit has {values[0]:g}, so it cannot tell units apart",
+                            "check the data; minmax and zscore leave a constant indicator out of its "
+                            "group's score",
+                            **where,
+                        )
+                    )
                 share = present.mean()
                 if share < coverage_limit:
-                    out.append(Problem(
-                        "warning",
-                        f"low coverage: data for {int(present.sum())} of {n} units "
-                        f"({share:.0%})",
-                        "fill in the missing values, or impute them (--impute)", **where,
-                    ))
+                    out.append(
+                        Problem(
+                            "warning",
+                            f"low coverage: data for {int(present.sum())} of {n} units ({share:.0%})",
+                            "fill in the missing values, or impute them (--impute)",
+                            **where,
+                        )
+                    )
                 imputed = float(self.imputed[rows, j].mean())
                 if imputed > imputed_limit:
-                    out.append(Problem(
-                        "warning",
-                        f"{imputed:.0%} of the values were imputed (more than "
-                        f"{imputed_limit:.0%})",
-                        "scores lean on imputed values: collect more data, or drop the indicator",
-                        **where,
-                    ))
-            threshold = float(self.provenance.get("methods", {}).get("min_coverage",
-                                                                     fw.min_coverage))
+                    out.append(
+                        Problem(
+                            "warning",
+                            f"{imputed:.0%} of the values were imputed (more than {imputed_limit:.0%})",
+                            "scores lean on imputed values: collect more data, or drop the indicator",
+                            **where,
+                        )
+                    )
+            threshold = float(self.provenance.get("methods", {}).get("min_coverage", fw.min_coverage))
             for node in fw.walk():
                 if node.is_indicator:
                     continue
@@ -552,17 +583,19 @@ class Result:
                 lost = np.isnan(score) & ~explained[rows, pos[node.id]]
                 if lost.any():
                     units = [str(u) for u in self.units[rows[lost]]]
-                    shown = ", ".join(units[:5]) + (f" and {len(units) - 5} more"
-                                                    if len(units) > 5 else "")
+                    shown = ", ".join(units[:5]) + (f" and {len(units) - 5} more" if len(units) > 5 else "")
                     kind = "index" if node.id == fw.id else "group"
-                    out.append(Problem(
-                        "warning",
-                        f"low coverage: {len(units)} unit(s) have no score because less than "
-                        f"{threshold:.0%} of the weight of its children has data: {shown}",
-                        "fill in or impute the missing values (--impute), or lower "
-                        "--min-coverage",
-                        node=node.id, node_kind=kind, year=year,
-                    ))
+                    out.append(
+                        Problem(
+                            "warning",
+                            f"low coverage: {len(units)} unit(s) have no score because less than "
+                            f"{threshold:.0%} of the weight of its children has data: {shown}",
+                            "fill in or impute the missing values (--impute), or lower --min-coverage",
+                            node=node.id,
+                            node_kind=kind,
+                            year=year,
+                        )
+                    )
             gaps = self.missing_groups()
             hit = [int(r) for r in rows if gaps[r]]
             if hit:
@@ -570,15 +603,19 @@ class Result:
                 # their scores may mislead (entropy + TOPSIS can rank such a unit near the top).
                 listed = [f"{self._unit_label(r)}: {', '.join(gaps[r])}" for r in hit[:5]]
                 more = f" and {len(hit) - 5} more" if len(hit) > 5 else ""
-                out.append(Problem(
-                    "warning",
-                    f"{len(hit)} unit(s) are scored and ranked with a whole group missing: "
-                    f"{'; '.join(listed)}{more}",
-                    "their scores rest on the other groups (the output's missing_groups column "
-                    "names them): impute the missing values (--impute), or raise --min-coverage "
-                    "to leave such units unscored",
-                    node=fw.id, node_kind="index", year=year,
-                ))
+                out.append(
+                    Problem(
+                        "warning",
+                        f"{len(hit)} unit(s) are scored and ranked with a whole group missing: "
+                        f"{'; '.join(listed)}{more}",
+                        "their scores rest on the other groups (the output's missing_groups column "
+                        "names them): impute the missing values (--impute), or raise --min-coverage "
+                        "to leave such units unscored",
+                        node=fw.id,
+                        node_kind="index",
+                        year=year,
+                    )
+                )
         return out
 
     def missing_groups(self) -> list[tuple[str, ...]]:
@@ -619,15 +656,21 @@ class Result:
                 hits.append(i)
         if not hits:
             return []
-        shown = ", ".join(self._unit_label(i) + (f" ({int(self.years[i])})"
-                                                 if self.years is not None else "")
-                          for i in hits[:5])
+        shown = ", ".join(
+            self._unit_label(i) + (f" ({int(self.years[i])})" if self.years is not None else "")
+            for i in hits[:5]
+        )
         more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
-        return [Problem(level="warning", file=self.data.source,
-                        what=f"{len(hits)} row(s) look like a total or an average, not a unit, "
-                             f"and are scored and ranked as units: {shown}{more}",
-                        hint="delete those rows from the data (a total is not a unit, and it "
-                             "pushes every unit below it down a rank)")]
+        return [
+            Problem(
+                level="warning",
+                file=self.data.source,
+                what=f"{len(hits)} row(s) look like a total or an average, not a unit, "
+                f"and are scored and ranked as units: {shown}{more}",
+                hint="delete those rows from the data (a total is not a unit, and it "
+                "pushes every unit below it down a rank)",
+            )
+        ]
 
     def _bad_cell_problems(self) -> tuple[list[Problem], np.ndarray]:
         """Warnings about the bad cells recorded in provenance (DESIGN §5), and the
@@ -649,17 +692,17 @@ class Result:
             shown = ", ".join(self._unit_label(i) for i in local[:5])
             more = f" and {len(local) - 5} more" if len(local) > 5 else ""
             if rec["kind"] == "zero":
-                what = (f"{rec['what']}: {len(local)} unit(s) score 0 on {kind} '{node.id}': "
-                        f"{shown}{more}")
+                what = f"{rec['what']}: {len(local)} unit(s) score 0 on {kind} '{node.id}': {shown}{more}"
             else:
-                what = (f"{rec['what']}: {len(local)} unit(s) have no score on {kind} "
-                        f"'{node.id}' and every node above it: {shown}{more}")
+                what = (
+                    f"{rec['what']}: {len(local)} unit(s) have no score on {kind} "
+                    f"'{node.id}' and every node above it: {shown}{more}"
+                )
                 up: str | None = node.id
                 while up is not None:
                     explained[local, pos[up]] = True
                     up = fw.nodes[up].parent
-            out.append(_problem(what, rec["hint"], node=node.id, node_kind=kind,
-                                year=rec.get("year")))
+            out.append(_problem(what, rec["hint"], node=node.id, node_kind=kind, year=rec.get("year")))
         return out, explained
 
     def require_scores(self) -> None:
@@ -676,30 +719,37 @@ class Result:
         steps = self.steps
         for step in steps:
             # column by column: the lazy steps (raw, normalized) are never made whole here
-            hit = [j for j in range(len(ids))
-                   if np.isinf(_Steps.column(steps, step, j) if isinstance(steps, _Steps)
-                               else steps[step][:, j]).any()]
+            hit = [
+                j
+                for j in range(len(ids))
+                if np.isinf(
+                    _Steps.column(steps, step, j) if isinstance(steps, _Steps) else steps[step][:, j]
+                ).any()
+            ]
             if hit:
                 j = hit[0]
-                bad = np.isinf(_Steps.column(steps, step, j) if isinstance(steps, _Steps)
-                               else steps[step][:, j])
+                bad = np.isinf(
+                    _Steps.column(steps, step, j) if isinstance(steps, _Steps) else steps[step][:, j]
+                )
                 units = ", ".join(str(u) for u in self.units[bad][:5])
                 raise DataError(
-                    f"indicator '{ids[j]}' has infinite values after the '{step}' step "
-                    f"(units: {units})",
+                    f"indicator '{ids[j]}' has infinite values after the '{step}' step (units: {units})",
                     where=self.data.source,
                     hint="a value divided by a denominator of (nearly) 0, or numbers too large for "
-                         "the method: check those cells, or skip the stage (--denominate none)",
+                    "the method: check those cells, or skip the stage (--denominate none)",
                 )
         scores = self.score_matrix[:, self.node_ids.index(self.framework.id)]
         if scores.size and not np.isnan(scores).all():
             return
         problems = self.diagnostics()
         lines = [f"{p.where}: {p.what}" for p in problems[:8]]
-        hint = next((p.hint for p in problems if p.hint), None) or (
-            "check the data with `mfgindex validate`")
-        raise DataError(f"no unit could be scored on index '{self.framework.id}'",
-                        where=self.data.source, problems=lines, hint=hint)
+        hint = next((p.hint for p in problems if p.hint), None) or ("check the data with `mfgindex validate`")
+        raise DataError(
+            f"no unit could be scored on index '{self.framework.id}'",
+            where=self.data.source,
+            problems=lines,
+            hint=hint,
+        )
 
     # -- explain ------------------------------------------------------------------------------
     def _row_of(self, unit: str, year: int | None) -> int:
@@ -721,9 +771,11 @@ class Result:
             known = list(dict.fromkeys(self.units.astype(str).tolist()))
             for names in columns:
                 known += list(dict.fromkeys(names[self.rows].astype(str).tolist()))
-            raise DataError(f"no unit '{unit}' in the result." + did_you_mean(str(unit), known),
-                            hint=f"give an id from column '{self.framework.unit_column}'"
-                                 + (" or a unit's exact name" if columns else ""))
+            raise DataError(
+                f"no unit '{unit}' in the result." + did_you_mean(str(unit), known),
+                hint=f"give an id from column '{self.framework.unit_column}'"
+                + (" or a unit's exact name" if columns else ""),
+            )
         ids = sorted(set(self.units[hits].astype(str).tolist()))
         if len(ids) > 1:
             first = {str(self.units[h]): int(h) for h in hits[::-1]}
@@ -732,21 +784,23 @@ class Result:
                 labels = [str(c[self.rows[first[i]]]) for c in columns]
                 shown.append(f"{i} ({', '.join(labels)})" if labels else i)
             listed = "; ".join(shown)
-            raise DataError(f"'{unit}' is the name of {len(ids)} units: {listed}",
-                            hint="give the unit's id")
+            raise DataError(f"'{unit}' is the name of {len(ids)} units: {listed}", hint="give the unit's id")
         if self.years is not None:
             yrs = self.years[hits]
             if year is None:
                 year = int(yrs.max())
             sel = hits[yrs == year]
             if sel.size == 0:
-                raise DataError(f"unit '{unit}' has no row for year {year}",
-                                hint=f"its years: {', '.join(map(str, sorted(yrs)))}")
+                raise DataError(
+                    f"unit '{unit}' has no row for year {year}",
+                    hint=f"its years: {', '.join(map(str, sorted(yrs)))}",
+                )
             return int(sel[0])
         return int(hits[0])
 
-    def explain(self, unit: str, *, year: int | None = None, lang: str = "en",
-                n_best: int = 3) -> Explanation:
+    def explain(
+        self, unit: str, *, year: int | None = None, lang: str = "en", n_best: int = 3
+    ) -> Explanation:
         """Decompose ``unit``'s score (latest year of a panel unless ``year``) into contributions.
 
         Contributions of a node's children to its score:
@@ -786,23 +840,26 @@ class Result:
                         denom = logs.sum()
                         if denom != 0:
                             contribution = scores[pos[parent]] * (weight * np.log(x[k])) / denom
-            rows.append({
-                "node": node.id,
-                "label": node.label(lang),
-                "parent": parent or "",
-                "depth": fw.depth(node.id),
-                "score": scores[pos[node.id]],
-                "rank": ranks[pos[node.id]],
-                "weight": weight,
-                "contribution": contribution,
-            })
+            rows.append(
+                {
+                    "node": node.id,
+                    "label": node.label(lang),
+                    "parent": parent or "",
+                    "depth": fw.depth(node.id),
+                    "score": scores[pos[node.id]],
+                    "rank": ranks[pos[node.id]],
+                    "weight": weight,
+                    "contribution": contribution,
+                }
+            )
         table = pd.DataFrame(rows)
         ind_ranks = [(i.id, ranks[pos[i.id]]) for i in fw.indicators if not np.isnan(ranks[pos[i.id]])]
         ordered = sorted(ind_ranks, key=lambda t: t[1])
         strengths = [(k, int(v)) for k, v in ordered[:n_best]]
         weaknesses = [(k, int(v)) for k, v in reversed(ordered[-n_best:])] if ordered else []
-        n_units = int(np.sum(~np.isnan(self.rank_of(fw.id))
-                             & ((self.years == yr) if yr is not None else True)))
+        n_units = int(
+            np.sum(~np.isnan(self.rank_of(fw.id)) & ((self.years == yr) if yr is not None else True))
+        )
         names = self._names(lang)
         return Explanation(
             unit=str(self.units[r]),
@@ -817,8 +874,9 @@ class Result:
             weaknesses=weaknesses,
         )
 
-    def change(self, from_year: int | None = None, to_year: int | None = None, *,
-               level: str | None = None) -> pd.DataFrame:
+    def change(
+        self, from_year: int | None = None, to_year: int | None = None, *, level: str | None = None
+    ) -> pd.DataFrame:
         """Score and rank of every unit in two years of a panel and their changes
         (:func:`mfgindex.panel.change`; warns when the years are not comparable)."""
         from mfgindex.panel import change
@@ -828,10 +886,13 @@ class Result:
     def __repr__(self) -> str:
         # The dataclass repr would print every array (tens of thousands of characters).
         years = self.provenance.get("years") or []
-        span = f", years {years[0]}–{years[-1]}" if len(years) > 1 else (
-            f", year {years[0]}" if years else "")
-        return (f"<Result {self.framework.id}: {len(self.rows)} rows × {len(self.node_ids)} "
-                f"nodes{span}, data {self.data.source}>")
+        span = (
+            f", years {years[0]}–{years[-1]}" if len(years) > 1 else (f", year {years[0]}" if years else "")
+        )
+        return (
+            f"<Result {self.framework.id}: {len(self.rows)} rows × {len(self.node_ids)} "
+            f"nodes{span}, data {self.data.source}>"
+        )
 
     def _repr_html_(self) -> str:
         """A compact summary for notebooks: framework, data, units and the top 10."""
@@ -874,8 +935,9 @@ class _Steps(Mapping[str, np.ndarray]):
     indicator columns of ``score_matrix``). At a million units each of them is the size of the
     input, so keeping them only when they differ is a third of compute's memory."""
 
-    def __init__(self, result: Result, stored: Mapping[str, np.ndarray],
-                 given: Mapping[str, np.ndarray]) -> None:
+    def __init__(
+        self, result: Result, stored: Mapping[str, np.ndarray], given: Mapping[str, np.ndarray]
+    ) -> None:
         from mfgindex._frozen import read_only
 
         self._stored = {k: read_only(v) for k, v in stored.items()}
@@ -933,8 +995,7 @@ class _Steps(Mapping[str, np.ndarray]):
         ind = res.framework.indicators[j]
         if key == "raw":
             values: np.ndarray = res.data.values[ind.column].to_numpy(dtype=float)
-            return values if len(values) == len(res.rows) and _all_rows(res.rows) else \
-                values[res.rows]
+            return values if len(values) == len(res.rows) and _all_rows(res.rows) else values[res.rows]
         if key == "normalized":
             return res.score_matrix[:, res.node_ids.index(ind.id)]
         raise KeyError(key)
@@ -942,5 +1003,4 @@ class _Steps(Mapping[str, np.ndarray]):
 
 def _all_rows(rows: np.ndarray) -> bool:
     """Whether ``rows`` is ``0, 1, …, len - 1`` (every row of the dataset, in order)."""
-    return bool(rows.size == 0 or (rows[0] == 0 and rows[-1] == rows.size - 1
-                                   and np.all(np.diff(rows) == 1)))
+    return bool(rows.size == 0 or (rows[0] == 0 and rows[-1] == rows.size - 1 and np.all(np.diff(rows) == 1)))

@@ -76,8 +76,10 @@ class TemplateColumn:
             if ind.source:
                 lines.append(f"  source 来源: {ind.source}")
         for ind in self.denominator_of:
-            lines.append(f"denominator of 分母: {ind.id} ({ind.name_zh or ind.name}), "
-                         f"value = {ind.column} / {self.name}")
+            lines.append(
+                f"denominator of 分母: {ind.id} ({ind.name_zh or ind.name}), "
+                f"value = {ind.column} / {self.name}"
+            )
         return "\n".join(lines)
 
 
@@ -97,8 +99,11 @@ def template_columns(framework: Framework) -> list[TemplateColumn]:
     out = []
     for name in order:
         roles = [r for r, book in (("value", values), ("denominator", denominators)) if name in book]
-        out.append(TemplateColumn(name, " and ".join(roles), tuple(values.get(name, ())),
-                                  tuple(denominators.get(name, ()))))
+        out.append(
+            TemplateColumn(
+                name, " and ".join(roles), tuple(values.get(name, ())), tuple(denominators.get(name, ()))
+            )
+        )
     return out
 
 
@@ -116,15 +121,19 @@ def _default_units_file(framework: Framework) -> Path | None:
 
     builtin = builtin_frameworks()
     is_builtin = framework.path is not None and any(
-        framework.path.resolve() == p.resolve() for p in builtin.values())
+        framework.path.resolve() == p.resolve() for p in builtin.values()
+    )
     if not is_builtin:
         return None
     if framework.dataset is not None:
         return framework.dataset
     for fid in builtin:
         other = load_framework(fid)
-        if (other.dataset is not None and other.unit == framework.unit
-                and other.unit_column == framework.unit_column):
+        if (
+            other.dataset is not None
+            and other.unit == framework.unit
+            and other.unit_column == framework.unit_column
+        ):
             return other.dataset
     return None
 
@@ -149,8 +158,11 @@ def template_units(framework: Framework, source: str | Path | pd.DataFrame) -> p
     frame = source.astype(object).fillna("") if isinstance(source, pd.DataFrame) else read_table(source)
     where = "<frame>" if isinstance(source, pd.DataFrame) else str(source)
     if framework.unit_column not in frame.columns:
-        raise DataError(f"no unit id column '{framework.unit_column}' to take the units from",
-                        where=where, hint="give a file with the framework's unit id column")
+        raise DataError(
+            f"no unit id column '{framework.unit_column}' to take the units from",
+            where=where,
+            hint="give a file with the framework's unit id column",
+        )
     keep = _unit_headers(framework)
     data_cols = {c.name for c in template_columns(framework)}
     for col in frame.columns:
@@ -166,8 +178,9 @@ def template_units(framework: Framework, source: str | Path | pd.DataFrame) -> p
     return units.drop_duplicates(framework.unit_column, keep="last").reset_index(drop=True)
 
 
-def template_frame(framework: Framework, units: str | Path | pd.DataFrame | bool | None = None
-                   ) -> pd.DataFrame:
+def template_frame(
+    framework: Framework, units: str | Path | pd.DataFrame | bool | None = None
+) -> pd.DataFrame:
     """The template as a table: unit columns (pre-filled) and empty data columns.
 
     ``units``: a data file or table to take the unit rows from; ``None`` for the default (a
@@ -184,22 +197,53 @@ def template_frame(framework: Framework, units: str | Path | pd.DataFrame | bool
         frame = template_units(framework, units)
     for col in template_columns(framework):
         if col.name in frame.columns:
-            raise DataError(f"data column '{col.name}' is also a unit column of the framework",
-                            where=str(framework.path or framework.id))
+            raise DataError(
+                f"data column '{col.name}' is also a unit column of the framework",
+                where=str(framework.path or framework.id),
+            )
         frame[col.name] = pd.Series([None] * len(frame), dtype=object)
     return frame
 
 
 def _definitions(framework: Framework) -> list[list[Any]]:
-    rows: list[list[Any]] = [["indicator", "name", "name_zh", "group", "group_zh", "column",
-                              "denominator", "unit", "direction", "weight", "transform",
-                              "normalize", "source", "note"]]
+    rows: list[list[Any]] = [
+        [
+            "indicator",
+            "name",
+            "name_zh",
+            "group",
+            "group_zh",
+            "column",
+            "denominator",
+            "unit",
+            "direction",
+            "weight",
+            "transform",
+            "normalize",
+            "source",
+            "note",
+        ]
+    ]
     for ind in framework.indicators:
         group = framework.nodes[ind.parent] if ind.parent else None
-        rows.append([ind.id, ind.name, ind.name_zh, group.id if group else "",
-                     group.name_zh if group else "", ind.column, ind.denominator or "", ind.unit,
-                     ind.direction, ind.weight, ind.transform or "", ind.normalize or "",
-                     ind.source, ind.note])
+        rows.append(
+            [
+                ind.id,
+                ind.name,
+                ind.name_zh,
+                group.id if group else "",
+                group.name_zh if group else "",
+                ind.column,
+                ind.denominator or "",
+                ind.unit,
+                ind.direction,
+                ind.weight,
+                ind.transform or "",
+                ind.normalize or "",
+                ind.source,
+                ind.note,
+            ]
+        )
     return rows
 
 
@@ -207,8 +251,7 @@ def _write_xlsx(framework: Framework, frame: pd.DataFrame, path: Path) -> None:
     try:
         from openpyxl import Workbook
     except ImportError:
-        raise DataError("writing Excel files needs openpyxl",
-                        hint="pip install 'mfgindex[excel]'") from None
+        raise DataError("writing Excel files needs openpyxl", hint="pip install 'mfgindex[excel]'") from None
     from mfgindex.io import _readable_sheet
 
     wb = Workbook()
@@ -229,9 +272,15 @@ def _write_xlsx(framework: Framework, frame: pd.DataFrame, path: Path) -> None:
     cols = wb.create_sheet("columns")
     cols.append(["column", "role", "read by (indicators)", "denominator of", "unit"])
     for col in columns.values():
-        cols.append([col.name, col.role, ", ".join(i.id for i in col.indicators),
-                     ", ".join(i.id for i in col.denominator_of),
-                     "; ".join(dict.fromkeys(i.unit for i in col.indicators if i.unit))])
+        cols.append(
+            [
+                col.name,
+                col.role,
+                ", ".join(i.id for i in col.indicators),
+                ", ".join(i.id for i in col.denominator_of),
+                "; ".join(dict.fromkeys(i.unit for i in col.indicators if i.unit)),
+            ]
+        )
     for sheet in (defs, cols):
         _strings_as_text(sheet)
         _readable_sheet(sheet, max_width=60)
@@ -299,8 +348,10 @@ def write_template(
     if fmt is None:
         fmt = _FORMATS.get(path.suffix.lower())
         if fmt is None:
-            raise UsageError(f"cannot tell the template format from '{path}'",
-                             hint="use a .xlsx or .csv file name, or give --format")
+            raise UsageError(
+                f"cannot tell the template format from '{path}'",
+                hint="use a .xlsx or .csv file name, or give --format",
+            )
     if fmt not in {"xlsx", "csv"}:
         raise UsageError(f"a template is xlsx or csv, got '{fmt}'")
     inputs = [*protect]
@@ -319,7 +370,6 @@ def write_template(
     return path
 
 
-def template_csv_text(framework: Framework, units: str | Path | pd.DataFrame | bool | None = None
-                      ) -> str:
+def template_csv_text(framework: Framework, units: str | Path | pd.DataFrame | bool | None = None) -> str:
     """The CSV template as text (no byte-order mark), for standard output."""
     return template_frame(framework, units).to_csv(index=False, lineterminator="\n")

@@ -100,9 +100,15 @@ def weight_shares(result: Result, *, lang: str = "en") -> pd.DataFrame:
             for child, w, f in zip(children, used, given, strict=True):
                 global_share[child] = global_share.get(group.id, math.nan) * w
                 row: dict[str, Any] = {"year": yr} if yr is not None else {}
-                row |= {"group": group.id, "node": child, "name": fw.nodes[child].label(lang),
-                        "framework": f, "weight": w, "global": global_share[child],
-                        "method": specs[group.id]}
+                row |= {
+                    "group": group.id,
+                    "node": child,
+                    "name": fw.nodes[child].label(lang),
+                    "framework": f,
+                    "weight": w,
+                    "global": global_share[child],
+                    "method": specs[group.id],
+                }
                 if show_ahp:
                     row |= (ahp[group.id] or nan3)._asdict()
                 rows.append(row)

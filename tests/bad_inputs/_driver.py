@@ -33,9 +33,9 @@ def main(cases_path: str, results_path: str) -> None:
         stderr = result.stderr
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             stderr += "Traceback (most recent call last):\n" + "".join(
-                traceback.format_exception(result.exception))
-        out[case["name"]] = {"code": result.exit_code, "stdout": result.stdout,
-                             "stderr": stderr}
+                traceback.format_exception(result.exception)
+            )
+        out[case["name"]] = {"code": result.exit_code, "stdout": result.stdout, "stderr": stderr}
     with open(results_path, "w", encoding="utf-8") as fh:
         json.dump(out, fh)
 

@@ -31,13 +31,16 @@ def data(tmp_path: Path, text: str, name: str = "d.csv") -> str:
     return str(path)
 
 
-@pytest.mark.parametrize(("cell", "hint"), [
-    ("2万", "without '万': convert it to the indicator's unit (2万 = 20000)"),
-    ("¥2", "without '¥'"),
-    ("(3)", "a minus sign: -3"),
-    ("1,5", "write decimals with a point"),
-    ("1e999", "infinite values are not data"),
-])
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ("2万", "without '万': convert it to the indicator's unit (2万 = 20000)"),
+        ("¥2", "without '¥'"),
+        ("(3)", "a minus sign: -3"),
+        ("1,5", "write decimals with a point"),
+        ("1e999", "infinite values are not data"),
+    ],
+)
 def test_cell_hints(cell: str, hint: str) -> None:
     assert hint in number_hint(cell)
 
@@ -62,10 +65,13 @@ def test_top_must_be_positive() -> None:
     assert code == 2 and "--top: must be at least 1" in err and out == ""
 
 
-@pytest.mark.parametrize(("option", "value", "message"), [
-    ("--min-coverage", "2", "--min-coverage: must be a share between 0 and 1"),
-    ("--fit-on", "sometimes", "--fit-on: must be each, pooled or a year"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--min-coverage", "2", "--min-coverage: must be a share between 0 and 1"),
+        ("--fit-on", "sometimes", "--fit-on: must be each, pooled or a year"),
+    ],
+)
 def test_options_checked_with_their_name(option: str, value: str, message: str) -> None:
     code, _, err = cli("score", str(FILES / "base.csv"), "-f", BASE_TOML, option, value)
     assert code == 2 and message in err and "hint:" in err
@@ -75,8 +81,9 @@ def test_options_checked_with_their_name(option: str, value: str, message: str) 
 def test_output_onto_a_device_is_refused() -> None:
     """-o /dev/null (or /dev/stdout) would have been replaced by a regular file (as root)."""
     before = os.stat("/dev/null")
-    code, _, err = cli("score", str(FILES / "base.csv"), "-f", BASE_TOML, "--format", "csv",
-                       "-o", "/dev/null")
+    code, _, err = cli(
+        "score", str(FILES / "base.csv"), "-f", BASE_TOML, "--format", "csv", "-o", "/dev/null"
+    )
     assert code == 1 and "is not a regular file" in err
     after = os.stat("/dev/null")
     assert (before.st_mode, before.st_rdev) == (after.st_mode, after.st_rdev)
@@ -114,8 +121,7 @@ def test_framework_problems_without_cascades(tmp_path: Path) -> None:
     assert code == 1 and "unknown table [indicators]. Did you mean 'indicator'?" in err
     assert "(1 problem)" in err
     own = tmp_path / "self.toml"
-    own.write_text(toml.replace('id = "x1"\nparent = "a"', 'id = "x1"\nparent = "x1"'),
-                   encoding="utf-8")
+    own.write_text(toml.replace('id = "x1"\nparent = "a"', 'id = "x1"\nparent = "x1"'), encoding="utf-8")
     code, _, err = cli("score", str(FILES / "base.csv"), "-f", str(own))
     assert "'x1' is an indicator; only groups can have children" in err and "(1 problem)" in err
     code, _, err = cli("score", str(FILES / "base.csv"), "-f", str(tmp_path))
@@ -131,11 +137,19 @@ def test_framework_names_with_markup_render(tmp_path: Path) -> None:
     """Names from a framework file are shown as written in every rendering."""
     toml = (FILES / "base.toml").read_text(encoding="utf-8")
     path = tmp_path / "markup.toml"
-    path.write_text(toml.replace('name = "Mini index"', 'name = "[/]Mini [red]"')
-                    .replace('name = "Group A"', 'name = "[b]A[/b][/]"'), encoding="utf-8")
+    path.write_text(
+        toml.replace('name = "Mini index"', 'name = "[/]Mini [red]"').replace(
+            'name = "Group A"', 'name = "[b]A[/b][/]"'
+        ),
+        encoding="utf-8",
+    )
     base = str(FILES / "base.csv")
-    for argv in (["explain", "U1", base], ["score", base, "--format", "table"],
-                 ["rank", base, "--level", "a", "--format", "table"], ["show", str(path)]):
+    for argv in (
+        ["explain", "U1", base],
+        ["score", base, "--format", "table"],
+        ["rank", base, "--level", "a", "--format", "table"],
+        ["show", str(path)],
+    ):
         code, out, err = cli(*argv, *([] if argv[0] == "show" else ["-f", str(path)]))
         assert code == 0, (argv, err)
     code, out, _ = cli("explain", "U1", base, "-f", str(path))

@@ -36,8 +36,16 @@ def test_rank_default_city_csv() -> None:
     assert code == 0, err
     frame = pd.read_csv(io.StringIO(out), dtype={"city_code": str})
     assert list(frame.columns[:2]) == ["city_code", "name"]
-    for col in ("innovation", "integration", "economic_drive", "brand_quality", "green", "city",
-                "rank", "stage"):
+    for col in (
+        "innovation",
+        "integration",
+        "economic_drive",
+        "brand_quality",
+        "green",
+        "city",
+        "rank",
+        "stage",
+    ):
         assert col in frame.columns
     assert len(frame) == 20 and list(frame["rank"]) == sorted(frame["rank"])
     assert frame["stage"].iloc[0] == "leaping"
@@ -103,9 +111,18 @@ def test_score_hdi_csv_matches_published() -> None:
 
 def test_score_asem_imeta_matches_coinr() -> None:
     code, out, err = run(
-        "score", str(ASEM / "ASEM_iData.csv"), "-f", str(ASEM / "ASEM_iMeta.csv"),
-        "--denominate", "none", "--normalize", "minmax(low=0, high=100)",
-        "--aggregate", "arithmetic", "--format", "csv",
+        "score",
+        str(ASEM / "ASEM_iData.csv"),
+        "-f",
+        str(ASEM / "ASEM_iMeta.csv"),
+        "--denominate",
+        "none",
+        "--normalize",
+        "minmax(low=0, high=100)",
+        "--aggregate",
+        "arithmetic",
+        "--format",
+        "csv",
     )
     assert code == 0, err
     ours = pd.read_csv(io.StringIO(out)).set_index("uCode")
@@ -165,8 +182,9 @@ def test_year_by_year_panel(tmp_path: Path) -> None:
     assert code == 0, err
     res = pd.read_csv(io.StringIO(out))
     assert len(res) == 2 * len(frame) and set(res["year"]) == {2018, 2019}
-    code, out, err = run("score", str(path), "-f", str(ASEM / "ASEM_iMeta.csv"), "--year", "2019",
-                         "--format", "csv")
+    code, out, err = run(
+        "score", str(path), "-f", str(ASEM / "ASEM_iMeta.csv"), "--year", "2019", "--format", "csv"
+    )
     assert code == 0 and len(pd.read_csv(io.StringIO(out))) == len(frame)
 
 
@@ -176,18 +194,32 @@ _SCRIPT = shutil.which("mfgindex") or str(Path(sys.executable).parent / "mfginde
 @pytest.mark.skipif(not Path(_SCRIPT).exists(), reason="console script not installed")
 def test_installed_console_script_subprocess() -> None:
     exe = _SCRIPT
-    proc = subprocess.run([exe, "rank", "--top", "3", "--format", "csv"], capture_output=True,
-                          text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [exe, "rank", "--top", "3", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert len(pd.read_csv(io.StringIO(proc.stdout))) == 3
-    proc = subprocess.run([exe, "rank", "-f", "nosuch"], capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [exe, "rank", "-f", "nosuch"], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
 
 
 def test_screening_note_lists_removed_units() -> None:
-    code, out, err = run("score", str(ASEM / "ASEM_iData.csv"), "-f", str(ASEM / "ASEM_iMeta.csv"),
-                         "--screen", "coverage(min=0.97)", "--format", "csv")
+    code, out, err = run(
+        "score",
+        str(ASEM / "ASEM_iData.csv"),
+        "-f",
+        str(ASEM / "ASEM_iMeta.csv"),
+        "--screen",
+        "coverage(min=0.97)",
+        "--format",
+        "csv",
+    )
     assert code == 0, err
     assert "note: screening removed 11 unit(s): BGD (2018): coverage 0.878 < 0.97" in err
     assert "BGD" not in pd.read_csv(io.StringIO(out))["uCode"].tolist()
@@ -197,19 +229,18 @@ def test_table_fits_a_narrow_terminal() -> None:
     """On 80 columns no number, id or label is cut: headers fold, wide tables split in blocks."""
     from rich.cells import cell_len
 
-    result = runner.invoke(get_app(), ["rank", "--top", "5", "--format", "table"],
-                           env={"COLUMNS": "80"})
+    result = runner.invoke(get_app(), ["rank", "--top", "5", "--format", "table"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert max(cell_len(line) for line in out.splitlines()) <= 80
     assert "…" not in out
     for text in ("440300", "Shenzhen", "83.48", "economic_", "leaping", "(continued)"):
         assert text in out
-    result = runner.invoke(get_app(), ["rank", "--top", "5", "--format", "table", "--lang", "zh"],
-                           env={"COLUMNS": "80"})
+    result = runner.invoke(
+        get_app(), ["rank", "--top", "5", "--format", "table", "--lang", "zh"], env={"COLUMNS": "80"}
+    )
     assert result.exit_code == 0 and "…" not in result.stdout and "排名" in result.stdout
-    result = runner.invoke(get_app(), ["rank", "--top", "5", "--format", "table"],
-                           env={"COLUMNS": "200"})
+    result = runner.invoke(get_app(), ["rank", "--top", "5", "--format", "table"], env={"COLUMNS": "200"})
     assert "(continued)" not in result.stdout and "economic_drive" in result.stdout
 
 
@@ -244,8 +275,9 @@ def test_explain_by_chinese_name_in_chinese() -> None:
 
 def test_panel_warnings_merged_across_years() -> None:
     """A panel's warning repeated year after year is printed once with its years; a hint once."""
-    code, _, err = run("rank", str(ROOT / "examples" / "data" / "city_panel.csv"), "--top", "1",
-                       "--format", "csv")
+    code, _, err = run(
+        "rank", str(ROOT / "examples" / "data" / "city_panel.csv"), "--top", "1", "--format", "csv"
+    )
     assert code == 0, err
     assert "warning: indicator 'green_factories', years 2012–2016: constant" in err
     assert "warning: group 'brand_quality', years 2013–2016: low coverage: 5 unit(s)" in err
@@ -266,13 +298,15 @@ def test_methods_help_and_validate_wording(tmp_path: Path) -> None:
     code, out, _ = run("methods")
     assert code == 0 and "``" not in out and "times scale." in out
     code, out, _ = run("rank", "--help")
-    aggregate = out[out.index("--aggregate"):out.index("--min-coverage")]
+    aggregate = out[out.index("--aggregate") : out.index("--min-coverage")]
     assert code == 0 and "skips" not in aggregate
     from tests.conftest import MINI_CSV, MINI_TOML
 
-    (tmp_path / "one.toml").write_text(MINI_TOML.split("[[group]]")[0] + (
-        '[[group]]\nid = "a"\nparent = "mini"\n\n[[indicator]]\nid = "x1"\nparent = "a"\n'
-        "direction = 1\n"), encoding="utf-8")
+    (tmp_path / "one.toml").write_text(
+        MINI_TOML.split("[[group]]")[0]
+        + ('[[group]]\nid = "a"\nparent = "mini"\n\n[[indicator]]\nid = "x1"\nparent = "a"\ndirection = 1\n'),
+        encoding="utf-8",
+    )
     (tmp_path / "d.csv").write_text(MINI_CSV, encoding="utf-8")
     code, out, err = run("validate", str(tmp_path / "d.csv"), "-f", str(tmp_path / "one.toml"))
     assert code == 0, err
@@ -287,9 +321,11 @@ def test_render_table_never_wider_than_the_terminal(
     from mfgindex.cli.common import render_table
 
     monkeypatch.setenv("COLUMNS", "30")
-    frames = [pd.DataFrame({"a_very_long_name": [], "b_other_long_one": [], "c": []}),
-              pd.DataFrame({"x": ["a" * 50], "y": [1.0]}),  # an id wider than the terminal
-              pd.DataFrame({"x": ["a b " * 20], "y": [1.0], "z_long_header_here": [2.0]})]
+    frames = [
+        pd.DataFrame({"a_very_long_name": [], "b_other_long_one": [], "c": []}),
+        pd.DataFrame({"x": ["a" * 50], "y": [1.0]}),  # an id wider than the terminal
+        pd.DataFrame({"x": ["a b " * 20], "y": [1.0], "z_long_header_here": [2.0]}),
+    ]
     for frame in frames:
         render_table(frame, title="t")
         out = capsys.readouterr().out

@@ -29,6 +29,7 @@ def run_bytes(*args: str) -> tuple[int, bytes, str]:
 
 # -- Chinese CSV / XLSX / JSON ---------------------------------------------------------------
 
+
 def test_zh_csv_file_has_bom_and_chinese_headers(tmp_path: Path) -> None:
     out = tmp_path / "rank.csv"
     code, _, err = run("rank", "--lang", "zh", "--top", "5", "-o", str(out))
@@ -49,8 +50,7 @@ def test_zh_csv_stdout_has_bom_and_headers_ids_keeps_ids() -> None:
     assert raw.startswith(BOM)
     frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
     assert "综合指数" in frame.columns
-    code, raw, err = run_bytes("rank", "--lang", "zh", "--top", "3", "--format", "csv",
-                               "--headers", "ids")
+    code, raw, err = run_bytes("rank", "--lang", "zh", "--top", "3", "--format", "csv", "--headers", "ids")
     assert code == 0, err
     frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
     assert list(frame.columns[:2]) == ["city_code", "name_zh"]
@@ -107,6 +107,7 @@ def test_weights_and_explain_export_headers_zh() -> None:
 
 # -- messages in Chinese ------------------------------------------------------------------------
 
+
 def test_messages_translated_under_zh() -> None:
     code, _, err = run("rank", "--lang", "zh", "--top", "1", "--format", "csv")
     assert code == 0
@@ -129,16 +130,20 @@ def test_strict_with_a_value_is_a_usage_error() -> None:
 
 # -- choices checked by typer, one message style -----------------------------------------------
 
-@pytest.mark.parametrize("argv", [
-    ["rank", "--format", "xml"],
-    ["rank", "--lang", "fr"],
-    ["rank", "--headers", "labels"],
-    ["rank", "--encoding", "latin-1"],
-    ["uncertainty", "--invalid", "skip", "--vary", "weights=0.1"],
-    ["analyze", "--table", "pair"],
-    ["analyze", "--method", "kendall"],
-    ["methods", "--stage", "normalise"],
-])
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rank", "--format", "xml"],
+        ["rank", "--lang", "fr"],
+        ["rank", "--headers", "labels"],
+        ["rank", "--encoding", "latin-1"],
+        ["uncertainty", "--invalid", "skip", "--vary", "weights=0.1"],
+        ["analyze", "--table", "pair"],
+        ["analyze", "--method", "kendall"],
+        ["methods", "--stage", "normalise"],
+    ],
+)
 def test_choice_options_fail_alike(argv: list[str]) -> None:
     code, _, err = run(*argv)
     assert code == 2
@@ -154,17 +159,17 @@ def test_help_shows_no_bool_metavar_and_spec_tables() -> None:
     code, out, _ = run("uncertainty", "--help", env={"COLUMNS": "120"})
     assert "[weights]" in out and "[exclude]" in out
     code, out, _ = run("score", "--help", env={"COLUMNS": "120"})
-    weights = " ".join(out[out.index("--weights"):out.index("--aggregate")].split())
+    weights = " ".join(out[out.index("--weights") : out.index("--aggregate")].split())
     assert "skips" not in weights and "keeps the framework's" in weights
 
 
 # -- tables that fit -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("width", [80, 100])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_rank_first_screen_shows_unit_index_rank_stage(width: int, lang: str) -> None:
-    code, out, err = run("rank", "--format", "table", "--lang", lang,
-                         env={"COLUMNS": str(width)})
+    code, out, err = run("rank", "--format", "table", "--lang", lang, env={"COLUMNS": str(width)})
     assert code == 0, err
     lines = out.splitlines()
     assert max(cell_len(line) for line in lines) <= width
@@ -194,8 +199,7 @@ def test_wide_terminal_shows_every_dimension() -> None:
 
 
 def test_rank_columns_pair_with_their_dimension() -> None:
-    code, out, _ = run("rank", "--format", "table", "--ranks", "--lang", "zh",
-                       env={"COLUMNS": "100"})
+    code, out, _ = run("rank", "--format", "table", "--ranks", "--lang", "zh", env={"COLUMNS": "100"})
     assert code == 0
     lines = out.splitlines()
     row = next(line for line in lines if "440300" in line)
@@ -205,6 +209,7 @@ def test_rank_columns_pair_with_their_dimension() -> None:
 
 
 # -- --ranks, --round, markdown, latex -----------------------------------------------------------
+
 
 def test_ranks_and_round_in_csv() -> None:
     code, out, err = run("rank", "--ranks", "--round", "1", "--top", "10", "--format", "csv")
@@ -238,13 +243,17 @@ def test_markdown_and_latex(tmp_path: Path) -> None:
 
 # -- one --by/--top implementation ----------------------------------------------------------------
 
-@pytest.mark.parametrize("argv", [
-    {"top": 5},
-    {"by": "province", "top": 1},
-    {"by": "province", "top": 2},
-    {"by": "city_type"},
-    {"level": "green", "top": 7},
-])
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        {"top": 5},
+        {"by": "province", "top": 1},
+        {"by": "province", "top": 2},
+        {"by": "city_type"},
+        {"level": "green", "top": 7},
+    ],
+)
 def test_cli_rank_agrees_with_to_frame(argv: dict[str, object]) -> None:
     import mfgindex as mi
 

@@ -42,8 +42,9 @@ def test_compare_years_on_the_bundled_panel(compare_top20: tuple[int, str, str])
 
 
 def test_compare_years_csv_with_fit_on_each_warns() -> None:
-    code, out, err = run("compare", "--from", "2018", "--to", "2019", "--top", "5",
-                         "--fit-on", "each", "--format", "csv")
+    code, out, err = run(
+        "compare", "--from", "2018", "--to", "2019", "--top", "5", "--fit-on", "each", "--format", "csv"
+    )
     assert code == 0, err
     frame = csv_of(out)
     assert len(frame) == 5 and list(frame["rank_2019"]) == [1, 2, 3, 4, 5]
@@ -52,12 +53,12 @@ def test_compare_years_csv_with_fit_on_each_warns() -> None:
 
 
 def test_explain_from_to() -> None:
-    code, out, err = run("explain", "320500", "--from", "2018", "--to", "2019", "--fit-on",
-                         "pooled")
+    code, out, err = run("explain", "320500", "--from", "2018", "--to", "2019", "--fit-on", "pooled")
     assert code == 0, err
     assert "2018 → 2019" in out and "mainly" in out
-    code, out, err = run("explain", "320500", "--from", "2018", "--to", "2019", "--fit-on",
-                         "pooled", "--format", "json")
+    code, out, err = run(
+        "explain", "320500", "--from", "2018", "--to", "2019", "--fit-on", "pooled", "--format", "json"
+    )
     assert code == 0, err
     rows = json.loads(out)["rows"]
     table = pd.DataFrame(rows)
@@ -77,7 +78,9 @@ def test_compare_against_another_run() -> None:
 
 def test_parse_against() -> None:
     assert parse_against("--aggregate geometric --normalize='minmax(low=1, high=100)'") == {
-        "aggregate": "geometric", "normalize": "minmax(low=1, high=100)"}
+        "aggregate": "geometric",
+        "normalize": "minmax(low=1, high=100)",
+    }
     assert parse_against("--min-coverage 0.8") == {"min_coverage": 0.8}
     with pytest.raises(UsageError, match="not a method option"):
         parse_against("--agregate geometric")
@@ -131,8 +134,17 @@ def test_export_workbook(tmp_path) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run("export", "-o", str(out))
     assert code == 0, err
     wb = openpyxl.load_workbook(out, read_only=True)
-    assert {"data_raw", "data_normalized", "scores", "ranks", "weights", "stats_raw",
-            "availability", "availability_groups", "provenance"} <= set(wb.sheetnames)
+    assert {
+        "data_raw",
+        "data_normalized",
+        "scores",
+        "ranks",
+        "weights",
+        "stats_raw",
+        "availability",
+        "availability_groups",
+        "provenance",
+    } <= set(wb.sheetnames)
     code, _, err = run("export", "-o", str(tmp_path / "all.csv"))
     assert code == 2 and ".xlsx" in err
     assert not (tmp_path / "all.csv").exists()

@@ -19,7 +19,8 @@ runner = CliRunner()
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(get_app(), list(args))
+    # a wide terminal: tables show every column whatever the terminal running the tests
+    result = runner.invoke(get_app(), list(args), env={"COLUMNS": "200"})
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -42,8 +43,16 @@ def test_framework_weights_of_the_city_index() -> None:
 
 
 def test_entropy_weights_are_those_the_pipeline_uses() -> None:
-    code, out, err = run("weights", "-f", str(ASEM / "ASEM_iMeta.csv"), str(ASEM / "ASEM_iData.csv"),
-                         "--method", "entropy", "--format", "csv")
+    code, out, err = run(
+        "weights",
+        "-f",
+        str(ASEM / "ASEM_iMeta.csv"),
+        str(ASEM / "ASEM_iData.csv"),
+        "--method",
+        "entropy",
+        "--format",
+        "csv",
+    )
     assert code == 0, err
     frame = csv_of(out)
     fw = mi.load_framework(ASEM / "ASEM_iMeta.csv")
@@ -60,7 +69,9 @@ def test_entropy_weights_are_those_the_pipeline_uses() -> None:
         assert row["global"] == pytest.approx(row["weight"] * glob.get(row["group"], 1.0))
 
 
-AHP_TOML = MINI_TOML + """
+AHP_TOML = (
+    MINI_TOML
+    + """
 [[comparisons]]
 parent = "a"
 children = ["x1", "x2"]
@@ -76,6 +87,7 @@ parent = "b"
 children = ["x3"]
 matrix = [[1]]
 """
+)
 
 # Saaty's 3 x 3 example: weights 0.637 / 0.258 / 0.105, lambda_max 3.039, CR 0.033 (RI 0.58)
 SAATY3 = """
@@ -131,8 +143,7 @@ def test_ahp_weights_with_consistency(tmp_path: Path) -> None:
     fw.write_text(SAATY3, encoding="utf-8")
     data = tmp_path / "s3.csv"
     data.write_text(SAATY3_CSV, encoding="utf-8")
-    code, out, err = run("weights", str(data), "-f", str(fw), "-m", "ahp(max_cr=0.2)",
-                         "--format", "csv")
+    code, out, err = run("weights", str(data), "-f", str(fw), "-m", "ahp(max_cr=0.2)", "--format", "csv")
     # group 's3' has no comparison matrix: AHP cannot weigh it
     assert code == 1 and "no pairwise comparison matrix" in err
     # AHP on the group that has one, the framework's weights elsewhere (per-group choice)
@@ -141,8 +152,7 @@ def test_ahp_weights_with_consistency(tmp_path: Path) -> None:
     code, out, err = run("weights", str(data), "-f", str(fw), "--format", "csv")
     assert code == 0, err
     frame = csv_of(out).set_index("node")
-    np.testing.assert_allclose(frame.loc[["c1", "c2", "c3"], "weight"], [0.637, 0.258, 0.105],
-                               atol=5e-4)
+    np.testing.assert_allclose(frame.loc[["c1", "c2", "c3"], "weight"], [0.637, 0.258, 0.105], atol=5e-4)
     assert frame.loc["c1", "lambda_max"] == pytest.approx(3.039, abs=5e-4)
     assert frame.loc["c1", "cr"] == pytest.approx(0.033, abs=5e-4)
     assert frame.loc["c1", "ci"] == pytest.approx((3.0385 - 3) / 2, abs=1e-4)
@@ -188,16 +198,27 @@ def test_panel_has_a_year_column_and_weights_per_year(tmp_path: Path) -> None:
     later[num] = later[num] * np.random.default_rng(1).uniform(0.5, 2.0, later[num].shape)
     path = tmp_path / "panel.csv"
     pd.concat([frame, later]).to_csv(path, index=False)
-    code, out, err = run("weights", str(path), "-f", str(ASEM / "ASEM_iMeta.csv"), "-m", "cv",
-                         "--format", "csv")
+    code, out, err = run(
+        "weights", str(path), "-f", str(ASEM / "ASEM_iMeta.csv"), "-m", "cv", "--format", "csv"
+    )
     assert code == 0, err
     res = csv_of(out)
     assert list(res.columns[:3]) == ["year", "group", "node"]
     assert set(res["year"]) == {2018, 2019}
     by_year = res.pivot_table(index="node", columns="year", values="weight")
     assert not np.allclose(by_year[2018], by_year[2019])
-    code, out, err = run("weights", str(path), "-f", str(ASEM / "ASEM_iMeta.csv"), "-m", "cv",
-                         "--year", "2019", "--format", "csv")
+    code, out, err = run(
+        "weights",
+        str(path),
+        "-f",
+        str(ASEM / "ASEM_iMeta.csv"),
+        "-m",
+        "cv",
+        "--year",
+        "2019",
+        "--format",
+        "csv",
+    )
     assert code == 0, err
     one = csv_of(out)
     assert set(one["year"]) == {2019}  # like `score`: the year column whenever the data has years

@@ -82,8 +82,13 @@ def _bod_envelopment(x: FloatArray) -> FloatArray:
         cols = np.flatnonzero(~np.isnan(x[u]))
         if cols.size == 0:
             continue
-        res = linprog(np.ones(x.shape[0]), A_ub=-filled[:, cols].T, b_ub=-filled[u, cols],
-                      bounds=(0, None), method="highs")
+        res = linprog(
+            np.ones(x.shape[0]),
+            A_ub=-filled[:, cols].T,
+            b_ub=-filled[u, cols],
+            bounds=(0, None),
+            method="highs",
+        )
         out[u] = res.fun
     return out
 
@@ -118,8 +123,10 @@ def test_topsis_weights_scale_free_so_per_unit_renormalisation_is_implicit() -> 
 def test_topsis_constant_child_adds_nothing_and_alone_gives_nan() -> None:
     x = arr([1, 5], [3, 5], [2, 5])
     for norm in A.TOPSIS_NORMALIZATIONS:
-        np.testing.assert_allclose(A.topsis(x, np.array([1.0, 3.0]), normalize=norm),
-                                   A.topsis(x[:, :1], np.array([1.0]), normalize=norm))
+        np.testing.assert_allclose(
+            A.topsis(x, np.array([1.0, 3.0]), normalize=norm),
+            A.topsis(x[:, :1], np.array([1.0]), normalize=norm),
+        )
     # a unit whose only child present is constant: 0/0 -> NaN; a lone unit too
     y = arr([1, 5], [nan, 5], [2, 5])
     assert np.isnan(A.topsis(y, np.ones(2))[1])
@@ -262,8 +269,14 @@ value_rows = arrays(
     st.tuples(st.integers(2, 7), st.integers(1, 4)),
     elements=st.floats(0.5, 1e3, allow_nan=False) | st.just(nan),
 )
-MCDM_SPECS = ["topsis", "topsis(normalize=minmax)", "vikor", "vikor(v=0.2)", "bod",
-              "bod(lower=0.1, upper=0.9)"]
+MCDM_SPECS = [
+    "topsis",
+    "topsis(normalize=minmax)",
+    "vikor",
+    "vikor(v=0.2)",
+    "bod",
+    "bod(lower=0.1, upper=0.9)",
+]
 
 
 def _weights(data: st.DataObject, k: int) -> FloatArray:
@@ -335,8 +348,9 @@ def test_different_methods_for_sibling_groups_in_the_pipeline(tmp_path: Path) ->
     import mfgindex as mi
     from tests.conftest import MINI_CSV, MINI_TOML
 
-    toml = MINI_TOML.replace('name = "Group A"\n',
-                             'name = "Group A"\naggregate = "topsis(normalize=minmax)"\n')
+    toml = MINI_TOML.replace(
+        'name = "Group A"\n', 'name = "Group A"\naggregate = "topsis(normalize=minmax)"\n'
+    )
     toml = toml.replace('name = "Group B"\n', 'name = "Group B"\naggregate = "bod"\n')
     (tmp_path / "fw.toml").write_text(toml, encoding="utf-8")
     (tmp_path / "d.csv").write_text(MINI_CSV, encoding="utf-8")

@@ -38,9 +38,7 @@ HEAVY = np.concatenate([np.arange(1.0, 61.0), 60 * 2.0 ** np.arange(8)])
 def test_skew_kurtosis_are_the_bias_adjusted_sample_estimators(x: list[float]) -> None:
     # COINr's skew()/kurt() = e1071 type 2 = G1 and excess G2, which scipy gives with bias=False
     assert T.skew(np.array(x)) == pytest.approx(stats.skew(x, bias=False), rel=1e-12)
-    assert T.kurtosis(np.array(x)) == pytest.approx(
-        stats.kurtosis(x, fisher=True, bias=False), rel=1e-12
-    )
+    assert T.kurtosis(np.array(x)) == pytest.approx(stats.kurtosis(x, fisher=True, bias=False), rel=1e-12)
 
 
 def test_skew_kurtosis_ignore_missing_and_need_enough_points() -> None:

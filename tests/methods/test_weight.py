@@ -179,9 +179,7 @@ def _peer() -> tuple[FloatArray, WeightContext, dict[tuple[str, str], FloatArray
     ctx = WeightContext("ConEcFin", tuple(cols), np.ones(5), np.ones(5))
     table = {
         (str(m), str(lib)): row
-        for m, lib, row in zip(
-            ref["method"], ref["library"], ref[cols].to_numpy(float), strict=True
-        )
+        for m, lib, row in zip(ref["method"], ref["library"], ref[cols].to_numpy(float), strict=True)
     }
     return x, ctx, table
 
@@ -446,9 +444,14 @@ def test_ahp_judgements_file_equals_the_matrix(tmp_path: Path) -> None:
     base = wctx(len(names))
     judgements = read_judgements(str(path))
     assert len(judgements.digest) == 64
-    ctx = WeightContext(parent="house", children=tuple(names), weights=base.weights,
-                        direction=base.direction,
-                        comparisons=judgements.matrix("house", names), comparisons_from=str(path))
+    ctx = WeightContext(
+        parent="house",
+        children=tuple(names),
+        weights=base.weights,
+        direction=base.direction,
+        comparisons=judgements.matrix("house", names),
+        comparisons_from=str(path),
+    )
     got = registry.resolve("weight", f"ahp(file='{path}', max_cr=0.2)")(np.zeros((3, 8)), ctx)
     np.testing.assert_allclose(got, W.ahp_weights(a)[0], rtol=0, atol=1e-12)
     # the method never reads the file: a matrix not read from it is refused, not used
@@ -467,10 +470,12 @@ def test_ahp_judgements_file_equals_the_matrix(tmp_path: Path) -> None:
 def test_combine_registered() -> None:
     """Linear and multiplicative combination of framework and equal weights, by hand."""
     ctx = wctx(4, weights=[4, 3, 2, 1])
-    lin = registry.resolve("weight", "combine(first='framework', second='equal', method='linear', "
-                                     "alpha=0.5)")(SAMPLE, ctx)
-    np.testing.assert_allclose(lin, [0.5 * 0.4 + 0.125, 0.5 * 0.3 + 0.125, 0.5 * 0.2 + 0.125,
-                                     0.5 * 0.1 + 0.125])
+    lin = registry.resolve(
+        "weight", "combine(first='framework', second='equal', method='linear', alpha=0.5)"
+    )(SAMPLE, ctx)
+    np.testing.assert_allclose(
+        lin, [0.5 * 0.4 + 0.125, 0.5 * 0.3 + 0.125, 0.5 * 0.2 + 0.125, 0.5 * 0.1 + 0.125]
+    )
     mult = registry.resolve("weight", "combine(first='framework', second='equal')")(SAMPLE, ctx)
     np.testing.assert_allclose(mult, [0.4, 0.3, 0.2, 0.1])  # × equal leaves the shares
     with pytest.raises(MethodError, match="cannot itself be 'combine'"):

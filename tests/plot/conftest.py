@@ -38,8 +38,7 @@ def uncertainty_result() -> Any:
 @functools.cache
 def sensitivity_result() -> Any:
     fw = mi.load_framework("city")
-    spec = {"weights": {"noise": 0.25},
-            "normalize": ["minmax(low=0, high=100)", "zscore(mean=50, sd=10)"]}
+    spec = {"weights": {"noise": 0.25}, "normalize": ["minmax(low=0, high=100)", "zscore(mean=50, sd=10)"]}
     return mi.sensitivity(fw, mi.read_data(None, fw), spec, n=16, n_boot=20, seed=1)
 
 

@@ -43,8 +43,7 @@ def test_bar_stacks_contributions_that_sum_to_the_score(city: Any) -> None:
     widths = np.array([[p.get_width() for p in c.patches] for c in ax.containers]).sum(axis=0)
     np.testing.assert_allclose(widths, city.scores[fw.id].to_numpy()[top], rtol=0, atol=1e-9)
     legend = fig.legends[0]
-    assert [t.get_text().replace("\n", " ") for t in legend.get_texts()] == [
-        fw.nodes[d].name for d in dims]
+    assert [t.get_text().replace("\n", " ") for t in legend.get_texts()] == [fw.nodes[d].name for d in dims]
     assert fig.get_suptitle().startswith(fw.name)
 
 
@@ -69,7 +68,8 @@ def test_bar_in_chinese(city: Any, cjk: str) -> None:
     fw = city.framework
     assert _ticks(fig.axes[0].get_yticklabels()) == _names(city, _top(city, fw.id, 5), "zh")
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
-        fw.nodes[d].name_zh for d in fw.children(fw.id)]
+        fw.nodes[d].name_zh for d in fw.children(fw.id)
+    ]
     assert fw.name_zh in fig.get_suptitle()
     assert fig.get_suptitle().isascii() is False
 
@@ -118,12 +118,17 @@ def test_corr_matrix_group_boxes_and_flags(city: Any) -> None:
     assert sorted(b.get_gid() for b in boxes) == sorted(f"group:{d}" for d in fw.children(fw.id))
     labels = _ticks(ax.get_yticklabels())
     assert [lab.rstrip("…") for lab in labels] == [
-        i.name[: len(lab.rstrip("…"))] for lab, i in zip(labels, fw.indicators, strict=True)]
+        i.name[: len(lab.rstrip("…"))] for lab, i in zip(labels, fw.indicators, strict=True)
+    ]
     # a flag outlines each sibling pair above the collinearity threshold (both halves)
     flags = [p for p in ax.patches if p.get_gid() == "flag"]
     parents = [i.parent for i in fw.indicators]
-    expected = sum(1 for a in range(k) for b in range(k) if a != b and parents[a] == parents[b]
-                   and (r[a, b] > 0.9 or r[a, b] < -0.4))
+    expected = sum(
+        1
+        for a in range(k)
+        for b in range(k)
+        if a != b and parents[a] == parents[b] and (r[a, b] > 0.9 or r[a, b] < -0.4)
+    )
     assert len(flags) == expected
     level2 = mp.corr(city, level=2).mfgindex_matrix
     assert level2.shape == (len(fw.children(fw.id)),) * 2
@@ -293,10 +298,11 @@ def test_missing_extra_names_the_install_command(monkeypatch: pytest.MonkeyPatch
 
 
 def test_importing_mfgindex_does_not_import_matplotlib() -> None:
-    code = ("import sys, mfgindex, mfgindex.plot, mfgindex.report, mfgindex.cli.app as a; "
-            "a.get_app(); print('matplotlib' in sys.modules, 'jinja2' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=ROOT)
+    code = (
+        "import sys, mfgindex, mfgindex.plot, mfgindex.report, mfgindex.cli.app as a; "
+        "a.get_app(); print('matplotlib' in sys.modules, 'jinja2' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split() == ["False", "False"]
 
 
@@ -314,8 +320,15 @@ def test_figures_fit_one_column(city: Any, city_uncertainty: Any) -> None:
     """80 mm wide once drawn: labels, titles and legends inside (a 3 % margin)."""
     from mfgindex.plot._style import WIDTH_IN
 
-    for fig in (mp.bar(city, top=5), mp.framework(city), mp.stages(city), mp.profile(city, "320500"),
-                mp.dist(city), mp.corr(city, level=2), mp.uncertainty(city_uncertainty, top=5)):
+    for fig in (
+        mp.bar(city, top=5),
+        mp.framework(city),
+        mp.stages(city),
+        mp.profile(city, "320500"),
+        mp.dist(city),
+        mp.corr(city, level=2),
+        mp.uncertainty(city_uncertainty, top=5),
+    ):
         fig.draw_without_rendering()
         box = fig.get_tightbbox()
         assert box.width <= WIDTH_IN * 1.03, (fig.get_suptitle(), box.width)

@@ -15,7 +15,14 @@ def test_results_render_in_notebooks() -> None:
     assert "<table" in res._repr_html_()
     unc = uncertainty(fw, res.data, {"weights": 0.1}, runs=20, seed=1)
     assert "<table" in unc._repr_html_()
-    sens = sensitivity(fw, res.data, {"weights": 0.1, "aggregate": ["arithmetic", "geometric"]},
-                       n=8, n_boot=10, seed=1, normalize="minmax(low=1, high=100)")
+    sens = sensitivity(
+        fw,
+        res.data,
+        {"weights": 0.1, "aggregate": ["arithmetic", "geometric"]},
+        n=8,
+        n_boot=10,
+        seed=1,
+        normalize="minmax(low=1, high=100)",
+    )
     assert "<table" in sens._repr_html_()
     assert "<table" in mi.analyze(fw, res.data)._repr_html_()

@@ -20,8 +20,7 @@ from mfgindex.cli.app import get_app
 from mfgindex.errors import UsageError
 from tests.conftest import MINI_TOML
 
-SECTIONS = ("headline", "ranking", "stages", "distribution", "leaders", "profiles", "coherence",
-            "methods")
+SECTIONS = ("headline", "ranking", "stages", "distribution", "leaders", "profiles", "coherence", "methods")
 
 
 class _Dom(HTMLParser):
@@ -114,10 +113,12 @@ def test_unit_names_with_html_are_escaped(tmp_path: Path) -> None:
     fw_path.write_text(MINI_TOML, encoding="utf-8")
     data = tmp_path / "mini.csv"
     data.write_text(
-        'code,name,province,x1,x2,x3,pop\n'
+        "code,name,province,x1,x2,x3,pop\n"
         'U1,<script>alert(1)</script>,"<b>bold</b>",1,10,100,10\n'
         'U2,"<img src=x onerror=alert(2)>",P,2,20,300,10\n'
-        "U3,\"Three & {{ 7*7 }}\",P,4,30,200,10\n", encoding="utf-8")
+        'U3,"Three & {{ 7*7 }}",P,4,30,200,10\n',
+        encoding="utf-8",
+    )
     fw = mi.load_framework(fw_path)
     res = mi.compute(fw, mi.read_data(data, fw))
     html = report.build(res, units=["U1"])
@@ -132,14 +133,17 @@ def test_unit_names_with_html_are_escaped(tmp_path: Path) -> None:
 
 
 def test_no_cjk_font_keeps_the_html_chinese_and_the_figures_english(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from mfgindex.plot import _style
 
     fw_path = tmp_path / "mini.toml"
     fw_path.write_text(MINI_TOML, encoding="utf-8")
     data = tmp_path / "mini.csv"
-    data.write_text("code,name,x1,x2,x3,pop\nU1,One,1,10,100,10\nU2,Two,2,20,300,10\n"
-                    "U3,Three,4,30,200,10\n", encoding="utf-8")
+    data.write_text(
+        "code,name,x1,x2,x3,pop\nU1,One,1,10,100,10\nU2,Two,2,20,300,10\nU3,Three,4,30,200,10\n",
+        encoding="utf-8",
+    )
     fw = mi.load_framework(fw_path)
     res = mi.compute(fw, mi.read_data(data, fw))
     monkeypatch.setattr(_style, "_cjk_cache", [None])
@@ -180,8 +184,9 @@ runner = CliRunner()
 
 def test_cli_report_writes_one_file(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    result = runner.invoke(get_app(), ["report", "-o", str(out), "--top", "30", "--no-figures",
-                                       "--unit", "Beijing"])
+    result = runner.invoke(
+        get_app(), ["report", "-o", str(out), "--top", "30", "--no-figures", "--unit", "Beijing"]
+    )
     assert result.exit_code == 0, result.stderr
     assert "wrote" in result.stderr and "KB" in result.stderr
     dom = _dom(out.read_text(encoding="utf-8"))
@@ -209,23 +214,24 @@ def test_cli_plot_kinds(tmp_path: Path) -> None:
 
 def test_cli_plot_robustness_and_trend(tmp_path: Path) -> None:
     out = tmp_path / "u.png"
-    done = runner.invoke(get_app(), ["plot", "uncertainty", "--vary", "weights=0.25", "--runs", "20",
-                                     "--top", "10", "-o", str(out)])
+    done = runner.invoke(
+        get_app(),
+        ["plot", "uncertainty", "--vary", "weights=0.25", "--runs", "20", "--top", "10", "-o", str(out)],
+    )
     assert done.exit_code == 0, done.stderr
     assert out.read_bytes().startswith(b"\x89PNG")
     nothing = runner.invoke(get_app(), ["plot", "sensitivity", "-o", str(tmp_path / "s.png")])
     assert nothing.exit_code == 2 and "--vary" in nothing.stderr
-    trend = runner.invoke(get_app(), ["plot", "trend", "city_panel.csv", "--unit", "110000",
-                                      "-o", str(tmp_path / "t.svg")])
+    trend = runner.invoke(
+        get_app(), ["plot", "trend", "city_panel.csv", "--unit", "110000", "-o", str(tmp_path / "t.svg")]
+    )
     assert trend.exit_code == 0, trend.stderr
-    one_year = runner.invoke(get_app(), ["plot", "trend", "--unit", "110000",
-                                         "-o", str(tmp_path / "t2.svg")])
+    one_year = runner.invoke(get_app(), ["plot", "trend", "--unit", "110000", "-o", str(tmp_path / "t2.svg")])
     assert one_year.exit_code == 2 and "several years" in one_year.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.svg", "u.png"]
 
 
-def test_cli_without_the_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch,
-                                                    tmp_path: Path) -> None:
+def test_cli_without_the_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import sys
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
@@ -238,6 +244,7 @@ def test_cli_without_the_extra_says_what_to_install(monkeypatch: pytest.MonkeyPa
 
 # -- a real browser ---------------------------------------------------------------------------
 
+
 def _chromium() -> str:
     for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
         found = shutil.which(name)
@@ -249,15 +256,27 @@ def _chromium() -> str:
 
 
 def _browse(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    args = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--no-first-run", "--disable-extensions", "--enable-logging=stderr", "--v=0",
-            "--user-data-dir=" + str(path.parent / "profile"), *extra, path.resolve().as_uri()]
+    args = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-extensions",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--user-data-dir=" + str(path.parent / "profile"),
+        *extra,
+        path.resolve().as_uri(),
+    ]
     return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.parametrize(("lang", "rows"), [("en", 25), ("zh", 40)])
-def test_chromium_renders_the_report(lang: str, rows: int, html_en: str, html_zh: str,
-                                     tmp_path: Path) -> None:
+def test_chromium_renders_the_report(
+    lang: str, rows: int, html_en: str, html_zh: str, tmp_path: Path
+) -> None:
     html = html_en if lang == "en" else html_zh
     page = tmp_path / f"report-{lang}.html"
     report.write(html, page)

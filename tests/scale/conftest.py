@@ -59,8 +59,7 @@ INDICATORS = [
 def framework_text() -> str:
     lines = [TOML]
     for iid, parent, direction, extra in INDICATORS:
-        lines.append(f'[[indicator]]\nid = "{iid}"\nparent = "{parent}"\n'
-                     f"direction = {direction}\n{extra}\n")
+        lines.append(f'[[indicator]]\nid = "{iid}"\nparent = "{parent}"\ndirection = {direction}\n{extra}\n')
     return "\n".join(lines)
 
 
@@ -68,8 +67,7 @@ def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
     """``n`` units: lognormal values rounded to 2 decimals (ties), 5% missing, some rows
     repeated under new ids (tied scores), a few zeros (the log's domain, geometric means)."""
     rng = np.random.default_rng(seed)
-    cols: dict[str, Any] = {"unit": [f"U{i:06d}" for i in range(n)],
-                            "name": [f"Unit {i}" for i in range(n)]}
+    cols: dict[str, Any] = {"unit": [f"U{i:06d}" for i in range(n)], "name": [f"Unit {i}" for i in range(n)]}
     for iid, *_ in INDICATORS:
         v = rng.lognormal(1.0, 0.8, n).round(2)
         v[rng.random(n) < 0.05] = np.nan
@@ -86,8 +84,7 @@ def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
 def client() -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                           dashboard_address=None)
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
     with Client(cluster) as c:
         yield c
     cluster.close()

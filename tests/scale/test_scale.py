@@ -38,8 +38,7 @@ def _same(got: pd.DataFrame, expected: pd.DataFrame, columns: list[str]) -> None
 
 
 @pytest.mark.parametrize("options", COMBINATIONS, ids=lambda o: ",".join(map(str, o.values())) or "default")
-def test_equals_in_memory(client: Any, fw_path: Path, data: pd.DataFrame,
-                          options: dict[str, Any]) -> None:
+def test_equals_in_memory(client: Any, fw_path: Path, data: pd.DataFrame, options: dict[str, Any]) -> None:
     fw = mi.load_framework(fw_path)
     expected = mi.compute(fw, mi.read_data(data, fw), **options)
     res = ms.score(fw, data, choices=Choices(**options), npartitions=4, ranks=True)
@@ -51,12 +50,10 @@ def test_equals_in_memory(client: Any, fw_path: Path, data: pd.DataFrame,
     assert res.provenance["engine"]["partitions"] == 4
     for ind, fitted in expected.provenance["fitted"].items():
         for key, value in fitted.items():
-            assert res.provenance["fitted"][ind][key] == pytest.approx(value, rel=1e-13,
-                                                                       nan_ok=True)
+            assert res.provenance["fitted"][ind][key] == pytest.approx(value, rel=1e-13, nan_ok=True)
 
 
-def test_stages_by_score_and_not_by_quantile(client: Any, fw_path: Path,
-                                             data: pd.DataFrame) -> None:
+def test_stages_by_score_and_not_by_quantile(client: Any, fw_path: Path, data: pd.DataFrame) -> None:
     fw = mi.load_framework(fw_path)
     ds = mi.read_data(data, fw)
     by_score = "score(cuts=[60, 45])"
@@ -70,10 +67,8 @@ def test_stages_by_score_and_not_by_quantile(client: Any, fw_path: Path,
 
 def test_indicators_and_bad_cells(client: Any, fw_path: Path, data: pd.DataFrame) -> None:
     fw = mi.load_framework(fw_path)
-    expected = mi.compute(fw, mi.read_data(data, fw), aggregate="geometric").to_frame(
-        indicators=True)
-    res = ms.score(fw, data, choices=Choices(aggregate="geometric"), npartitions=3,
-                   indicators=True)
+    expected = mi.compute(fw, mi.read_data(data, fw), aggregate="geometric").to_frame(indicators=True)
+    res = ms.score(fw, data, choices=Choices(aggregate="geometric"), npartitions=3, indicators=True)
     _same(res.compute(), expected, [i.id for i in fw.indicators] + NODES)
     kinds = {(b["kind"], b["node"]): b["units"] for b in res.provenance["bad_cells"]}
     assert kinds[("domain", "wages")] == 3  # the three zeros under log
@@ -106,23 +101,32 @@ def test_extremes_trait_holds(name: str) -> None:
     ref = rng.lognormal(0, 1, (200, 3)) * direction  # oriented, as normalisers see it
     ref[rng.random(ref.shape) < 0.1] = np.nan
     ref[:, 2] = np.nan  # a column without data
-    ctx = ColumnContext(direction=direction, target=np.full(3, 30.0),
-                        orient=lambda v: v * direction, ids=("a", "b", "c"))
+    ctx = ColumnContext(
+        direction=direction, target=np.full(3, 30.0), orient=lambda v: v * direction, ids=("a", "b", "c")
+    )
     call = resolve("normalize", name)
     summary = np.vstack([np.nanmin(ref, axis=0), np.nanmax(ref, axis=0)])
     np.testing.assert_array_equal(call(summary, ctx).apply(ref), call(ref, ctx).apply(ref))
 
 
-def test_cannot_run_partition_wise_names_the_methods(client: Any, fw_path: Path,
-                                                     data: pd.DataFrame) -> None:
+def test_cannot_run_partition_wise_names_the_methods(client: Any, fw_path: Path, data: pd.DataFrame) -> None:
     fw = mi.load_framework(fw_path)
     with pytest.raises(MethodError) as err:
-        ms.score(fw, data, choices=Choices(normalize="rank", aggregate="topsis",
-                                           treat="winsorize", weights="entropy",
-                                           impute="mean"))
+        ms.score(
+            fw,
+            data,
+            choices=Choices(
+                normalize="rank", aggregate="topsis", treat="winsorize", weights="entropy", impute="mean"
+            ),
+        )
     text = str(err.value)
-    for name in ("normalize 'rank'", "aggregate 'topsis'", "treat 'winsorize", "weights 'entropy'",
-                 "impute 'mean'"):
+    for name in (
+        "normalize 'rank'",
+        "aggregate 'topsis'",
+        "treat 'winsorize",
+        "weights 'entropy'",
+        "impute 'mean'",
+    ):
         assert name in text
     for name in ("copeland", "vikor", "bod"):
         with pytest.raises(MethodError, match=f"aggregate '{name}"):
@@ -185,11 +189,12 @@ def test_docs_table_of_reduce_traits_is_the_registry() -> None:
         label = "None" if value is None else f'`"{value}"`'
         line = next(r for r in page.splitlines() if r.startswith(f"| {label} |"))
         cell = line.split("|")[3]
-        listed = {(stage.strip(), name.strip())
-                  for part in cell.split(";")
-                  for stage, names in [part.split(":")]
-                  for name in names.split(",")}
+        listed = {
+            (stage.strip(), name.strip())
+            for part in cell.split(";")
+            for stage, names in [part.split(":")]
+            for name in names.split(",")
+        }
         stages = {"normalize": "normalize", "weights": "weight"}
-        expected = {(s, m.name) for s, st in stages.items() for m in methods(st)
-                    if m.reduce == value}
+        expected = {(s, m.name) for s, st in stages.items() for m in methods(st) if m.reduce == value}
         assert listed == expected, (value, re.escape(cell))

@@ -24,7 +24,7 @@ def _parts(data: pd.DataFrame, folder: Path, n: int = 3) -> list[str]:
     paths = []
     for i in range(n):
         p = folder / f"part{i}.parquet"
-        data.iloc[i * size:(i + 1) * size].to_parquet(p, index=False)
+        data.iloc[i * size : (i + 1) * size].to_parquet(p, index=False)
         paths.append(str(p))
     return paths
 
@@ -32,17 +32,31 @@ def _parts(data: pd.DataFrame, folder: Path, n: int = 3) -> list[str]:
 def test_round_trip(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Path) -> None:
     paths = _parts(data, tmp_path / "data")
     out = tmp_path / "out"
-    args = ["score", *paths, "-f", str(fw_path), "--engine", "dask", "-o", str(out),
-            "--normalize", "zscore", "--ranks"]
+    args = [
+        "score",
+        *paths,
+        "-f",
+        str(fw_path),
+        "--engine",
+        "dask",
+        "-o",
+        str(out),
+        "--normalize",
+        "zscore",
+        "--ranks",
+    ]
     result = runner.invoke(get_app(), args)
     assert result.exit_code == 0, result.output
     got = pd.read_parquet(out).set_index("unit")
     fw = mi.load_framework(fw_path)
     expected = mi.compute(fw, mi.read_data(data, fw), normalize="zscore").to_frame()
     for c in ("econ", "green", "idx", "rank"):
-        np.testing.assert_allclose(got.loc[expected["unit"], c].to_numpy(float, na_value=np.nan),
-                                   expected[c].to_numpy(float, na_value=np.nan), atol=1e-12,
-                                   rtol=0)
+        np.testing.assert_allclose(
+            got.loc[expected["unit"], c].to_numpy(float, na_value=np.nan),
+            expected[c].to_numpy(float, na_value=np.nan),
+            atol=1e-12,
+            rtol=0,
+        )
     assert str(got["rank"].dtype) == "Int64"
     ranked = mi.compute(fw, mi.read_data(data, fw), normalize="zscore").to_frame(ranks=True)
     assert list(got.loc[ranked["unit"], "rank_econ"]) == list(ranked["rank_econ"])
@@ -52,11 +66,13 @@ def test_round_trip(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
     assert all(len(f["sha256"]) == 64 for f in prov["data"]["files"])
     assert prov["engine"]["name"] == "dask"
     # a folder argument, and a second run replaces the first output atomically
-    again = runner.invoke(get_app(), ["score", str(tmp_path / "data"), "-f", str(fw_path),
-                                      "--engine", "dask", "-o", str(out)])
+    again = runner.invoke(
+        get_app(), ["score", str(tmp_path / "data"), "-f", str(fw_path), "--engine", "dask", "-o", str(out)]
+    )
     assert again.exit_code == 0, again.output
-    assert json.loads((out / "_provenance.json").read_text())["methods"]["normalize"]["gdp"] \
-        .startswith("minmax")
+    assert json.loads((out / "_provenance.json").read_text())["methods"]["normalize"]["gdp"].startswith(
+        "minmax"
+    )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
 
 
@@ -83,10 +99,12 @@ def test_cli_errors(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
         (["--engine", "dask", "-o", str(foreign)], 2, "not empty"),
         (["--engine", "dask"], 2, "-o FOLDER"),
         (["-o", str(tmp_path / "x")], 2, "only --engine dask reads several files"),
-        (["--engine", "dask", "-o", str(tmp_path / "y"), "--aggregate", "vikor"], 1,
-         "aggregate 'vikor"),
-        (["--engine", "dask", "-o", str(tmp_path / "y"), "--round", "2", "--unit", "U1"], 2,
-         "--unit, --round: not available with --engine dask"),
+        (["--engine", "dask", "-o", str(tmp_path / "y"), "--aggregate", "vikor"], 1, "aggregate 'vikor"),
+        (
+            ["--engine", "dask", "-o", str(tmp_path / "y"), "--round", "2", "--unit", "U1"],
+            2,
+            "--unit, --round: not available with --engine dask",
+        ),
     ]
     for extra, code, text in cases:
         result = runner.invoke(get_app(), base + extra)
@@ -96,13 +114,25 @@ def test_cli_errors(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Pa
     assert not (tmp_path / "y").exists()
 
 
-def test_scheduler_address(client: Any, fw_path: Path, data: pd.DataFrame,
-                           tmp_path: Path) -> None:
+def test_scheduler_address(client: Any, fw_path: Path, data: pd.DataFrame, tmp_path: Path) -> None:
     """--scheduler ADDRESS connects to that scheduler (here the session's cluster)."""
     paths = _parts(data.iloc[:300], tmp_path / "data", n=2)
     out = tmp_path / "out"
-    result = runner.invoke(get_app(), ["score", *paths, "-f", str(fw_path), "--engine", "dask",
-                                       "--scheduler", client.scheduler.address, "-o", str(out)])
+    result = runner.invoke(
+        get_app(),
+        [
+            "score",
+            *paths,
+            "-f",
+            str(fw_path),
+            "--engine",
+            "dask",
+            "--scheduler",
+            client.scheduler.address,
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert len(pd.read_parquet(out)) == 300
     assert client.status == "running"  # the session's own client is left alone

@@ -1,6 +1,5 @@
 """The typer application: registers each command module's commands."""
 
-
 from typing import Annotated
 
 import typer

@@ -1,6 +1,5 @@
 """The ``examples`` command: list the bundled example files, print their paths, copy them out."""
 
-
 from pathlib import Path
 from typing import Annotated
 

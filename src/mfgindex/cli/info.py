@@ -1,6 +1,5 @@
 """Commands about frameworks and methods: frameworks, show, methods."""
 
-
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -31,30 +30,53 @@ def frameworks() -> None:
         table = Table(header_style="bold")
         for col in ("id", "name", "indicators", "groups", "bundled dataset"):
             # only the name may wrap on a narrow terminal: ids and file names stay whole
-            table.add_column(col, no_wrap=col != "name",
-                             justify="right" if col in {"indicators", "groups"} else "left")
+            table.add_column(
+                col, no_wrap=col != "name", justify="right" if col in {"indicators", "groups"} else "left"
+            )
         for fid in builtin_frameworks():
             fw = load_framework(fid)
-            table.add_row(fid, fw.name, str(len(fw.indicators)), str(len(fw.groups) - 1),
-                          fw.dataset.name if fw.dataset else "–")
+            table.add_row(
+                fid,
+                fw.name,
+                str(len(fw.indicators)),
+                str(len(fw.groups) - 1),
+                fw.dataset.name if fw.dataset else "–",
+            )
         out_console().print(table)
 
 
 #: The words of ``show``, in each --lang.
 _SHOW_WORDS = {
-    "en": {"defaults": "defaults", "weight": "weight", "higher": "↑ higher is better",
-           "lower": "↓ lower is better", "transform": "transform", "stages": "stages"},
-    "zh": {"defaults": "默认方法", "weight": "权重", "higher": "↑ 正向指标", "lower": "↓ 逆向指标",
-           "transform": "变换", "stages": "发展阶段"},
+    "en": {
+        "defaults": "defaults",
+        "weight": "weight",
+        "higher": "↑ higher is better",
+        "lower": "↓ lower is better",
+        "transform": "transform",
+        "stages": "stages",
+    },
+    "zh": {
+        "defaults": "默认方法",
+        "weight": "权重",
+        "higher": "↑ 正向指标",
+        "lower": "↓ 逆向指标",
+        "transform": "变换",
+        "stages": "发展阶段",
+    },
 }
 
 
 def show(
     framework: Annotated[str, typer.Argument(help="Built-in id or framework file.")] = "city",
     lang: LangOpt = "en",
-    fmt: Annotated[ShowFormat, typer.Option(
-        "--format", help="tree, or toml: the framework file itself, to start your own from "
-                         "(mfgindex show city --format toml > my_city.toml).")] = ShowFormat.tree,
+    fmt: Annotated[
+        ShowFormat,
+        typer.Option(
+            "--format",
+            help="tree, or toml: the framework file itself, to start your own from "
+            "(mfgindex show city --format toml > my_city.toml).",
+        ),
+    ] = ShowFormat.tree,
 ) -> None:
     """Show a framework's tree: weights, directions, methods."""
     from rich.markup import escape
@@ -81,8 +103,9 @@ def show(
         def add(branch: Tree, node_id: str) -> None:
             for cid in fw.children(node_id):
                 node = fw.nodes[cid]
-                label = (f"{escape(node.label(lang))} [dim]({escape(cid)})[/] {words['weight']} "
-                         f"{node.weight:g}")
+                label = (
+                    f"{escape(node.label(lang))} [dim]({escape(cid)})[/] {words['weight']} {node.weight:g}"
+                )
                 if isinstance(node, Indicator):
                     extra = [words["higher"] if node.direction > 0 else words["lower"]]
                     if node.unit:
@@ -103,8 +126,9 @@ def show(
         add(tree, fw.id)
         if fw.stages:
             labels = fw.stages.labels_zh if lang == "zh" and fw.stages.labels_zh else fw.stages.labels
-            tree.add(f"[italic]{words['stages']}[/]: {escape(fw.stages.method)} → "
-                     f"{escape(' / '.join(labels))}")
+            tree.add(
+                f"[italic]{words['stages']}[/]: {escape(fw.stages.method)} → {escape(' / '.join(labels))}"
+            )
         out_console().print(tree)
 
 
@@ -116,16 +140,17 @@ def _print_toml(fw: Any) -> None:
 
     path = fw.path
     if path is None or path.suffix.lower() != ".toml":
-        raise UsageError(f"framework '{fw.id}' was not read from a TOML file, so there is no "
-                         "file to print", where="--format toml",
-                         hint="writing a COINr iMeta table as TOML is not supported yet; "
-                              "`mfgindex show city --format toml` gives a TOML file to adapt")
+        raise UsageError(
+            f"framework '{fw.id}' was not read from a TOML file, so there is no file to print",
+            where="--format toml",
+            hint="writing a COINr iMeta table as TOML is not supported yet; "
+            "`mfgindex show city --format toml` gives a TOML file to adapt",
+        )
     sys.stdout.write(path.read_text(encoding="utf-8"))
 
 
 def methods(
-    stage: Annotated[StageChoice | None, typer.Option(help="Only this stage.",
-                                                      show_default=False)] = None,
+    stage: Annotated[StageChoice | None, typer.Option(help="Only this stage.", show_default=False)] = None,
 ) -> None:
     """List every registered method and its parameters."""
     from rich.table import Table

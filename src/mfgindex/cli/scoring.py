@@ -1,6 +1,5 @@
 """Commands that score data: validate, score, rank, explain."""
 
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,38 +37,56 @@ from mfgindex.cli.scale import DataFilesArg, Engine, EngineOpt, SchedulerOpt
 if TYPE_CHECKING:
     from mfgindex.result import Result
 
-IndicatorsOpt = Annotated[bool, typer.Option("--indicators", metavar="",
-                                             help="Add the normalised indicator columns.")]
-RanksOpt = Annotated[bool, typer.Option("--ranks", metavar="",
-                                        help="Add a rank column after each dimension's score.")]
-TopOpt = Annotated[int | None, typer.Option("--top", help="Only the units ranked N or better "
-                                                          "(per year; per group with --by).")]
+IndicatorsOpt = Annotated[
+    bool, typer.Option("--indicators", metavar="", help="Add the normalised indicator columns.")
+]
+RanksOpt = Annotated[
+    bool, typer.Option("--ranks", metavar="", help="Add a rank column after each dimension's score.")
+]
+TopOpt = Annotated[
+    int | None,
+    typer.Option("--top", help="Only the units ranked N or better (per year; per group with --by)."),
+]
 ByOpt = Annotated[
     str | None, typer.Option("--by", help="Rank within groups of this unit column (e.g. province).")
 ]
 WhereOpt = Annotated[
     list[str] | None,
-    typer.Option("--where", metavar="<col=value>", help="Show only units whose unit column has this value: "
-                                 "province=江苏省 (repeatable; a,b for either). Ranks stay "
-                                 "those among all units.", show_default=False),
+    typer.Option(
+        "--where",
+        metavar="<col=value>",
+        help="Show only units whose unit column has this value: "
+        "province=江苏省 (repeatable; a,b for either). Ranks stay "
+        "those among all units.",
+        show_default=False,
+    ),
 ]
 UnitOpt = Annotated[
     list[str] | None,
-    typer.Option("--unit", metavar="<unit>", help="Show only this unit (id or exact name; repeatable).",
-                 show_default=False),
+    typer.Option(
+        "--unit",
+        metavar="<unit>",
+        help="Show only this unit (id or exact name; repeatable).",
+        show_default=False,
+    ),
 ]
 DatasetOpt = Annotated[
     str | None,
-    typer.Option("--dataset", metavar="<step>",
-                 help="Export an intermediate dataset instead of the scores, like COINr's "
-                      "get_dset: raw, denominated, transformed, imputed, screened, treated or "
-                      "normalized.", show_default=False),
+    typer.Option(
+        "--dataset",
+        metavar="<step>",
+        help="Export an intermediate dataset instead of the scores, like COINr's "
+        "get_dset: raw, denominated, transformed, imputed, screened, treated or "
+        "normalized.",
+        show_default=False,
+    ),
 ]
 LevelOpt = Annotated[str | None, typer.Option("--level", help="Rank by this group instead of the index.")]
 
 
-def _compute(framework: str, data: Path | None, *, strict: bool = False,
-             output: Path | None = None, **options: Any) -> "Result":
+def _compute(
+    framework: str, data: Path | None, *, strict: bool = False, output: Path | None = None, **options: Any
+) -> "Result":
     """Load, check the -o path, compute, then report the diagnostics (errors with --strict)."""
     from mfgindex.pipeline import Choices, compute
 
@@ -79,9 +96,11 @@ def _compute(framework: str, data: Path | None, *, strict: bool = False,
     if options.get("stages") is not None and fw.stages is None:
         from mfgindex.errors import UsageError
 
-        raise UsageError(f"framework '{fw.id}' has no [stages] table, so there are no stage "
-                         "labels to classify units into", where="--stages",
-                         hint="add a [stages] table (method and labels) to the framework file")
+        raise UsageError(
+            f"framework '{fw.id}' has no [stages] table, so there are no stage labels to classify units into",
+            where="--stages",
+            hint="add a [stages] table (method and labels) to the framework file",
+        )
     check_output(output, data, framework)  # again: the framework's own inputs are known now
     year = options.pop("year", None)
     res = compute(fw, ds, year=year, choices=Choices.from_mapping(options, where="options"))
@@ -127,14 +146,14 @@ def _where(items: list[str] | None) -> dict[str, list[str]]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise UsageError(f"--where takes COLUMN=VALUE, got '{item}'",
-                             hint="e.g. --where province=江苏省")
+            raise UsageError(f"--where takes COLUMN=VALUE, got '{item}'", hint="e.g. --where province=江苏省")
         out.setdefault(key.strip(), []).extend(v.strip() for v in value.split(",") if v.strip())
     return out
 
 
-def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: StrictOpt = False,
-             lang: LangOpt = "en") -> None:
+def validate(
+    data: DataArg = None, framework: FrameworkOpt = "city", strict: StrictOpt = False, lang: LangOpt = "en"
+) -> None:
     """Check a data file against a framework; exit 0 when it is usable."""
     from mfgindex.data import validate_file
     from mfgindex.examples import bundled_or_given
@@ -156,13 +175,19 @@ def validate(data: DataArg = None, framework: FrameworkOpt = "city", strict: Str
             style = "red" if p.level == "error" else "yellow"
             hint = f"\n  {term('hint', lang)}{colon}{p.hint}" if p.hint else ""
             text = translate(f"{p.where}: {p.what}", lang)
-            con.print(f"[{style}]{escape(term(p.level, lang))}[/]{colon}{escape(text)}"
-                      f"{escape(translate(hint, lang))}", markup=True, highlight=False)
+            con.print(
+                f"[{style}]{escape(term(p.level, lang))}[/]{colon}{escape(text)}"
+                f"{escape(translate(hint, lang))}",
+                markup=True,
+                highlight=False,
+            )
         if errors:
             raise typer.Exit(1)
         if strict and problems:
-            con.print(f"[red]error[/]: --strict: {len(problems)} warning"
-                      f"{'s' if len(problems) != 1 else ''} above", markup=True)
+            con.print(
+                f"[red]error[/]: --strict: {len(problems)} warning{'s' if len(problems) != 1 else ''} above",
+                markup=True,
+            )
             raise typer.Exit(1)
         n_ind = len(fw.indicators)
         out_console().print(
@@ -202,24 +227,50 @@ def score(
         if engine is Engine.dask or scheduler or (data and len(data) > 1):
             from mfgindex.cli.scale import score_dask
 
-            score_dask(data, framework=framework, year=year, output=output, fmt=fmt, engine=engine,
-                       indicators=indicators, ranks=ranks, strict=strict, scheduler=scheduler,
-                       options=methods.options(),
-                       unsupported={"--dataset": dataset, "--where": where, "--unit": unit,
-                                    "--headers": headers, "--encoding": encoding,
-                                    "--round": round_to, "--lang": None if lang == "en" else lang})
+            score_dask(
+                data,
+                framework=framework,
+                year=year,
+                output=output,
+                fmt=fmt,
+                engine=engine,
+                indicators=indicators,
+                ranks=ranks,
+                strict=strict,
+                scheduler=scheduler,
+                options=methods.options(),
+                unsupported={
+                    "--dataset": dataset,
+                    "--where": where,
+                    "--unit": unit,
+                    "--headers": headers,
+                    "--encoding": encoding,
+                    "--round": round_to,
+                    "--lang": None if lang == "en" else lang,
+                },
+            )
             return
         file = data[0] if data else None
         out_fmt = resolve_format(fmt, output)
-        res = _compute(framework, file, year=year, **methods.options(),
-                       strict=strict, output=output)
-        frame = res.to_frame(lang=lang, indicators=indicators, ranks=ranks, step=dataset,
-                             where=_where(where), units=unit)
+        res = _compute(framework, file, year=year, **methods.options(), strict=strict, output=output)
+        frame = res.to_frame(
+            lang=lang, indicators=indicators, ranks=ranks, step=dataset, where=_where(where), units=unit
+        )
         title = res.framework.root.label(lang) + (f" — {dataset}" if dataset else "")
-        emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
-             title=title, digits=_digits(res) if dataset in (None, "normalized") else 3,
-             labels=_labels(res, lang, frame.columns), headers=headers, encoding=encoding,
-             round_to=round_to, first=_first(res, None))
+        emit(
+            frame,
+            fmt=out_fmt,
+            output=output,
+            provenance=res.provenance,
+            protect=_protect(res),
+            title=title,
+            digits=_digits(res) if dataset in (None, "normalized") else 3,
+            labels=_labels(res, lang, frame.columns),
+            headers=headers,
+            encoding=encoding,
+            round_to=round_to,
+            first=_first(res, None),
+        )
 
 
 @with_method_options(include=("stages",))
@@ -253,23 +304,44 @@ def rank(
         if top is not None and top < 1:  # before computing: the library says the same
             from mfgindex.errors import UsageError
 
-            raise UsageError(f"must be at least 1, got {top}", where="--top",
-                             hint="--top N shows the N best units (per year); leave it out for all")
+            raise UsageError(
+                f"must be at least 1, got {top}",
+                where="--top",
+                hint="--top N shows the N best units (per year); leave it out for all",
+            )
         out_fmt = resolve_format(fmt, output)
         _where(where)  # a malformed --where fails before computing
-        res = _compute(framework, data, year=year, **methods.options(),
-                       strict=strict, output=output)
-        frame = res.to_frame(lang=lang, indicators=indicators, level=level, sort=True,
-                             top=top, by=by, ranks=ranks, where=_where(where), units=unit)
+        res = _compute(framework, data, year=year, **methods.options(), strict=strict, output=output)
+        frame = res.to_frame(
+            lang=lang,
+            indicators=indicators,
+            level=level,
+            sort=True,
+            top=top,
+            by=by,
+            ranks=ranks,
+            where=_where(where),
+            units=unit,
+        )
         fw = res.framework
         title = fw.root.label(lang)
         if level:
             by_node = fw.nodes[level].label(lang)
             title += f" — 按{by_node}排名" if lang == "zh" else f" — ranked by {by_node}"
-        emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=_protect(res),
-             title=title, digits=_digits(res), labels=_labels(res, lang, frame.columns),
-             headers=headers, encoding=encoding, round_to=round_to,
-             first=_first(res, level))
+        emit(
+            frame,
+            fmt=out_fmt,
+            output=output,
+            provenance=res.provenance,
+            protect=_protect(res),
+            title=title,
+            digits=_digits(res),
+            labels=_labels(res, lang, frame.columns),
+            headers=headers,
+            encoding=encoding,
+            round_to=round_to,
+            first=_first(res, level),
+        )
 
 
 @with_method_options(include=("stages",))
@@ -278,8 +350,10 @@ def explain(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
     year: YearOpt = None,
-    from_year: Annotated[int | None, typer.Option(
-        "--from", help="With --to: why the score changed between two years of a panel.")] = None,
+    from_year: Annotated[
+        int | None,
+        typer.Option("--from", help="With --to: why the score changed between two years of a panel."),
+    ] = None,
     to_year: Annotated[int | None, typer.Option("--to", help="The later year (with --from).")] = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
@@ -298,33 +372,63 @@ def explain(
         if from_year is not None or to_year is not None:
             from mfgindex.cli.panel import explain_change
 
-            explain_change(unit, data, framework, from_year, to_year, fmt=out_fmt, output=output,
-                           lang=lang, strict=strict, options=methods.options())
+            explain_change(
+                unit,
+                data,
+                framework,
+                from_year,
+                to_year,
+                fmt=out_fmt,
+                output=output,
+                lang=lang,
+                strict=strict,
+                options=methods.options(),
+            )
             return
-        res = _compute(framework, data, year=None, **methods.options(),
-                       strict=strict, output=output)
+        res = _compute(framework, data, year=None, **methods.options(), strict=strict, output=output)
         ex = res.explain(unit, year=year, lang=lang)
         if out_fmt != "table":
-            emit(ex.table, fmt=out_fmt, output=output, provenance=res.provenance,
-                 protect=_protect(res), labels=_labels(res, lang, ex.table.columns),
-                 headers=headers, encoding=encoding, round_to=round_to, digits=_digits(res))
+            emit(
+                ex.table,
+                fmt=out_fmt,
+                output=output,
+                provenance=res.provenance,
+                protect=_protect(res),
+                labels=_labels(res, lang, ex.table.columns),
+                headers=headers,
+                encoding=encoding,
+                round_to=round_to,
+                digits=_digits(res),
+            )
             return
         _render_explanation(ex, res, lang, digits=round_to)
 
 
 #: The words of an explanation, in each --lang.
 _EXPLAIN_WORDS = {
-    "en": {"stage": "stage", "weight": "weight",
-           "contributes": "contributes", "strengths": "strengths", "weaknesses": "weaknesses",
-           "sep": ", ", "colon": ": ",
-           "note": "score = an indicator's normalised value or a group's aggregate; contribution = "
-                   "points added to the parent's score (exact for arithmetic means, log-additive "
-                   "for geometric)"},
-    "zh": {"stage": "发展阶段", "weight": "权重",
-           "contributes": "贡献", "strengths": "优势", "weaknesses": "短板",
-           "sep": "，", "colon": "：",
-           "note": "得分 = 指标的标准化值或分组的合成值；贡献 = 对上级得分贡献的分值（算术平均时精确分解，"
-                   "几何平均时按对数分解）"},
+    "en": {
+        "stage": "stage",
+        "weight": "weight",
+        "contributes": "contributes",
+        "strengths": "strengths",
+        "weaknesses": "weaknesses",
+        "sep": ", ",
+        "colon": ": ",
+        "note": "score = an indicator's normalised value or a group's aggregate; contribution = "
+        "points added to the parent's score (exact for arithmetic means, log-additive "
+        "for geometric)",
+    },
+    "zh": {
+        "stage": "发展阶段",
+        "weight": "权重",
+        "contributes": "贡献",
+        "strengths": "优势",
+        "weaknesses": "短板",
+        "sep": "，",
+        "colon": "：",
+        "note": "得分 = 指标的标准化值或分组的合成值；贡献 = 对上级得分贡献的分值（算术平均时精确分解，"
+        "几何平均时按对数分解）",
+    },
 }
 
 
@@ -348,14 +452,17 @@ def _render_explanation(ex: Any, res: "Result", lang: str, *, digits: int | None
         return rank_short(v, lang)
 
     # the name, with the id when it says something more
-    head = (f"[bold]{escape(ex.name)}[/] ({escape(ex.unit)})" if ex.name and ex.name != ex.unit
-            else f"[bold]{escape(ex.unit)}[/]")
+    head = (
+        f"[bold]{escape(ex.name)}[/] ({escape(ex.unit)})"
+        if ex.name and ex.name != ex.unit
+        else f"[bold]{escape(ex.unit)}[/]"
+    )
     if ex.year is not None:
         head += f", {ex.year}"
     colon = words["colon"] if lang == "zh" else ": "
-    head += (f"{colon}{escape(fw.root.label(lang))} {fmt(ex.score)}{sep}"
-             + (rank_text(ex.rank, ex.n_units, lang) if lang == "zh"
-                else f"rank {rk(ex.rank)} of {ex.n_units}"))
+    head += f"{colon}{escape(fw.root.label(lang))} {fmt(ex.score)}{sep}" + (
+        rank_text(ex.rank, ex.n_units, lang) if lang == "zh" else f"rank {rk(ex.rank)} of {ex.n_units}"
+    )
     if ex.stage:
         head += f"{sep}{words['stage']} [bold]{escape(ex.stage)}[/]"
     tree = Tree(head)
@@ -365,20 +472,32 @@ def _render_explanation(ex: Any, res: "Result", lang: str, *, digits: int | None
         if node.parent is None:
             continue
         r = rows[node.id]
-        name = escape(node.id) if r["label"] == node.id else (
-            f"{escape(r['label'])} [dim]({escape(node.id)})[/]")
+        name = (
+            escape(node.id)
+            if r["label"] == node.id
+            else (f"{escape(r['label'])} [dim]({escape(node.id)})[/]")
+        )
         if not node.is_indicator:
             name = f"[bold]{name}[/]"
-        label = (f"{name}  {fmt(r['score'])}  {rk(r['rank'])}  [dim]{words['weight']} "
-                 f"{fmt(r['weight'], 3)}{sep}{words['contributes']} {fmt(r['contribution'])}[/]")
+        label = (
+            f"{name}  {fmt(r['score'])}  {rk(r['rank'])}  [dim]{words['weight']} "
+            f"{fmt(r['weight'], 3)}{sep}{words['contributes']} {fmt(r['contribution'])}[/]"
+        )
         branches[node.id] = branches[node.parent].add(label)
     con = out_console()
     con.print(tree)
     for key, items in (("strengths", ex.strengths), ("weaknesses", ex.weaknesses)):
         if items:
-            con.print(words[key] + words["colon"] + sep.join(
-                f"{escape(fw.nodes[i].label(lang))}（{rk(r)}）" if lang == "zh"
-                else f"{escape(fw.nodes[i].label(lang))} ({rk(r)})" for i, r in items))
+            con.print(
+                words[key]
+                + words["colon"]
+                + sep.join(
+                    f"{escape(fw.nodes[i].label(lang))}（{rk(r)}）"
+                    if lang == "zh"
+                    else f"{escape(fw.nodes[i].label(lang))} ({rk(r)})"
+                    for i, r in items
+                )
+            )
     con.print(f"[dim]{words['note']}[/]")
 
 

@@ -1,6 +1,5 @@
 """The template command: an empty data file for a framework, to fill from yearbooks."""
 
-
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,16 +13,19 @@ def template(
     framework: Annotated[str, typer.Argument(help="Built-in framework id, or a .toml / COINr iMeta file.")],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this .xlsx or .csv file (default: CSV on "
-                                            "standard output)."),
+        typer.Option(
+            "--output", "-o", help="Write to this .xlsx or .csv file (default: CSV on standard output)."
+        ),
     ] = None,
     fmt: Annotated[
         str | None, typer.Option("--format", help="xlsx or csv (default: from -o's suffix).")
     ] = None,
     units: Annotated[
         Path | None,
-        typer.Option("--units", help="Take the unit rows from this data file (default: a built-in "
-                                     "framework's bundled units)."),
+        typer.Option(
+            "--units",
+            help="Take the unit rows from this data file (default: a built-in framework's bundled units).",
+        ),
     ] = None,
     no_units: Annotated[
         bool, typer.Option("--no-units", help="Write the header only, no unit rows.")

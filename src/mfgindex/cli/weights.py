@@ -1,6 +1,5 @@
 """The ``weights`` command: the weights each group gives its children under a weight method."""
 
-
 from typing import Annotated
 
 import typer
@@ -27,9 +26,13 @@ from mfgindex.cli.common import (
 
 MethodOpt = Annotated[
     str | None,
-    typer.Option("--method", "-m", help="Weight method string for every group, e.g. 'entropy', "
-                 "'critic(correlation=spearman)', 'ahp'; default: the framework's choices.",
-                 rich_help_panel="Methods"),
+    typer.Option(
+        "--method",
+        "-m",
+        help="Weight method string for every group, e.g. 'entropy', "
+        "'critic(correlation=spearman)', 'ahp'; default: the framework's choices.",
+        rich_help_panel="Methods",
+    ),
 ]
 
 
@@ -70,10 +73,20 @@ def weights(
         from mfgindex.io import run_inputs
 
         protect = run_inputs(res.framework, res.data)
-        emit(frame, fmt=out_fmt, output=output, provenance=res.provenance, protect=protect,
-             title=f"{fw.root.label(lang)} — {'权重' if lang == 'zh' else 'weights'}", digits=4,
-             labels=column_labels(fw, frame.columns, lang), headers=headers, encoding=encoding,
-             round_to=round_to, first=["weight", "global"])
+        emit(
+            frame,
+            fmt=out_fmt,
+            output=output,
+            provenance=res.provenance,
+            protect=protect,
+            title=f"{fw.root.label(lang)} — {'权重' if lang == 'zh' else 'weights'}",
+            digits=4,
+            labels=column_labels(fw, frame.columns, lang),
+            headers=headers,
+            encoding=encoding,
+            round_to=round_to,
+            first=["weight", "global"],
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -57,23 +57,30 @@ def to_wide(frame: pd.DataFrame, framework: Framework, source: str = "<frame>") 
     if unknown:
         # An indicator id whose values come from another column (or a ratio) is the likely slip.
         ids = {i.id: i for i in framework.indicators if i.id not in needed}
-        read_from = [f"'{u}' from {ids[u].column}" + (f" ÷ {ids[u].denominator}"
-                                                      if ids[u].denominator else "")
-                     for u in unknown if u in ids]
+        read_from = [
+            f"'{u}' from {ids[u].column}" + (f" ÷ {ids[u].denominator}" if ids[u].denominator else "")
+            for u in unknown
+            if u in ids
+        ]
         raise DataError(
-            f"long table names indicator(s) not in framework '{framework.id}': "
-            + ", ".join(unknown[:10]),
+            f"long table names indicator(s) not in framework '{framework.id}': " + ", ".join(unknown[:10]),
             where=f"{source}, column '{ind_col}'",
-            hint=("the cells name the data columns the framework reads: "
-                  + ", ".join(needed[:12]) + (", …" if len(needed) > 12 else "")
-                  + (f" (it reads {'; '.join(read_from[:3])})" if read_from else "")
-                  + "; or remove those rows"),
+            hint=(
+                "the cells name the data columns the framework reads: "
+                + ", ".join(needed[:12])
+                + (", …" if len(needed) > 12 else "")
+                + (f" (it reads {'; '.join(read_from[:3])})" if read_from else "")
+                + "; or remove those rows"
+            ),
         )
     dup = frame.duplicated([*keys, ind_col])
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0]) + 2
-        raise DataError("the same unit, year and indicator appear twice",
-                        where=f"{source}, row {row}", hint="keep one value per cell")
+        raise DataError(
+            "the same unit, year and indicator appear twice",
+            where=f"{source}, row {row}",
+            hint="keep one value per cell",
+        )
     wide = frame.pivot(index=keys, columns=ind_col, values=val_col).reset_index()
     wide.columns = [str(c) for c in wide.columns]
     extra = [c for c in frame.columns if c not in {*keys, ind_col, val_col}]

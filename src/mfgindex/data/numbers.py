@@ -23,21 +23,38 @@ import numpy as np
 __all__ = ["MISSING_MARKERS", "NOT_NUMBER", "number_hint", "parse_numbers"]
 
 MISSING_MARKERS: frozenset[str] = frozenset(
-    {"", "na", "n/a", "n.a.", "nan", "null", "none", "-", "--", "—", "——", "–", "…", "……", "...",
-     "..", "无", "缺失", "暂无", "不详", "#n/a"}
+    {
+        "",
+        "na",
+        "n/a",
+        "n.a.",
+        "nan",
+        "null",
+        "none",
+        "-",
+        "--",
+        "—",
+        "——",
+        "–",
+        "…",
+        "……",
+        "...",
+        "..",
+        "无",
+        "缺失",
+        "暂无",
+        "不详",
+        "#n/a",
+    }
 )
 
 _FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９．－＋，％"}
 # Spaces inside numbers (1 234), the Unicode minus sign (−5, as typeset tables write it).
-_SPACES = str.maketrans({" ": None, "\u00a0": None, "\u2009": None, "\u202f": None,
-                         "\u2212": "-"})
+_SPACES = str.maketrans({" ": None, "\u00a0": None, "\u2009": None, "\u202f": None, "\u2212": "-"})
 # Thousands separators must group digits by three: "1,234.5" reads, "1,5" (a decimal comma) does
 # not — reading it as 15 would be silently wrong.
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?([eE][+-]?\d+)?$")
-_BAD_COMMA = (
-    "a comma must separate thousands (1,234,567); write decimals with a point (1.5), not a "
-    "comma"
-)
+_BAD_COMMA = "a comma must separate thousands (1,234,567); write decimals with a point (1.5), not a comma"
 _NOT_FINITE = "infinite values are not data; leave the cell empty if the value is missing"
 NOT_NUMBER = "write a number, or leave the cell empty (or NA) if the value is missing"
 
@@ -74,17 +91,21 @@ _UNIT_AROUND = re.compile(r"^([^\d+\-.]*)[+-]?(\d[\d,]*\.?\d*|\.\d+)([eE][+-]?\d
 
 
 #: Excel's error values (#DIV/0!, #N/A, #VALUE!, #REF!, #NAME?, #NUM!, #NULL!, #SPILL!, …).
-_SPREADSHEET_ERROR = re.compile(r"^#(DIV/0!|N/A|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|"
-                                r"GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!)$",
-                                re.IGNORECASE)
+_SPREADSHEET_ERROR = re.compile(
+    r"^#(DIV/0!|N/A|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|"
+    r"GETTING_DATA|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!)$",
+    re.IGNORECASE,
+)
 
 
 def _why_not(text: str) -> str:
     """A hint for text that is not a number: a unit or currency around it, brackets for a
     negative value, a spreadsheet error, or simply not a number."""
     if _SPREADSHEET_ERROR.match(text):
-        return ("a spreadsheet error value: fix the formula that gives it, or leave the cell "
-                "empty if the value is missing")
+        return (
+            "a spreadsheet error value: fix the formula that gives it, or leave the cell "
+            "empty if the value is missing"
+        )
     if text.startswith("(") and text.endswith(")"):
         inner = text[1:-1].strip()
         if not isinstance(_cell_number(inner, set()), str):
@@ -93,8 +114,10 @@ def _why_not(text: str) -> str:
     if match and (match.group(1) or match.group(4)):
         extra = (match.group(1) + " " + match.group(4)).strip()
         if any(c in extra for c in "万亿千百"):
-            return (f"write the number alone, without '{extra}': convert it to the indicator's "
-                    "unit (2万 = 20000) and name the unit in the framework")
+            return (
+                f"write the number alone, without '{extra}': convert it to the indicator's "
+                "unit (2万 = 20000) and name the unit in the framework"
+            )
         return f"write the number alone, without '{extra}'"
     return NOT_NUMBER
 

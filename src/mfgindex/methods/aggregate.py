@@ -589,8 +589,10 @@ def vikor(values: FloatArray, weights: FloatArray, *, v: float = 0.5) -> FloatAr
     x, present, w2d, batched = _prepare(values, weights)
     v = float(v)
     if not 0.0 <= v <= 1.0:
-        raise MethodError(f"vikor: 'v' must be between 0 and 1, got {v:g}",
-                          hint="v = 0.5 weighs group utility and individual regret equally")
+        raise MethodError(
+            f"vikor: 'v' must be between 0 and 1, got {v:g}",
+            hint="v = 0.5 weighs group utility and individual regret equally",
+        )
     n, k = x.shape
     r = w2d.shape[0]
     hi, lo, informative = _column_range(x, present)
@@ -613,8 +615,7 @@ def vikor(values: FloatArray, weights: FloatArray, *, v: float = 0.5) -> FloatAr
         # tied units (width 0, or no unit scored) are all best on this term
         ok = np.isfinite(width) & (width > 0)
         out = np.zeros_like(term)
-        np.divide(term - np.where(ok, best, 0.0), np.where(ok, width, 1.0), out=out,
-                  where=ok & scored)
+        np.divide(term - np.where(ok, best, 0.0), np.where(ok, width, 1.0), out=out, where=ok & scored)
         return out
 
     q = v * spread(s_util) + (1.0 - v) * spread(r_regret)
@@ -683,8 +684,13 @@ def _bod_scores(x: FloatArray, use: BoolArray, lower: float, upper: float) -> Fl
     return np.clip(np.round(out, BOD_DECIMALS), 0.0, 1.0)
 
 
-def _bod_batch(filled: FloatArray, bench: FloatArray, batch: list[tuple[int, NDArray[np.intp]]],
-               lower: float, upper: float) -> FloatArray:
+def _bod_batch(
+    filled: FloatArray,
+    bench: FloatArray,
+    batch: list[tuple[int, NDArray[np.intp]]],
+    lower: float,
+    upper: float,
+) -> FloatArray:
     """The optimal weights of a batch of units' programmes, solved as one block-diagonal linear
     programme: each unit's weights of its children ``cols``, one unit after the other."""
     from scipy import sparse
@@ -707,8 +713,7 @@ def _bod_batch(filled: FloatArray, bench: FloatArray, batch: list[tuple[int, NDA
     a_ub = sparse.csr_matrix(
         (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols_idx))), shape=(r0, v0)
     )
-    res = linprog(np.concatenate(cost), A_ub=a_ub, b_ub=np.concatenate(rhs), bounds=(0, None),
-                  method="highs")
+    res = linprog(np.concatenate(cost), A_ub=a_ub, b_ub=np.concatenate(rhs), bounds=(0, None), method="highs")
     if res.status != 0:  # pragma: no cover - each programme is feasible (w = 0) and bounded
         raise MethodError(f"benefit of the doubt: the linear programme failed ({res.message})")
     weights: FloatArray = res.x

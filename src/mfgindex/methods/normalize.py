@@ -266,7 +266,7 @@ def goalposts(
         raise MethodError(
             f"the bounds go through the indicator's transform too, and {exc.what}",
             hint="give goalposts in the indicator's own units inside the transform's domain "
-                 "(e.g. low > 0 for log)",
+            "(e.g. low > 0 for log)",
         ) from None
     bad = ~(np.isfinite(lo_o) & np.isfinite(hi_o))
     if bad.any():

@@ -118,8 +118,7 @@ def coverage(
     ok = ~(avail < float(min))
     reasons = {
         int(i): (
-            f"coverage {avail[i]:.3g} < {min:g}{_year(ctx, int(i))} "
-            f"({missing[i]} of {m} indicators missing)"
+            f"coverage {avail[i]:.3g} < {min:g}{_year(ctx, int(i))} ({missing[i]} of {m} indicators missing)"
         )
         for i in np.flatnonzero(~ok)
     }

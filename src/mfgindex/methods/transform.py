@@ -33,12 +33,12 @@ __all__ = ["DOMAIN_HINT", "log", "log1p", "log10", "outside_domain", "sqrt"]
 #: What to do about values outside a transform's domain (the pipeline's warning repeats it).
 DOMAIN_HINT = {
     "log": "shift the data so every value is positive, use transform = 'log1p' for data with "
-           "zeros, or the log-safe treatment treat = 'log(rule=log_CT)' (COINr's log_CT) instead "
-           "of the transform",
+    "zeros, or the log-safe treatment treat = 'log(rule=log_CT)' (COINr's log_CT) instead "
+    "of the transform",
     "log10": "shift the data so every value is positive, use transform = 'log1p' for data with "
-             "zeros, or the log-safe treatment treat = 'log(rule=log_CT)' (COINr's log_CT)",
+    "zeros, or the log-safe treatment treat = 'log(rule=log_CT)' (COINr's log_CT)",
     "log1p": "shift the data so every value exceeds -1, or use the log-safe treatment "
-             "treat = 'log(rule=log_CT)' (COINr's log_CT)",
+    "treat = 'log(rule=log_CT)' (COINr's log_CT)",
     "sqrt": "shift the data so no value is negative",
 }
 _OUTSIDE = {

@@ -156,9 +156,7 @@ def _log_rule(x: FloatArray, rule: str) -> tuple[FloatArray, str]:
                     hint="use log(rule=log_CT), which shifts the values first (COINr's rule)",
                 )
             return np.log(x), "log"
-    raise MethodError(
-        f"The log 'rule' must be one of {{{', '.join(LOG_RULES)}}}. Got '{rule}' instead."
-    )
+    raise MethodError(f"The log 'rule' must be one of {{{', '.join(LOG_RULES)}}}. Got '{rule}' instead.")
 
 
 def _flags(x: FloatArray, label: str = "") -> NDArray[np.object_]:
@@ -180,8 +178,9 @@ def _as_vector(x: FloatArray) -> FloatArray:
 # --------------------------------------------------------------------------------------------
 
 
-@register("winsorize", stage="treat",
-          params={"max_points": Interval(0, integer=True), "fallback": OneOf(FALLBACKS)})
+@register(
+    "winsorize", stage="treat", params={"max_points": Interval(0, integer=True), "fallback": OneOf(FALLBACKS)}
+)
 def winsorize(
     x: FloatArray,
     *,
@@ -257,10 +256,18 @@ def winsorize(
     x0 = _as_vector(x)
     nan = float("nan")
     details: dict[str, Any] = {
-        "skew_before": nan, "kurtosis_before": nan, "passed_before": None,
-        "points_winsorised": 0, "skew_winsorised": nan, "kurtosis_winsorised": nan,
-        "passed_winsorised": None, "transform": None,
-        "skew_after": nan, "kurtosis_after": nan, "passed": None, "note": "",
+        "skew_before": nan,
+        "kurtosis_before": nan,
+        "passed_before": None,
+        "points_winsorised": 0,
+        "skew_winsorised": nan,
+        "kurtosis_winsorised": nan,
+        "passed_winsorised": None,
+        "transform": None,
+        "skew_after": nan,
+        "kurtosis_after": nan,
+        "passed": None,
+        "note": "",
     }
     passed, sk, kt = _check(x0, skew_max, kurt_max)
     details.update(skew_before=sk, kurtosis_before=kt, passed_before=passed)
@@ -277,9 +284,15 @@ def winsorize(
     flags = _flags(win.values)
     flags[win.high] = "winhi"
     flags[win.low] = "winlo"
-    details.update(points_winsorised=win.count, skew_winsorised=win.skew,
-                   kurtosis_winsorised=win.kurtosis, passed_winsorised=win.passed,
-                   skew_after=win.skew, kurtosis_after=win.kurtosis, passed=win.passed)
+    details.update(
+        points_winsorised=win.count,
+        skew_winsorised=win.skew,
+        kurtosis_winsorised=win.kurtosis,
+        passed_winsorised=win.passed,
+        skew_after=win.skew,
+        kurtosis_after=win.kurtosis,
+        passed=win.passed,
+    )
     if win.passed or fallback == "none":
         return Treatment(win.values, flags, details)
 
@@ -301,8 +314,7 @@ def _winsorize_args(max_points: int | None, fallback: str | None, force: bool) -
         fallback = "none"
     if fallback not in FALLBACKS:
         raise MethodError(
-            f"The winsorize 'fallback' must be one of {{{', '.join(FALLBACKS)}}}. "
-            f"Got '{fallback}' instead."
+            f"The winsorize 'fallback' must be one of {{{', '.join(FALLBACKS)}}}. Got '{fallback}' instead."
         )
     if max_points is not None and (
         not isinstance(max_points, int | float) or isinstance(max_points, bool) or max_points < 0
@@ -336,15 +348,20 @@ FAST_STEPS = 16
 _NEAR = 1e-7
 
 
-def _winsorise_loop(x0: FloatArray, start: tuple[bool | None, float, float], skew_max: float,
-                    kurt_max: float, max_points: int | None, force: bool) -> _Winsorised:
+def _winsorise_loop(
+    x0: FloatArray,
+    start: tuple[bool | None, float, float],
+    skew_max: float,
+    kurt_max: float,
+    max_points: int | None,
+    force: bool,
+) -> _Winsorised:
     """COINr's ``winsorise()``, kept step for step: while the indicator fails (or ``force``)
     and fewer than ``max_points`` cells are winsorised, pull in the end its skew points to.
 
     Large indicators (:data:`FAST_FROM` values or more) go through :func:`_winsorise_sorted`,
     which makes the same steps and reports the same statistics."""
-    if np.count_nonzero(~np.isnan(x0)) >= FAST_FROM and (max_points is None
-                                                           or max_points > FAST_STEPS):
+    if np.count_nonzero(~np.isnan(x0)) >= FAST_FROM and (max_points is None or max_points > FAST_STEPS):
         return _winsorise_sorted(x0, start, skew_max, kurt_max, max_points, force)
     xw = x0.copy()
     out = _Winsorised(xw, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), 0, *start)
@@ -373,9 +390,14 @@ def _winsorise_loop(x0: FloatArray, start: tuple[bool | None, float, float], ske
     return out
 
 
-def _winsorise_sorted(x0: FloatArray, start: tuple[bool | None, float, float],
-                      skew_max: float, kurt_max: float, max_points: int | None,
-                      force: bool) -> _Winsorised:
+def _winsorise_sorted(
+    x0: FloatArray,
+    start: tuple[bool | None, float, float],
+    skew_max: float,
+    kurt_max: float,
+    max_points: int | None,
+    force: bool,
+) -> _Winsorised:
     r""":func:`_winsorise_loop` in O(n log n) once, then O(1) per step.
 
     The present values are sorted once (:math:`s_0 \le \dots \le s_{n-1}`). Winsorising only
@@ -459,7 +481,7 @@ class _SortedEnds:
         d = self.srt - at
         pw = [d, d * d]
         pw += [pw[1] * d, pw[1] * pw[1]]
-        self.up = [np.concatenate([[0.0], np.cumsum(q[self.mid:])]) for q in pw]
+        self.up = [np.concatenate([[0.0], np.cumsum(q[self.mid :])]) for q in pw]
         self.down = [np.concatenate([[0.0], np.cumsum(q[: self.mid][::-1])]) for q in pw]
 
     def constant(self) -> bool:
@@ -503,9 +525,13 @@ class _SortedEnds:
             lo, hi, n, c, mid = self.lo, self.hi, self.n, self.c, self.mid
             if not lo <= mid <= hi or lo >= hi:
                 return None
-            sums = [lo * (self.v_lo - c) ** (p + 1) + self.down[p][mid - lo]
-                    + self.up[p][hi - mid] + (n - hi) * (self.v_hi - c) ** (p + 1)
-                    for p in range(4)]
+            sums = [
+                lo * (self.v_lo - c) ** (p + 1)
+                + self.down[p][mid - lo]
+                + self.up[p][hi - mid]
+                + (n - hi) * (self.v_hi - c) ** (p + 1)
+                for p in range(4)
+            ]
             delta = sums[0] / n
             if n * delta * delta <= 1e-9 * sums[1]:
                 m2 = sums[1] - n * delta * delta
@@ -527,9 +553,11 @@ class _SortedEnds:
         sk = float(np.sqrt(n) * m3 / m2**1.5 * np.sqrt(n * (n - 1)) / (n - 2))
         r = n * m4 / m2**2
         kt = float(((n + 1) * (r - 3) + 6) * (n - 1) / ((n - 2) * (n - 3)))
-        near = (abs(abs(sk) - self.skew_max) <= _NEAR * max(1.0, self.skew_max)
-                or abs(kt - self.kurt_max) <= _NEAR * max(1.0, abs(self.kurt_max))
-                or abs(sk) <= _NEAR)
+        near = (
+            abs(abs(sk) - self.skew_max) <= _NEAR * max(1.0, self.skew_max)
+            or abs(kt - self.kurt_max) <= _NEAR * max(1.0, abs(self.kurt_max))
+            or abs(sk) <= _NEAR
+        )
         if near or not (np.isfinite(sk) and np.isfinite(kt)):
             return None
         return bool(abs(sk) < self.skew_max or kt < self.kurt_max), sk, kt
@@ -567,9 +595,7 @@ def log(x: FloatArray, *, rule: str = "log_CT") -> Treatment:
     COINr 1.1.14, R/treat.R: ``log_CT``, ``log_CT_plus``, ``log_CT_orig``.
     """
     if rule not in LOG_RULES:
-        raise MethodError(
-            f"The log 'rule' must be one of {{{', '.join(LOG_RULES)}}}. Got '{rule}' instead."
-        )
+        raise MethodError(f"The log 'rule' must be one of {{{', '.join(LOG_RULES)}}}. Got '{rule}' instead.")
     x0 = _as_vector(x)
     details: dict[str, Any] = {
         "rule": rule,

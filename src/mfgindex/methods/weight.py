@@ -65,8 +65,7 @@ def _values(values: FloatArray, ctx: WeightContext) -> FloatArray:
         raise MethodError(f"weight methods take a 2-d array (units × children); got {arr.shape}")
     if arr.shape[1] != len(ctx.children):
         raise MethodError(
-            f"group '{ctx.parent}': {arr.shape[1]} columns of values for "
-            f"{len(ctx.children)} children"
+            f"group '{ctx.parent}': {arr.shape[1]} columns of values for {len(ctx.children)} children"
         )
     return arr
 
@@ -104,8 +103,7 @@ def _normalise(raw: FloatArray, ctx: WeightContext, method: str) -> FloatArray:
     total = float(np.sum(raw))
     if not np.isfinite(total) or total <= 0:
         raise MethodError(
-            f"'{method}' weights of group '{ctx.parent}' are undefined: "
-            "no child varies across units",
+            f"'{method}' weights of group '{ctx.parent}' are undefined: no child varies across units",
             hint="weight this group with equal or framework weights",
         )
     return np.asarray(raw / total, dtype=float)
@@ -136,8 +134,7 @@ def _corr(arr: FloatArray, correlation: str) -> FloatArray:
                 out[a, b] = out[b, a] = tau
         return out
     raise MethodError(
-        f"The 'correlation' must be one of {{{', '.join(CORRELATIONS)}}}. "
-        f"Got '{correlation}' instead."
+        f"The 'correlation' must be one of {{{', '.join(CORRELATIONS)}}}. Got '{correlation}' instead."
     )
 
 
@@ -199,9 +196,7 @@ def _check_comparisons(matrix: ArrayLike, labels: Sequence[str] | None = None) -
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
         raise MethodError(f"a pairwise comparison matrix must be square; got shape {a.shape}")
     n = a.shape[0]
-    names = (
-        list(labels) if labels is not None and len(labels) == n else [str(i + 1) for i in range(n)]
-    )
+    names = list(labels) if labels is not None and len(labels) == n else [str(i + 1) for i in range(n)]
 
     def cell(i: int, j: int) -> str:
         return f"row '{names[i]}', column '{names[j]}'"
@@ -219,8 +214,7 @@ def _check_comparisons(matrix: ArrayLike, labels: Sequence[str] | None = None) -
     if diag.any():
         i = int(np.flatnonzero(diag)[0])
         raise MethodError(
-            f"pairwise comparison matrix: the diagonal entry at {cell(i, i)} is {a[i, i]:g}; "
-            "it must be 1"
+            f"pairwise comparison matrix: the diagonal entry at {cell(i, i)} is {a[i, i]:g}; it must be 1"
         )
     if off.any():
         i, j = (int(v) for v in np.argwhere(np.triu(off, 1))[0])
@@ -290,11 +284,7 @@ def ahp_weights(
     top = int(np.argmax(eigvals.real))
     lam = float(eigvals[top].real)
     # Perron–Frobenius: the principal eigenvector of a positive matrix has one sign
-    w = (
-        np.abs(eigvecs[:, top].real)
-        if method == "eigenvector"
-        else np.exp(np.mean(np.log(a), axis=1))
-    )
+    w = np.abs(eigvecs[:, top].real) if method == "eigenvector" else np.exp(np.mean(np.log(a), axis=1))
     w = w / w.sum()
     ci = (lam - n) / (n - 1)
     if n <= 2:
@@ -305,8 +295,7 @@ def ahp_weights(
     return np.asarray(w, dtype=float), lam, float(ci), float(cr)
 
 
-@register("ahp", stage="weight", reduce="none",
-          params={"method": OneOf(AHP_METHODS), "max_cr": Interval(0)})
+@register("ahp", stage="weight", reduce="none", params={"method": OneOf(AHP_METHODS), "max_cr": Interval(0)})
 def ahp(
     values: FloatArray,
     ctx: WeightContext,
@@ -397,8 +386,11 @@ def ahp(
 # --------------------------------------------------------------------------------------------
 
 
-@register("entropy", stage="weight",
-          params={"basis": OneOf(("minmax", "raw")), "zero_log": OneOf(("zero", "error"))})
+@register(
+    "entropy",
+    stage="weight",
+    params={"basis": OneOf(("minmax", "raw")), "zero_log": OneOf(("zero", "error"))},
+)
 def entropy(
     values: FloatArray,
     ctx: WeightContext,
@@ -446,13 +438,9 @@ def entropy(
     Hwang, C.L. and Yoon, K. (1981), *Multiple Attribute Decision Making*, Springer, pp. 52–54.
     """
     if basis not in ("minmax", "raw"):
-        raise MethodError(
-            f"The entropy 'basis' must be one of {{minmax, raw}}. Got '{basis}' instead."
-        )
+        raise MethodError(f"The entropy 'basis' must be one of {{minmax, raw}}. Got '{basis}' instead.")
     if zero_log not in ("zero", "error"):
-        raise MethodError(
-            f"The entropy 'zero_log' must be one of {{zero, error}}. Got '{zero_log}' instead."
-        )
+        raise MethodError(f"The entropy 'zero_log' must be one of {{zero, error}}. Got '{zero_log}' instead.")
     if not np.isfinite(shift) or shift < 0:
         raise MethodError(f"entropy: shift must be a finite number >= 0, got {shift}")
     arr = _values(values, ctx)
@@ -535,8 +523,7 @@ def critic(
     """
     if correlation not in CORRELATIONS:
         raise MethodError(
-            f"The 'correlation' must be one of {{{', '.join(CORRELATIONS)}}}. "
-            f"Got '{correlation}' instead."
+            f"The 'correlation' must be one of {{{', '.join(CORRELATIONS)}}}. Got '{correlation}' instead."
         )
     arr = _values(values, ctx)
     _need_two(arr, ctx, "critic")
@@ -720,8 +707,7 @@ def optimize_weights(
     t = t / t.sum()
     if correlation not in CORRELATIONS:
         raise MethodError(
-            f"The 'correlation' must be one of {{{', '.join(CORRELATIONS)}}}. "
-            f"Got '{correlation}' instead."
+            f"The 'correlation' must be one of {{{', '.join(CORRELATIONS)}}}. Got '{correlation}' instead."
         )
 
     def corr_with_parent(w: FloatArray) -> FloatArray:
@@ -854,9 +840,13 @@ def infomax(values: FloatArray, ctx: WeightContext, *, correlation: str = "pears
         r = _corr(np.column_stack([arr, p]), correlation)[:k, k]
         return float(-np.sum(r)) if np.all(np.isfinite(r)) else 1e6
 
-    res = sopt.minimize(objective, x0=np.full(k, 1.0 / k), method="Nelder-Mead",
-                        bounds=[(0.0, None)] * k,
-                        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000})
+    res = sopt.minimize(
+        objective,
+        x0=np.full(k, 1.0 / k),
+        method="Nelder-Mead",
+        bounds=[(0.0, None)] * k,
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000},
+    )
     w = np.clip(np.asarray(res.x, dtype=float), 0.0, None)
     return np.asarray(w / w.sum(), dtype=float)
 
@@ -894,9 +884,7 @@ def combine_weights(
         raise MethodError(f"combine_weights: vectors of length {wa.size} and {wb.size}")
     for name, w in (("first", wa), ("second", wb)):
         if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-            raise MethodError(
-                f"combine_weights: the {name} vector must be finite, >= 0 and not all zero"
-            )
+            raise MethodError(f"combine_weights: the {name} vector must be finite, >= 0 and not all zero")
     wa, wb = wa / wa.sum(), wb / wb.sum()
     if method == "multiplicative":
         prod = wa * wb
@@ -915,8 +903,9 @@ def combine_weights(
     )
 
 
-@register("combine", stage="weight",
-          params={"method": OneOf(("multiplicative", "linear")), "alpha": Interval(0, 1)})
+@register(
+    "combine", stage="weight", params={"method": OneOf(("multiplicative", "linear")), "alpha": Interval(0, 1)}
+)
 def combine(
     values: FloatArray,
     ctx: WeightContext,

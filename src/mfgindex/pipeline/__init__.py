@@ -90,9 +90,18 @@ def compute(
     Result
         Scores, ranks, stages, intermediate datasets and provenance.
     """
-    given = {"denominate": denominate, "impute": impute, "screen": screen, "treat": treat,
-             "normalize": normalize, "weights": weights, "aggregate": aggregate,
-             "min_coverage": min_coverage, "stages": stages, "fit_on": fit_on}
+    given = {
+        "denominate": denominate,
+        "impute": impute,
+        "screen": screen,
+        "treat": treat,
+        "normalize": normalize,
+        "weights": weights,
+        "aggregate": aggregate,
+        "min_coverage": min_coverage,
+        "stages": stages,
+        "fit_on": fit_on,
+    }
     changes = {k: v for k, v in given.items() if v is not None}
     run_choices = (choices or Choices()).replace(**changes) if changes else (choices or Choices())
     result: Result = Plan(framework, data, run_choices, year=year).run()

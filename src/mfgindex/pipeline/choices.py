@@ -34,9 +34,11 @@ def parse_fit_on(value: object, *, where: str = "fit_on") -> FitOn:
         return text
     if text.isdigit():
         return int(text)
-    raise UsageError(f"must be each, pooled or a year, got '{text}'", where=where,
-                     hint="each: fit every year on its own; pooled: all years together; "
-                          "or a reference year such as 2019")
+    raise UsageError(
+        f"must be each, pooled or a year, got '{text}'",
+        where=where,
+        hint="each: fit every year on its own; pooled: all years together; or a reference year such as 2019",
+    )
 
 
 def _method_text(value: object, name: str) -> str | None:
@@ -47,8 +49,11 @@ def _method_text(value: object, name: str) -> str | None:
     if isinstance(value, str):
         text = value.strip()
         if not text:
-            raise UsageError(f"{name}: an empty method string", where=name,
-                             hint="give a method, e.g. minmax, or 'none' to skip the stage")
+            raise UsageError(
+                f"{name}: an empty method string",
+                where=name,
+                hint="give a method, e.g. minmax, or 'none' to skip the stage",
+            )
         return text
     raise UsageError(f"{name}: a method string is text, got {value!r}", where=name)
 
@@ -89,8 +94,7 @@ class Choices:
         cov = self.min_coverage
         if cov is not None:
             if isinstance(cov, bool) or not isinstance(cov, int | float) or not 0 <= cov <= 1:
-                raise UsageError(f"min_coverage must be between 0 and 1, got {cov!r}",
-                                 where="min_coverage")
+                raise UsageError(f"min_coverage must be between 0 and 1, got {cov!r}", where="min_coverage")
             object.__setattr__(self, "min_coverage", float(cov))
 
     @classmethod
@@ -101,8 +105,11 @@ class Choices:
         unknown = sorted(set(options) - set(CHOICE_NAMES))
         if unknown:
             name = unknown[0]
-            raise UsageError(f"unknown option '{name}'." + did_you_mean(name, CHOICE_NAMES),
-                             where=where, hint=f"the options are {', '.join(CHOICE_NAMES)}")
+            raise UsageError(
+                f"unknown option '{name}'." + did_you_mean(name, CHOICE_NAMES),
+                where=where,
+                hint=f"the options are {', '.join(CHOICE_NAMES)}",
+            )
         return cls(**{k: v for k, v in options.items() if v is not None})
 
     @classmethod
@@ -118,8 +125,7 @@ class Choices:
             return None if value is None else str(value)
 
         known = {f.name for f in fields(cls)}
-        picked: dict[str, Any] = {k: single(v) for k, v in methods.items()
-                                  if k in OPTIONS and k in known}
+        picked: dict[str, Any] = {k: single(v) for k, v in methods.items() if k in OPTIONS and k in known}
         if methods.get("min_coverage") is not None:
             picked["min_coverage"] = methods["min_coverage"]
         picked["fit_on"] = methods.get("fit_on", "each")
@@ -129,14 +135,12 @@ class Choices:
         """A copy with some choices changed (validated like the original)."""
         unknown = sorted(set(changes) - set(CHOICE_NAMES))
         if unknown:
-            raise UsageError(f"unknown option '{unknown[0]}'."
-                             + did_you_mean(unknown[0], CHOICE_NAMES))
+            raise UsageError(f"unknown option '{unknown[0]}'." + did_you_mean(unknown[0], CHOICE_NAMES))
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         """The choices that are set (not None), in pipeline order."""
-        return {name: getattr(self, name) for name in CHOICE_NAMES
-                if getattr(self, name) is not None}
+        return {name: getattr(self, name) for name in CHOICE_NAMES if getattr(self, name) is not None}
 
     def method(self, option: str) -> str | None:
         """The method string chosen for ``option`` (``"weights"``, …), or None."""

@@ -127,8 +127,9 @@ class Plan:
     except an indicator's own ``treat`` (so ``treat = "none"`` exclusions always hold).
     """
 
-    def __init__(self, framework: Framework, data: Dataset, choices: Choices | None = None,
-                 *, year: int | None = None) -> None:
+    def __init__(
+        self, framework: Framework, data: Dataset, choices: Choices | None = None, *, year: int | None = None
+    ) -> None:
         # A run's ahp(file=...) judgements are read here, once (a method never reads files).
         framework = framework.with_judgements(choices.weights if choices else None)
         self.framework = framework
@@ -155,9 +156,17 @@ class Plan:
         x = np.empty((len(data), len(fw.indicators)), order="F")
         for j, ind in enumerate(fw.indicators):
             x[:, j] = data.values[ind.column].to_numpy(dtype=float)
-        prep = Prepared(x=x, blocks=list(self.blocks), transforms=[], steps={}, record={},
-                        imputed=_constant(x.shape, False), treated=_constant(x.shape, ""),
-                        treat_details={}, removed={})
+        prep = Prepared(
+            x=x,
+            blocks=list(self.blocks),
+            transforms=[],
+            steps={},
+            record={},
+            imputed=_constant(x.shape, False),
+            treated=_constant(x.shape, ""),
+            treat_details={},
+            removed={},
+        )
         self._denominate(prep)
         self._transform(prep)
         ids = tuple(i.id for i in fw.indicators)
@@ -179,18 +188,22 @@ class Plan:
         prep.record["denominate"] = call.spec() if call else "none"
         if call is None:
             return
-        absent = sorted({i.denominator for i in indicators if i.denominator}
-                        - set(data.values.columns))
+        absent = sorted({i.denominator for i in indicators if i.denominator} - set(data.values.columns))
         if absent:
-            raise DataError(f"no denominator column(s) {', '.join(absent)} in the data",
-                            where=data.source,
-                            hint="add the columns, or skip the stage with --denominate none "
-                                 "if the data is already denominated")
-        dens = np.column_stack([
-            data.values[i.denominator].to_numpy(dtype=float) if i.denominator
-            else np.full(len(data), np.nan)
-            for i in indicators
-        ])
+            raise DataError(
+                f"no denominator column(s) {', '.join(absent)} in the data",
+                where=data.source,
+                hint="add the columns, or skip the stage with --denominate none "
+                "if the data is already denominated",
+            )
+        dens = np.column_stack(
+            [
+                data.values[i.denominator].to_numpy(dtype=float)
+                if i.denominator
+                else np.full(len(data), np.nan)
+                for i in indicators
+            ]
+        )
         before = prep.x
         prep.x = _fresh(prep, call(prep.x, dens))
         prep.steps["denominated"] = prep.x  # copied before the next change (_own)
@@ -200,11 +213,16 @@ class Plan:
         zero = (dens == 0) & ~np.isnan(before) & has[None, :]
         for j in np.flatnonzero(zero.any(axis=0)):
             ind = indicators[j]
-            self._bad(prep, int(j), zero[:, j], call.spec(),
-                      f"its denominator '{ind.denominator}' is 0",
-                      f"check the {ind.denominator} cells of those units (0 may stand for a "
-                      "missing value: leave the cell empty), or skip the stage with "
-                      "--denominate none if the data is already denominated")
+            self._bad(
+                prep,
+                int(j),
+                zero[:, j],
+                call.spec(),
+                f"its denominator '{ind.denominator}' is 0",
+                f"check the {ind.denominator} cells of those units (0 may stand for a "
+                "missing value: leave the cell empty), or skip the stage with "
+                "--denominate none if the data is already denominated",
+            )
 
     @staticmethod
     def _bad(prep: Prepared, j: int, mask: np.ndarray, spec: str, what: str, hint: str) -> None:
@@ -217,9 +235,11 @@ class Plan:
         prep.x[mask, j] = np.nan
         notes = dict(prep.bad_notes or {})
         key = str(j)
-        notes[key] = ((notes[key][0] + "; " + spec) if key in notes else spec,
-                      (notes[key][1] + "; " + what) if key in notes else what,
-                      (notes[key][2] + "; " + hint) if key in notes else hint)
+        notes[key] = (
+            (notes[key][0] + "; " + spec) if key in notes else spec,
+            (notes[key][1] + "; " + what) if key in notes else what,
+            (notes[key][2] + "; " + hint) if key in notes else hint,
+        )
         prep.bad_notes = notes
 
     def _transform(self, prep: Prepared) -> None:
@@ -235,15 +255,13 @@ class Plan:
                 outside = outside_domain(t.name, prep.x[:, j])
                 if outside is not None:
                     mask, domain, hint = outside
-                    self._bad(prep, j, mask, t.spec(),
-                              f"transform '{t.spec()}' needs values {domain}", hint)
+                    self._bad(prep, j, mask, t.spec(), f"transform '{t.spec()}' needs values {domain}", hint)
                 values = run_method(t, f"indicator '{indicators[j].id}'", prep.x[:, j])
                 _own(prep)
                 prep.x[:, j] = values
         if any(prep.transforms):
             prep.steps["transformed"] = prep.x
-        prep.record["transform"] = {indicators[j].id: t.spec()
-                                    for j, t in enumerate(prep.transforms) if t}
+        prep.record["transform"] = {indicators[j].id: t.spec() for j, t in enumerate(prep.transforms) if t}
 
     def _impute(self, prep: Prepared, ctx: UnitContext) -> None:
         # the whole panel at once: 'latest' and 'interpolate' need every year
@@ -280,14 +298,12 @@ class Plan:
         # the others take the run's choice, else the framework's default.
         indicators = self.framework.indicators
         run_treat = self.choices.treat or self.framework.default("treat")
-        calls = [_call("treat", ind.treat if ind.treat is not None else run_treat)
-                 for ind in indicators]
+        calls = [_call("treat", ind.treat if ind.treat is not None else run_treat) for ind in indicators]
         for j, call in enumerate(calls):
             if call is None:
                 continue
             iid = indicators[j].id
-            positive_only = call.name == "boxcox" or (call.name == "log"
-                                                      and call.kwargs.get("rule") == "ln")
+            positive_only = call.name == "boxcox" or (call.name == "log" and call.kwargs.get("rule") == "ln")
             for b in prep.blocks:
                 sel = _rows(b.rows, len(prep.x))
                 if positive_only:  # bad cells, as under transform = "log" (DESIGN §5)
@@ -295,11 +311,16 @@ class Plan:
                     bad = np.zeros(len(prep.x), dtype=bool)
                     bad[sel] = ~np.isnan(col) & (col <= 0)
                     if bad.any():
-                        self._bad(prep, j, bad, call.spec(),
-                                  f"treatment '{call.spec()}' needs values > 0",
-                                  "shift the data so every value is positive, or treat with "
-                                  "log(rule=log_CT), which shifts the values first (COINr's "
-                                  "rule)")
+                        self._bad(
+                            prep,
+                            j,
+                            bad,
+                            call.spec(),
+                            f"treatment '{call.spec()}' needs values > 0",
+                            "shift the data so every value is positive, or treat with "
+                            "log(rule=log_CT), which shifts the values first (COINr's "
+                            "rule)",
+                        )
                 outcome = run_method(call, f"indicator '{iid}'", prep.x[sel, j])
                 _own(prep)
                 prep.x[sel, j] = outcome.values
@@ -310,13 +331,11 @@ class Plan:
                         prep.treated[sel, j] = flags
                 else:
                     prep.treated[sel, j] = flags
-                prep.treat_details[iid if b.year is None else f"{iid} ({b.year})"] = dict(
-                    outcome.details)
+                prep.treat_details[iid if b.year is None else f"{iid} ({b.year})"] = dict(outcome.details)
         if any(calls):
             prep.steps["treated"] = prep.x
         specs = {indicators[j].id: c.spec() if c else "none" for j, c in enumerate(calls)}
-        prep.record["treat"] = (next(iter(specs.values())) if len(set(specs.values())) == 1
-                                else specs)
+        prep.record["treat"] = next(iter(specs.values())) if len(set(specs.values())) == 1 else specs
 
     # -- normalize ----------------------------------------------------------------------------
     def normalization_specs(self) -> list[str]:
@@ -383,29 +402,43 @@ class Plan:
         """Each group's aggregation method, ready for :func:`aggregate_tree`."""
         return {g: AggregateStep(call, g) for g, call in self.aggregate_calls.items()}
 
-    def weight_functions(self, year: int | None,
-                         used: dict[tuple[int | None, str], dict[str, float]]
-                         ) -> dict[str, WeightsFor]:
+    def weight_functions(
+        self, year: int | None, used: dict[tuple[int | None, str], dict[str, float]]
+    ) -> dict[str, WeightsFor]:
         """Each group's weight method as a function of its children's values ``(n, k)``; the
         weights it returns for the block of ``year`` are recorded in ``used[(year, group)]``."""
-        return {g.id: _weight_function(self.framework, g.id, self.weight_calls[g.id],
-                                       (year, g.id), used)
-                for g in self.framework.groups}
+        return {
+            g.id: _weight_function(self.framework, g.id, self.weight_calls[g.id], (year, g.id), used)
+            for g in self.framework.groups
+        }
 
-    def score(self, normalized: Normalized, rows: np.ndarray, weights: Mapping[str, WeightsFor],
-              *, aggregators: Mapping[str, AggregateStep] | None = None,
-              refused: dict[str, np.ndarray] | None = None,
-              reasons: dict[str, MethodError] | None = None,
-              limits: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    def score(
+        self,
+        normalized: Normalized,
+        rows: np.ndarray,
+        weights: Mapping[str, WeightsFor],
+        *,
+        aggregators: Mapping[str, AggregateStep] | None = None,
+        refused: dict[str, np.ndarray] | None = None,
+        reasons: dict[str, MethodError] | None = None,
+        limits: dict[str, np.ndarray] | None = None,
+    ) -> dict[str, np.ndarray]:
         """Scores of every node for the units ``rows`` (one block), by :func:`aggregate_tree`
         (its ``refused``, ``reasons`` and ``limits``); bad cells of :meth:`prepare` make their
         units NaN on every node above them."""
         bad = normalized.prepared.bad_cells
         sel = _rows(rows, len(normalized.values))  # every row: a view, not a copy
-        return aggregate_tree(self.framework, normalized.values[sel], weights,
-                              aggregators or self.aggregators(), self.threshold, refused=refused,
-                              reasons=reasons, limits=limits,
-                              poisoned=None if bad is None else bad[sel])
+        return aggregate_tree(
+            self.framework,
+            normalized.values[sel],
+            weights,
+            aggregators or self.aggregators(),
+            self.threshold,
+            refused=refused,
+            reasons=reasons,
+            limits=limits,
+            poisoned=None if bad is None else bad[sel],
+        )
 
     def run(self) -> Any:
         """The whole chain once: a :class:`~mfgindex.result.Result` (what ``compute`` returns)."""
@@ -433,9 +466,13 @@ def _fresh(prep: Prepared, out: Any) -> np.ndarray:
     """A method's ``(N, m)`` output as ``prep.x``: as it is when it is a new writable float
     array, else a copy (a method may hand back its input)."""
     arr = np.asarray(out, dtype=float)
-    if (arr is prep.x or not arr.flags.writeable or not arr.flags.f_contiguous
-            or (arr.base is not None and np.may_share_memory(arr, prep.x))
-            or any(np.may_share_memory(arr, v) for v in prep.steps.values())):
+    if (
+        arr is prep.x
+        or not arr.flags.writeable
+        or not arr.flags.f_contiguous
+        or (arr.base is not None and np.may_share_memory(arr, prep.x))
+        or any(np.may_share_memory(arr, v) for v in prep.steps.values())
+    ):
         arr = np.array(arr, dtype=float, order="F")
     return arr
 
@@ -445,8 +482,7 @@ def _fresh(prep: Prepared, out: Any) -> np.ndarray:
 BLOCK_BYTES = 8 << 20
 
 
-def _oriented(x: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-              direction: np.ndarray) -> np.ndarray:
+def _oriented(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, direction: np.ndarray) -> np.ndarray:
     """``x[rows][:, cols] * direction[cols]``: one column-major copy, filled and oriented
     column by column (no ``np.ix_`` temporary, no pass over the other columns)."""
     sel = _rows(rows, len(x))
@@ -463,18 +499,23 @@ def _put(values: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.ndarray
     for k, c in enumerate(cols):
         values[sel, c] = out[:, k]
 
+
 def _blocks(data: Dataset, year: int | None) -> list[Block]:
     blocks = year_blocks(data.years, len(data))
     if year is None:
         return blocks
     if data.years is None:
-        raise UsageError(f"--year {year} given, but the data has no year column",
-                         hint="drop --year, or add a 'year' column to the data")
+        raise UsageError(
+            f"--year {year} given, but the data has no year column",
+            hint="drop --year, or add a 'year' column to the data",
+        )
     chosen = [b for b in blocks if b.year == year]
     if not chosen:
-        raise DataError(f"no rows for year {year}",
-                        where=data.source,
-                        hint=f"years in the data: {', '.join(str(b.year) for b in blocks)}")
+        raise DataError(
+            f"no rows for year {year}",
+            where=data.source,
+            hint=f"years in the data: {', '.join(str(b.year) for b in blocks)}",
+        )
     return chosen
 
 
@@ -482,12 +523,15 @@ def _aggregators(framework: Framework, aggregate: str | None) -> dict[str, Metho
     """Each group's aggregation method: ``aggregate`` if given, else the group's, else the
     default."""
     if is_none(aggregate) and not stage_info("aggregate").skippable:
-        raise UsageError("the aggregate stage cannot be skipped: it makes the group scores",
-                         hint="choose a method, e.g. --aggregate arithmetic")
+        raise UsageError(
+            "the aggregate stage cannot be skipped: it makes the group scores",
+            hint="choose a method, e.g. --aggregate arithmetic",
+        )
     fw = framework
-    return {g.id: resolve("aggregate", aggregate or g.aggregate or fw.default("aggregate")
-                          or "arithmetic")
-            for g in fw.groups}
+    return {
+        g.id: resolve("aggregate", aggregate or g.aggregate or fw.default("aggregate") or "arithmetic")
+        for g in fw.groups
+    }
 
 
 def _stage_rule(framework: Framework, stages: str | None) -> MethodCall | None:
@@ -498,11 +542,12 @@ def _stage_rule(framework: Framework, stages: str | None) -> MethodCall | None:
     rule = framework.stages
     if rule is None:
         if stages is not None:
-            raise UsageError(f"stages '{stages}' given, but framework '{framework.id}' has no "
-                             "[stages] table: its labels are what a stage method assigns",
-                             where="stages",
-                             hint="add a [stages] table with labels to the framework, or drop "
-                                  "the stages option")
+            raise UsageError(
+                f"stages '{stages}' given, but framework '{framework.id}' has no "
+                "[stages] table: its labels are what a stage method assigns",
+                where="stages",
+                hint="add a [stages] table with labels to the framework, or drop the stages option",
+            )
         return None
     return resolve("classify", stages if stages is not None else rule.method)
 
@@ -512,14 +557,19 @@ def _weight_methods(framework: Framework, weights: str | None) -> dict[str, Meth
     fw = framework
     if is_none(weights):
         weights = stage_info("weight").none_means
-    return {g.id: resolve("weight", weights or g.weights or fw.default("weights") or "framework")
-            for g in fw.groups}
+    return {
+        g.id: resolve("weight", weights or g.weights or fw.default("weights") or "framework")
+        for g in fw.groups
+    }
 
 
-def _weight_function(framework: Framework, group: str, call: MethodCall,
-                     key: tuple[int | None, str],
-                     used: dict[tuple[int | None, str], dict[str, float]]
-                     ) -> Callable[[np.ndarray], np.ndarray]:
+def _weight_function(
+    framework: Framework,
+    group: str,
+    call: MethodCall,
+    key: tuple[int | None, str],
+    used: dict[tuple[int | None, str], dict[str, float]],
+) -> Callable[[np.ndarray], np.ndarray]:
     children = framework.children(group)
     ctx = framework.weight_context(group, call)
 
@@ -531,8 +581,7 @@ def _weight_function(framework: Framework, group: str, call: MethodCall,
     return derive
 
 
-def _check_magnitudes(x: np.ndarray, blocks: list[Block], indicators: tuple[Any, ...],
-                      source: str) -> None:
+def _check_magnitudes(x: np.ndarray, blocks: list[Block], indicators: tuple[Any, ...], source: str) -> None:
     """Refuse values so large that normalising overflows floating point (a spread or a sum of
     squares beyond 1.8e308): min-max would score every unit 0, z-scores 0 or NaN — a wrong
     answer without a word. Values near 1e308 are placeholders or unit errors, not data.
@@ -541,8 +590,7 @@ def _check_magnitudes(x: np.ndarray, blocks: list[Block], indicators: tuple[Any,
     depend on it). Columns whose magnitudes stay below 1e100 cannot overflow (a sum of
     squares of ``n`` such values is below ``4e200 n``): two reductions, no copy."""
     rows = np.concatenate([b.rows for b in blocks]) if blocks else np.array([], dtype=int)
-    sel = _rows(np.sort(rows), len(x)) if len(blocks) > 1 else (
-        _rows(rows, len(x)) if blocks else rows)
+    sel = _rows(np.sort(rows), len(x)) if len(blocks) > 1 else (_rows(rows, len(x)) if blocks else rows)
     with np.errstate(over="ignore", invalid="ignore"):
         part = x[sel]
         # one pass over the rows for every column (NaN ignored, quietly)
@@ -566,7 +614,7 @@ def _check_magnitudes(x: np.ndarray, blocks: list[Block], indicators: tuple[Any,
                 "would score the same",
                 where=source,
                 hint="check the column for a placeholder (9.99e307, 1e308) or a unit error; "
-                     "if the values are real, rescale the column (e.g. to millions) first",
+                "if the values are real, rescale the column (e.g. to millions) first",
             )
 
 
@@ -578,8 +626,10 @@ def _fit_plan(blocks: list[Block], fit_on: FitOn) -> list[tuple[np.ndarray, list
         return [(np.concatenate([b.rows for b in blocks]), blocks)]
     ref = [b for b in blocks if b.year == fit_on]
     if not ref:
-        raise UsageError(f"cannot fit normalisation on year {fit_on}: it is not being scored",
-                         hint="score a panel without --year, or choose one of its years")
+        raise UsageError(
+            f"cannot fit normalisation on year {fit_on}: it is not being scored",
+            hint="score a panel without --year, or choose one of its years",
+        )
     return [(ref[0].rows, blocks)]
 
 
@@ -596,9 +646,7 @@ def _column_context(
     indicators: tuple[Any, ...], cols: np.ndarray, transforms: list[MethodCall | None]
 ) -> ColumnContext:
     direction = np.array([indicators[c].direction for c in cols], dtype=float)
-    target = np.array(
-        [np.nan if indicators[c].target is None else indicators[c].target for c in cols]
-    )
+    target = np.array([np.nan if indicators[c].target is None else indicators[c].target for c in cols])
     col_transforms: list[Callable[[np.ndarray], np.ndarray] | None] = [transforms[c] for c in cols]
 
     def orient(values: np.ndarray) -> np.ndarray:
@@ -609,5 +657,6 @@ def _column_context(
         oriented: np.ndarray = values * direction
         return oriented
 
-    return ColumnContext(direction=direction, target=target, orient=orient,
-                         ids=tuple(indicators[c].id for c in cols))
+    return ColumnContext(
+        direction=direction, target=target, orient=orient, ids=tuple(indicators[c].id for c in cols)
+    )

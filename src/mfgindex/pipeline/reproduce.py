@@ -43,27 +43,34 @@ def reproduce(
     fw_source = framework if framework is not None else rec_fw.get("file") or rec_fw.get("id")
     data_source = data if data is not None else rec_data.get("file")
     if fw_source is None or data_source is None:
-        raise DataError("the provenance names no framework or data file",
-                        hint="pass framework= and data= to reproduce()")
+        raise DataError(
+            "the provenance names no framework or data file", hint="pass framework= and data= to reproduce()"
+        )
     fw = load_framework(str(fw_source) if not isinstance(fw_source, Path) else fw_source)
     if rec_fw.get("sha256") and fw.digest != rec_fw["sha256"]:
-        raise DataError("the framework file has changed since the result was made "
-                        "(its SHA-256 differs from the one recorded)", where=str(fw.path),
-                        hint="use the framework file the result was made with")
+        raise DataError(
+            "the framework file has changed since the result was made "
+            "(its SHA-256 differs from the one recorded)",
+            where=str(fw.path),
+            hint="use the framework file the result was made with",
+        )
     ds = read_data(Path(data_source), fw)
     if rec_data.get("sha256") and ds.digest != rec_data["sha256"]:
-        raise DataError("the data file has changed since the result was made "
-                        "(its SHA-256 differs from the one recorded)", where=ds.source,
-                        hint="use the data file the result was made with")
+        raise DataError(
+            "the data file has changed since the result was made (its SHA-256 differs from the one recorded)",
+            where=ds.source,
+            hint="use the data file the result was made with",
+        )
     methods = provenance.get("methods") or {}
     year = provenance.get("year")
-    result = compute(fw, ds, year=None if year is None else int(year),
-                     choices=Choices.from_record(methods))
+    result = compute(fw, ds, year=None if year is None else int(year), choices=Choices.from_record(methods))
     redone = result.provenance.get("methods", {})
     differ = sorted(k for k in methods if _plain(methods[k]) != _plain(redone.get(k)))
     if differ:
-        raise DataError(f"recomputing did not use the recorded methods for: {', '.join(differ)}",
-                        hint="the framework's method choices may have changed")
+        raise DataError(
+            f"recomputing did not use the recorded methods for: {', '.join(differ)}",
+            hint="the framework's method choices may have changed",
+        )
     return result
 
 

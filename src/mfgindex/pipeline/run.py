@@ -25,10 +25,13 @@ def sources(framework: Framework, data: Dataset) -> dict[str, dict[str, Any]]:
     """The provenance record of the framework and the data: file, SHA-256, …"""
     fw = framework
     return {
-        "framework": {"id": fw.id, "version": fw.version,
-                      "file": str(fw.path) if fw.path else None, "sha256": fw.digest,
-                      **({"judgements": {f: j.digest for f, j in fw.judgements.items()}}
-                         if fw.judgements else {})},
+        "framework": {
+            "id": fw.id,
+            "version": fw.version,
+            "file": str(fw.path) if fw.path else None,
+            "sha256": fw.digest,
+            **({"judgements": {f: j.digest for f, j in fw.judgements.items()}} if fw.judgements else {}),
+        },
         "data": {"file": data.source, "sha256": data.digest, "rows": len(data)},
     }
 
@@ -80,8 +83,9 @@ def run_once(plan: Plan) -> Result:
         "years": [b.year for b in blocks if b.year is not None],
         "methods": record,
         "fitted": fitted,
-        "weights": [{"year": year, "group": group, "weights": w}
-                    for (year, group), w in used_weights.items()],
+        "weights": [
+            {"year": year, "group": group, "weights": w} for (year, group), w in used_weights.items()
+        ],
         "removed_units": prep.removed,
         "treatment": prep.treat_details,
         "imputed_cells": int(prep.imputed[take].sum()),
@@ -138,17 +142,29 @@ def _score_blocks(
         refused: dict[str, np.ndarray] = {}
         reasons: dict[str, MethodError] = {}
         limits: dict[str, np.ndarray] = {}
-        tree = plan.score(normalized, b.rows, weights, aggregators=aggregators,
-                          refused=refused, reasons=reasons, limits=limits)
+        tree = plan.score(
+            normalized,
+            b.rows,
+            weights,
+            aggregators=aggregators,
+            refused=refused,
+            reasons=reasons,
+            limits=limits,
+        )
         for g in fw.groups:
             out[b.rows, pos[g.id]] = tree[g.id]
         records += bad_cell_records(plan, normalized, b, refused, reasons, limits)
     return out, used, records
 
 
-def bad_cell_records(plan: Plan, normalized: Normalized, block: Block,
-                     refused: dict[str, np.ndarray], reasons: dict[str, MethodError],
-                     limits: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+def bad_cell_records(
+    plan: Plan,
+    normalized: Normalized,
+    block: Block,
+    refused: dict[str, np.ndarray],
+    reasons: dict[str, MethodError],
+    limits: dict[str, np.ndarray],
+) -> list[dict[str, Any]]:
     """The bad cells of one block (DESIGN §5), as provenance records for the warnings.
 
     Each record: ``kind`` (``"domain"``: a value outside its transform's domain, the unit NaN
@@ -166,42 +182,66 @@ def bad_cell_records(plan: Plan, normalized: Normalized, block: Block,
             hit = block.rows[bad[block.rows, j]]
             if hit.size and str(j) in notes:
                 spec, what, hint = notes[str(j)]
-                out.append({"kind": "domain", "node": ind.id, "method": spec, "what": what,
-                            "hint": hint, "year": block.year, "rows": hit.tolist()})
+                out.append(
+                    {
+                        "kind": "domain",
+                        "node": ind.id,
+                        "method": spec,
+                        "what": what,
+                        "hint": hint,
+                        "year": block.year,
+                        "rows": hit.tolist(),
+                    }
+                )
     for g in fw.groups:
         mask = refused.get(g.id)
         if mask is not None and np.asarray(mask).any():
             hit = block.rows[np.asarray(mask).reshape(-1, len(block.rows)).any(axis=0)]
             err = reasons.get(g.id)
-            out.append({"kind": "refused", "node": g.id,
-                        "method": plan.aggregate_calls[g.id].spec(),
-                        "what": err.what if err else "the aggregation method refused the values",
-                        "hint": (err.hint if err and err.hint else
-                                 "normalise onto a positive scale, e.g. --normalize "
-                                 "'minmax(low=1, high=100)', or aggregate with 'arithmetic'"),
-                        "year": block.year, "rows": hit.tolist()})
+            out.append(
+                {
+                    "kind": "refused",
+                    "node": g.id,
+                    "method": plan.aggregate_calls[g.id].spec(),
+                    "what": err.what if err else "the aggregation method refused the values",
+                    "hint": (
+                        err.hint
+                        if err and err.hint
+                        else "normalise onto a positive scale, e.g. --normalize "
+                        "'minmax(low=1, high=100)', or aggregate with 'arithmetic'"
+                    ),
+                    "year": block.year,
+                    "rows": hit.tolist(),
+                }
+            )
         zero = limits.get(g.id)
         if zero is not None and np.asarray(zero).any():
             hit = block.rows[np.asarray(zero).reshape(-1, len(block.rows)).any(axis=0)]
             spec = plan.aggregate_calls[g.id].spec()
-            out.append({"kind": "zero", "node": g.id, "method": spec,
-                        "what": f"a child at 0 makes the {spec} mean 0 (its limit), whatever "
-                                "the other children",
-                        "hint": "if a 0 is not meant to veto the group, normalise onto a "
-                                "positive scale, e.g. --normalize 'minmax(low=1, high=100)', "
-                                "or aggregate with 'arithmetic'",
-                        "year": block.year, "rows": hit.tolist()})
+            out.append(
+                {
+                    "kind": "zero",
+                    "node": g.id,
+                    "method": spec,
+                    "what": f"a child at 0 makes the {spec} mean 0 (its limit), whatever the other children",
+                    "hint": "if a 0 is not meant to veto the group, normalise onto a "
+                    "positive scale, e.g. --normalize 'minmax(low=1, high=100)', "
+                    "or aggregate with 'arithmetic'",
+                    "year": block.year,
+                    "rows": hit.tolist(),
+                }
+            )
     return out
 
 
-def _classify(plan: Plan, blocks: list[Block], index: np.ndarray,
-              index_ranks: np.ndarray) -> tuple[MethodCall | None, np.ndarray]:
+def _classify(
+    plan: Plan, blocks: list[Block], index: np.ndarray, index_ranks: np.ndarray
+) -> tuple[MethodCall | None, np.ndarray]:
     """Stage codes of every row (-1: none), by the framework's rule or ``choices.stages``."""
     codes = np.full(len(plan.data), -1, dtype=int)
     rule, call = plan.framework.stages, plan.stage_call
     if rule is None or call is None:
         return None, codes
     for b in blocks:
-        codes[b.rows] = run_method(call, "stages", index[b.rows], index_ranks[b.rows],
-                                   len(rule.labels))
+        codes[b.rows] = run_method(call, "stages", index[b.rows], index_ranks[b.rows], len(rule.labels))
     return call, codes

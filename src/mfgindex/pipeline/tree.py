@@ -53,8 +53,7 @@ class AggregateStep:
         return self.call.method.row_wise
 
     def __call__(self, values: np.ndarray, w: np.ndarray) -> np.ndarray:
-        return np.asarray(run_method(self.call, f"aggregating '{self.group}'", values, w),
-                          dtype=float)
+        return np.asarray(run_method(self.call, f"aggregating '{self.group}'", values, w), dtype=float)
 
 
 Aggregator = AggregateStep | MethodCall
@@ -76,8 +75,9 @@ def rank_desc(scores: np.ndarray) -> np.ndarray:
 
 def _all_rows(rows: np.ndarray, n: int) -> bool:
     """Whether ``rows`` is every row ``0 … n-1`` in order (then a slice serves, not a copy)."""
-    return bool(len(rows) == n and (n == 0 or (rows[0] == 0 and rows[-1] == n - 1
-                                               and np.all(np.diff(rows) == 1))))
+    return bool(
+        len(rows) == n and (n == 0 or (rows[0] == 0 and rows[-1] == n - 1 and np.all(np.diff(rows) == 1)))
+    )
 
 
 def _rows(rows: np.ndarray, n: int) -> slice | np.ndarray:
@@ -153,8 +153,15 @@ def aggregate_tree(
         children = fw.children(group.id)
         agg = aggregators[group.id]
         values, w, score, mask, cover, why = _group_scores(
-            group.id, [scores[c] for c in children], weights[group.id], agg, normalised,
-            column, children, refused is not None)
+            group.id,
+            [scores[c] for c in children],
+            weights[group.id],
+            agg,
+            normalised,
+            column,
+            children,
+            refused is not None,
+        )
         score = np.where(cover + 1e-12 >= min_coverage, score, np.nan)
         if limits is not None and _zero_is_limit(agg):
             at_zero = _vetoing_zeros(values, w, score, mask, children, limits)
@@ -175,11 +182,16 @@ def aggregate_tree(
     return scores
 
 
-def _group_scores(group: str, kids: list[np.ndarray], w: WeightsFor, agg: Aggregator,
-                  normalised: np.ndarray, column: Mapping[str, int],
-                  children: list[str] | tuple[str, ...], tolerate: bool,
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                             MethodError | None]:
+def _group_scores(
+    group: str,
+    kids: list[np.ndarray],
+    w: WeightsFor,
+    agg: Aggregator,
+    normalised: np.ndarray,
+    column: Mapping[str, int],
+    children: list[str] | tuple[str, ...],
+    tolerate: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, MethodError | None]:
     """One group's children's values, its weights (as used), scores, refused mask, coverage
     and the method's error about refused units: a single pass for ``(n,)`` children, run by
     run once a batch of weights below made them ``(r, n)``."""
@@ -191,9 +203,10 @@ def _group_scores(group: str, kids: list[np.ndarray], w: WeightsFor, agg: Aggreg
         score, mask, why = _aggregate(agg, values, wv, tolerate)
         return values, wv, score, mask, coverage(values, wv), why
     if callable(w):
-        raise UsageError(f"data-driven weights of '{group}' cannot be combined with "
-                         "batches of weights below it",
-                         hint="use the framework's weights for uncertainty analysis")
+        raise UsageError(
+            f"data-driven weights of '{group}' cannot be combined with batches of weights below it",
+            hint="use the framework's weights for uncertainty analysis",
+        )
     r = max(k.shape[0] for k in kids if k.ndim == 2)
     values = np.stack([np.broadcast_to(k, (r, k.shape[-1])) for k in kids], axis=-1)
     wv = np.broadcast_to(np.asarray(w, dtype=float), (r, len(children)))
@@ -201,9 +214,14 @@ def _group_scores(group: str, kids: list[np.ndarray], w: WeightsFor, agg: Aggreg
     return values, wv, score, mask, cover, why
 
 
-def _vetoing_zeros(values: np.ndarray, w: np.ndarray, score: np.ndarray, mask: np.ndarray,
-                   children: list[str] | tuple[str, ...],
-                   limits: Mapping[str, np.ndarray]) -> np.ndarray:
+def _vetoing_zeros(
+    values: np.ndarray,
+    w: np.ndarray,
+    score: np.ndarray,
+    mask: np.ndarray,
+    children: list[str] | tuple[str, ...],
+    limits: Mapping[str, np.ndarray],
+) -> np.ndarray:
     """Units a zero child of positive weight scored 0 (the limit of the group's mean) while
     a sibling is positive; a child that is 0 as the limit of its own mean was reported
     there, not again."""
@@ -213,13 +231,16 @@ def _vetoing_zeros(values: np.ndarray, w: np.ndarray, score: np.ndarray, mask: n
         own = values.copy()
         for k, m in inherited:
             own[..., k] = np.where(m, np.nan, own[..., k])
-    hit: np.ndarray = (_any_child(own == 0, w) & _any_child(values > 0, w) & ~mask
-                       & ~np.isnan(score))
+    hit: np.ndarray = _any_child(own == 0, w) & _any_child(values > 0, w) & ~mask & ~np.isnan(score)
     return hit
 
 
-def _children(normalised: np.ndarray, column: Mapping[str, int], children: list[str] | tuple[str, ...],
-              kids: list[np.ndarray]) -> np.ndarray:
+def _children(
+    normalised: np.ndarray,
+    column: Mapping[str, int],
+    children: list[str] | tuple[str, ...],
+    kids: list[np.ndarray],
+) -> np.ndarray:
     """``(n, k)`` values of a group's children: a view of ``normalised`` when they are
     consecutive indicator columns (no copy; a million units × 10 children is 80 MB), else a
     new array."""
@@ -260,15 +281,15 @@ def _any_child(hit: np.ndarray, w: np.ndarray) -> np.ndarray:
     positive = (np.asarray(w) > 0).astype(float)
     out: np.ndarray
     if mark.ndim == 3:  # run i's values with run i's weights
-        out = np.einsum("rnk,rk->rn", mark, np.broadcast_to(positive, (mark.shape[0],
-                                                                       mark.shape[2]))) > 0
+        out = np.einsum("rnk,rk->rn", mark, np.broadcast_to(positive, (mark.shape[0], mark.shape[2]))) > 0
     else:
         out = (mark @ positive.T).T > 0 if positive.ndim == 2 else mark @ positive > 0
     return out
 
 
-def _aggregate(agg: Aggregator, values: np.ndarray, w: np.ndarray,
-               tolerate: bool) -> tuple[np.ndarray, np.ndarray, MethodError | None]:
+def _aggregate(
+    agg: Aggregator, values: np.ndarray, w: np.ndarray, tolerate: bool
+) -> tuple[np.ndarray, np.ndarray, MethodError | None]:
     """Scores of one group, the mask of units the method refused (all False unless
     ``tolerate``) and the method's error about them (None when none was refused)."""
     out_shape = (w.shape[0], values.shape[0]) if w.ndim == 2 else (values.shape[0],)
@@ -310,8 +331,9 @@ def _aggregate(agg: Aggregator, values: np.ndarray, w: np.ndarray,
     return score, np.broadcast_to(refused, out_shape).copy(), error
 
 
-def _aggregate_paired(agg: Aggregator, values: np.ndarray, w: np.ndarray,
-                      tolerate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, MethodError | None]:
+def _aggregate_paired(
+    agg: Aggregator, values: np.ndarray, w: np.ndarray, tolerate: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, MethodError | None]:
     """Run ``i`` of ``values (r, n, k)`` aggregated with ``w[i]``: scores, refused masks and
     coverage, each ``(r, n)``.
 

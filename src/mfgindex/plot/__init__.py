@@ -51,8 +51,19 @@ if TYPE_CHECKING:
     from mfgindex.plot.figures import uncertainty as uncertainty
 
 #: The kinds ``mfgindex plot KIND`` draws, in the order its help lists them.
-KINDS = ("bar", "framework", "corr", "dist", "scatter", "profile", "stages", "groups",
-         "uncertainty", "sensitivity", "trend")
+KINDS = (
+    "bar",
+    "framework",
+    "corr",
+    "dist",
+    "scatter",
+    "profile",
+    "stages",
+    "groups",
+    "uncertainty",
+    "sensitivity",
+    "trend",
+)
 
 _STYLE = ("CJKFontWarning", "cjk_font", "require", "save", "to_svg")
 _FIGURES = (*KINDS, "effective_weights", "stage_cuts")

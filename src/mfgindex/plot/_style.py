@@ -34,14 +34,38 @@ WIDTH_IN = 80 / 25.4
 
 #: CJK font families tried in this order (the first installed one is used).
 CJK_FAMILIES = (
-    "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Sans CJK KR",
-    "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "Source Han Sans",
-    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
-    "Heiti SC", "Noto Serif CJK SC", "Noto Serif CJK JP", "Source Han Serif SC", "AR PL UMing CN",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK KR",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Source Han Sans",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Noto Serif CJK SC",
+    "Noto Serif CJK JP",
+    "Source Han Serif SC",
+    "AR PL UMing CN",
 )
 # File-name fragments of CJK fonts, for fonts installed after matplotlib built its font cache.
-_CJK_FILES = ("notosanscjk", "notoserifcjk", "sourcehan", "wqy", "simhei", "msyh", "pingfang",
-              "notosanssc", "uming", "ukai")
+_CJK_FILES = (
+    "notosanscjk",
+    "notoserifcjk",
+    "sourcehan",
+    "wqy",
+    "simhei",
+    "msyh",
+    "pingfang",
+    "notosanssc",
+    "uming",
+    "ukai",
+)
 
 _FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
@@ -65,8 +89,10 @@ def require() -> None:
         except ImportError:
             missing.append(module)
     if missing:
-        raise DataError(f"figures and reports need {' and '.join(missing)}, which is not installed",
-                        hint=f"install mfgindex[plot]: {INSTALL_HINT}")
+        raise DataError(
+            f"figures and reports need {' and '.join(missing)}, which is not installed",
+            hint=f"install mfgindex[plot]: {INSTALL_HINT}",
+        )
 
 
 def _pyplot() -> Any:
@@ -74,7 +100,12 @@ def _pyplot() -> Any:
     import matplotlib
 
     # Agg: no display needed (servers, CI); set before pyplot is first imported.
-    if matplotlib.get_backend().lower() not in {"agg", "svg", "pdf", "module://matplotlib_inline.backend_inline"}:
+    if matplotlib.get_backend().lower() not in {
+        "agg",
+        "svg",
+        "pdf",
+        "module://matplotlib_inline.backend_inline",
+    }:
         with contextlib.suppress(Exception):
             matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
@@ -115,7 +146,9 @@ def resolve_lang(lang: str) -> str:
             "no CJK font is installed, so the labels are in English (Chinese would show as empty "
             "boxes); install one, e.g. apt-get install fonts-noto-cjk, or Noto Sans CJK / Source "
             "Han Sans / WenQuanYi",
-            CJKFontWarning, stacklevel=3)
+            CJKFontWarning,
+            stacklevel=3,
+        )
         return "en"
     return lang
 
@@ -126,8 +159,11 @@ def rc(lang: str = "en", *, fmt: str = "png") -> dict[str, Any]:
     # DejaVu Sans after the CJK font gives the Latin glyphs it may lack.
     # In English a CJK font still comes second: data text (province names) may be Chinese.
     font = cjk_font()
-    family = ["DejaVu Sans"] if font is None else (
-        [font, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", font])
+    family = (
+        ["DejaVu Sans"]
+        if font is None
+        else ([font, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", font])
+    )
     return {
         "font.family": family,
         "font.size": 7,
@@ -145,7 +181,7 @@ def rc(lang: str = "en", *, fmt: str = "png") -> dict[str, Any]:
         "ytick.major.width": 0.6,
         "axes.prop_cycle": __import__("cycler").cycler(color=list(PALETTE)),
         "figure.dpi": 100,
-        "text.parse_math": False,     # a unit called "$x$" is text, not mathtext
+        "text.parse_math": False,  # a unit called "$x$" is text, not mathtext
         **SAVE_RC,
     }
 
@@ -155,8 +191,8 @@ SAVE_RC: dict[str, Any] = {
     "savefig.dpi": 300,
     "savefig.bbox": "tight",
     "savefig.pad_inches": 0.03,
-    "svg.fonttype": "none",       # text stays text: selectable, and the browser renders CJK
-    "pdf.fonttype": 42,           # TrueType in PDF: editable text
+    "svg.fonttype": "none",  # text stays text: selectable, and the browser renders CJK
+    "pdf.fonttype": 42,  # TrueType in PDF: editable text
     "axes.unicode_minus": False,  # read by the tick formatters when drawing, not at creation
 }
 
@@ -192,20 +228,47 @@ class Labels:
 
 
 #: Chinese names of common unit columns (the data's own headers are column ids).
-COLUMNS_ZH = {"province": "省份", "zone_type": "园区类型", "region": "地区", "city_type": "城市类型",
-              "group": "分组"}
+COLUMNS_ZH = {
+    "province": "省份",
+    "zone_type": "园区类型",
+    "region": "地区",
+    "city_type": "城市类型",
+    "group": "分组",
+}
 
 _ZH = {
-    "Score": "得分", "Rank": "排名", "Effective weight": "有效权重", "Units": "单位数",
-    "Number of units": "数量", "Median": "中位数", "Best": "最佳", "Nominal rank": "名义排名",
-    "Median rank": "排名中位数", "5–95 % interval": "5–95% 区间", "First order": "一阶指数",
-    "Total order": "总效应指数", "Sobol index": "Sobol 指数", "Year": "年份",
-    "Contribution to the score": "对得分的贡献", "Correlation": "相关系数",
-    "top": "前", "Stage cut": "阶段分界", "Score distribution": "得分分布",
-    "Development stages": "发展阶段", "Rank uncertainty": "排名不确定性",
-    "Sensitivity": "敏感性", "Correlations": "相关性", "Framework": "指标体系",
-    "Distribution": "分布", "Profile": "概况", "Trend": "趋势", "Weight": "权重",
-    "Units per": "单位分布：", "Other": "其他", "flagged": "标记", "negative": "负相关",
+    "Score": "得分",
+    "Rank": "排名",
+    "Effective weight": "有效权重",
+    "Units": "单位数",
+    "Number of units": "数量",
+    "Median": "中位数",
+    "Best": "最佳",
+    "Nominal rank": "名义排名",
+    "Median rank": "排名中位数",
+    "5–95 % interval": "5–95% 区间",
+    "First order": "一阶指数",
+    "Total order": "总效应指数",
+    "Sobol index": "Sobol 指数",
+    "Year": "年份",
+    "Contribution to the score": "对得分的贡献",
+    "Correlation": "相关系数",
+    "top": "前",
+    "Stage cut": "阶段分界",
+    "Score distribution": "得分分布",
+    "Development stages": "发展阶段",
+    "Rank uncertainty": "排名不确定性",
+    "Sensitivity": "敏感性",
+    "Correlations": "相关性",
+    "Framework": "指标体系",
+    "Distribution": "分布",
+    "Profile": "概况",
+    "Trend": "趋势",
+    "Weight": "权重",
+    "Units per": "单位分布：",
+    "Other": "其他",
+    "flagged": "标记",
+    "negative": "负相关",
     "collinear": "高度共线",
 }
 
@@ -216,15 +279,18 @@ def unit_names(result: Any, lang: str) -> list[str]:
     ids = result.units.astype(str)
     if names is None:
         return list(ids)
-    return [str(n) if n is not None and str(n) not in {"", "nan", "None"} else i
-            for n, i in zip(names, ids, strict=True)]
+    return [
+        str(n) if n is not None and str(n) not in {"", "nan", "None"} else i
+        for n, i in zip(names, ids, strict=True)
+    ]
 
 
 def format_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in _FORMATS:
-        raise UsageError(f"cannot tell the figure format from '{path}'",
-                         hint="give a file ending in .png, .svg or .pdf")
+        raise UsageError(
+            f"cannot tell the figure format from '{path}'", hint="give a file ending in .png, .svg or .pdf"
+        )
     return _FORMATS[suffix]
 
 
@@ -243,8 +309,7 @@ def save(fig: Figure, path: str | Path, *, protect: Sequence[Path] = ()) -> Path
     target = Path(path)
     fmt = format_of(target)
     plt = _pyplot()
-    with atomic_path(target, protect=protect) as tmp, open(tmp, "wb") as fh, \
-            plt.rc_context(SAVE_RC):
+    with atomic_path(target, protect=protect) as tmp, open(tmp, "wb") as fh, plt.rc_context(SAVE_RC):
         fig.savefig(fh, format=fmt, metadata=_metadata(fmt))
         readable(tmp)
     return target
@@ -289,7 +354,7 @@ def wrap(text: str, width: int) -> str:
 
     if any(ord(ch) > 0x2E7F for ch in text):
         w = max(2, width // 2)
-        return "\n".join(text[i:i + w] for i in range(0, len(text), w))
+        return "\n".join(text[i : i + w] for i in range(0, len(text), w))
     return "\n".join(textwrap.wrap(text, width)) or text
 
 

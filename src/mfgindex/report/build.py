@@ -241,13 +241,23 @@ def build(
     if fig_lang != lang:
         resolve_lang(lang)  # the warning
     rows, yr = fg._year_rows(result, year)
-    page = _Page(result, rows, yr, lang, fig_lang, Labels(fw, lang), unit_names(result, lang),
-                 {n: k for k, n in enumerate(result.node_ids)}, list(fw.children(fw.id)),
-                 result.stage_labels(lang), 3 if fw.scale[1] <= 1 else 1, figures)
+    page = _Page(
+        result,
+        rows,
+        yr,
+        lang,
+        fig_lang,
+        Labels(fw, lang),
+        unit_names(result, lang),
+        {n: k for k, n in enumerate(result.node_ids)},
+        list(fw.children(fw.id)),
+        result.stage_labels(lang),
+        3 if fw.scale[1] <= 1 else 1,
+        figures,
+    )
     chosen = fg._top_rows(result, rows, fw.id, None)[:top]
     by = _by_column(result, by)
-    by_values = (result.data.unit_columns[by].to_numpy(dtype=object)[result.rows]
-                 if by is not None else None)
+    by_values = result.data.unit_columns[by].to_numpy(dtype=object)[result.rows] if by is not None else None
     # The sections in the order of the page: figures are numbered (their SVG ids) as drawn.
     table = [_ranked_row(page, r, by_values) for r in chosen]
     stages = _stage_section(page)
@@ -293,8 +303,10 @@ def _by_column(result: Result, by: str | None) -> str | None:
     if by not in columns:
         from mfgindex.errors import did_you_mean
 
-        raise UsageError(f"--by: no unit column '{by}' in the data." + did_you_mean(by, columns),
-                         hint="unit columns: " + ", ".join(columns))
+        raise UsageError(
+            f"--by: no unit column '{by}' in the data." + did_you_mean(by, columns),
+            hint="unit columns: " + ", ".join(columns),
+        )
     return by
 
 
@@ -327,19 +339,26 @@ def _stage_section(page: _Page) -> dict[str, Any]:
     for band in range(len(fw.stages.labels)):
         sel = rows[codes == band]
         if sel.size == 0:
-            stage_rows.append({"label": fw.stages.label(band, page.lang), "count": 0, "ranks": "–",
-                               "scores": "–"})
+            stage_rows.append(
+                {"label": fw.stages.label(band, page.lang), "count": 0, "ranks": "–", "scores": "–"}
+            )
             continue
         rk = result.rank_of(fw.id)[sel]
         sc = result.score_matrix[sel, page.pos[fw.id]]
-        stage_rows.append({
-            "label": fw.stages.label(band, page.lang), "count": int(sel.size),
-            "ranks": f"{_int(np.nanmin(rk))}–{_int(np.nanmax(rk))}",
-            "scores": f"{_num(np.nanmin(sc), page.digits)}–{_num(np.nanmax(sc), page.digits)}",
-        })
-    return {"stages": stage_rows, "stage_rule": fw.stages.method,
-            "stage_labels": [fw.stages.label(b, page.lang) for b in range(len(fw.stages.labels))],
-            "cuts": [_num(c, page.digits) for c in cuts]}
+        stage_rows.append(
+            {
+                "label": fw.stages.label(band, page.lang),
+                "count": int(sel.size),
+                "ranks": f"{_int(np.nanmin(rk))}–{_int(np.nanmax(rk))}",
+                "scores": f"{_num(np.nanmin(sc), page.digits)}–{_num(np.nanmax(sc), page.digits)}",
+            }
+        )
+    return {
+        "stages": stage_rows,
+        "stage_rule": fw.stages.method,
+        "stage_labels": [fw.stages.label(b, page.lang) for b in range(len(fw.stages.labels))],
+        "cuts": [_num(c, page.digits) for c in cuts],
+    }
 
 
 def _distribution(page: _Page, chosen: np.ndarray, by_values: np.ndarray | None) -> list[dict[str, Any]]:
@@ -357,18 +376,31 @@ def _distribution(page: _Page, chosen: np.ndarray, by_values: np.ndarray | None)
         code = int(page.result.stage_codes[r])
         if 0 <= code < n_bands:
             entry[code + 1] += 1
-    return [{"value": key, "count": entry[0], "bands": entry[1:],
-             "share": f"{entry[0] / max(len(chosen), 1):.0%}"}
-            for key, entry in sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))]
+    return [
+        {
+            "value": key,
+            "count": entry[0],
+            "bands": entry[1:],
+            "share": f"{entry[0] / max(len(chosen), 1):.0%}",
+        }
+        for key, entry in sorted(counts.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    ]
 
 
 def _leaders(page: _Page) -> list[dict[str, Any]]:
     """The three best units of each dimension."""
     from mfgindex.plot import figures as fg
 
-    return [{"label": page.labels.node(d), "units": [
-        {"name": page.names[r], "score": page.score(r, d), "rank": page.rank(r, d)}
-        for r in fg._top_rows(page.result, page.rows, d, 3)]} for d in page.dims]
+    return [
+        {
+            "label": page.labels.node(d),
+            "units": [
+                {"name": page.names[r], "score": page.score(r, d), "rank": page.rank(r, d)}
+                for r in fg._top_rows(page.result, page.rows, d, 3)
+            ],
+        }
+        for d in page.dims
+    ]
 
 
 def _profile(page: _Page, unit: str) -> dict[str, Any]:
@@ -377,13 +409,15 @@ def _profile(page: _Page, unit: str) -> dict[str, Any]:
 
     exp = page.result.explain(unit, year=page.year, lang=page.lang)
     return {
-        "name": exp.name or exp.unit, "id": exp.unit,
-        "rank": _int(exp.rank), "n_units": exp.n_units, "score": _num(exp.score, page.digits),
+        "name": exp.name or exp.unit,
+        "id": exp.unit,
+        "rank": _int(exp.rank),
+        "n_units": exp.n_units,
+        "score": _num(exp.score, page.digits),
         "stage": exp.stage,
         "strengths": [(page.labels.node(i), k) for i, k in exp.strengths],
         "weaknesses": [(page.labels.node(i), k) for i, k in exp.weaknesses],
-        "figure": page.fig(lambda: fg.profile(page.result, exp.unit, year=page.year,
-                                              lang=page.fig_lang)),
+        "figure": page.fig(lambda: fg.profile(page.result, exp.unit, year=page.year, lang=page.fig_lang)),
     }
 
 
@@ -399,13 +433,20 @@ def _robustness(page: _Page, uncertainty: UncertaintyResult, top: int) -> dict[s
     return {
         "runs": int(uncertainty.valid.sum()),
         "inputs": ", ".join(map(str, uncertainty.provenance.get("inputs", []) or [])),
-        "rows": [{"name": by_id.get(str(row[fw.unit_column]), str(row[fw.unit_column])),
-                  "nominal": _int(row["nominal_rank"]), "median": _num(row["median_rank"]),
-                  "q05": _num(row["q05_rank"], 0), "q95": _num(row["q95_rank"], 0),
-                  "shift": _num(row["mean_abs_shift"], 2)}
-                 for row in frame.to_dict("records")],
-        "figure": page.fig(lambda: fg.uncertainty(uncertainty, top=min(top, 30), names=by_id,
-                                                  lang=page.fig_lang)),
+        "rows": [
+            {
+                "name": by_id.get(str(row[fw.unit_column]), str(row[fw.unit_column])),
+                "nominal": _int(row["nominal_rank"]),
+                "median": _num(row["median_rank"]),
+                "q05": _num(row["q05_rank"], 0),
+                "q95": _num(row["q95_rank"], 0),
+                "shift": _num(row["mean_abs_shift"], 2),
+            }
+            for row in frame.to_dict("records")
+        ],
+        "figure": page.fig(
+            lambda: fg.uncertainty(uncertainty, top=min(top, 30), names=by_id, lang=page.fig_lang)
+        ),
     }
 
 
@@ -419,10 +460,14 @@ def _section_figures(page: _Page, top: int, by: str | None, level: int) -> dict[
     return {
         "bar": page.fig(lambda: fg.bar(result, top=min(top, 20), year=yr, lang=fig_lang)),
         "framework": page.fig(lambda: fg.framework(result, lang=fig_lang)),
-        "stages": (page.fig(lambda: fg.stages(result, year=yr, lang=fig_lang))
-                   if result.framework.stages else None),
-        "groups": (page.fig(lambda: fg.groups(result, by, top=top, year=yr, lang=fig_lang))
-                   if by is not None else None),
+        "stages": (
+            page.fig(lambda: fg.stages(result, year=yr, lang=fig_lang)) if result.framework.stages else None
+        ),
+        "groups": (
+            page.fig(lambda: fg.groups(result, by, top=top, year=yr, lang=fig_lang))
+            if by is not None
+            else None
+        ),
         "corr": page.fig(lambda: fg.corr(result, level=level, year=yr, lang=fig_lang)),
         "dist": page.fig(lambda: fg.dist(result, year=yr, lang=fig_lang)),
     }
@@ -434,11 +479,17 @@ def _sources(result: Result, lang: str) -> dict[str, Any]:
     prov = result.provenance
     fw = result.framework
     return {
-        "framework": {"id": fw.id, "name": fw.root.label(lang),
-                      "version": fw.version, "file": Path(_file_name(prov.get("framework"))).name,
-                      "sha": _sha(prov.get("framework"))},
-        "data": {"file": Path(_file_name(prov.get("data")) or str(result.data.source)).name,
-                 "sha": _sha(prov.get("data"))},
+        "framework": {
+            "id": fw.id,
+            "name": fw.root.label(lang),
+            "version": fw.version,
+            "file": Path(_file_name(prov.get("framework"))).name,
+            "sha": _sha(prov.get("framework")),
+        },
+        "data": {
+            "file": Path(_file_name(prov.get("data")) or str(result.data.source)).name,
+            "sha": _sha(prov.get("data")),
+        },
         "methods": _methods(prov.get("methods") or {}, WORDS[lang]),
         "version": prov.get("mfgindex", ""),
         "provenance": json.dumps(_plain(prov), ensure_ascii=False, indent=2),
@@ -450,8 +501,10 @@ def _weights(page: _Page) -> list[dict[str, Any]]:
     from mfgindex.plot import figures as fg
 
     fw = page.result.framework
-    return [{"label": page.labels.node(n.id), "depth": fw.depth(n.id), "weight": f"{w:.1%}"}
-            for n, w in ((fw.nodes[k], v) for k, v in fg.effective_weights(page.result).items())]
+    return [
+        {"label": page.labels.node(n.id), "depth": fw.depth(n.id), "weight": f"{w:.1%}"}
+        for n, w in ((fw.nodes[k], v) for k, v in fg.effective_weights(page.result).items())
+    ]
 
 
 def _text(value: Any) -> str:
@@ -514,18 +567,27 @@ def _coherence(result: Result, rows: np.ndarray, labels: Any) -> dict[str, Any]:
             share = pc1_share(x)[0] if len(kids) > 1 else float("nan")
             rs = []
             for i, a in enumerate(kids):
-                for b in kids[i + 1:]:
+                for b in kids[i + 1 :]:
                     r = pairwise_corr(x[:, i], x[:, kids.index(b)], "pearson")[0]
                     rs.append(r)
                     if np.isfinite(r) and (r < -0.4 or r > 0.9):
-                        flagged.append({"pair": f"{labels.node(a)} – {labels.node(b)}",
-                                        "r": _num(r, 2),
-                                        "flag": labels.word("negative" if r < -0.4 else "collinear")})
+                        flagged.append(
+                            {
+                                "pair": f"{labels.node(a)} – {labels.node(b)}",
+                                "r": _num(r, 2),
+                                "flag": labels.word("negative" if r < -0.4 else "collinear"),
+                            }
+                        )
         finite = [r for r in rs if np.isfinite(r)]
-        groups.append({"label": labels.node(node.id), "children": len(kids),
-                       "alpha": _num(alpha, 2), "pc1": _num(share * 100, 0) + " %"
-                       if np.isfinite(share) else "–",
-                       "mean_r": _num(np.mean(finite), 2) if finite else "–"})
+        groups.append(
+            {
+                "label": labels.node(node.id),
+                "children": len(kids),
+                "alpha": _num(alpha, 2),
+                "pc1": _num(share * 100, 0) + " %" if np.isfinite(share) else "–",
+                "mean_r": _num(np.mean(finite), 2) if finite else "–",
+            }
+        )
     # Correlations among the dimensions when there is a level between them and the indicators.
     level = 2 if fw.level(fw.id) > 2 else 1
     return {"groups": groups, "flagged": flagged, "level": level}

@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 
 __all__ = ["coherence_html", "result_html", "sensitivity_html", "uncertainty_html"]
 
-_STYLE = ("<style>.mfgindex-summary table{border-collapse:collapse;font-size:12px}"
-          ".mfgindex-summary th,.mfgindex-summary td{padding:2px 8px;text-align:left;"
-          "border-bottom:1px solid #ddd}.mfgindex-summary td.n{text-align:right;"
-          "font-variant-numeric:tabular-nums}.mfgindex-summary p{margin:2px 0;color:#555}</style>")
+_STYLE = (
+    "<style>.mfgindex-summary table{border-collapse:collapse;font-size:12px}"
+    ".mfgindex-summary th,.mfgindex-summary td{padding:2px 8px;text-align:left;"
+    "border-bottom:1px solid #ddd}.mfgindex-summary td.n{text-align:right;"
+    "font-variant-numeric:tabular-nums}.mfgindex-summary p{margin:2px 0;color:#555}</style>"
+)
 
 
 def _cell(value: Any, digits: int) -> tuple[str, bool]:
@@ -40,8 +42,13 @@ def _cell(value: Any, digits: int) -> tuple[str, bool]:
     return ("–" if text == "<NA>" else text), text == "<NA>"
 
 
-def _table(frame: pd.DataFrame, columns: Sequence[str] | None = None, *, digits: int = 2,
-           labels: dict[str, str] | None = None) -> str:
+def _table(
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    digits: int = 2,
+    labels: dict[str, str] | None = None,
+) -> str:
     cols = [c for c in (columns or list(frame.columns)) if c in frame.columns]
     labels = labels or {}
     head = "".join(f"<th>{escape(labels.get(str(c), str(c)))}</th>" for c in cols)
@@ -75,14 +82,23 @@ def result_html(result: Result, *, top: int = 10, lang: str = "en") -> str:
     frame = frame.head(top)
     name_col = next((c for c in frame.columns if c in {fw.name_column, fw.name_column_zh, "name"}), None)
     groups = list(fw.children(fw.id))
-    cols = ["rank", fw.unit_column, *([name_col] if name_col else []), fw.id, *groups,
-            *(["stage"] if "stage" in frame.columns else [])]
+    cols = [
+        "rank",
+        fw.unit_column,
+        *([name_col] if name_col else []),
+        fw.id,
+        *groups,
+        *(["stage"] if "stage" in frame.columns else []),
+    ]
     labels = {n: fw.nodes[n].label(lang) for n in [fw.id, *groups]}
     n_units = len(set(result.units.astype(str).tolist()))
-    lines = [f"framework {fw.id}" + (f" {fw.version}" if fw.version else "")
-             + f" · data {Path(str(result.data.source)).name} · {n_units} units"
-             + (f" · years {span}, top {top} of {year}" if year is not None else ""),
-             f"{len(fw.indicators)} indicators in {len(fw.groups) - 1} groups"]
+    lines = [
+        f"framework {fw.id}"
+        + (f" {fw.version}" if fw.version else "")
+        + f" · data {Path(str(result.data.source)).name} · {n_units} units"
+        + (f" · years {span}, top {top} of {year}" if year is not None else ""),
+        f"{len(fw.indicators)} indicators in {len(fw.groups) - 1} groups",
+    ]
     digits = 3 if fw.scale[1] <= 1 else 2
     return _wrap(fw.root.label(lang), lines, _table(frame, cols, digits=digits, labels=labels))
 
@@ -91,16 +107,18 @@ def uncertainty_html(res: UncertaintyResult, *, top: int = 10) -> str:
     """Runs, what varied, and the rank intervals of the top ``top`` units."""
     fw = res.framework
     inputs = ", ".join(map(str, res.provenance.get("inputs", []) or []))
-    lines = [f"{int(res.valid.sum())} of {len(res.runs)} runs valid"
-             + (f" · varying {inputs}" if inputs else "")]
+    lines = [
+        f"{int(res.valid.sum())} of {len(res.runs)} runs valid" + (f" · varying {inputs}" if inputs else "")
+    ]
     return _wrap(f"{fw.root.label()}: rank uncertainty", lines, _table(res.to_frame().head(top), digits=1))
 
 
 def sensitivity_html(res: SensitivityResult) -> str:
     """The Sobol indices of each input."""
     lines = [f"output: {res.output} · N = {res.n} ({res.n_valid} valid) · {len(res.outputs)} runs"]
-    return _wrap(f"{res.uncertainty.framework.root.label()}: Sobol indices", lines,
-                 _table(res.to_frame(), digits=3))
+    return _wrap(
+        f"{res.uncertainty.framework.root.label()}: Sobol indices", lines, _table(res.to_frame(), digits=3)
+    )
 
 
 def coherence_html(co: Coherence) -> str:

@@ -123,8 +123,9 @@ __all__ = [
 ]
 
 
-def _setup(framework: Framework, data: Dataset, vary: Any, year: int | None,
-           base: Mapping[str, Any]) -> tuple[Engine, UncertaintySpec, int | None, list[str]]:
+def _setup(
+    framework: Framework, data: Dataset, vary: Any, year: int | None, base: Mapping[str, Any]
+) -> tuple[Engine, UncertaintySpec, int | None, list[str]]:
     from mfgindex.pipeline import Choices
 
     choices = Choices.from_mapping(base)  # the base choices: compute()'s options
@@ -144,11 +145,12 @@ def _nominal(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
 
     root, refused = engine.score(engine.nominal_key(), None, None)
     scores = np.asarray(root[0], dtype=float)
-    if scores.size and np.isnan(scores).all() and (refused or engine.bad_units(
-            engine.nominal_key()).any()):
-        raise MethodError("no unit can be scored under the base choices",
-                          hint="choose methods that fit together, e.g. minmax(low=1, high=100) "
-                               "before a geometric mean (`mfgindex score` lists the units)")
+    if scores.size and np.isnan(scores).all() and (refused or engine.bad_units(engine.nominal_key()).any()):
+        raise MethodError(
+            "no unit can be scored under the base choices",
+            hint="choose methods that fit together, e.g. minmax(low=1, high=100) "
+            "before a geometric mean (`mfgindex score` lists the units)",
+        )
     return scores, rank_rows(scores[None, :])[0]
 
 
@@ -158,22 +160,25 @@ def _invalid_notes(valid: np.ndarray, invalid: pd.DataFrame) -> list[str]:
     notes: list[str] = []
     if len(invalid):
         n_runs = int(invalid["runs"].sum())
-        notes.append(f"{n_runs} of {len(valid)} runs ({100 * n_runs / len(valid):.1f}%) left "
-                     "some units unscored (unranked in that run; the others are ranked among "
-                     "themselves):")
+        notes.append(
+            f"{n_runs} of {len(valid)} runs ({100 * n_runs / len(valid):.1f}%) left "
+            "some units unscored (unranked in that run; the others are ranked among "
+            "themselves):"
+        )
         for row in invalid.itertuples(index=False):
-            choices = ", ".join(f"{s}={getattr(row, s)}" for s in STAGES
-                                if getattr(row, s) and getattr(row, s) != "(base)")
+            choices = ", ".join(
+                f"{s}={getattr(row, s)}" for s in STAGES if getattr(row, s) and getattr(row, s) != "(base)"
+            )
             unit_runs: dict[str, int] = row.unit_runs  # type: ignore[assignment]
             counts = sorted(unit_runs.items(), key=lambda kv: -kv[1])
-            shown = ", ".join(f"{u} in {c}" for u, c in counts[:10]) + (
-                ", …" if len(counts) > 10 else "")
-            notes.append(f"{row.runs} run(s) with {choices or 'the base choices'}: {row.reason}: "
-                         f"{row.n_units} unit(s) ({shown})")
+            shown = ", ".join(f"{u} in {c}" for u, c in counts[:10]) + (", …" if len(counts) > 10 else "")
+            notes.append(
+                f"{row.runs} run(s) with {choices or 'the base choices'}: {row.reason}: "
+                f"{row.n_units} unit(s) ({shown})"
+            )
     n_bad = int((~valid).sum())
     if n_bad:
-        notes.append(f"{n_bad} of {len(valid)} runs scored no unit at all and are left out of "
-                     "the statistics")
+        notes.append(f"{n_bad} of {len(valid)} runs scored no unit at all and are left out of the statistics")
     return notes
 
 
@@ -184,16 +189,18 @@ def _zero_notes(scored: Scored) -> list[str]:
     for rec in scored.zeros:
         choices = ", ".join(f"{s}={v}" for s, v in rec["choices"].items() if v and v != "(base)")
         counts = sorted(rec["unit_runs"].items(), key=lambda kv: -kv[1])
-        shown = ", ".join(f"{u} in {c}" for u, c in counts[:10]) + (
-            ", …" if len(counts) > 10 else "")
-        notes.append(f"{rec['runs']} run(s) with {choices or 'the base choices'}: a child at 0 "
-                     f"makes the {rec['methods']} mean 0 (its limit) in {rec['groups']}, "
-                     f"whatever the other children: {len(counts)} unit(s) ({shown})")
+        shown = ", ".join(f"{u} in {c}" for u, c in counts[:10]) + (", …" if len(counts) > 10 else "")
+        notes.append(
+            f"{rec['runs']} run(s) with {choices or 'the base choices'}: a child at 0 "
+            f"makes the {rec['methods']} mean 0 (its limit) in {rec['groups']}, "
+            f"whatever the other children: {len(counts)} unit(s) ({shown})"
+        )
     return notes
 
 
-def _result(engine: Engine, scored: Scored, factors: np.ndarray | None,
-            notes: list[str], provenance: dict[str, Any]) -> UncertaintyResult:
+def _result(
+    engine: Engine, scored: Scored, factors: np.ndarray | None, notes: list[str], provenance: dict[str, Any]
+) -> UncertaintyResult:
     import pandas as pd
 
     nominal_scores, nominal_ranks = _nominal(engine)
@@ -205,11 +212,19 @@ def _result(engine: Engine, scored: Scored, factors: np.ndarray | None,
     names = None if data.names is None else data.names[engine.rows]
     provenance = provenance | {"invalid_runs": int((~scored.valid).sum()), "warnings": notes}
     return UncertaintyResult(
-        framework=fw, units=data.units[engine.rows], names=names,
-        nominal_scores=nominal_scores, nominal_ranks=nominal_ranks,
-        runs=scored.runs, weight_factors=weight_frame,
-        invalid=scored.invalid, warnings=tuple(notes), provenance=provenance,
-        rank_counts=scored.counts, run_scores=scored.scores, run_ranks=scored.ranks,
+        framework=fw,
+        units=data.units[engine.rows],
+        names=names,
+        nominal_scores=nominal_scores,
+        nominal_ranks=nominal_ranks,
+        runs=scored.runs,
+        weight_factors=weight_frame,
+        invalid=scored.invalid,
+        warnings=tuple(notes),
+        provenance=provenance,
+        rank_counts=scored.counts,
+        run_scores=scored.scores,
+        run_ranks=scored.ranks,
     )
 
 
@@ -298,8 +313,15 @@ def uncertainty(
     factors = weight_factors(engine, spec.weights, runs, rng)
     # plain Monte Carlo: run i uses weight draw i
     design = design_from_uniforms(spec, u, factors, np.arange(runs) if factors is not None else None)
-    scored = run_design(engine, design, chunk=chunk, progress=progress, invalid=invalid,
-                        keep_runs=keep_runs, max_memory=max_memory)
+    scored = run_design(
+        engine,
+        design,
+        chunk=chunk,
+        progress=progress,
+        invalid=invalid,
+        keep_runs=keep_runs,
+        max_memory=max_memory,
+    )
     notes += _invalid_notes(scored.valid, scored.invalid) + _zero_notes(scored)
     prov = _provenance(engine, spec, "uncertainty", runs=runs, seed=seed, inputs=inputs)
     return _result(engine, scored, factors, notes, prov)
@@ -381,9 +403,11 @@ def sensitivity(
     if output is not None:
         hits = np.flatnonzero(units == str(output))
         if hits.size == 0:
-            raise UsageError(f"output: no unit '{output}' among the units analysed."
-                             + did_you_mean(str(output), units.tolist()),
-                             hint="give a unit id, or leave output out for the mean rank shift")
+            raise UsageError(
+                f"output: no unit '{output}' among the units analysed."
+                + did_you_mean(str(output), units.tolist()),
+                hint="give a unit id, or leave output out for the mean rank shift",
+            )
         unit_col = int(hits[0])
     seeds = np.random.SeedSequence(seed).spawn(3)
     a, b = saltelli_sample(n, d, seed=np.random.default_rng(seeds[0]))
@@ -392,50 +416,85 @@ def sensitivity(
     design = design_from_uniforms(spec, x, bank)
     _, nominal_ranks = _nominal(engine)
     if unit_col is None:
+
         def per_run(ranks: np.ndarray) -> np.ndarray:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # a run scoring no unit: NaN
                 out: np.ndarray = np.nanmean(np.abs(ranks - nominal_ranks), axis=1)
             return out
+
         label = "mean absolute rank shift"
     else:
         col = unit_col
 
         def per_run(ranks: np.ndarray) -> np.ndarray:
             return ranks[:, col].copy()
+
         label = f"rank of {units[unit_col]}"
-    scored = run_design(engine, design, chunk=chunk, progress=progress, invalid=invalid,
-                        keep_runs=keep_runs, max_memory=max_memory, counted=2 * n,
-                        output=per_run)
+    scored = run_design(
+        engine,
+        design,
+        chunk=chunk,
+        progress=progress,
+        invalid=invalid,
+        keep_runs=keep_runs,
+        max_memory=max_memory,
+        counted=2 * n,
+        output=per_run,
+    )
     assert scored.outputs is not None
     y = scored.outputs
     y[~scored.valid] = np.nan
     y_a, y_b = y[:n], y[n : 2 * n]
     y_ab = y[2 * n :].reshape(d, n).T
-    table, variance, n_valid = estimate(y_a, y_b, y_ab, inputs, n_boot, confidence,
-                                         np.random.default_rng(seeds[2]))
+    table, variance, n_valid = estimate(
+        y_a, y_b, y_ab, inputs, n_boot, confidence, np.random.default_rng(seeds[2])
+    )
     notes += _invalid_notes(scored.valid, scored.invalid) + _zero_notes(scored)
     if n_valid < n:
-        notes.append(f"{n - n_valid} of {n} sample tuples contain a run without an output (no "
-                     "unit scored, or the unit analysed unscored) and were left out of the "
-                     "estimators: the indices describe the other choices only")
+        notes.append(
+            f"{n - n_valid} of {n} sample tuples contain a run without an output (no "
+            "unit scored, or the unit analysed unscored) and were left out of the "
+            "estimators: the indices describe the other choices only"
+        )
     if not variance > 0:
         notes.append(f"the output ({label}) does not vary: the indices are undefined (NaN)")
-    prov = _provenance(engine, spec, "sensitivity", n=n, runs=len(y), seed=seed, inputs=inputs,
-                       output=label, n_boot=n_boot, confidence=confidence)
+    prov = _provenance(
+        engine,
+        spec,
+        "sensitivity",
+        n=n,
+        runs=len(y),
+        seed=seed,
+        inputs=inputs,
+        output=label,
+        n_boot=n_boot,
+        confidence=confidence,
+    )
     runs = scored.runs.copy()
     runs.insert(1, "matrix", ["A"] * n + ["B"] * n + [f"AB:{i}" for i in inputs for _ in range(n)])
     runs["output"] = y
     # COINr's rank statistics come from the 2N independent runs (A and B) only
     two_n = slice(0, 2 * n)
-    independent = Scored(None if scored.scores is None else scored.scores[two_n],
-                         None if scored.ranks is None else scored.ranks[two_n],
-                         scored.valid[two_n], scored.invalid,
-                         scored.runs.iloc[two_n].reset_index(drop=True), counts=scored.counts)
+    independent = Scored(
+        None if scored.scores is None else scored.scores[two_n],
+        None if scored.ranks is None else scored.ranks[two_n],
+        scored.valid[two_n],
+        scored.invalid,
+        scored.runs.iloc[two_n].reset_index(drop=True),
+        counts=scored.counts,
+    )
     unc = _result(engine, independent, bank, notes, prov)
-    return SensitivityResult(indices=table, outputs=y, run_ranks=scored.ranks, variance=variance,
-                             n=n, n_valid=n_valid,
-                             output=label, runs=runs, uncertainty=unc, warnings=tuple(notes),
-                             provenance=unc.provenance)
-
-
+    return SensitivityResult(
+        indices=table,
+        outputs=y,
+        run_ranks=scored.ranks,
+        variance=variance,
+        n=n,
+        n_valid=n_valid,
+        output=label,
+        runs=runs,
+        uncertainty=unc,
+        warnings=tuple(notes),
+        provenance=unc.provenance,
+    )

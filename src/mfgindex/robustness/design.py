@@ -15,8 +15,9 @@ if TYPE_CHECKING:
 __all__ = ["Design", "design_from_uniforms", "levels_of", "weight_factors"]
 
 
-def weight_factors(engine: Engine, noise: WeightNoise | None, count: int,
-                    rng: np.random.Generator) -> np.ndarray | None:
+def weight_factors(
+    engine: Engine, noise: WeightNoise | None, count: int, rng: np.random.Generator
+) -> np.ndarray | None:
     """``count`` draws of the multiplier of every weight-carrying node: ``(count, nodes)``."""
     if noise is None or not noise.active:
         return None
@@ -57,8 +58,9 @@ class Design:
     factors: np.ndarray | None  # (draws, nodes) bank of weight factors
 
 
-def design_from_uniforms(spec: UncertaintySpec, u: np.ndarray, bank: np.ndarray | None,
-                          draw_of_run: np.ndarray | None = None) -> Design:
+def design_from_uniforms(
+    spec: UncertaintySpec, u: np.ndarray, bank: np.ndarray | None, draw_of_run: np.ndarray | None = None
+) -> Design:
     inputs = spec.inputs()
     codes: dict[str, np.ndarray] = {}
     weight_draw = None
@@ -68,5 +70,3 @@ def design_from_uniforms(spec: UncertaintySpec, u: np.ndarray, bank: np.ndarray 
         elif name != "weights":
             codes[name] = levels_of(u[:, k], len(spec.choices(name)))
     return Design(len(u), inputs, codes, weight_draw, bank)
-
-

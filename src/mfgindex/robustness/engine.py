@@ -23,8 +23,15 @@ if TYPE_CHECKING:
     from mfgindex.pipeline import Choices, Prepared
     from mfgindex.robustness.design import Design
 
-__all__ = ["DEFAULT_MAX_MEMORY", "Combination", "Engine", "Scored", "add_rank_counts",
-           "rank_rows", "run_design"]
+__all__ = [
+    "DEFAULT_MAX_MEMORY",
+    "Combination",
+    "Engine",
+    "Scored",
+    "add_rank_counts",
+    "rank_rows",
+    "run_design",
+]
 
 #: The default working-memory budget of an analysis (bytes): chunks of runs, the rank counts
 #: and any kept per-run table must fit in it. Well below the RAM of a laptop.
@@ -60,8 +67,6 @@ def add_rank_counts(counts: np.ndarray, ranks: np.ndarray) -> None:
         np.add.at(counts.reshape(-1), cell, 1)
 
 
-
-
 @dataclass
 class Combination:
     """One combination of categorical choices, prepared and normalised once."""
@@ -84,8 +89,9 @@ class Engine:
     imputation × treatment) and normalised once.
     """
 
-    def __init__(self, fw: Framework, data: Dataset, spec: UncertaintySpec,
-                 base: Choices, year: int | None) -> None:
+    def __init__(
+        self, fw: Framework, data: Dataset, spec: UncertaintySpec, base: Choices, year: int | None
+    ) -> None:
         from mfgindex.pipeline import Plan
 
         self.fw, self.data, self.spec, self.base, self.year = fw, data, spec, base, year
@@ -116,8 +122,7 @@ class Engine:
             self._prepared[pkey] = plan.prepare()
         prep = self._prepared[pkey]
         if len(prep.blocks) != 1:
-            raise UsageError("uncertainty analysis scores one year at a time",
-                             hint="give year=... (--year)")
+            raise UsageError("uncertainty analysis scores one year at a time", hint="give year=... (--year)")
         rows = prep.blocks[0].rows
         normalized = plan.normalize(prep)
         aggregators = plan.aggregators()
@@ -125,23 +130,34 @@ class Engine:
         # methods give different weights for different normalisations).
         used: dict[tuple[int | None, str], dict[str, float]] = {}
         year = prep.blocks[0].year
-        plan.score(normalized, rows, plan.weight_functions(year, used), aggregators=aggregators,
-                   refused={})
-        weights = {g: np.array([used[(year, g)][c] for c in self.fw.children(g)])
-                   for g in self.groups}
+        plan.score(normalized, rows, plan.weight_functions(year, used), aggregators=aggregators, refused={})
+        weights = {g: np.array([used[(year, g)][c] for c in self.fw.children(g)]) for g in self.groups}
         bad = prep.bad_cells
-        reason = "; ".join(f"'{self.fw.indicators[int(j)].id}': {what}"
-                           for j, (_, what, _) in (prep.bad_notes or {}).items())
-        combo = Combination(key, rows, normalized.values[rows], aggregators,
-                            {g: c.spec() for g, c in plan.aggregate_calls.items()}, weights,
-                            None if bad is None else bad[rows], reason)
+        reason = "; ".join(
+            f"'{self.fw.indicators[int(j)].id}': {what}" for j, (_, what, _) in (prep.bad_notes or {}).items()
+        )
+        combo = Combination(
+            key,
+            rows,
+            normalized.values[rows],
+            aggregators,
+            {g: c.spec() for g, c in plan.aggregate_calls.items()},
+            weights,
+            None if bad is None else bad[rows],
+            reason,
+        )
         self._combos[key] = combo
         return combo
 
     # -- scoring ------------------------------------------------------------------------------
-    def score(self, key: tuple[str, ...], factors: np.ndarray | None,
-              excluded: np.ndarray | None, *, limits: dict[str, np.ndarray] | None = None,
-              ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def score(
+        self,
+        key: tuple[str, ...],
+        factors: np.ndarray | None,
+        excluded: np.ndarray | None,
+        *,
+        limits: dict[str, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Index scores ``(r, n)`` of ``r`` runs of one combination, and the refused masks.
 
         Units refused by an aggregator (a negative under a geometric mean) or with a bad cell
@@ -170,15 +186,23 @@ class Engine:
         refused: dict[str, np.ndarray] = {}
         zeros: dict[str, np.ndarray] = {}
         with np.errstate(all="ignore"):
-            tree = aggregate_tree(self.fw, combo.normalised, weights, combo.aggregators,
-                                  self.threshold, refused=refused, poisoned=combo.bad_cells,
-                                  limits=zeros if limits is not None else None)
+            tree = aggregate_tree(
+                self.fw,
+                combo.normalised,
+                weights,
+                combo.aggregators,
+                self.threshold,
+                refused=refused,
+                poisoned=combo.bad_cells,
+                limits=zeros if limits is not None else None,
+            )
         root = np.broadcast_to(tree[self.fw.id], (r, len(combo.rows)))
         if combo.rows is not self.rows and not np.array_equal(combo.rows, self.rows):
             # screening kept other units under these choices: rank the nominal units only
             out = np.full((r, len(self.rows)), np.nan)
-            take = [(i, self.row_pos[int(row)]) for i, row in enumerate(combo.rows)
-                    if int(row) in self.row_pos]
+            take = [
+                (i, self.row_pos[int(row)]) for i, row in enumerate(combo.rows) if int(row) in self.row_pos
+            ]
             if take:
                 src, dst = map(np.array, zip(*take, strict=True))
                 out[:, dst] = root[:, src]
@@ -206,7 +230,6 @@ def _remap(mask: np.ndarray, rows: np.ndarray, pos: Mapping[int, int], n: int) -
     return out
 
 
-
 @dataclass
 class Scored:
     """What :func:`run_design` returns.
@@ -231,16 +254,26 @@ def _budget(max_memory: int | None) -> int:
     if max_memory is None:
         return DEFAULT_MAX_MEMORY
     if isinstance(max_memory, bool) or not isinstance(max_memory, int) or max_memory < 1 << 20:
-        raise UsageError(f"max_memory must be a number of bytes of at least 1 MiB, got "
-                         f"{max_memory!r}", where="max_memory",
-                         hint="e.g. max_memory=2**30 (--max-memory 1G)")
+        raise UsageError(
+            f"max_memory must be a number of bytes of at least 1 MiB, got {max_memory!r}",
+            where="max_memory",
+            hint="e.g. max_memory=2**30 (--max-memory 1G)",
+        )
     return max_memory
 
 
-def run_design(engine: Engine, design: Design, *, chunk: int | None,
-                progress: Progress | None, invalid: Invalid, keep_runs: bool = False,
-                max_memory: int | None = None, counted: int | None = None,
-                output: Callable[[np.ndarray], np.ndarray] | None = None) -> Scored:
+def run_design(
+    engine: Engine,
+    design: Design,
+    *,
+    chunk: int | None,
+    progress: Progress | None,
+    invalid: Invalid,
+    keep_runs: bool = False,
+    max_memory: int | None = None,
+    counted: int | None = None,
+    output: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Scored:
     """Score every run of ``design``, chunk by chunk, in bounded memory.
 
     Parameters
@@ -298,12 +331,21 @@ def run_design(engine: Engine, design: Design, *, chunk: int | None,
                 progress(done, total)
     runs_frame = _runs_frame(engine, design, keys, excluded_node, tally.valid)
     invalid_frame = _invalid_frame(problems)
-    return Scored(tally.scores, tally.ranks, tally.valid, invalid_frame, runs_frame,
-                  _merge_zeros(zero_records), tally.counts, tally.outputs)
+    return Scored(
+        tally.scores,
+        tally.ranks,
+        tally.valid,
+        invalid_frame,
+        runs_frame,
+        _merge_zeros(zero_records),
+        tally.counts,
+        tally.outputs,
+    )
 
 
-def _memory_plan(n: int, total: int, kmax: int, keep_runs: bool, max_memory: int | None,
-                 chunk: int | None) -> tuple[bool, bool, int]:
+def _memory_plan(
+    n: int, total: int, kmax: int, keep_runs: bool, max_memory: int | None, chunk: int | None
+) -> tuple[bool, bool, int]:
     """Whether the per-run tables are kept, whether rank counts are, and the runs per chunk,
     under the budget ``max_memory`` (:func:`run_design`)."""
     budget = _budget(max_memory)
@@ -314,8 +356,10 @@ def _memory_plan(n: int, total: int, kmax: int, keep_runs: bool, max_memory: int
             raise UsageError(
                 f"{n:,} units: their rank counts need {counts_bytes / 2**30:.1f} GiB and "
                 f"{total:,} runs' ranks {table_bytes / 2**30:.1f} GiB, above the memory "
-                f"budget ({budget / 2**30:.2f} GiB)", where="max_memory",
-                hint="raise --max-memory, or analyse fewer units or runs")
+                f"budget ({budget / 2**30:.2f} GiB)",
+                where="max_memory",
+                hint="raise --max-memory, or analyse fewer units or runs",
+            )
         keep = True  # few runs of many units: the table is the smaller
     if keep and table_bytes > budget // 2:
         raise UsageError(
@@ -323,7 +367,8 @@ def _memory_plan(n: int, total: int, kmax: int, keep_runs: bool, max_memory: int
             f"{table_bytes / 2**30:.2f} GiB, above the memory budget ({budget / 2**30:.2f} GiB)",
             where="keep_runs",
             hint="leave out keep_runs (--keep-runs): the rank statistics need no per-run "
-                 "table; or raise --max-memory")
+            "table; or raise --max-memory",
+        )
     # a chunk's temporaries: about 8 arrays of (runs, n, k) floats in the aggregators
     size = chunk or max(1, min(1 << 16, (budget // 4) // max(1, 64 * n * kmax)))
     return keep, counts_bytes <= budget // 2, size
@@ -333,8 +378,15 @@ class _Tally:
     """What :func:`run_design` keeps of each chunk: validity, rank counts, per-run outputs and
     (when kept) the per-run tables."""
 
-    def __init__(self, total: int, n: int, keep: bool, with_counts: bool, counted: int,
-                 output: Callable[[np.ndarray], np.ndarray] | None) -> None:
+    def __init__(
+        self,
+        total: int,
+        n: int,
+        keep: bool,
+        with_counts: bool,
+        counted: int,
+        output: Callable[[np.ndarray], np.ndarray] | None,
+    ) -> None:
         self.scores = np.full((total, n), np.nan) if keep else None
         self.ranks = np.full((total, n), np.nan) if keep else None
         self.counts = np.zeros((n, n), dtype=np.int64) if with_counts else None
@@ -354,8 +406,9 @@ class _Tally:
             self.outputs[part] = self.output(ranks)
 
 
-def _combinations(spec: UncertaintySpec, design: Design, nominal_key: tuple[str, ...],
-                  total: int) -> list[tuple[tuple[str, ...], np.ndarray]]:
+def _combinations(
+    spec: UncertaintySpec, design: Design, nominal_key: tuple[str, ...], total: int
+) -> list[tuple[tuple[str, ...], np.ndarray]]:
     """Each combination of categorical choices (its key, in text order) and its runs. The
     key of a run is one integer from the stages' codes (not a text table: at a million runs,
     text keys were the largest array of the analysis)."""
@@ -383,9 +436,9 @@ def _combinations(spec: UncertaintySpec, design: Design, nominal_key: tuple[str,
     return [(key, order[bounds[u] : bounds[u + 1]]) for key, u in combos]
 
 
-def _score_chunk(engine: Engine, key: tuple[str, ...], design: Design,
-                 excluded_node: np.ndarray | None, part: np.ndarray
-                 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _score_chunk(
+    engine: Engine, key: tuple[str, ...], design: Design, excluded_node: np.ndarray | None, part: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Index scores ``(b, n)`` of the runs ``part`` of one combination, the refused masks
     and the zero-limit masks per group."""
     n = len(engine.rows)
@@ -404,8 +457,9 @@ def _score_chunk(engine: Engine, key: tuple[str, ...], design: Design,
     return root, refused, limits
 
 
-def _zero_check(engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray],
-                b: int, invalid: Invalid) -> dict[str, Any] | None:
+def _zero_check(
+    engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray], b: int, invalid: Invalid
+) -> dict[str, Any] | None:
     """A chunk's zero-limit record (a zero under a geometric/harmonic mean scores 0, reported),
     or None; ``invalid="raise"`` refuses it, as ``--strict`` does."""
     if not limits:
@@ -418,20 +472,23 @@ def _zero_check(engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.nd
         return None
     rec = _zero_record(engine, key, limits, at_zero)
     if invalid == "raise":
-        choices = ", ".join(f"{s}={v}" for s, v in rec["choices"].items()
-                            if v != "(base)" or s == "aggregate")
+        choices = ", ".join(
+            f"{s}={v}" for s, v in rec["choices"].items() if v != "(base)" or s == "aggregate"
+        )
         raise MethodError(
             f"invalid combination: {choices}: a child at 0 makes the "
             f"{rec['methods']} mean 0 (its limit) in {rec['groups']} "
             f"(units: {', '.join(list(rec['unit_runs'])[:10])})",
             hint="normalise onto a positive scale (e.g. minmax(low=1, "
-                 "high=100)) before a geometric mean, or use invalid='drop' "
-                 "(--invalid drop) to score those units 0, with a warning")
+            "high=100)) before a geometric mean, or use invalid='drop' "
+            "(--invalid drop) to score those units 0, with a warning",
+        )
     return rec
 
 
-def _refused_check(engine: Engine, key: tuple[str, ...], refused: Mapping[str, np.ndarray],
-                   b: int, invalid: Invalid) -> dict[str, Any] | None:
+def _refused_check(
+    engine: Engine, key: tuple[str, ...], refused: Mapping[str, np.ndarray], b: int, invalid: Invalid
+) -> dict[str, Any] | None:
     """Bad cells (DESIGN §5): the units refused in a run are NaN in that run (unranked), the
     others ranked among themselves; a run is invalid only when no unit is scored. The chunk's
     record of them, or None; ``invalid="raise"`` refuses them."""
@@ -444,25 +501,29 @@ def _refused_check(engine: Engine, key: tuple[str, ...], refused: Mapping[str, n
     record = _describe(engine, key, engine.combination(key), refused, affected)
     if invalid == "raise":
         raise MethodError(
-            f"invalid combination: {record['choices']}: "
-            f"{record['reason']} (units: {record['units']})",
+            f"invalid combination: {record['choices']}: {record['reason']} (units: {record['units']})",
             hint="choose methods that fit together (e.g. minmax(low=1, high=100) "
-                 "before a geometric mean), or use invalid='drop' (--invalid drop) "
-                 "to leave those units unscored in those runs")
+            "before a geometric mean), or use invalid='drop' (--invalid drop) "
+            "to leave those units unscored in those runs",
+        )
     return record
 
 
-def _zero_record(engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray],
-                 at_zero: np.ndarray) -> dict[str, Any]:
+def _zero_record(
+    engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray], at_zero: np.ndarray
+) -> dict[str, Any]:
     """One chunk's units scored 0 by a zero under a geometric or harmonic mean."""
     units = engine.data.units[engine.rows]
     per_unit = at_zero.sum(axis=0)
     combo = engine.combination(key)
     groups = sorted(g for g, m in limits.items() if np.asarray(m).any())
-    return {"choices": {s: key[i] or "(base)" for i, s in enumerate(STAGES)},
-            "methods": " / ".join(sorted({combo.agg_specs[g] for g in groups})),
-            "groups": ", ".join(groups), "runs": int(at_zero.any(axis=1).sum()),
-            "unit_runs": {str(units[i]): int(per_unit[i]) for i in np.flatnonzero(per_unit)}}
+    return {
+        "choices": {s: key[i] or "(base)" for i, s in enumerate(STAGES)},
+        "methods": " / ".join(sorted({combo.agg_specs[g] for g in groups})),
+        "groups": ", ".join(groups),
+        "runs": int(at_zero.any(axis=1).sum()),
+        "unit_runs": {str(units[i]): int(per_unit[i]) for i in np.flatnonzero(per_unit)},
+    }
 
 
 def _merge_zeros(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -477,8 +538,13 @@ def _merge_zeros(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _describe(engine: Engine, key: tuple[str, ...], combo: Combination,
-              refused: Mapping[str, np.ndarray], affected: np.ndarray) -> dict[str, Any]:
+def _describe(
+    engine: Engine,
+    key: tuple[str, ...],
+    combo: Combination,
+    refused: Mapping[str, np.ndarray],
+    affected: np.ndarray,
+) -> dict[str, Any]:
     """One chunk's record of the units left unscored: the choices, how many runs, which units
     how often, which groups and why."""
     units = engine.data.units[engine.rows]
@@ -488,8 +554,7 @@ def _describe(engine: Engine, key: tuple[str, ...], combo: Combination,
     methods = sorted({combo.agg_specs[g] for g in groups})
     reasons = []
     if groups:
-        reasons.append(f"{' / '.join(methods)} refused the values of units in "
-                       f"{', '.join(groups)}")
+        reasons.append(f"{' / '.join(methods)} refused the values of units in {', '.join(groups)}")
     if combo.bad_reason and engine.bad_units(key).any():
         reasons.append(combo.bad_reason)
     choices = {s: key[i] or "(base)" for i, s in enumerate(STAGES)}
@@ -517,18 +582,21 @@ def _invalid_frame(problems: list[dict[str, Any]]) -> pd.DataFrame:
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for p in problems:  # chunks of the same combination are summed
         k = tuple(p[c] for c in (*STAGES, "groups", "reason"))
-        row = merged.setdefault(k, {**{c: p[c] for c in (*STAGES, "groups", "reason")},
-                                    "runs": 0, "unit_runs": {}})
+        row = merged.setdefault(
+            k, {**{c: p[c] for c in (*STAGES, "groups", "reason")}, "runs": 0, "unit_runs": {}}
+        )
         row["runs"] += p["runs"]
         for u, c in p["unit_runs"].items():
             row["unit_runs"][u] = row["unit_runs"].get(u, 0) + c
-    rows = [{**r, "units": ", ".join(r["unit_runs"]), "n_units": len(r["unit_runs"])}
-            for r in merged.values()]
+    rows = [
+        {**r, "units": ", ".join(r["unit_runs"]), "n_units": len(r["unit_runs"])} for r in merged.values()
+    ]
     return pd.DataFrame(rows)[cols]
 
 
-def _runs_frame(engine: Engine, design: Design, keys: np.ndarray,
-                excluded_node: np.ndarray | None, valid: np.ndarray) -> pd.DataFrame:
+def _runs_frame(
+    engine: Engine, design: Design, keys: np.ndarray, excluded_node: np.ndarray | None, valid: np.ndarray
+) -> pd.DataFrame:
     import pandas as pd
 
     out = pd.DataFrame({"run": np.arange(1, len(valid) + 1)})
@@ -541,5 +609,3 @@ def _runs_frame(engine: Engine, design: Design, keys: np.ndarray,
             out[name] = keys[:, STAGES.index(name)]
     out["valid"] = valid
     return out
-
-

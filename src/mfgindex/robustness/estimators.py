@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 __all__ = ["estimate", "saltelli_sample", "sobol_estimate"]
 
 
-def saltelli_sample(n: int, d: int, *, seed: int | np.random.Generator | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def saltelli_sample(
+    n: int, d: int, *, seed: int | np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The A and B matrices ``(n, d)`` of a Saltelli design: a scrambled Sobol' sequence of
     dimension ``2d`` (``scipy.stats.qmc.Sobol``), its first ``d`` columns A, the rest B.
 
@@ -65,9 +66,15 @@ def sobol_estimate(
     """
     y_ab = np.asarray(y_ab, dtype=float)
     d = y_ab.shape[1]
-    table, _, _ = estimate(np.asarray(y_a, float), np.asarray(y_b, float), y_ab,
-                            list(names or [f"x{i + 1}" for i in range(d)]), n_boot, confidence,
-                            np.random.default_rng(seed))
+    table, _, _ = estimate(
+        np.asarray(y_a, float),
+        np.asarray(y_b, float),
+        y_ab,
+        list(names or [f"x{i + 1}" for i in range(d)]),
+        n_boot,
+        confidence,
+        np.random.default_rng(seed),
+    )
     return table
 
 
@@ -86,9 +93,15 @@ def _indices(y_a: np.ndarray, y_b: np.ndarray, y_ab: np.ndarray) -> tuple[np.nda
     return first, total, var
 
 
-def estimate(y_a: np.ndarray, y_b: np.ndarray, y_ab: np.ndarray, names: Sequence[str],
-              n_boot: int, confidence: float,
-              rng: np.random.Generator) -> tuple[pd.DataFrame, float, int]:
+def estimate(
+    y_a: np.ndarray,
+    y_b: np.ndarray,
+    y_ab: np.ndarray,
+    names: Sequence[str],
+    n_boot: int,
+    confidence: float,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, float, int]:
     import pandas as pd
 
     ok = np.isfinite(y_a) & np.isfinite(y_b) & np.isfinite(y_ab).all(axis=1)
@@ -118,13 +131,15 @@ def estimate(y_a: np.ndarray, y_b: np.ndarray, y_ab: np.ndarray, names: Sequence
                 lo_t, hi_t = np.nanquantile(tboot, [alpha, 1 - alpha], axis=0)
         if not var > 0:
             first = total = np.full(d, np.nan)
-    table = pd.DataFrame({
-        "input": list(names),
-        "first_order": first,
-        "first_order_low": lo_f,
-        "first_order_high": hi_f,
-        "total_order": total,
-        "total_order_low": lo_t,
-        "total_order_high": hi_t,
-    })
+    table = pd.DataFrame(
+        {
+            "input": list(names),
+            "first_order": first,
+            "first_order_low": lo_f,
+            "first_order_high": hi_f,
+            "total_order": total,
+            "total_order_low": lo_t,
+            "total_order_high": hi_t,
+        }
+    )
     return table, var, n

@@ -14,8 +14,13 @@ if TYPE_CHECKING:
 
     from mfgindex.framework import Framework
 
-__all__ = ["QUANTILES", "SensitivityResult", "UncertaintyResult", "rank_statistics",
-           "rank_statistics_from_counts"]
+__all__ = [
+    "QUANTILES",
+    "SensitivityResult",
+    "UncertaintyResult",
+    "rank_statistics",
+    "rank_statistics_from_counts",
+]
 
 
 @dataclass(frozen=True)
@@ -124,10 +129,12 @@ def _kept(table: np.ndarray | None, name: str) -> np.ndarray:
     if table is None:
         from mfgindex.errors import UsageError
 
-        raise UsageError(f"the per-run {name} were not kept: pass keep_runs=True "
-                         "(mfgindex uncertainty --keep-runs) to keep the (runs, units) table",
-                         hint="summary() and to_frame() need no per-run table: their rank "
-                              "statistics come from the rank counts")
+        raise UsageError(
+            f"the per-run {name} were not kept: pass keep_runs=True "
+            "(mfgindex uncertainty --keep-runs) to keep the (runs, units) table",
+            hint="summary() and to_frame() need no per-run table: their rank "
+            "statistics come from the rank counts",
+        )
     return table
 
 
@@ -135,8 +142,7 @@ def _kept(table: np.ndarray | None, name: str) -> np.ndarray:
 QUANTILES = (0.05, 0.95)
 
 
-def rank_statistics(ranks: np.ndarray, nominal: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rank_statistics(ranks: np.ndarray, nominal: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Median, the :data:`QUANTILES` ``(2, n)`` and mean absolute shift from the nominal rank
     of each column of a ``(runs, n)`` rank table (NaN ignored): numpy's ``nanmedian``,
     ``nanquantile`` (linear, R type 7) and ``nanmean``."""
@@ -144,15 +150,14 @@ def rank_statistics(ranks: np.ndarray, nominal: np.ndarray
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # units never ranked: NaN, quietly
         median = np.nanmedian(ranks, axis=0) if len(ranks) else np.full(n, np.nan)
-        q = (np.nanquantile(ranks, list(QUANTILES), axis=0) if len(ranks)
-             else np.full((2, n), np.nan))
-        shift = (np.nanmean(np.abs(ranks - nominal), axis=0) if len(ranks)
-                 else np.full(n, np.nan))
+        q = np.nanquantile(ranks, list(QUANTILES), axis=0) if len(ranks) else np.full((2, n), np.nan)
+        shift = np.nanmean(np.abs(ranks - nominal), axis=0) if len(ranks) else np.full(n, np.nan)
     return median, q, shift
 
 
-def rank_statistics_from_counts(counts: np.ndarray, nominal: np.ndarray
-                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rank_statistics_from_counts(
+    counts: np.ndarray, nominal: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r""":func:`rank_statistics` from rank counts ``(n, n)`` (``counts[u, k-1]``: runs in which
     unit ``u`` ranked ``k``), with the same floating-point operations, so equal to the last bit.
 
@@ -267,5 +272,3 @@ class SensitivityResult:
     def to_frame(self) -> pd.DataFrame:
         """The indices table (the output of ``mfgindex sensitivity``)."""
         return self.indices.copy()
-
-

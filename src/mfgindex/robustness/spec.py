@@ -34,8 +34,6 @@ class SpecError(MfgIndexError):
     """
 
 
-
-
 @dataclass(frozen=True)
 class WeightNoise:
     r"""How weights vary.
@@ -182,15 +180,19 @@ def read_spec(
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise SpecError(f"cannot read the spec file: {exc.strerror or exc}", where=where,
-                            hint="give the path of a TOML file") from None
+            raise SpecError(
+                f"cannot read the spec file: {exc.strerror or exc}",
+                where=where,
+                hint="give the path of a TOML file",
+            ) from None
         try:
             doc = tomllib.loads(raw.decode("utf-8-sig"))
         except UnicodeDecodeError:
             raise SpecError("the spec file is not UTF-8 text", where=where) from None
         except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"TOML syntax error: {exc}", where=where,
-                            hint="see docs/robustness.md for the format") from None
+            raise SpecError(
+                f"TOML syntax error: {exc}", where=where, hint="see docs/robustness.md for the format"
+            ) from None
     if overrides:
         where = where if where != "<spec>" else "--vary"
         for item in overrides:
@@ -217,9 +219,11 @@ def _parse_override(item: str) -> dict[str, Any]:
     key, sep, value = item.partition("=")
     key, value = key.strip(), value.strip()
     if not sep or not key:
-        raise SpecError(f"cannot read --vary {item!r}", where="--vary",
-                        hint="write KEY=VALUE, e.g. --vary 'aggregate=arithmetic|geometric' "
-                             "or --vary weights.noise=0.25")
+        raise SpecError(
+            f"cannot read --vary {item!r}",
+            where="--vary",
+            hint="write KEY=VALUE, e.g. --vary 'aggregate=arithmetic|geometric' or --vary weights.noise=0.25",
+        )
     try:
         parsed = tomllib.loads(f"{key} = {value}")
     except tomllib.TOMLDecodeError:
@@ -269,13 +273,17 @@ def _build_spec(doc: Mapping[str, Any], fw: Framework, where: str) -> Uncertaint
         exclude = _exclude(tables["exclude"]["indicators"], fw, problems)
     spec = UncertaintySpec(weights=weights, exclude=exclude, source=where, **stages)
     if not problems and not spec.inputs():
-        problems.append("nothing varies: give weight noise, two or more choices for a stage, or "
-                        "indicators to exclude")
+        problems.append(
+            "nothing varies: give weight noise, two or more choices for a stage, or indicators to exclude"
+        )
     if problems:
         n = len(problems)
-        raise SpecError(f"invalid uncertainty spec ({n} problem{'s' if n > 1 else ''})",
-                        where=where, problems=problems,
-                        hint="the format is described in docs/robustness.md")
+        raise SpecError(
+            f"invalid uncertainty spec ({n} problem{'s' if n > 1 else ''})",
+            where=where,
+            problems=problems,
+            hint="the format is described in docs/robustness.md",
+        )
     return spec
 
 
@@ -284,14 +292,18 @@ def _tables(doc: Mapping[str, Any], problems: list[str]) -> dict[str, Mapping[st
     tables: dict[str, Mapping[str, Any]] = {}
     for name, value in doc.items():
         if name not in _TABLE_KEYS:
-            problems.append(f"{name}: unknown table." + did_you_mean(name, _TABLE_KEYS)
-                            + f" Tables: {', '.join(INPUTS)}")
+            problems.append(
+                f"{name}: unknown table." + did_you_mean(name, _TABLE_KEYS) + f" Tables: {', '.join(INPUTS)}"
+            )
             continue
         table = value if isinstance(value, Mapping) else _expand(name, value)
         for key in table:
             if key not in _TABLE_KEYS[name]:
-                problems.append(f"{name}.{key}: unknown key." + did_you_mean(key, _TABLE_KEYS[name])
-                                + f" Keys: {', '.join(sorted(_TABLE_KEYS[name]))}")
+                problems.append(
+                    f"{name}.{key}: unknown key."
+                    + did_you_mean(key, _TABLE_KEYS[name])
+                    + f" Keys: {', '.join(sorted(_TABLE_KEYS[name]))}"
+                )
         tables[name] = table
     return tables
 
@@ -328,8 +340,10 @@ def _stage_choices(stage: str, raw: Any, problems: list[str]) -> tuple[str, ...]
             continue
         choices.append(text)
     if len(raw) == 1:
-        problems.append(f"{key}: one choice does not vary the {stage} stage: list two or "
-                        f"more, or set the method itself with the {stage} option")
+        problems.append(
+            f"{key}: one choice does not vary the {stage} stage: list two or "
+            f"more, or set the method itself with the {stage} option"
+        )
     return tuple(choices)
 
 
@@ -339,14 +353,17 @@ def _exclude(raw: Any, fw: Framework, problems: list[str]) -> tuple[str, ...]:
     if raw == "all":
         return tuple(ids)
     if not isinstance(raw, list) or not raw:
-        problems.append(f"exclude.indicators: must be a non-empty list of indicator ids or "
-                        f"\"all\", got {raw!r}")
+        problems.append(
+            f'exclude.indicators: must be a non-empty list of indicator ids or "all", got {raw!r}'
+        )
         return ()
     good: list[str] = []
     for k, ind in enumerate(raw):
         if ind not in ids:
-            problems.append(f"exclude.indicators[{k}]: '{ind}' is not an indicator of "
-                            f"framework '{fw.id}'." + did_you_mean(str(ind), ids))
+            problems.append(
+                f"exclude.indicators[{k}]: '{ind}' is not an indicator of "
+                f"framework '{fw.id}'." + did_you_mean(str(ind), ids)
+            )
         elif ind in good:
             problems.append(f"exclude.indicators[{k}]: '{ind}' is listed twice")
         else:
@@ -354,8 +371,7 @@ def _exclude(raw: Any, fw: Framework, problems: list[str]) -> tuple[str, ...]:
     return tuple(good)
 
 
-def _weights_spec(table: Mapping[str, Any] | None, fw: Framework,
-                  problems: list[str]) -> WeightNoise | None:
+def _weights_spec(table: Mapping[str, Any] | None, fw: Framework, problems: list[str]) -> WeightNoise | None:
     if table is None:
         return None
     noise = table.get("noise", 0.0)
@@ -364,21 +380,25 @@ def _weights_spec(table: Mapping[str, Any] | None, fw: Framework,
         noise = 0.0
     distribution = table.get("distribution", "uniform")
     if distribution not in ("uniform", "dirichlet"):
-        problems.append(f"weights.distribution: must be \"uniform\" or \"dirichlet\", got "
-                        f"{distribution!r}." + did_you_mean(str(distribution), ["uniform", "dirichlet"]))
+        problems.append(
+            f'weights.distribution: must be "uniform" or "dirichlet", got '
+            f"{distribution!r}." + did_you_mean(str(distribution), ["uniform", "dirichlet"])
+        )
         distribution = "uniform"
     conc = table.get("concentration", 100.0)
     if isinstance(conc, bool) or not isinstance(conc, int | float) or not conc > 0:
         problems.append(f"weights.concentration: must be a positive number, got {conc!r}")
         conc = 100.0
     if "concentration" in table and distribution != "dirichlet":
-        problems.append("weights.concentration: only used with distribution = \"dirichlet\"")
+        problems.append('weights.concentration: only used with distribution = "dirichlet"')
     if "noise" in table and distribution == "dirichlet":
-        problems.append("weights.noise: not used with distribution = \"dirichlet\" (its "
-                        "spread is set by concentration)")
+        problems.append(
+            'weights.noise: not used with distribution = "dirichlet" (its spread is set by concentration)'
+        )
     levels = _weight_levels(table.get("levels"), fw, problems)
-    return WeightNoise(noise=float(noise), levels=levels, distribution=distribution,
-                       concentration=float(conc))
+    return WeightNoise(
+        noise=float(noise), levels=levels, distribution=distribution, concentration=float(conc)
+    )
 
 
 def _weight_levels(raw: Any, fw: Framework, problems: list[str]) -> tuple[int, ...] | None:
@@ -394,11 +414,13 @@ def _weight_levels(raw: Any, fw: Framework, problems: list[str]) -> tuple[int, .
         return None
     for k, lev in enumerate(raw):
         if lev == top:
-            problems.append(f"weights.levels[{k}]: level {lev} is the index, which has no "
-                            f"weight to vary (levels with weights: 1 to {top - 1})")
+            problems.append(
+                f"weights.levels[{k}]: level {lev} is the index, which has no "
+                f"weight to vary (levels with weights: 1 to {top - 1})"
+            )
         elif not 1 <= lev < top:
-            problems.append(f"weights.levels[{k}]: framework '{fw.id}' has levels 1 "
-                            f"(indicators) to {top} (the index); got {lev}")
+            problems.append(
+                f"weights.levels[{k}]: framework '{fw.id}' has levels 1 "
+                f"(indicators) to {top} (the index); got {lev}"
+            )
     return tuple(sorted(set(raw)))
-
-

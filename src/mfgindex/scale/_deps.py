@@ -17,8 +17,9 @@ def require_dask() -> ModuleType:
         import dask
         import dask.dataframe  # dask[dataframe] comes with dask[distributed]
     except ImportError as exc:
-        raise UsageError(f"the Dask path needs dask[distributed], which is not installed ({exc})",
-                         hint=_HINT) from None
+        raise UsageError(
+            f"the Dask path needs dask[distributed], which is not installed ({exc})", hint=_HINT
+        ) from None
     module: ModuleType = dask
     return module
 
@@ -29,7 +30,8 @@ def require_distributed() -> ModuleType:
     try:
         import distributed
     except ImportError as exc:
-        raise UsageError(f"a Dask scheduler needs dask.distributed, which is not installed ({exc})",
-                         hint=_HINT) from None
+        raise UsageError(
+            f"a Dask scheduler needs dask.distributed, which is not installed ({exc})", hint=_HINT
+        ) from None
     module: ModuleType = distributed
     return module

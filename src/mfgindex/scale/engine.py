@@ -119,11 +119,15 @@ def read_files(source: str | Path | Sequence[str | Path], framework: Framework) 
     elif kinds == {".csv"}:
         frame = dd.read_csv(paths, dtype={framework.unit_column: str}, blocksize="64MB")
     else:
-        raise DataError(f"the Dask path reads .parquet or .csv files, of one kind; got "
-                        f"{', '.join(sorted(kinds))}",
-                        hint="convert the files to Parquet (pandas.DataFrame.to_parquet)")
-    return select_columns(frame, framework, source=", ".join(paths[:3])
-                          + (f" and {len(paths) - 3} more" if len(paths) > 3 else ""))
+        raise DataError(
+            f"the Dask path reads .parquet or .csv files, of one kind; got {', '.join(sorted(kinds))}",
+            hint="convert the files to Parquet (pandas.DataFrame.to_parquet)",
+        )
+    return select_columns(
+        frame,
+        framework,
+        source=", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else ""),
+    )
 
 
 def _paths(source: str | Path | Sequence[str | Path]) -> list[str]:
@@ -134,16 +138,17 @@ def _paths(source: str | Path | Sequence[str | Path]) -> list[str]:
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found = sorted(str(f) for f in p.glob("*.parquet")) or sorted(
-                str(f) for f in p.glob("*.csv"))
+            found = sorted(str(f) for f in p.glob("*.parquet")) or sorted(str(f) for f in p.glob("*.csv"))
         elif any(ch in str(item) for ch in "*?["):
             found = sorted(glob.glob(str(item)))
         else:
             found = [str(p)] if p.is_file() else []
         if not found:
-            raise DataError(f"no data file at '{item}'",
-                            hint="give .parquet (or .csv) files, a folder of them, or a quoted "
-                                 "glob such as 'data/*.parquet'")
+            raise DataError(
+                f"no data file at '{item}'",
+                hint="give .parquet (or .csv) files, a folder of them, or a quoted "
+                "glob such as 'data/*.parquet'",
+            )
         out += found
     return out
 
@@ -160,18 +165,25 @@ def select_columns(frame: Any, framework: Framework, *, source: str = "<frame>")
     needed = fw.indicator_columns()
     missing = [c for c in [fw.unit_column, *needed] if c not in meta.columns]
     if missing:
-        raise DataError(f"no column(s) {', '.join(map(repr, missing))} in the data",
-                        where=source,
-                        hint=f"framework '{fw.id}' reads the unit column '{fw.unit_column}' and "
-                             "one column per indicator (and denominator)")
-    text = [c for c in needed if not (pd.api.types.is_numeric_dtype(meta[c])
-                                      and not pd.api.types.is_bool_dtype(meta[c]))]
+        raise DataError(
+            f"no column(s) {', '.join(map(repr, missing))} in the data",
+            where=source,
+            hint=f"framework '{fw.id}' reads the unit column '{fw.unit_column}' and "
+            "one column per indicator (and denominator)",
+        )
+    text = [
+        c
+        for c in needed
+        if not (pd.api.types.is_numeric_dtype(meta[c]) and not pd.api.types.is_bool_dtype(meta[c]))
+    ]
     if text:
-        raise DataError(f"column(s) {', '.join(map(repr, text))} are not stored as numbers",
-                        where=source,
-                        hint="the Dask path reads values as Parquet stores them: write the "
-                             "columns as float64; the in-memory reader (--engine memory) "
-                             "parses text cells")
+        raise DataError(
+            f"column(s) {', '.join(map(repr, text))} are not stored as numbers",
+            where=source,
+            hint="the Dask path reads values as Parquet stores them: write the "
+            "columns as float64; the in-memory reader (--engine memory) "
+            "parses text cells",
+        )
     name = fw.name_column if fw.name_column and fw.name_column in meta.columns else None
     year = year_column(meta, fw)
     keep = list(dict.fromkeys([fw.unit_column, *(c for c in (year, name) if c), *needed]))
@@ -189,11 +201,13 @@ def _dataset(frame: pd.DataFrame, job: _Job) -> Dataset:
         frame = frame[frame[lay.year] == job.year]
     units = frame[lay.unit].astype(str).str.strip().to_numpy(dtype=object)
     return Dataset(
-        units=units, years=None,
+        units=units,
+        years=None,
         names=None if lay.name is None else frame[lay.name].astype(str).to_numpy(dtype=object),
-        matrix=(frame[list(lay.data)].to_numpy(dtype=np.float64) if lay.data
-                else np.empty((len(frame), 0))),
-        columns=lay.data, text=np.empty((len(frame), 0), dtype=object), text_columns=(),
+        matrix=(frame[list(lay.data)].to_numpy(dtype=np.float64) if lay.data else np.empty((len(frame), 0))),
+        columns=lay.data,
+        text=np.empty((len(frame), 0), dtype=object),
+        text_columns=(),
         source="<partition>",
     )
 
@@ -211,8 +225,9 @@ def _stats_task(frame: pd.DataFrame, job: _Job) -> tuple[ColumnStats, int, np.nd
     """A partition's summaries, its number of rows and its bad (out-of-domain) cells per
     indicator."""
     _, prep, oriented = _prepared(frame, job)
-    bad = (np.zeros(oriented.shape[1], dtype=np.int64) if prep.bad_cells is None
-           else prep.bad_cells.sum(axis=0))
+    bad = (
+        np.zeros(oriented.shape[1], dtype=np.int64) if prep.bad_cells is None else prep.bad_cells.sum(axis=0)
+    )
     return partition_stats(oriented), len(oriented), bad
 
 
@@ -221,8 +236,7 @@ def _fits(plan: Plan, stats: ColumnStats) -> list[tuple[np.ndarray, Any, str]]:
     from mfgindex.pipeline.plan import _column_context
 
     indicators = plan.framework.indicators
-    transforms = [None if i.transform is None else resolve("transform", i.transform)
-                  for i in indicators]
+    transforms = [None if i.transform is None else resolve("transform", i.transform) for i in indicators]
     by_spec: dict[str, list[int]] = {}
     for j, spec in enumerate(plan.normalization_specs()):
         by_spec.setdefault(spec, []).append(j)
@@ -234,8 +248,9 @@ def _fits(plan: Plan, stats: ColumnStats) -> list[tuple[np.ndarray, Any, str]]:
             continue
         call = resolve("normalize", spec)
         ctx = _column_context(indicators, cols, transforms)
-        sub = ColumnStats(stats.count[cols], stats.mean[cols], stats.m2[cols], stats.low[cols],
-                          stats.high[cols])
+        sub = ColumnStats(
+            stats.count[cols], stats.mean[cols], stats.m2[cols], stats.low[cols], stats.high[cols]
+        )
         out.append((cols, fit_normaliser(call, sub, ctx, f"normalize '{spec}'"), spec))
     return out
 
@@ -258,8 +273,9 @@ def _score_task(frame: pd.DataFrame, job: _Job) -> tuple[pd.DataFrame, dict[str,
     reasons: dict[str, MethodError] = {}
     limits: dict[str, np.ndarray] = {}
     n = len(oriented)
-    tree = plan.score(normalized, np.arange(n), dict(job.weights), refused=refused,
-                      reasons=reasons, limits=limits)
+    tree = plan.score(
+        normalized, np.arange(n), dict(job.weights), refused=refused, reasons=reasons, limits=limits
+    )
     if job.year is not None and lay.year is not None:
         frame = frame[frame[lay.year] == job.year]
     out: dict[str, Any] = {lay.unit: plan.data.units}
@@ -275,14 +291,21 @@ def _score_task(frame: pd.DataFrame, job: _Job) -> tuple[pd.DataFrame, dict[str,
     counts |= {f"refused:{g}": int(np.asarray(m).sum()) for g, m in refused.items()}
     counts |= {f"zero:{g}": int(np.asarray(m).sum()) for g, m in limits.items()}
     if prep.bad_cells is not None:
-        counts |= {f"domain:{i.id}": int(prep.bad_cells[:, j].sum())
-                   for j, i in enumerate(fw.indicators) if prep.bad_cells[:, j].any()}
+        counts |= {
+            f"domain:{i.id}": int(prep.bad_cells[:, j].sum())
+            for j, i in enumerate(fw.indicators)
+            if prep.bad_cells[:, j].any()
+        }
     return pd.DataFrame(out), counts
 
 
-def _with_ranks(frame: pd.DataFrame, ranks: np.ndarray, names: Sequence[str],
-                after: Sequence[str], stages: tuple[MethodCall, StageRule] | None = None
-                ) -> pd.DataFrame:
+def _with_ranks(
+    frame: pd.DataFrame,
+    ranks: np.ndarray,
+    names: Sequence[str],
+    after: Sequence[str],
+    stages: tuple[MethodCall, StageRule] | None = None,
+) -> pd.DataFrame:
     """``frame`` with rank columns inserted: ``names[i]`` right after column ``after[i]``
     (integers, missing for an unscored unit, as :meth:`Result.to_frame`), then ``stage``: the
     row-wise stage rule applied to the index's scores and exact ranks (``after[0]``)."""
@@ -295,8 +318,9 @@ def _with_ranks(frame: pd.DataFrame, ranks: np.ndarray, names: Sequence[str],
         frame.insert(at, name, column)
     if stages is not None:
         call, rule = stages
-        codes = run_method(call, "stages", frame[after[0]].to_numpy(dtype=float),
-                           ranks[:, 0], len(rule.labels))
+        codes = run_method(
+            call, "stages", frame[after[0]].to_numpy(dtype=float), ranks[:, 0], len(rule.labels)
+        )
         frame["stage"] = np.array([rule.label(int(c), "en") for c in codes], dtype=object)
     return frame
 
@@ -310,8 +334,10 @@ def _stage_rule(plan: Plan) -> tuple[tuple[MethodCall, StageRule] | None, str]:
         return None, "none"
     call = resolve("classify", chosen if chosen is not None else rule.method)
     if not call.method.row_wise:
-        return None, (f"none: '{call.spec()}' needs every unit's score at once, so the Dask path "
-                      "does not classify (rank or score cuts do)")
+        return None, (
+            f"none: '{call.spec()}' needs every unit's score at once, so the Dask path "
+            "does not classify (rank or score cuts do)"
+        )
     return (call, rule), call.spec()
 
 
@@ -322,9 +348,16 @@ def _group_ids(fw: Framework) -> list[str]:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def score(framework: Framework, data: Any, *, choices: Choices | None = None,
-          year: int | None = None, ranks: bool = False, indicators: bool = False,
-          npartitions: int | None = None) -> ScaleResult:
+def score(
+    framework: Framework,
+    data: Any,
+    *,
+    choices: Choices | None = None,
+    year: int | None = None,
+    ranks: bool = False,
+    indicators: bool = False,
+    npartitions: int | None = None,
+) -> ScaleResult:
     """Score every unit of ``data`` on every node of ``framework`` with Dask.
 
     Runs on dask's current scheduler: a ``distributed.Client`` if one is active (a
@@ -388,8 +421,7 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
     stats = merge_all([s for s, _, _ in part_stats])
     n_units = int(sum(n for _, n, _ in part_stats))
     if n_units == 0:
-        raise DataError("no units to score" + (f" in year {year}" if year is not None else ""),
-                        where=source)
+        raise DataError("no units to score" + (f" in year {year}" if year is not None else ""), where=source)
     fits = _fits(template, stats)  # fitted once here: errors now, and the provenance
     job = _Job(fw, ch, layout, year, stats=stats, weights=weights, indicators=indicators)
 
@@ -404,15 +436,24 @@ def score(framework: Framework, data: Any, *, choices: Choices | None = None,
     for c in counts:
         for k, v in c.items():
             totals[k] = totals.get(k, 0) + v
-    provenance = _provenance(template, fits, weights, source=source,
-                             files=digests, hashes=results[len(tasks):], n_units=n_units,
-                             year=year, partitions=len(parts), bad=bad, counts=totals,
-                             stages=stage_record)
+    provenance = _provenance(
+        template,
+        fits,
+        weights,
+        source=source,
+        files=digests,
+        hashes=results[len(tasks) :],
+        n_units=n_units,
+        year=year,
+        partitions=len(parts),
+        bad=bad,
+        counts=totals,
+        stages=stage_record,
+    )
     return ScaleResult(out, provenance)
 
 
-def _source_frame(data: Any, fw: Framework, npartitions: int | None
-                  ) -> tuple[Any, str, list[str] | None]:
+def _source_frame(data: Any, fw: Framework, npartitions: int | None) -> tuple[Any, str, list[str] | None]:
     """``data`` as a dask DataFrame of the framework's columns, the source the provenance
     names, and the files to hash (None for a DataFrame given in memory)."""
     import dask.dataframe as dd
@@ -425,8 +466,7 @@ def _source_frame(data: Any, fw: Framework, npartitions: int | None
     import pandas as pd
 
     if not isinstance(data, pd.DataFrame):
-        raise UsageError(f"data must be Parquet paths or a (dask) DataFrame, got "
-                         f"{type(data).__name__}")
+        raise UsageError(f"data must be Parquet paths or a (dask) DataFrame, got {type(data).__name__}")
     parts = npartitions or max(1, -(-len(data) // 100_000))
     frame = dd.from_pandas(data, npartitions=parts, sort=False)
     return select_columns(frame, fw), "<frame>", None
@@ -437,9 +477,12 @@ def _layout(meta: pd.DataFrame, fw: Framework) -> tuple[_Layout, str | None]:
     from mfgindex.data import year_column
 
     ycol = year_column(meta, fw)
-    layout = _Layout(unit=fw.unit_column,
-                     name=fw.name_column if fw.name_column in meta.columns else None,
-                     year=ycol, data=tuple(c for c in fw.indicator_columns() if c in meta.columns))
+    layout = _Layout(
+        unit=fw.unit_column,
+        name=fw.name_column if fw.name_column in meta.columns else None,
+        year=ycol,
+        data=tuple(c for c in fw.indicator_columns() if c in meta.columns),
+    )
     return layout, ycol
 
 
@@ -447,23 +490,28 @@ def _check_year(frame: Any, ycol: str | None, year: int | None, ch: Choices) -> 
     """The Dask path scores one cross-section: ``year`` needs a year column, several years
     need ``year``, and normalisation is fitted on the year scored."""
     if year is not None and ycol is None:
-        raise UsageError(f"--year {year} given, but the data has no year column",
-                         hint="drop --year, or add a 'year' column to the data")
+        raise UsageError(
+            f"--year {year} given, but the data has no year column",
+            hint="drop --year, or add a 'year' column to the data",
+        )
     if year is None and ycol is not None:
         years = sorted(int(y) for y in frame[ycol].dropna().unique().compute())
         if len(years) > 1:
             raise UsageError(
-                f"the data has {len(years)} years ({_years(years)}): the Dask path scores one "
-                "year at a time", hint=f"give --year, e.g. --year {years[-1]}")
+                f"the data has {len(years)} years ({_years(years)}): the Dask path scores one year at a time",
+                hint=f"give --year, e.g. --year {years[-1]}",
+            )
     if isinstance(ch.fit_on, int) and ch.fit_on != year:
-        raise UsageError(f"--fit-on {ch.fit_on}: the Dask path fits normalisation on the year it "
-                         "scores", where="--fit-on",
-                         hint="score that year (--year), or fit with fixed goalposts to "
-                              "compare years")
+        raise UsageError(
+            f"--fit-on {ch.fit_on}: the Dask path fits normalisation on the year it scores",
+            where="--fit-on",
+            hint="score that year (--year), or fit with fixed goalposts to compare years",
+        )
 
 
-def _ranked(frames: list[Any], fw: Framework, ranks: bool,
-            stages: tuple[MethodCall, StageRule] | None) -> Any:
+def _ranked(
+    frames: list[Any], fw: Framework, ranks: bool, stages: tuple[MethodCall, StageRule] | None
+) -> Any:
     """The scored partitions with exact ranks of the index (and of every group with
     ``ranks``) and the stages, as one persisted dask DataFrame."""
     import dask.dataframe as dd
@@ -475,11 +523,12 @@ def _ranked(frames: list[Any], fw: Framework, ranks: bool,
     ranked = [fw.id, *(groups if ranks else [])]
     names = ["rank", *(f"rank_{g}" for g in (groups if ranks else []))]
     rank_parts = exact_ranks(frames, ranked)
-    out_meta = _with_ranks(frames[0].compute().iloc[:0], np.empty((0, len(ranked))), names,
-                           ranked, stages)
-    out = dd.from_delayed([delayed(_with_ranks)(f, r, names, ranked, stages)
-                           for f, r in zip(frames, rank_parts, strict=True)],
-                          meta=out_meta, verify_meta=False)
+    out_meta = _with_ranks(frames[0].compute().iloc[:0], np.empty((0, len(ranked))), names, ranked, stages)
+    out = dd.from_delayed(
+        [delayed(_with_ranks)(f, r, names, ranked, stages) for f, r in zip(frames, rank_parts, strict=True)],
+        meta=out_meta,
+        verify_meta=False,
+    )
     return out.persist()
 
 
@@ -505,10 +554,21 @@ def _weights(plan: Plan) -> dict[str, np.ndarray]:
     return out
 
 
-def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
-                weights: Mapping[str, np.ndarray], *, source: str, files: list[str] | None,
-                hashes: Sequence[str], n_units: int, year: int | None, partitions: int,
-                bad: np.ndarray, counts: Mapping[str, int], stages: str) -> dict[str, Any]:
+def _provenance(
+    plan: Plan,
+    fits: list[tuple[np.ndarray, Any, str]],
+    weights: Mapping[str, np.ndarray],
+    *,
+    source: str,
+    files: list[str] | None,
+    hashes: Sequence[str],
+    n_units: int,
+    year: int | None,
+    partitions: int,
+    bad: np.ndarray,
+    counts: Mapping[str, int],
+    stages: str,
+) -> dict[str, Any]:
     """The provenance of a Dask run, in the shape of :attr:`Result.provenance` plus the
     ``engine`` it ran on and the ``unscored`` units per group."""
     import dask
@@ -526,19 +586,22 @@ def _provenance(plan: Plan, fits: list[tuple[np.ndarray, Any, str]],
         "years": [year] if year is not None else [],
         "methods": _methods_record(plan, stages),
         "fitted": _fitted_record(fits, ids),
-        "weights": [{"year": year, "group": g,
-                     "weights": dict(zip(fw.children(g), map(float, w), strict=True))}
-                    for g, w in weights.items()],
+        "weights": [
+            {"year": year, "group": g, "weights": dict(zip(fw.children(g), map(float, w), strict=True))}
+            for g, w in weights.items()
+        ],
         "bad_cells": _bad_cells(ids, bad, counts),
         "unscored": {g: unscored.get(g, 0) for g in [*_group_ids(fw), fw.id]},
-        "engine": {"name": "dask", "dask": dask.__version__,
-                   "partitions": partitions,
-                   "ranks": "exact (sample sort over partitions)"},
+        "engine": {
+            "name": "dask",
+            "dask": dask.__version__,
+            "partitions": partitions,
+            "ranks": "exact (sample sort over partitions)",
+        },
     }
 
 
-def _fitted_record(fits: list[tuple[np.ndarray, Any, str]], ids: list[str]
-                   ) -> dict[str, dict[str, float]]:
+def _fitted_record(fits: list[tuple[np.ndarray, Any, str]], ids: list[str]) -> dict[str, dict[str, float]]:
     """Each indicator's fitted normalisation parameters (indicators of a method that fits
     nothing are left out)."""
     fitted: dict[str, dict[str, float]] = {}
@@ -551,8 +614,7 @@ def _fitted_record(fits: list[tuple[np.ndarray, Any, str]], ids: list[str]
     return fitted
 
 
-def _data_record(source: str, n_units: int, files: list[str] | None,
-                 hashes: Sequence[str]) -> dict[str, Any]:
+def _data_record(source: str, n_units: int, files: list[str] | None, hashes: Sequence[str]) -> dict[str, Any]:
     """The data read: its source and rows, and for files each one's SHA-256 and one digest of
     them all (over their names and digests, so the folder they are in does not matter)."""
     import hashlib
@@ -560,8 +622,9 @@ def _data_record(source: str, n_units: int, files: list[str] | None,
     data: dict[str, Any] = {"file": source, "rows": n_units}
     if files:
         listing = [{"file": f, "sha256": h} for f, h in zip(files, hashes, strict=True)]
-        combined = hashlib.sha256("\n".join(f"{Path(f).name} {h}" for f, h in
-                                            zip(files, hashes, strict=True)).encode()).hexdigest()
+        combined = hashlib.sha256(
+            "\n".join(f"{Path(f).name} {h}" for f, h in zip(files, hashes, strict=True)).encode()
+        ).hexdigest()
         data |= {"sha256": combined, "files": listing}
     return data
 
@@ -575,7 +638,9 @@ def _methods_record(plan: Plan, stages: str) -> dict[str, Any]:
     record: dict[str, Any] = {
         "denominate": "ratio" if any(i.denominator for i in fw.indicators) else "none",
         "transform": {i.id: i.transform for i in fw.indicators if i.transform},
-        "impute": "none", "screen": "none", "treat": "none",
+        "impute": "none",
+        "screen": "none",
+        "treat": "none",
         "normalize": dict(zip(ids, specs, strict=True)),
         "fit_on": plan.choices.fit_on,
         "aggregate": {g: c.spec() for g, c in plan.aggregate_calls.items()},
@@ -593,8 +658,9 @@ def _bad_cells(ids: list[str], bad: np.ndarray, counts: Mapping[str, int]) -> li
     """Cells outside a transform's domain per indicator, then the units an aggregator refused
     or scored 0, per group (the partitions' ``counts``)."""
     cells = [{"kind": "domain", "node": i, "units": int(n)} for i, n in zip(ids, bad, strict=True) if n]
-    cells += [{"kind": k.split(":", 1)[0], "node": k.split(":", 1)[1], "units": v}
-              for k, v in sorted(counts.items())
-              if v and not k.startswith(("domain:", "unscored:"))]
+    cells += [
+        {"kind": k.split(":", 1)[0], "node": k.split(":", 1)[1], "units": v}
+        for k, v in sorted(counts.items())
+        if v and not k.startswith(("domain:", "unscored:"))
+    ]
     return cells
-

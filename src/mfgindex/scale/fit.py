@@ -130,7 +130,8 @@ def fit_normaliser(call: MethodCall, stats: ColumnStats, ctx: Any, what: str) ->
             f"normalisation '{call.spec()}' cannot run partition-wise: its fit needs every "
             f"value of an indicator at once ({what})",
             hint=f"on the Dask path choose one of {_partitionable('normalize')}; or score "
-                 "in memory (--engine memory)")
+            "in memory (--engine memory)",
+        )
     if reduce == "none":
         fit: Fit = run_method(call, what, np.empty((0, m)), ctx)
         return fit
@@ -159,8 +160,10 @@ def _standardise(call: MethodCall, stats: ColumnStats) -> Fit:
     def apply(x: FloatArray) -> FloatArray:
         arr = np.asarray(x, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] != m:
-            raise MethodError(f"the normaliser was fitted on {m} indicator(s) but is applied "
-                              f"to an array of shape {arr.shape}")
+            raise MethodError(
+                f"the normaliser was fitted on {m} indicator(s) but is applied "
+                f"to an array of shape {arr.shape}"
+            )
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray((arr - mu) / s * target_sd + target_mean, dtype=np.float64)
 
@@ -172,14 +175,19 @@ def check_plan(plan: Plan) -> None:
     partition-wise: imputation, screening and treatment (they learn from all units at once —
     do them before), a normaliser or weight method whose ``reduce`` trait is None, an
     aggregator that is not ``row_wise`` (Copeland, TOPSIS, VIKOR, BoD compare units)."""
-    problems = [*_learning_steps(plan), *_unreduced_normalisers(plan), *_unreduced_weights(plan),
-                *_not_row_wise(plan)]
+    problems = [
+        *_learning_steps(plan),
+        *_unreduced_normalisers(plan),
+        *_unreduced_weights(plan),
+        *_not_row_wise(plan),
+    ]
     if problems:
         raise MethodError(
             f"{len(problems)} choice{'s' if len(problems) != 1 else ''} cannot run "
             "partition-wise on the Dask path",
             problems=problems,
-            hint="change these choices, or score in memory (--engine memory) if the data fits")
+            hint="change these choices, or score in memory (--engine memory) if the data fits",
+        )
 
 
 def _learning_steps(plan: Plan) -> list[str]:
@@ -190,9 +198,14 @@ def _learning_steps(plan: Plan) -> list[str]:
         spec = ch.method(stage) or fw.default(stage)
         if spec is not None and not is_none(spec):
             call = resolve(stage, spec)
-            problems.append(_not_partitionable(
-                stage, call, "every unit", "it learns from other units; do it before scoring "
-                f"at scale, or --{stage} none"))
+            problems.append(
+                _not_partitionable(
+                    stage,
+                    call,
+                    "every unit",
+                    f"it learns from other units; do it before scoring at scale, or --{stage} none",
+                )
+            )
     run_treat = ch.treat or fw.default("treat")
     treated: dict[str, list[str]] = {}
     for ind in fw.indicators:
@@ -200,9 +213,11 @@ def _learning_steps(plan: Plan) -> list[str]:
         if spec is not None and not is_none(spec):
             treated.setdefault(resolve("treat", spec).spec(), []).append(ind.id)
     for spec, ids in treated.items():
-        problems.append(f"treat '{spec}' (indicator(s) {_listed(ids)}): it learns from the "
-                        "whole distribution (skew, kurtosis, outliers); treat the data before "
-                        "scoring at scale, or --treat none")
+        problems.append(
+            f"treat '{spec}' (indicator(s) {_listed(ids)}): it learns from the "
+            "whole distribution (skew, kurtosis, outliers); treat the data before "
+            "scoring at scale, or --treat none"
+        )
     return problems
 
 
@@ -214,10 +229,15 @@ def _unreduced_normalisers(plan: Plan) -> list[str]:
             continue
         call = resolve("normalize", spec)
         if call.method.reduce is None:
-            problems.append(_not_partitionable(
-                "normalize", call, f"indicator(s) {_listed(ids)}",
-                "its fit needs every value of an indicator at once (ranks); partition-wise "
-                f"normalisers: {_partitionable('normalize')}"))
+            problems.append(
+                _not_partitionable(
+                    "normalize",
+                    call,
+                    f"indicator(s) {_listed(ids)}",
+                    "its fit needs every value of an indicator at once (ranks); partition-wise "
+                    f"normalisers: {_partitionable('normalize')}",
+                )
+            )
     return problems
 
 
@@ -228,10 +248,16 @@ def _unreduced_weights(plan: Plan) -> list[str]:
     for group, call in plan.weight_calls.items():
         if call.method.reduce is None:
             derived.setdefault(call.spec(), (call, []))[1].append(group)
-    return [_not_partitionable(
-        "weights", call, f"group(s) {_listed(groups)}", "it derives weights from every "
-        f"unit's values; partition-wise weights: {_partitionable('weight')}")
-        for call, groups in derived.values()]
+    return [
+        _not_partitionable(
+            "weights",
+            call,
+            f"group(s) {_listed(groups)}",
+            "it derives weights from every "
+            f"unit's values; partition-wise weights: {_partitionable('weight')}",
+        )
+        for call, groups in derived.values()
+    ]
 
 
 def _not_row_wise(plan: Plan) -> list[str]:
@@ -241,12 +267,18 @@ def _not_row_wise(plan: Plan) -> list[str]:
     for group, call in plan.aggregate_calls.items():
         if not call.method.row_wise:
             refused.setdefault(call.spec(), (call, []))[1].append(group)
-    return [_not_partitionable(
-        "aggregate", call, f"group(s) {_listed(groups)}", "a unit's score depends on the "
-        "other units' values (ideal points, pairwise comparisons, a frontier), so it is "
-        "not row-local; row-wise aggregators: "
-        + ", ".join(m.name for m in methods("aggregate") if m.row_wise))
-        for call, groups in refused.values()]
+    return [
+        _not_partitionable(
+            "aggregate",
+            call,
+            f"group(s) {_listed(groups)}",
+            "a unit's score depends on the "
+            "other units' values (ideal points, pairwise comparisons, a frontier), so it is "
+            "not row-local; row-wise aggregators: "
+            + ", ".join(m.name for m in methods("aggregate") if m.row_wise),
+        )
+        for call, groups in refused.values()
+    ]
 
 
 def _normalisers(plan: Plan) -> dict[str, list[str]]:

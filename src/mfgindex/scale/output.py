@@ -41,20 +41,26 @@ def write_parquet(result: ScaleResult, folder: str | Path) -> Path:
     target = Path(folder)
     if target.exists():
         if not target.is_dir():
-            raise UsageError(f"'{target}' is a file: the Dask path writes a folder of Parquet "
-                             "files", where="--output", hint="give a folder, e.g. -o out/")
+            raise UsageError(
+                f"'{target}' is a file: the Dask path writes a folder of Parquet files",
+                where="--output",
+                hint="give a folder, e.g. -o out/",
+            )
         if any(target.iterdir()) and not (target / PROVENANCE_FILE).is_file():
-            raise UsageError(f"'{target}' is a folder that is not empty and was not written by "
-                             "mfgindex: it is left alone", where="--output",
-                             hint="give a new or empty folder")
+            raise UsageError(
+                f"'{target}' is a folder that is not empty and was not written by mfgindex: it is left alone",
+                where="--output",
+                hint="give a new or empty folder",
+            )
     parent = target.resolve().parent
     if not parent.is_dir():
         raise UsageError(f"no folder '{parent}' to write '{target.name}' in", where="--output")
     temp = parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     text = json.dumps(_jsonable(result.provenance), ensure_ascii=False, indent=2)
     try:
-        result.frame.to_parquet(str(temp), write_index=False,
-                                custom_metadata={"mfgindex": text.encode("utf-8")})
+        result.frame.to_parquet(
+            str(temp), write_index=False, custom_metadata={"mfgindex": text.encode("utf-8")}
+        )
         (temp / PROVENANCE_FILE).write_text(text + "\n", encoding="utf-8")
         if target.exists():
             old = parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"

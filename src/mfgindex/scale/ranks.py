@@ -59,8 +59,9 @@ def _bucket_ids(keys: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     return ids
 
 
-def _split(frame: Any, columns: Sequence[str], descending: bool,
-           cuts: Sequence[np.ndarray], n_buckets: int) -> tuple[list[np.ndarray], ...]:
+def _split(
+    frame: Any, columns: Sequence[str], descending: bool, cuts: Sequence[np.ndarray], n_buckets: int
+) -> tuple[list[np.ndarray], ...]:
     """The partition's keys by bucket: ``out[b][c]`` (each in the partition's row order)."""
     out: tuple[list[np.ndarray], ...] = tuple([] for _ in range(n_buckets))
     for k, cut in zip(_keys(frame, columns, descending), cuts, strict=True):
@@ -68,7 +69,7 @@ def _split(frame: Any, columns: Sequence[str], descending: bool,
         order = np.argsort(ids, kind="stable")
         bounds = np.searchsorted(ids[order], np.arange(n_buckets + 1), side="left")
         for b in range(n_buckets):
-            out[b].append(k[order[bounds[b]:bounds[b + 1]]])
+            out[b].append(k[order[bounds[b] : bounds[b + 1]]])
     return out
 
 
@@ -94,9 +95,14 @@ def _sizes(bucket: tuple[np.ndarray, list[list[np.ndarray]]]) -> np.ndarray:
     return bucket[0]
 
 
-def _assemble(frame: Any, columns: Sequence[str], descending: bool,
-              cuts: Sequence[np.ndarray], before: np.ndarray,
-              *within: list[np.ndarray]) -> np.ndarray:
+def _assemble(
+    frame: Any,
+    columns: Sequence[str],
+    descending: bool,
+    cuts: Sequence[np.ndarray],
+    before: np.ndarray,
+    *within: list[np.ndarray],
+) -> np.ndarray:
     """``(n, c)`` ranks of one partition: 1 + keys in earlier buckets + keys below in its own."""
     keys = _keys(frame, columns, descending)
     n = len(keys[0]) if keys else 0
@@ -110,8 +116,9 @@ def _assemble(frame: Any, columns: Sequence[str], descending: bool,
     return out
 
 
-def exact_ranks(parts: Sequence[Any], columns: Sequence[str], *,
-                descending: bool = True, sample: int = 32) -> list[Any]:
+def exact_ranks(
+    parts: Sequence[Any], columns: Sequence[str], *, descending: bool = True, sample: int = 32
+) -> list[Any]:
     """Exact ranks of ``columns`` over every partition, one ``(n_p, c)`` array per partition.
 
     Parameters
@@ -137,8 +144,7 @@ def exact_ranks(parts: Sequence[Any], columns: Sequence[str], *,
     cols = list(columns)
     n_parts = len(parts)
     n_buckets = max(1, min(n_parts, math.ceil(2 * math.sqrt(n_parts))))
-    samples = dask.compute(*[delayed(_sample)(p, cols, descending, sample * n_buckets)
-                             for p in parts])
+    samples = dask.compute(*[delayed(_sample)(p, cols, descending, sample * n_buckets) for p in parts])
     cuts = []
     for c in range(len(cols)):
         pooled = np.sort(np.concatenate([s[c] for s in samples]))
@@ -151,9 +157,13 @@ def exact_ranks(parts: Sequence[Any], columns: Sequence[str], *,
     splits = [delayed(_split, nout=n_buckets)(p, cols, descending, cuts, n_buckets) for p in parts]
     buckets = [delayed(_bucket)(*[s[b] for s in splits]) for b in range(n_buckets)]
     buckets = list(dask.persist(*buckets))
-    sizes = np.array(dask.compute(*[delayed(_sizes)(b) for b in buckets]),
-                     dtype=np.float64).reshape(n_buckets, len(cols)).T
+    sizes = (
+        np.array(dask.compute(*[delayed(_sizes)(b) for b in buckets]), dtype=np.float64)
+        .reshape(n_buckets, len(cols))
+        .T
+    )
     before = np.concatenate([np.zeros((len(cols), 1)), np.cumsum(sizes, axis=1)[:, :-1]], axis=1)
-    return [delayed(_assemble)(p, cols, descending, cuts, before,
-                               *[delayed(_pick)(b, q) for b in buckets])
-            for q, p in enumerate(parts)]
+    return [
+        delayed(_assemble)(p, cols, descending, cuts, before, *[delayed(_pick)(b, q) for b in buckets])
+        for q, p in enumerate(parts)
+    ]

@@ -36,8 +36,15 @@ def _szse() -> pd.DataFrame:
     raw = pd.read_excel(SHARED / "szse_listed_companies" / "szse_A股列表_2025-12-28.xlsx", dtype=str)
     raw.columns = [c.replace(" ", "") for c in raw.columns]  # '城     市' -> '城市'
     rows = raw[raw["城市"].isin(SZSE_CITIES)]
-    out = rows.rename(columns={"A股代码": "a_code", "A股简称": "short_name", "A股上市日期": "list_date",
-                               "城市": "city", "所属行业": "industry"})
+    out = rows.rename(
+        columns={
+            "A股代码": "a_code",
+            "A股简称": "short_name",
+            "A股上市日期": "list_date",
+            "城市": "city",
+            "所属行业": "industry",
+        }
+    )
     out["short_name"] = out["short_name"].str.replace(" ", "", regex=False)
     return out[["a_code", "short_name", "list_date", "city", "industry"]].sort_values("a_code")
 
@@ -54,9 +61,11 @@ def _designations(file: str, name_col: str) -> pd.DataFrame:
 def main() -> None:
     _szse().to_csv(HERE / "szse_selected_cities.csv", index=False, lineterminator="\n")
     _designations("绿色工厂名单.csv", "工厂名称").to_csv(
-        HERE / "green_factories_selected.csv", index=False, lineterminator="\n")
+        HERE / "green_factories_selected.csv", index=False, lineterminator="\n"
+    )
     _designations("绿色工业园区名单.csv", "园区").to_csv(
-        HERE / "green_parks_selected.csv", index=False, lineterminator="\n")
+        HERE / "green_parks_selected.csv", index=False, lineterminator="\n"
+    )
 
 
 if __name__ == "__main__":

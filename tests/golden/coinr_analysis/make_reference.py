@@ -32,17 +32,30 @@ def get_stats(df: pd.DataFrame, t_skew=2.0, t_kurt=3.5, t_avail=0.65, t_zero=0.5
         # e1071 type 2 = the bias-corrected sample skewness / excess kurtosis
         sk = float(stats.skew(x, bias=False))
         kt = float(stats.kurtosis(x, fisher=True, bias=False))
-        rows.append({
-            "iCode": col, "Min": x.min(), "Max": x.max(), "Mean": x.mean(),
-            "Median": np.median(x), "Std": x.std(ddof=1), "Skew": sk, "Kurt": kt,
-            "N.Avail": n_avail, "N.NonZero": nzero, "N.Unique": nunq, "N.Same": nsame,
-            "Frc.Avail": n_avail / n, "Frc.NonZero": nzero / n_avail,
-            "Frc.Unique": nunq / n_avail, "Frc.Same": nsame / n_avail,
-            "Flag.Avail": "ok" if n_avail / n >= t_avail else "LOW",
-            "Flag.NonZero": "ok" if nzero / n >= t_zero else "LOW",
-            "Flag.Unique": "ok" if nunq / n >= t_unq else "LOW",
-            "Flag.SkewKurt": "OUT" if abs(sk) > t_skew and kt > t_kurt else "ok",
-        })
+        rows.append(
+            {
+                "iCode": col,
+                "Min": x.min(),
+                "Max": x.max(),
+                "Mean": x.mean(),
+                "Median": np.median(x),
+                "Std": x.std(ddof=1),
+                "Skew": sk,
+                "Kurt": kt,
+                "N.Avail": n_avail,
+                "N.NonZero": nzero,
+                "N.Unique": nunq,
+                "N.Same": nsame,
+                "Frc.Avail": n_avail / n,
+                "Frc.NonZero": nzero / n_avail,
+                "Frc.Unique": nunq / n_avail,
+                "Frc.Same": nsame / n_avail,
+                "Flag.Avail": "ok" if n_avail / n >= t_avail else "LOW",
+                "Flag.NonZero": "ok" if nzero / n >= t_zero else "LOW",
+                "Flag.Unique": "ok" if nunq / n >= t_unq else "LOW",
+                "Flag.SkewKurt": "OUT" if abs(sk) > t_skew and kt > t_kurt else "ok",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -50,9 +63,16 @@ def get_data_avail(df: pd.DataFrame) -> pd.DataFrame:
     x = df.drop(columns="uCode")
     nas = x.isna().sum(axis=1)
     zeros = (x == 0).sum(axis=1)
-    return pd.DataFrame({"uCode": df["uCode"], "N_missing": nas, "N_zero": zeros,
-                         "N_miss_or_zero": nas + zeros, "Dat_Avail": 1 - nas / x.shape[1],
-                         "Non_Zero": 1 - zeros / (x.shape[1] - nas)})
+    return pd.DataFrame(
+        {
+            "uCode": df["uCode"],
+            "N_missing": nas,
+            "N_zero": zeros,
+            "N_miss_or_zero": nas + zeros,
+            "Dat_Avail": 1 - nas / x.shape[1],
+            "Non_Zero": 1 - zeros / (x.shape[1] - nas),
+        }
+    )
 
 
 def by_group(df: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -112,7 +132,7 @@ def get_trends(panel: pd.DataFrame, f_trend, use_latest=None) -> pd.DataFrame:
             if use_latest is not None:
                 last = np.flatnonzero(~np.isnan(y)).max()
                 first = last - use_latest + 1  # 0-based; COINr's 1-based test is i_first > 1
-                y, tt = (y[first:last + 1], t[first:last + 1]) if first >= 1 else (y[:0], t[:0])
+                y, tt = (y[first : last + 1], t[first : last + 1]) if first >= 1 else (y[:0], t[:0])
             else:
                 tt = t
             rows.append({"uCode": u, "iCode": i, "value": f_trend(y, tt)})
@@ -124,22 +144,40 @@ def main() -> None:
     for stage in ("Raw", "Treated"):
         dset = pd.read_csv(ASEM / f"example_dset_{stage}.csv")
         get_stats(dset.drop(columns="uCode")).to_csv(
-            HERE / f"get_stats_{stage}.csv", index=False, float_format="%.17g")
+            HERE / f"get_stats_{stage}.csv", index=False, float_format="%.17g"
+        )
     raw = pd.read_csv(ASEM / "example_dset_Raw.csv")
-    get_data_avail(raw).to_csv(HERE / "get_data_avail_Raw_summary.csv", index=False,
-                               float_format="%.17g")
-    by_group(raw, meta).to_csv(HERE / "get_data_avail_Raw_bygroup.csv", index=False,
-                               float_format="%.17g")
+    get_data_avail(raw).to_csv(HERE / "get_data_avail_Raw_summary.csv", index=False, float_format="%.17g")
+    by_group(raw, meta).to_csv(HERE / "get_data_avail_Raw_bygroup.csv", index=False, float_format="%.17g")
     a = pd.read_csv(ASEM / "simple_minmax_amean_ranks.csv").set_index("uCode")["Index"]
     b = pd.read_csv(ASEM / "simple_zscore_amean_ranks.csv").set_index("uCode")["Index"]
-    pd.DataFrame({"uCode": a.index, "coin.1": a.to_numpy(), "coin.2": b.reindex(a.index),
-                  "Diff": a.to_numpy() - b.reindex(a.index).to_numpy(),
-                  "Abs.diff": np.abs(a.to_numpy() - b.reindex(a.index).to_numpy())}).to_csv(
-        HERE / "compare_coins_minmax_vs_zscore.csv", index=False)
+    pd.DataFrame(
+        {
+            "uCode": a.index,
+            "coin.1": a.to_numpy(),
+            "coin.2": b.reindex(a.index),
+            "Diff": a.to_numpy() - b.reindex(a.index).to_numpy(),
+            "Abs.diff": np.abs(a.to_numpy() - b.reindex(a.index).to_numpy()),
+        }
+    ).to_csv(HERE / "compare_coins_minmax_vs_zscore.csv", index=False)
     panel = pd.read_csv(HERE / "ASEM_iData_p_subset.csv")
-    panel = panel.drop(columns=[c for c in ("uName", "GDP_group", "GDPpc_group", "Pop_group",
-                                            "EurAsia_group", "Area", "Energy", "GDP",
-                                            "Population") if c in panel.columns])
+    panel = panel.drop(
+        columns=[
+            c
+            for c in (
+                "uName",
+                "GDP_group",
+                "GDPpc_group",
+                "Pop_group",
+                "EurAsia_group",
+                "Area",
+                "Energy",
+                "GDP",
+                "Population",
+            )
+            if c in panel.columns
+        ]
+    )
     np.seterr(all="ignore")  # R: x/0 = Inf, (-x)^(1/k) = NaN, silently
     out = get_trends(panel, cagr).rename(columns={"value": "CAGR"})
     out["prc_change"] = get_trends(panel, prc_change)["value"].to_numpy()

@@ -41,8 +41,10 @@ def main() -> None:
     panel = panel.sort_values(["iso3", "year"]).reset_index(drop=True)
     panel = panel.rename(columns={"hdi": PUBLISHED})
     panel.to_csv(OUT, index=False, lineterminator="\n")
-    print(f"wrote {OUT} ({len(panel)} rows, {panel['iso3'].nunique()} countries, "
-          f"{panel[PUBLISHED].notna().sum()} published HDI values)")
+    print(
+        f"wrote {OUT} ({len(panel)} rows, {panel['iso3'].nunique()} countries, "
+        f"{panel[PUBLISHED].notna().sum()} published HDI values)"
+    )
 
 
 if __name__ == "__main__":

@@ -35,11 +35,19 @@ CATALOG_ZONES = ["G111001", "G321090", "G512045", "G651219", "G442036", "G372110
 
 
 def main() -> None:
-    catalog = pd.read_csv(SHARED / "china_zones" / "china_national_etdz_htz_2018_catalog.csv",
-                          dtype={"approval_date": str})
+    catalog = pd.read_csv(
+        SHARED / "china_zones" / "china_national_etdz_htz_2018_catalog.csv", dtype={"approval_date": str}
+    )
     cat = catalog[catalog["code"].isin(CATALOG_ZONES)][
-        ["code", "zone_name", "approval_date", "approved_area_ha", "built_2000_buffer_mean",
-         "built_2020_buffer_mean", "geocode_suspect"]
+        [
+            "code",
+            "zone_name",
+            "approval_date",
+            "approved_area_ha",
+            "built_2000_buffer_mean",
+            "built_2020_buffer_mean",
+            "geocode_suspect",
+        ]
     ]
     cat.to_csv(HERE / "catalog_rows.csv", index=False, lineterminator="\n")
 
@@ -48,9 +56,15 @@ def main() -> None:
     rows = []
     for code in GREEN_ZONES:
         hits = raw_parks[raw_parks["园区"] == names[code]]
-        rows.append({"zone_code": code, "zone_name": names[code], "raw_rows": len(hits),
-                     "batch": hits["批次"].iloc[0] if len(hits) else "",
-                     "list_year": BATCH_YEAR[hits["批次"].iloc[0]] if len(hits) else ""})
+        rows.append(
+            {
+                "zone_code": code,
+                "zone_name": names[code],
+                "raw_rows": len(hits),
+                "batch": hits["批次"].iloc[0] if len(hits) else "",
+                "list_year": BATCH_YEAR[hits["批次"].iloc[0]] if len(hits) else "",
+            }
+        )
     pd.DataFrame(rows).to_csv(HERE / "green_parks.csv", index=False, lineterminator="\n")
 
     with warnings.catch_warnings():
@@ -72,8 +86,10 @@ def main() -> None:
     # Beijing's green factories and green supply-chain firms: the raw lists' 地区 column is exact
     # for municipalities, so every row with 地区 == 北京 is a Beijing firm.
     parts = []
-    for file, col, kind in (("绿色工厂名单.csv", "工厂名称", "factory"),
-                            ("绿色供应链管理示范企业名单.csv", "企业名称", "supply_chain")):
+    for file, col, kind in (
+        ("绿色工厂名单.csv", "工厂名称", "factory"),
+        ("绿色供应链管理示范企业名单.csv", "企业名称", "supply_chain"),
+    ):
         raw = pd.read_csv(DESIG / "miit_green_manufacturing" / "raw" / file, dtype=str)
         sel = raw[raw["地区"] == "北京"][[col, "批次"]].rename(columns={col: "name", "批次": "batch"})
         sel.insert(0, "list", kind)
@@ -81,8 +97,9 @@ def main() -> None:
     pd.concat(parts).to_csv(HERE / "beijing_green_firms.csv", index=False, lineterminator="\n")
 
     yangtze = pd.read_csv(DESIG / "zone_designations" / "yangtze_demo_zones_2016.csv", dtype=str)
-    yangtze[["seq", "zone_name_published"]].to_csv(HERE / "yangtze_published_names.csv", index=False,
-                                                   lineterminator="\n")
+    yangtze[["seq", "zone_name_published"]].to_csv(
+        HERE / "yangtze_published_names.csv", index=False, lineterminator="\n"
+    )
     print("wrote", ", ".join(sorted(p.name for p in HERE.glob("*.csv"))))
 
 

@@ -28,24 +28,39 @@ minmax = (X - X.min(axis=0)) / (X.max(axis=0) - X.min(axis=0))
 pc1 = PCA().fit(StandardScaler().fit_transform(X)).components_[0]
 
 rows = [
-    ("entropy(basis=raw)", "pymcdm 1.4.0", "pymcdm.weights.entropy_weights(X)",
-     pw.entropy_weights(X)),
-    ("entropy(basis=raw)", "scikit-criteria 0.10", "skcriteria...weighters.entropy_weights(X)",
-     sw.entropy_weights(X)),
-    ("entropy", "scikit-criteria 0.10",
-     "skcriteria...weighters.entropy_weights((X - min) / (max - min))", sw.entropy_weights(minmax)),
+    ("entropy(basis=raw)", "pymcdm 1.4.0", "pymcdm.weights.entropy_weights(X)", pw.entropy_weights(X)),
+    (
+        "entropy(basis=raw)",
+        "scikit-criteria 0.10",
+        "skcriteria...weighters.entropy_weights(X)",
+        sw.entropy_weights(X),
+    ),
+    (
+        "entropy",
+        "scikit-criteria 0.10",
+        "skcriteria...weighters.entropy_weights((X - min) / (max - min))",
+        sw.entropy_weights(minmax),
+    ),
     ("critic", "pymcdm 1.4.0", "pymcdm.weights.critic_weights(X)", pw.critic_weights(X)),
-    ("critic(correlation=spearman)", "scikit-criteria 0.10",
-     "skcriteria...weighters.critic_weights(X, [1]*5, correlation='spearman')",
-     sw.critic_weights(X, ones, correlation="spearman")),
-    ("critic(correlation=kendall)", "scikit-criteria 0.10",
-     "skcriteria...weighters.critic_weights(X, [1]*5, correlation='kendall')",
-     sw.critic_weights(X, ones, correlation="kendall")),
-    ("std", "pymcdm 1.4.0", "pymcdm.weights.standard_deviation_weights(X)",
-     pw.standard_deviation_weights(X)),
-    ("pca", "scikit-learn 1.9.1",
-     "c = PCA().fit(StandardScaler().fit_transform(X)).components_[0]; c**2 / sum(c**2)",
-     pc1**2 / np.sum(pc1**2)),
+    (
+        "critic(correlation=spearman)",
+        "scikit-criteria 0.10",
+        "skcriteria...weighters.critic_weights(X, [1]*5, correlation='spearman')",
+        sw.critic_weights(X, ones, correlation="spearman"),
+    ),
+    (
+        "critic(correlation=kendall)",
+        "scikit-criteria 0.10",
+        "skcriteria...weighters.critic_weights(X, [1]*5, correlation='kendall')",
+        sw.critic_weights(X, ones, correlation="kendall"),
+    ),
+    ("std", "pymcdm 1.4.0", "pymcdm.weights.standard_deviation_weights(X)", pw.standard_deviation_weights(X)),
+    (
+        "pca",
+        "scikit-learn 1.9.1",
+        "c = PCA().fit(StandardScaler().fit_transform(X)).components_[0]; c**2 / sum(c**2)",
+        pc1**2 / np.sum(pc1**2),
+    ),
 ]
 with open("tests/golden/weights_peer/reference_weights.csv", "w", newline="") as fh:
     out = csv.writer(fh)
