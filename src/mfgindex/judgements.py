@@ -1,6 +1,6 @@
 """AHP judgements files: pairwise comparisons read once, with the framework, and hashed.
 
-A weight method never reads files (DESIGN §3): ``ahp(file='judgements.csv')`` names a file that
+A weight method never reads files (docs/architecture.md): ``ahp(file='judgements.csv')`` names a file that
 is read here — when the framework is loaded (:func:`mfgindex.framework.load_framework` reads
 every file its method strings name) or when a run's options name one
 (:meth:`mfgindex.framework.Framework.with_judgements`). Its SHA-256 goes into the provenance,

@@ -258,7 +258,7 @@ class Result:
         where: Mapping[str, Any] | None = None,
         units: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """The output table of DESIGN §8.
+        """The output table of the README.
 
         Columns: the unit id column, ``year`` when present, the name column when present,
         [the normalised indicators], one column per group, the index, ``rank`` (of ``level``,
@@ -492,7 +492,7 @@ class Result:
           cannot tell units apart, and minmax / zscore leave it out of its group (NaN);
         * an indicator with data for fewer than ``coverage_limit`` of the units;
         * an indicator with more than ``imputed_limit`` of its values imputed;
-        * bad cells (DESIGN §5): a value outside its transform's domain (a log of 0) or one
+        * bad cells (docs/troubleshooting.md): a value outside its transform's domain (a log of 0) or one
           the group's aggregator refuses (a negative under a geometric mean) — the units named
           have no score on that node and every node above it; a zero under a geometric or
           harmonic mean, which makes the group 0 (its limit);
@@ -673,7 +673,7 @@ class Result:
         ]
 
     def _bad_cell_problems(self) -> tuple[list[Problem], np.ndarray]:
-        """Warnings about the bad cells recorded in provenance (DESIGN §5), and the
+        """Warnings about the bad cells recorded in provenance (docs/troubleshooting.md), and the
         ``(n, nodes)`` mask of scores they explain being NaN (low coverage does not)."""
         fw = self.framework
         explained = np.zeros(self.score_matrix.shape, dtype=bool)

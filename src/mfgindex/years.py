@@ -1,6 +1,6 @@
 """Year blocks: the rows of a panel scored together, one block per year.
 
-Normalisation, weights, ranks and stages are computed block by block (DESIGN §5); the pipeline
+Normalisation, weights, ranks and stages are computed block by block (docs/architecture.md); the pipeline
 and a result's diagnostics find the blocks here, in one way.
 """
 

@@ -1,4 +1,4 @@
-"""The ``mfgindex`` command line (DESIGN §8): thin — parse, call the library, render."""
+"""The ``mfgindex`` command line (the README): thin — parse, call the library, render."""
 
 
 def main() -> None:

@@ -478,7 +478,7 @@ def topsis(values: FloatArray, weights: FloatArray, *, normalize: str = "vector"
     normalize
         ``vector`` (default) or ``minmax``. The two give different scores and can rank units
         differently: the normalisation is part of the method's definition, so it is a named
-        parameter (DESIGN §6). ``vector`` is not shift-invariant (adding a constant to a
+        parameter (docs/methods.md). ``vector`` is not shift-invariant (adding a constant to a
         child changes the scores); ``minmax`` is invariant to any increasing linear rescaling.
 
     Missing values

@@ -11,7 +11,7 @@ units go through the same transform (``ColumnContext.orient``).
 Values outside a transform's domain raise :class:`MethodError` with their count rather than
 turning silently into NaN or -Inf: a log of a zero is a modelling decision (shift? ``log1p``?)
 that the user should make. The pipeline asks :func:`outside_domain` first and treats those
-cells as bad cells (DESIGN §5): each one's unit scores NaN on the indicator and every node above
+cells as bad cells (docs/troubleshooting.md): each one's unit scores NaN on the indicator and every node above
 it, with a warning naming the units; ``--strict`` makes it an error.
 
 References: OECD/JRC *Handbook on Constructing Composite Indicators* (2008), section 4 (skewed

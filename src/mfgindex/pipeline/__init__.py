@@ -1,4 +1,4 @@
-"""The scoring pipeline (DESIGN §5): one stage chain, the :class:`Plan`.
+"""The scoring pipeline (docs/architecture.md): one stage chain, the :class:`Plan`.
 
 ``denominate → transform → impute → screen → treat → normalize → weight → aggregate → rank →
 classify``, each stage a registered method chosen by a method string. :func:`compute` is the

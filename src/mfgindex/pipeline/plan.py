@@ -66,7 +66,7 @@ class Prepared:
         Treatment details per indicator (and year); screened-out units and why.
     bad_cells
         ``(N, m)`` cells outside their transform's domain (a log of a zero): NaN, and their
-        units score NaN on every node above (DESIGN §5); None when there are none.
+        units score NaN on every node above (docs/troubleshooting.md); None when there are none.
     bad_notes
         Per indicator with bad cells (keyed by its position, as text): ``(method, what,
         hint)`` for the warning.
@@ -207,7 +207,7 @@ class Plan:
         before = prep.x
         prep.x = _fresh(prep, call(prep.x, dens))
         prep.steps["denominated"] = prep.x  # copied before the next change (_own)
-        # Bad cells (DESIGN §5): a value over a zero denominator is no measurement; that unit
+        # Bad cells (docs/troubleshooting.md): a value over a zero denominator is no measurement; that unit
         # is NaN from the indicator up, with a warning naming it (not a silent missing value).
         has = ~np.isnan(dens).all(axis=0)
         zero = (dens == 0) & ~np.isnan(before) & has[None, :]
@@ -227,7 +227,7 @@ class Plan:
     @staticmethod
     def _bad(prep: Prepared, j: int, mask: np.ndarray, spec: str, what: str, hint: str) -> None:
         """Mark the cells ``mask`` of indicator ``j`` as bad cells: NaN, and their units NaN
-        on every node above (DESIGN §5); ``what`` and ``hint`` make the warning."""
+        on every node above (docs/architecture.md); ``what`` and ``hint`` make the warning."""
         if prep.bad_cells is None:
             prep.bad_cells = np.zeros(prep.x.shape, dtype=bool)
         prep.bad_cells[:, j] |= mask
@@ -250,7 +250,7 @@ class Plan:
         prep.transforms = [_call("transform", i.transform) for i in indicators]
         for j, t in enumerate(prep.transforms):
             if t is not None:
-                # Bad cells (DESIGN §5): a value outside the domain (a log of 0) makes that
+                # Bad cells (docs/troubleshooting.md): a value outside the domain (a log of 0) makes that
                 # unit's indicator NaN, and every node above it, with a warning -- not an error.
                 outside = outside_domain(t.name, prep.x[:, j])
                 if outside is not None:
@@ -306,7 +306,7 @@ class Plan:
             positive_only = call.name == "boxcox" or (call.name == "log" and call.kwargs.get("rule") == "ln")
             for b in prep.blocks:
                 sel = _rows(b.rows, len(prep.x))
-                if positive_only:  # bad cells, as under transform = "log" (DESIGN §5)
+                if positive_only:  # bad cells, as under transform = "log" (docs/troubleshooting.md)
                     col = prep.x[sel, j]
                     bad = np.zeros(len(prep.x), dtype=bool)
                     bad[sel] = ~np.isnan(col) & (col <= 0)

@@ -165,7 +165,7 @@ def bad_cell_records(
     reasons: dict[str, MethodError],
     limits: dict[str, np.ndarray],
 ) -> list[dict[str, Any]]:
-    """The bad cells of one block (DESIGN §5), as provenance records for the warnings.
+    """The bad cells of one block (docs/troubleshooting.md), as provenance records for the warnings.
 
     Each record: ``kind`` (``"domain"``: a value outside its transform's domain, the unit NaN
     from that indicator up; ``"refused"``: a value the group's aggregator cannot take, e.g. a

@@ -47,7 +47,7 @@ analysis computes each run's output from its chunk and keeps a ``(runs,)`` vecto
 negative values into a geometric mean, a min-max to [0, 100] feeds a zero. COINr silently
 discards such runs. Here the policy (``invalid``) is explicit:
 
-* ``"drop"`` (default): the policy of :func:`mfgindex.compute` (DESIGN §5, "one bad cell never
+* ``"drop"`` (default): the policy of :func:`mfgindex.compute` (docs/troubleshooting.md, "one bad cell never
   sinks a run"), run by run. A zero under a geometric or harmonic mean gives 0, its limit. A
   unit whose values a method refuses (a negative under a geometric mean, a log of 0) is NaN in
   that run — unranked — and the other units are ranked among themselves; which units, in how
@@ -140,7 +140,7 @@ def _setup(
 
 def _nominal(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
     """The base index and ranks, as :func:`mfgindex.compute` gives them: units with a bad cell
-    (DESIGN §5) unscored; raises only when no unit can be scored."""
+    (docs/troubleshooting.md) unscored; raises only when no unit can be scored."""
     from mfgindex.errors import MethodError
 
     root, refused = engine.score(engine.nominal_key(), None, None)
@@ -155,7 +155,7 @@ def _nominal(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _invalid_notes(valid: np.ndarray, invalid: pd.DataFrame) -> list[str]:
-    """Warnings about the units left unscored (DESIGN §5): in how many runs, and per
+    """Warnings about the units left unscored (docs/troubleshooting.md): in how many runs, and per
     combination which units how often and why; and the runs that scored no unit at all."""
     notes: list[str] = []
     if len(invalid):
@@ -184,7 +184,7 @@ def _invalid_notes(valid: np.ndarray, invalid: pd.DataFrame) -> list[str]:
 
 def _zero_notes(scored: Scored) -> list[str]:
     """Warnings about the units a zero scored 0 (the limit of a geometric or harmonic mean,
-    DESIGN §5): in how many runs, under which choices, which units how often."""
+    docs/architecture.md): in how many runs, under which choices, which units how often."""
     notes: list[str] = []
     for rec in scored.zeros:
         choices = ", ".join(f"{s}={v}" for s, v in rec["choices"].items() if v and v != "(base)")

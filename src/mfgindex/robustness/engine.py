@@ -161,7 +161,7 @@ class Engine:
         """Index scores ``(r, n)`` of ``r`` runs of one combination, and the refused masks.
 
         Units refused by an aggregator (a negative under a geometric mean) or with a bad cell
-        (a log of 0) score NaN, run by run (DESIGN §5); the others are scored.
+        (a log of 0) score NaN, run by run (docs/troubleshooting.md); the others are scored.
 
         ``factors`` ``(r, nodes)`` multiply the base weights (None: no noise); ``excluded``
         ``(r,)`` is the node position of the indicator left out, or -1 (None: nothing left out).
@@ -489,7 +489,7 @@ def _zero_check(
 def _refused_check(
     engine: Engine, key: tuple[str, ...], refused: Mapping[str, np.ndarray], b: int, invalid: Invalid
 ) -> dict[str, Any] | None:
-    """Bad cells (DESIGN §5): the units refused in a run are NaN in that run (unranked), the
+    """Bad cells (docs/troubleshooting.md): the units refused in a run are NaN in that run (unranked), the
     others ranked among themselves; a run is invalid only when no unit is scored. The chunk's
     record of them, or None; ``invalid="raise"`` refuses them."""
     n = len(engine.rows)
