@@ -31,3 +31,9 @@ def test_loading_a_framework_needs_no_pandas_or_scipy() -> None:
     # the registry's method facts (names, parameters, traits) are read without them
     code = "import mfgindex as mi\nmi.load_framework('city')\nmi.list_methods()"
     assert _imported_after(code) == []
+
+
+def test_dir_lists_the_public_api_before_first_use() -> None:
+    code = "import mfgindex as mi\nprint(sorted(set(mi.__all__) - set(dir(mi))))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -129,6 +129,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'mfgindex' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # the lazy exports are listed before they are first used (tab completion, dir())
+    return sorted(set(__all__) | set(globals()))
+
+
 def write(
     result: Result,
     path: str,
