@@ -59,6 +59,51 @@ class Explanation:
     weaknesses: list[tuple[str, int]] = field(default_factory=list)
 
 
+def _column_problems(
+    col: np.ndarray, present: np.ndarray, where: dict[str, Any], coverage_limit: float
+) -> list[Problem]:
+    """Warnings about one indicator's column in one year: constant values, low coverage.
+
+    Parameters
+    ----------
+    col : numpy.ndarray
+        The indicator's values entering normalisation (NaN where missing).
+    present : numpy.ndarray
+        True where the unit has a value (or a bad cell that has its own warning).
+    where : dict
+        The place of the warnings (node, node_kind, year).
+    coverage_limit : float
+        The least share of units with data before a warning.
+
+    Returns
+    -------
+    list of Problem
+        The warnings, constant first.
+    """
+    out: list[Problem] = []
+    values = col[~np.isnan(col)]
+    if values.size > 1 and np.all(values == values[0]):
+        out.append(
+            Problem(
+                "warning",
+                f"constant: every unit has {values[0]:g}, so it cannot tell units apart",
+                "check the data; minmax and zscore leave a constant indicator out of its group's score",
+                **where,
+            )
+        )
+    share = present.mean()
+    if share < coverage_limit:
+        out.append(
+            Problem(
+                "warning",
+                f"low coverage: data for {int(present.sum())} of {present.size} units ({share:.0%})",
+                "fill in the missing values, or impute them (--impute)",
+                **where,
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class Result:
     """Scores of every unit on every node, their ranks and stages, and how they were made.
@@ -509,114 +554,190 @@ class Result:
         fw = self.framework
         out, explained = self._bad_cell_problems()
         out += self._total_rows()
-        ids = [i.id for i in fw.indicators]
         before = next(self.steps[k] for k in _BEFORE_NORMALISE if k in self.steps)
         pos = {n: k for k, n in enumerate(self.node_ids)}
         for year, rows in ((b.year, b.rows) for b in year_blocks(self.years, len(self.rows))):
-            n = rows.size
             root_scores = self.score_matrix[rows, pos[fw.id]]
-            if n == 1 and np.isnan(root_scores).all():  # goalposts do score a single unit
+            if rows.size == 1 and np.isnan(root_scores).all():  # goalposts do score a single unit
+                out.append(self._single_unit_problem(rows, year))
+                continue
+            out += self._indicator_problems(
+                before, explained, rows, year, pos, imputed_limit=imputed_limit, coverage_limit=coverage_limit
+            )
+            out += self._group_coverage_problems(explained, rows, year, pos)
+            out += self._missing_group_problems(rows, year)
+        return out
+
+    def _single_unit_problem(self, rows: np.ndarray, year: int | None) -> Problem:
+        """The warning for a year with a single unit that relative normalisations cannot score.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray
+            The row positions of the year (one row).
+        year : int or None
+            The year of the block, None outside a panel.
+
+        Returns
+        -------
+        Problem
+            A warning naming the unit, with a hint towards fixed bounds.
+        """
+        return Problem(
+            "warning",
+            f"only one unit ({self.units[rows[0]]}): minmax, zscore and rank "
+            "normalisation compare units, so they cannot score it",
+            "add units, or normalise against fixed bounds: --normalize 'goalposts(low=..., high=...)'",
+            file=self.data.source,
+            year=year,
+        )
+
+    def _indicator_problems(
+        self,
+        before: np.ndarray,
+        explained: np.ndarray,
+        rows: np.ndarray,
+        year: int | None,
+        pos: Mapping[str, int],
+        *,
+        imputed_limit: float,
+        coverage_limit: float,
+    ) -> list[Problem]:
+        """Warnings about each indicator's values in one year (see :meth:`diagnostics`).
+
+        Parameters
+        ----------
+        before : numpy.ndarray
+            The values entering normalisation, one column per indicator.
+        explained : numpy.ndarray
+            True where a bad cell already explains a missing score (rows by nodes).
+        rows : numpy.ndarray
+            The row positions of the year.
+        year : int or None
+            The year of the block, None outside a panel.
+        pos : Mapping[str, int]
+            The column of each node in the score matrix.
+        imputed_limit, coverage_limit : float
+            The thresholds of :meth:`diagnostics`.
+
+        Returns
+        -------
+        list of Problem
+            The warnings, indicator by indicator in framework order.
+        """
+        out: list[Problem] = []
+        for j, iid in enumerate(i.id for i in self.framework.indicators):
+            col = before[rows, j]
+            # a bad cell (a log of 0) is not a missing value: its own warning names it
+            present = ~np.isnan(col) | explained[rows, pos[iid]]
+            where: dict[str, Any] = {"node": iid, "node_kind": "indicator", "year": year}
+            if not present.any():
                 out.append(
                     Problem(
                         "warning",
-                        f"only one unit ({self.units[rows[0]]}): minmax, zscore and rank "
-                        "normalisation compare units, so they cannot score it",
-                        "add units, or normalise against fixed bounds: --normalize "
-                        "'goalposts(low=..., high=...)'",
-                        file=self.data.source,
-                        year=year,
+                        "every value is missing",
+                        "fill in the column, or remove the indicator from the framework; its "
+                        "group is scored from the other indicators",
+                        **where,
                     )
                 )
                 continue
-            for j, iid in enumerate(ids):
-                col = before[rows, j]
-                # a bad cell (a log of 0) is not a missing value: its own warning names it
-                present = ~np.isnan(col) | explained[rows, pos[iid]]
-                where: dict[str, Any] = {"node": iid, "node_kind": "indicator", "year": year}
-                if not present.any():
-                    out.append(
-                        Problem(
-                            "warning",
-                            "every value is missing",
-                            "fill in the column, or remove the indicator from the framework; its "
-                            "group is scored from the other indicators",
-                            **where,
-                        )
-                    )
-                    continue
-                values = col[~np.isnan(col)]
-                if values.size > 1 and np.all(values == values[0]):
-                    out.append(
-                        Problem(
-                            "warning",
-                            f"constant: every unit has {values[0]:g}, so it cannot tell units apart",
-                            "check the data; minmax and zscore leave a constant indicator out of its "
-                            "group's score",
-                            **where,
-                        )
-                    )
-                share = present.mean()
-                if share < coverage_limit:
-                    out.append(
-                        Problem(
-                            "warning",
-                            f"low coverage: data for {int(present.sum())} of {n} units ({share:.0%})",
-                            "fill in the missing values, or impute them (--impute)",
-                            **where,
-                        )
-                    )
-                imputed = float(self.imputed[rows, j].mean())
-                if imputed > imputed_limit:
-                    out.append(
-                        Problem(
-                            "warning",
-                            f"{imputed:.0%} of the values were imputed (more than {imputed_limit:.0%})",
-                            "scores lean on imputed values: collect more data, or drop the indicator",
-                            **where,
-                        )
-                    )
-            threshold = float(self.provenance.get("methods", {}).get("min_coverage", fw.min_coverage))
-            for node in fw.walk():
-                if node.is_indicator:
-                    continue
-                score = self.score_matrix[rows, pos[node.id]]
-                lost = np.isnan(score) & ~explained[rows, pos[node.id]]
-                if lost.any():
-                    units = [str(u) for u in self.units[rows[lost]]]
-                    shown = ", ".join(units[:5]) + (f" and {len(units) - 5} more" if len(units) > 5 else "")
-                    kind = "index" if node.id == fw.id else "group"
-                    out.append(
-                        Problem(
-                            "warning",
-                            f"low coverage: {len(units)} unit(s) have no score because less than "
-                            f"{threshold:.0%} of the weight of its children has data: {shown}",
-                            "fill in or impute the missing values (--impute), or lower --min-coverage",
-                            node=node.id,
-                            node_kind=kind,
-                            year=year,
-                        )
-                    )
-            gaps = self.missing_groups()
-            hit = [int(r) for r in rows if gaps[r]]
-            if hit:
-                # The coverage rule let them through, so they are ranked: say which, and why
-                # their scores may mislead (entropy + TOPSIS can rank such a unit near the top).
-                listed = [f"{self._unit_label(r)}: {', '.join(gaps[r])}" for r in hit[:5]]
-                more = f" and {len(hit) - 5} more" if len(hit) > 5 else ""
+            out += _column_problems(col, present, where, coverage_limit)
+            imputed = float(self.imputed[rows, j].mean())
+            if imputed > imputed_limit:
                 out.append(
                     Problem(
                         "warning",
-                        f"{len(hit)} unit(s) are scored and ranked with a whole group missing: "
-                        f"{'; '.join(listed)}{more}",
-                        "their scores rest on the other groups (the output's missing_groups column "
-                        "names them): impute the missing values (--impute), or raise --min-coverage "
-                        "to leave such units unscored",
-                        node=fw.id,
-                        node_kind="index",
+                        f"{imputed:.0%} of the values were imputed (more than {imputed_limit:.0%})",
+                        "scores lean on imputed values: collect more data, or drop the indicator",
+                        **where,
+                    )
+                )
+        return out
+
+    def _group_coverage_problems(
+        self, explained: np.ndarray, rows: np.ndarray, year: int | None, pos: Mapping[str, int]
+    ) -> list[Problem]:
+        """Warnings about units left without a group (or index) score by the coverage rule.
+
+        Parameters
+        ----------
+        explained : numpy.ndarray
+            True where a bad cell already explains a missing score (rows by nodes).
+        rows : numpy.ndarray
+            The row positions of the year.
+        year : int or None
+            The year of the block, None outside a panel.
+        pos : Mapping[str, int]
+            The column of each node in the score matrix.
+
+        Returns
+        -------
+        list of Problem
+            One warning per group with unexplained missing scores, in framework order.
+        """
+        fw = self.framework
+        out: list[Problem] = []
+        threshold = float(self.provenance.get("methods", {}).get("min_coverage", fw.min_coverage))
+        for node in fw.walk():
+            if node.is_indicator:
+                continue
+            score = self.score_matrix[rows, pos[node.id]]
+            lost = np.isnan(score) & ~explained[rows, pos[node.id]]
+            if lost.any():
+                units = [str(u) for u in self.units[rows[lost]]]
+                shown = ", ".join(units[:5]) + (f" and {len(units) - 5} more" if len(units) > 5 else "")
+                kind = "index" if node.id == fw.id else "group"
+                out.append(
+                    Problem(
+                        "warning",
+                        f"low coverage: {len(units)} unit(s) have no score because less than "
+                        f"{threshold:.0%} of the weight of its children has data: {shown}",
+                        "fill in or impute the missing values (--impute), or lower --min-coverage",
+                        node=node.id,
+                        node_kind=kind,
                         year=year,
                     )
                 )
         return out
+
+    def _missing_group_problems(self, rows: np.ndarray, year: int | None) -> list[Problem]:
+        """The warning about units scored and ranked although a whole group is missing.
+
+        Parameters
+        ----------
+        rows : numpy.ndarray
+            The row positions of the year.
+        year : int or None
+            The year of the block, None outside a panel.
+
+        Returns
+        -------
+        list of Problem
+            One warning, or none when every scored unit has all its groups.
+        """
+        fw = self.framework
+        gaps = self.missing_groups()
+        hit = [int(r) for r in rows if gaps[r]]
+        if not hit:
+            return []
+        # The coverage rule let them through, so they are ranked: say which, and why
+        # their scores may mislead (entropy + TOPSIS can rank such a unit near the top).
+        listed = [f"{self._unit_label(r)}: {', '.join(gaps[r])}" for r in hit[:5]]
+        more = f" and {len(hit) - 5} more" if len(hit) > 5 else ""
+        return [
+            Problem(
+                "warning",
+                f"{len(hit)} unit(s) are scored and ranked with a whole group missing: "
+                f"{'; '.join(listed)}{more}",
+                "their scores rest on the other groups (the output's missing_groups column "
+                "names them): impute the missing values (--impute), or raise --min-coverage "
+                "to leave such units unscored",
+                node=fw.id,
+                node_kind="index",
+                year=year,
+            )
+        ]
 
     def missing_groups(self) -> list[tuple[str, ...]]:
         """For each row with an index score, the groups it has no score on (the highest
@@ -821,25 +942,7 @@ class Result:
         rows = []
         for node in fw.walk():
             parent = node.parent
-            weight = contribution = np.nan
-            if parent is not None:
-                siblings = fw.children(parent)
-                used = self.weights.get((yr, parent)) or {}
-                w = np.array([used.get(s, np.nan) for s in siblings])
-                x = np.array([scores[pos[s]] for s in siblings])
-                present = ~np.isnan(x)
-                total = w[present].sum()
-                k = siblings.index(node.id)
-                if present[k] and total > 0:
-                    weight = w[k] / total
-                    kind = _decomposition(str(methods.get(parent, "")))
-                    if kind == "additive":
-                        contribution = weight * x[k]
-                    elif kind == "log-additive" and np.all(x[present] > 0):
-                        logs = (w[present] / total) * np.log(x[present])
-                        denom = logs.sum()
-                        if denom != 0:
-                            contribution = scores[pos[parent]] * (weight * np.log(x[k])) / denom
+            weight, contribution = self._contribution(node.id, parent, scores, pos, yr, methods)
             rows.append(
                 {
                     "node": node.id,
@@ -853,10 +956,7 @@ class Result:
                 }
             )
         table = pd.DataFrame(rows)
-        ind_ranks = [(i.id, ranks[pos[i.id]]) for i in fw.indicators if not np.isnan(ranks[pos[i.id]])]
-        ordered = sorted(ind_ranks, key=lambda t: t[1])
-        strengths = [(k, int(v)) for k, v in ordered[:n_best]]
-        weaknesses = [(k, int(v)) for k, v in reversed(ordered[-n_best:])] if ordered else []
+        strengths, weaknesses = self._strengths(ranks, pos, n_best)
         n_units = int(
             np.sum(~np.isnan(self.rank_of(fw.id)) & ((self.years == yr) if yr is not None else True))
         )
@@ -873,6 +973,85 @@ class Result:
             strengths=strengths,
             weaknesses=weaknesses,
         )
+
+    def _contribution(
+        self,
+        node: str,
+        parent: str | None,
+        scores: np.ndarray,
+        pos: Mapping[str, int],
+        yr: int | None,
+        methods: Mapping[str, Any],
+    ) -> tuple[float, float]:
+        """The effective weight of ``node`` in its parent and its contribution to the parent's score.
+
+        Parameters
+        ----------
+        node : str
+            The node's id.
+        parent : str or None
+            Its parent's id, None for the index.
+        scores : numpy.ndarray
+            The unit's scores on every node (``node_ids`` order).
+        pos : Mapping[str, int]
+            The column of each node in the score matrix.
+        yr : int or None
+            The unit's year, None outside a panel.
+        methods : Mapping[str, Any]
+            The aggregator of each group (provenance).
+
+        Returns
+        -------
+        tuple of float
+            ``(weight, contribution)``, each NaN where it is not defined (see :meth:`explain`).
+        """
+        weight = contribution = np.nan
+        if parent is None:
+            return weight, contribution
+        siblings = self.framework.children(parent)
+        used = self.weights.get((yr, parent)) or {}
+        w = np.array([used.get(s, np.nan) for s in siblings])
+        x = np.array([scores[pos[s]] for s in siblings])
+        present = ~np.isnan(x)
+        total = w[present].sum()
+        k = siblings.index(node)
+        if present[k] and total > 0:
+            weight = w[k] / total
+            kind = _decomposition(str(methods.get(parent, "")))
+            if kind == "additive":
+                contribution = weight * x[k]
+            elif kind == "log-additive" and np.all(x[present] > 0):
+                logs = (w[present] / total) * np.log(x[present])
+                denom = logs.sum()
+                if denom != 0:
+                    contribution = scores[pos[parent]] * (weight * np.log(x[k])) / denom
+        return weight, contribution
+
+    def _strengths(
+        self, ranks: np.ndarray, pos: Mapping[str, int], n_best: int
+    ) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+        """The unit's best and worst ranked indicators.
+
+        Parameters
+        ----------
+        ranks : numpy.ndarray
+            The unit's ranks on every node (``node_ids`` order).
+        pos : Mapping[str, int]
+            The column of each node in the rank matrix.
+        n_best : int
+            How many of each to list.
+
+        Returns
+        -------
+        tuple of list
+            ``(strengths, weaknesses)``, each ``(indicator, rank)`` pairs, best first and worst first.
+        """
+        fw = self.framework
+        ind_ranks = [(i.id, ranks[pos[i.id]]) for i in fw.indicators if not np.isnan(ranks[pos[i.id]])]
+        ordered = sorted(ind_ranks, key=lambda t: t[1])
+        strengths = [(k, int(v)) for k, v in ordered[:n_best]]
+        weaknesses = [(k, int(v)) for k, v in reversed(ordered[-n_best:])] if ordered else []
+        return strengths, weaknesses
 
     def change(
         self, from_year: int | None = None, to_year: int | None = None, *, level: str | None = None
