@@ -317,3 +317,41 @@ def test_dash_output_means_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     result = CliRunner().invoke(get_app(), ["export", *_BASE, "-o", "-"])
     assert result.exit_code == 2 and "standard output" in result.stderr
     assert not (tmp_path / "-").exists()
+
+
+# --------------------------------------------------------- class 8: messages that mislead
+
+def test_invisible_characters_are_named_not_suggested() -> None:
+    from mfgindex.errors import did_you_mean
+
+    assert "U+200B ZERO WIDTH SPACE" in did_you_mean("iso\u200b3", ["iso3", "name"])
+    assert "Did you mean" not in did_you_mean("iso3", ["iso3\ufeff"])
+    assert "U+FEFF" in did_you_mean("iso3", ["iso3\ufeff"])
+    assert "U+00A0 NO-BREAK SPACE" in did_you_mean("GDP per", ["GDP\xa0per"])
+    assert did_you_mean("dirction", ["direction"]) == " Did you mean 'direction'?"
+
+
+def test_sheet_chooses_the_sheet_of_a_workbook() -> None:
+    from typer.testing import CliRunner
+
+    from mfgindex.cli.app import get_app
+
+    for sheet in ("Data", "2"):
+        result = CliRunner().invoke(get_app(), ["score", str(FILES / "second_sheet.xlsx"), "-f",
+                                                str(BASE_TOML), "--sheet", sheet, "--format",
+                                                "csv"])
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.startswith("code,name")
+    from mfgindex.data import read_data
+    from mfgindex.framework import load_framework
+
+    ds = read_data(FILES / "second_sheet.xlsx", load_framework(BASE_TOML), sheet="Data")
+    assert len(ds.units) == 3
+
+
+def test_an_imeta_written_by_r_reads_na_as_empty() -> None:
+    from mfgindex.framework import load_framework
+
+    fw = load_framework(FILES / "imeta_r_na.csv")
+    assert fw.id == "IDX" and [i.id for i in fw.indicators] == ["x1", "x2", "x3"]
+    assert all(i.denominator is None for i in fw.indicators)

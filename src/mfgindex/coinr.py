@@ -20,16 +20,23 @@ from typing import Any
 
 from mfgindex.errors import FrameworkError
 
-__all__ = ["REQUIRED", "imeta_document"]
+__all__ = ["IMETA_COLUMNS", "REQUIRED", "ROWS_KEY", "imeta_document"]
 
 REQUIRED = ("iCode", "Level", "Parent", "Direction", "Weight", "Type")
+ROWS_KEY = "_imeta_rows"
 _KINDS = ("Indicator", "Aggregate", "Group", "Denominator", "Other")
 
 
-def _cell(value: Any) -> Any:
+#: What R's ``write.csv`` writes for a missing value (``NA``), and its spellings: read as empty,
+#: as the data reader does, except in the iCode column (an indicator may be coded "NA").
+_R_MISSING = frozenset({"NA", "<NA>", "NaN"})
+
+
+def _cell(value: Any, *, code: bool = False) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if isinstance(value, str) and not value.strip():
+    if isinstance(value, str) and (not value.strip() or (not code and value.strip() in
+                                                         _R_MISSING)):
         return None
     return value
 
@@ -43,6 +50,10 @@ class _Rows:
         self.indicators: list[dict[str, Any]] = []
         self.root: str | None = None
         self.root_name = ""
+        #: The CSV row ("row 5") of each group and indicator, in document order: a problem
+        #: found in the document (``indicator[2].direction``) is reported by its row.
+        self.group_rows: list[str] = []
+        self.indicator_rows: list[str] = []
 
     def number(self, row: Mapping[Any, Any], col: str, default: float | None, line: str) -> Any:
         v = _cell(row.get(col))
@@ -56,7 +67,7 @@ class _Rows:
 
     def add(self, row: Mapping[Any, Any], line: str) -> None:
         kind = str(_cell(row.get("Type")) or "").strip()
-        code = _cell(row.get("iCode"))
+        code = _cell(row.get("iCode"), code=True)
         if kind not in _KINDS:
             self.problems.append(f"{line}, column Type: '{kind}' is not one of "
                                  f"{', '.join(_KINDS)}")
@@ -78,19 +89,21 @@ class _Rows:
         entry: dict[str, Any] = {"id": str(code), "parent": parent, "name": name, "weight": weight}
         if kind == "Aggregate":
             self.groups.append(entry)
+            self.group_rows.append(line)
         else:
             self.indicators.append(self._indicator(row, entry, line))
+            self.indicator_rows.append(line)
 
     def _indicator(self, row: Mapping[Any, Any], entry: dict[str, Any], line: str) -> dict[str, Any]:
         direction = self.number(row, "Direction", None, line)
         entry["direction"] = int(direction) if direction in (1.0, -1.0) else direction
         if _cell(row.get("Denominator")) is not None:
-            entry["denominator"] = str(row["Denominator"])
+            entry["denominator"] = str(row["Denominator"]).strip()
         target = self.number(row, "Target", None, line)
         if target is not None:
             entry["target"] = target
         if _cell(row.get("Unit")) is not None:
-            entry["unit"] = str(row["Unit"])
+            entry["unit"] = str(row["Unit"]).strip()
         return entry
 
 
@@ -146,5 +159,14 @@ def imeta_document(path: Path) -> tuple[dict[str, Any], str]:
         },
         "group": rows.groups,
         "indicator": rows.indicators,
+        # not a framework key: the CSV row of each group and indicator, for the messages
+        # (popped by mfgindex.framework before the document is validated)
+        ROWS_KEY: {"group": rows.group_rows, "indicator": rows.indicator_rows},
     }
     return document, digest
+
+
+#: iMeta column of each framework key, to report a problem by row and column.
+IMETA_COLUMNS = {"id": "iCode", "name": "iName", "parent": "Parent", "weight": "Weight",
+                 "direction": "Direction", "denominator": "Denominator", "target": "Target",
+                 "unit": "Unit"}

@@ -84,6 +84,53 @@ class UsageError(MfgIndexError):
     """The caller combined options that cannot work together (CLI exit code 2)."""
 
 
+def _is_invisible(ch: str) -> bool:
+    """A character that shows as nothing or as a plain space: a control or format character
+    (a BOM, a zero-width space or joiner, ESC) or a space other than U+0020 (a no-break space)."""
+    import unicodedata
+
+    return ch != " " and unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def visible(text: str) -> str:
+    """``text`` as it looks: invisible characters (:func:`_is_invisible`) removed, a no-break
+    or other space read as a space, surrounding spaces stripped."""
+    import unicodedata
+
+    out = "".join(" " if unicodedata.category(ch) == "Zs" else "" if _is_invisible(ch) else ch
+                  for ch in text)
+    return out.strip()
+
+
+def invisible_characters(text: str) -> str:
+    """The invisible characters of ``text`` named, with their positions:
+    ``"U+200B ZERO WIDTH SPACE at position 4"``; ``""`` when there is none."""
+    import unicodedata
+
+    found = [f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')} at position {k + 1}"
+             for k, ch in enumerate(text) if _is_invisible(ch)]
+    return ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+
+
+def _invisible_match(word: str, choices: list[str]) -> str | None:
+    """When ``word`` and a choice look the same but differ by invisible characters, say which
+    characters (in whichever of the two has them)."""
+    if not any(_is_invisible(ch) for ch in word) and not any(
+            _is_invisible(ch) for c in choices for ch in c):
+        return None
+    seen = visible(word)
+    for choice in choices:
+        if choice != word and visible(choice) == seen and seen:
+            if invisible_characters(word):
+                return (f" '{printable(word)}' contains an invisible character "
+                        f"({invisible_characters(word)}): it looks like '{choice}' but is not the "
+                        "same name; delete that character")
+            return (f" The name '{choice}' found contains an invisible character "
+                    f"({invisible_characters(choice)}): '{printable(choice)}' looks like "
+                    f"'{word}' but is not the same name; retype the name without it")
+    return None
+
+
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice closest to ``word`` (difflib's ratio ≥ 0.6), or None when none is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
@@ -91,9 +138,21 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """Return ``" Did you mean 'x'?"`` for the closest choice (:func:`closest`), or ``""``."""
+    """Return ``" Did you mean 'x'?"`` for the closest choice (:func:`closest`), or ``""``.
+
+    When ``word`` and a choice look identical and differ only by invisible characters (a BOM
+    in the middle, a zero-width space, a no-break space), the sentence names the character
+    instead: "Did you mean 'iso3'?" for a name that reads 'iso3' would mislead.
+    """
+    choices = list(choices)
+    invisible = _invisible_match(word, choices)
+    if invisible is not None:
+        return invisible
     match = closest(word, choices)
-    return f" Did you mean '{match}'?" if match is not None else ""
+    if match is None:
+        return ""
+    hidden = invisible_characters(match)
+    return f" Did you mean '{printable(match)}'?" + (f" (it contains {hidden})" if hidden else "")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -461,11 +462,46 @@ def _from_toml(path: Path) -> Framework:
 
 def _from_imeta(path: Path) -> Framework:
     """A COINr iMeta table (read by :mod:`mfgindex.coinr`), validated as any framework."""
-    from mfgindex.coinr import imeta_document
+    from mfgindex.coinr import ROWS_KEY, imeta_document
 
     doc, digest = imeta_document(path)
-    return build_framework(doc, where=str(path), path=path, digest=digest)
+    rows = doc.pop(ROWS_KEY, {})
+    try:
+        return build_framework(doc, where=str(path), path=path, digest=digest)
+    except FrameworkError as exc:
+        # The document's key paths (indicator[2].direction) mean nothing in a table: each
+        # problem is said by the iMeta row and column it comes from.
+        exc.problems = [_imeta_place(p, rows, doc) for p in exc.problems]
+        exc.hint = ("fix the rows listed (row 1 is the header); COINr's iMeta format: one row "
+                    "per indicator and aggregate, Level 1 = indicators, the index row has Type "
+                    "Aggregate and an empty Parent")
+        raise
 
+
+_KEY_PATH = re.compile(r"^(indicator|group)\[(\d+)\](?:\.(\w+))?")
+
+
+def _imeta_place(problem: str, rows: Mapping[str, list[str]], doc: Mapping[str, Any]) -> str:
+    """``indicator[2].direction: …`` as ``row 5 (iCode 'x2'), column Direction: …``."""
+    from mfgindex.coinr import IMETA_COLUMNS
+
+    m = _KEY_PATH.match(problem)
+    if m is None:
+        return problem
+    kind, k, key = m.group(1), int(m.group(2)), m.group(3)
+    places, entries = rows.get(kind, []), doc.get(kind, [])
+    if k >= len(places):
+        return problem
+    code = entries[k].get("id") if k < len(entries) else None
+    place = places[k] + (f" (iCode '{code}')" if code else "")
+    if key:
+        place += f", column {IMETA_COLUMNS.get(key, key)}"
+    return place + problem[m.end():]
+
+
+#: Largest weight accepted: weights are relative, and weight × score summed over a group must
+#: stay finite (a weight of 1e308 would overflow to infinity and no unit could be scored).
+MAX_WEIGHT = 1e15
 
 #: Most problems listed in one message (the rest are counted): a framework with 50,000 unknown
 #: tables gets a screenful, not megabytes.
@@ -764,6 +800,12 @@ def _weight(p: _Problems, table: Mapping[str, Any], key: str) -> float:
         return 1.0
     if w < 0 or math.isinf(w):
         p.add(f"{key}.weight", f"must be a finite number ≥ 0, got {w:g}")
+        return 1.0
+    if w > MAX_WEIGHT:
+        p.add(f"{key}.weight", f"{w:g} is too large: a weight above {MAX_WEIGHT:g} overflows "
+                               "when a group adds its children's weighted scores (every unit "
+                               "would be left unscored, as if data were missing); weights are "
+                               "relative: divide the group's weights by a common factor")
         return 1.0
     return w
 

@@ -78,6 +78,33 @@ def _set_lang(value: str | None) -> str | None:
 
 #: The language of the running command's messages (set by ``--lang``, reset per command).
 _LANG: ContextVar[str] = ContextVar("mfgindex_lang", default="en")
+#: ``--sheet`` of the running command: the sheet :func:`load` reads from an XLSX data file.
+_SHEET: ContextVar[str | None] = ContextVar("mfgindex_sheet", default=None)
+
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", metavar="NAME|N",
+                 help="The sheet of an .xlsx data file: its name, or its number (1 is the "
+                      "first; default: the first sheet)."),
+]
+
+
+def sheet_choice(text: str | None) -> str | int:
+    """``--sheet``: a number (1 is the first sheet) as its index, else the sheet's name."""
+    from mfgindex.errors import UsageError
+
+    if text is None:
+        return 0
+    value = text.strip()
+    if value.isdigit():
+        if int(value) < 1:
+            raise UsageError(f"there is no sheet number {value}", where="--sheet",
+                             hint="sheets are numbered from 1; or give the sheet's name")
+        return int(value) - 1
+    if not value:
+        raise UsageError("give a sheet's name or number", where="--sheet",
+                         hint="e.g. --sheet Data or --sheet 2")
+    return value
 
 
 def current_lang() -> str:
@@ -306,7 +333,14 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> "tuple[Fram
     _flag_as_data(data)
     framework, data = bundled_or_given(framework), bundled_or_given(data)  # "city_panel.csv"
     fw = load_framework(framework)
-    ds = read_data(data, fw)
+    sheet = _SHEET.get()
+    if sheet is not None and data is not None and Path(str(data)).suffix.lower() not in (
+            ".xlsx", ".xlsm"):
+        from mfgindex.errors import UsageError
+
+        raise UsageError(f"--sheet chooses a sheet of an .xlsx file, and '{data}' is not one",
+                         hint="leave --sheet out for a CSV or Parquet file")
+    ds = read_data(data, fw, sheet=sheet_choice(sheet))
     from mfgindex.io import run_inputs
 
     run_inputs(fw, ds)  # noted: no output of this run may replace them
@@ -806,12 +840,21 @@ def with_method_options(*, exclude: tuple[str, ...] = (),
                               annotation=_METHOD_OPTIONS[n][0])
             for n in names
         ]
+        # --sheet: every command that reads data through load() (a data option, not a method)
+        with_sheet = "sheet" not in sig.parameters
+        if with_sheet:
+            extra.append(inspect.Parameter("sheet", inspect.Parameter.KEYWORD_ONLY,
+                                           default=None, annotation=SheetOpt))
 
         @functools.wraps(func)
         def command(*args: Any, **kwargs: Any) -> Any:
             _check_ranges(kwargs)
             chosen = {n: kwargs.pop(n) for n in names if n in kwargs}
-            return func(*args, methods=MethodChoices(chosen), **kwargs)
+            token = _SHEET.set(kwargs.pop("sheet", None) if with_sheet else None)
+            try:
+                return func(*args, methods=MethodChoices(chosen), **kwargs)
+            finally:
+                _SHEET.reset(token)
 
         command.__signature__ = sig.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
         command.__annotations__ = {k: v for k, v in func.__annotations__.items() if k != "methods"}

@@ -87,7 +87,11 @@ def parse_size(text: str | None) -> int | None:
     if suffix not in units or not 0 < value * units[suffix] < 2**62:  # NaN, inf, 1e309 too
         raise UsageError(f"not a memory size: '{text}'", where="--max-memory",
                          hint="e.g. --max-memory 512M or --max-memory 2G")
-    return int(value * units[suffix])
+    size = int(value * units[suffix])
+    if size < 1 << 20:  # the analysis's own floor, said with the flag's name
+        raise UsageError(f"must be at least 1M, got '{text}'",
+                         where="--max-memory", hint="e.g. --max-memory 512M or --max-memory 2G")
+    return size
 
 
 #: A progress bar shows once an analysis has run this long (seconds): a quick one stays quiet.
@@ -255,6 +259,11 @@ def sensitivity(
 
     with user_errors():
         check_lang(lang)
+        if not 0 < confidence < 1:  # NaN too: said with the flag's name
+            from mfgindex.errors import UsageError
+
+            raise UsageError(f"must be between 0 and 1, got {confidence}",
+                             where="--confidence", hint="e.g. --confidence 0.9 for 90% intervals")
         out_fmt = resolve_format(fmt, output)
         fw, ds = load(framework, data)
         the_spec = _spec(spec, vary, fw)

@@ -189,17 +189,30 @@ def _read_excel(raw: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
         names = book.sheetnames
         if isinstance(sheet, int):
             if not 0 <= sheet < len(names):
-                raise ValueError(f"no sheet number {sheet + 1}; the sheets: {', '.join(names)}")
+                raise DataError(f"no sheet number {sheet + 1}; the workbook's sheets: "
+                                f"{', '.join(names)}", where=str(path),
+                                hint="--sheet takes a sheet's name or number (1 is the first)")
             ws = book[names[sheet]]
         elif sheet in names:
             ws = book[sheet]
         else:
-            raise ValueError(f"no sheet '{sheet}'; the sheets: {', '.join(names)}")
+            from mfgindex.errors import did_you_mean
+
+            raise DataError(f"no sheet '{sheet}'; the workbook's sheets: {', '.join(names)}."
+                            + did_you_mean(sheet, names),
+                            where=str(path), hint="--sheet takes a sheet's name or number "
+                                                  "(1 is the first)")
+        chosen = ws.title
         rows = [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
     finally:
         book.close()
     rows = [r for r in rows if any(not (isinstance(v, str) and not v.strip()) for v in r)]
     if not rows:
+        if len(names) > 1:
+            raise DataError(
+                f"sheet '{chosen}' is empty; the workbook's sheets: {', '.join(names)}",
+                where=str(path), hint="choose the sheet that holds the data with --sheet NAME "
+                                      "or --sheet N (1 is the first)")
         return pd.DataFrame()
     header = rows[0]
     while header and header[-1] == "":
@@ -207,7 +220,9 @@ def _read_excel(raw: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
     width = len(header)
     body = [(r + [""] * width)[:width] for r in rows[1:]]
     columns = [str(c) if c != "" else f"(column {k + 1}, no name)" for k, c in enumerate(header)]
-    return pd.DataFrame(body, columns=columns, dtype=object)
+    frame = pd.DataFrame(body, columns=columns, dtype=object)
+    frame.attrs["sheets"], frame.attrs["sheet"] = list(names), chosen  # for the messages
+    return frame
 
 
 def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:
@@ -317,6 +332,7 @@ def read_table_hashed(
     _check_path(path)
     suffix = path.suffix.lower()
     frame, raw = _read_guarded(path, suffix, sheet, named)
+    attrs = dict(frame.attrs)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 0 or (len(frame) == 0 and suffix not in TEXT_SUFFIXES):
         raise DataError("the table is empty", where=str(path))
@@ -329,4 +345,5 @@ def read_table_hashed(
         frame = frame.astype(object)
         if suffix not in TEXT_SUFFIXES:  # CSV cells are text already
             frame = frame.where(frame.notna(), "")  # None / NaN from Excel or Parquet: empty
+    frame.attrs.update(attrs)
     return frame, hashlib.sha256(raw).hexdigest()

@@ -118,7 +118,14 @@ def _header_problem(frame: pd.DataFrame, framework: Framework, source: str) -> P
     shown = ", ".join(cols[:12]) + (", …" if len(cols) > 12 else "")
     hint = f"the header read is: {shown}"
     unnamed = sum(c.startswith(("Unnamed:", "(column ")) for c in cols)
-    if len(cols) == 1:
+    sheets = frame.attrs.get("sheets") or []
+    if len(sheets) > 1:  # a workbook: no separator to blame; the data may be on another sheet
+        hint = (f"sheet '{frame.attrs.get('sheet')}' was read, and its header is: {shown}; the "
+                f"workbook's sheets: {', '.join(sheets)} — choose the one with the data with "
+                "--sheet NAME or --sheet N (1 is the first)")
+    elif sheets:
+        hint = f"the first row of sheet '{sheets[0]}' is read as the header: {shown}"
+    elif len(cols) == 1:
         seps = [s for s in ("|", ":", "/", " ") if s in cols[0]]
         hint = (f"the header was read as one column '{cols[0][:60]}'"
                 + (f": the file seems to separate cells with '{seps[0]}'" if seps else "")
