@@ -77,7 +77,7 @@ COINr (EU JRC), R source ``R/sensitivity.R``: ``get_sensitivity``, ``SA_sample``
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -327,6 +327,160 @@ def uncertainty(
     return _result(engine, scored, factors, notes, prov)
 
 
+def _check_sensitivity_options(n: Any, confidence: float, invalid: str) -> None:
+    """Refuse a bad ``n``, ``confidence`` or ``invalid`` of :func:`sensitivity` before any work.
+
+    Parameters
+    ----------
+    n : Any
+        The base sample size (an integer of at least 2).
+    confidence : float
+        The bootstrap interval's level (strictly between 0 and 1).
+    invalid : str
+        ``"drop"`` or ``"raise"``.
+
+    Raises
+    ------
+    UsageError
+        Naming the option and the value given.
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 2:
+        raise UsageError(f"n must be an integer of at least 2, got {n!r}")
+    if not 0 < confidence < 1:
+        raise UsageError(f"confidence must be between 0 and 1, got {confidence}")
+    if invalid not in ("drop", "raise"):
+        raise UsageError(f"invalid must be 'drop' or 'raise', got {invalid!r}")
+
+
+def _output_column(units: np.ndarray, output: str | None) -> int | None:
+    """The column of the unit whose rank :func:`sensitivity` explains.
+
+    Parameters
+    ----------
+    units : numpy.ndarray
+        The ids of the units analysed (strings).
+    output : str or None
+        A unit id, or None for the mean absolute rank shift.
+
+    Returns
+    -------
+    int or None
+        The unit's position among ``units``, None when ``output`` is None.
+
+    Raises
+    ------
+    UsageError
+        When no unit analysed has the id ``output``.
+    """
+    if output is None:
+        return None
+    hits = np.flatnonzero(units == str(output))
+    if hits.size == 0:
+        raise UsageError(
+            f"output: no unit '{output}' among the units analysed."
+            + did_you_mean(str(output), units.tolist()),
+            hint="give a unit id, or leave output out for the mean rank shift",
+        )
+    return int(hits[0])
+
+
+def _output_function(
+    units: np.ndarray, unit_col: int | None, nominal_ranks: np.ndarray
+) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
+    """The output the Sobol indices explain, computed from a chunk of runs' ranks, and its label.
+
+    Parameters
+    ----------
+    units : numpy.ndarray
+        The ids of the units analysed (strings).
+    unit_col : int or None
+        The unit whose rank is the output, None for the mean absolute rank shift.
+    nominal_ranks : numpy.ndarray
+        The ranks under the base choices.
+
+    Returns
+    -------
+    tuple
+        ``(per_run, label)``: a function of a ``(runs, units)`` rank matrix giving a ``(runs,)``
+        vector, and the output's name for notes and provenance.
+    """
+    if unit_col is None:
+
+        def per_run(ranks: np.ndarray) -> np.ndarray:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a run scoring no unit: NaN
+                out: np.ndarray = np.nanmean(np.abs(ranks - nominal_ranks), axis=1)
+            return out
+
+        return per_run, "mean absolute rank shift"
+    col = unit_col
+
+    def unit_rank(ranks: np.ndarray) -> np.ndarray:
+        return ranks[:, col].copy()
+
+    return unit_rank, f"rank of {units[unit_col]}"
+
+
+def _sensitivity_notes(scored: Scored, n: int, n_valid: int, variance: float, label: str) -> list[str]:
+    """Warnings about a sensitivity analysis: unscored units, tuples left out, a constant output.
+
+    Parameters
+    ----------
+    scored : Scored
+        The runs of the design.
+    n : int
+        The base sample size.
+    n_valid : int
+        How many of the ``n`` sample tuples entered the estimators.
+    variance : float
+        The output's variance over A and B.
+    label : str
+        The output's name.
+
+    Returns
+    -------
+    list of str
+        The notes, in the order they are reported.
+    """
+    notes = _invalid_notes(scored.valid, scored.invalid) + _zero_notes(scored)
+    if n_valid < n:
+        notes.append(
+            f"{n - n_valid} of {n} sample tuples contain a run without an output (no "
+            "unit scored, or the unit analysed unscored) and were left out of the "
+            "estimators: the indices describe the other choices only"
+        )
+    if not variance > 0:
+        notes.append(f"the output ({label}) does not vary: the indices are undefined (NaN)")
+    return notes
+
+
+def _independent_runs(scored: Scored, n: int) -> Scored:
+    """The 2N independent runs (matrices A and B) of a Saltelli design.
+
+    Parameters
+    ----------
+    scored : Scored
+        Every run of the design, A and B first.
+    n : int
+        The base sample size.
+
+    Returns
+    -------
+    Scored
+        The first ``2 * n`` runs, with the design's invalid table and counts.
+    """
+    # COINr's rank statistics come from the 2N independent runs (A and B) only
+    two_n = slice(0, 2 * n)
+    return Scored(
+        None if scored.scores is None else scored.scores[two_n],
+        None if scored.ranks is None else scored.ranks[two_n],
+        scored.valid[two_n],
+        scored.invalid,
+        scored.runs.iloc[two_n].reset_index(drop=True),
+        counts=scored.counts,
+    )
+
+
 def sensitivity(
     framework: Framework,
     data: Dataset,
@@ -389,48 +543,19 @@ def sensitivity(
     -------
     SensitivityResult
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 2:
-        raise UsageError(f"n must be an integer of at least 2, got {n!r}")
-    if not 0 < confidence < 1:
-        raise UsageError(f"confidence must be between 0 and 1, got {confidence}")
-    if invalid not in ("drop", "raise"):
-        raise UsageError(f"invalid must be 'drop' or 'raise', got {invalid!r}")
+    _check_sensitivity_options(n, confidence, invalid)
     engine, spec, year, notes = _setup(framework, data, vary, year, base)
     inputs = spec.inputs()
     d = len(inputs)
     units = engine.data.units[engine.rows].astype(str)
-    unit_col = None
-    if output is not None:
-        hits = np.flatnonzero(units == str(output))
-        if hits.size == 0:
-            raise UsageError(
-                f"output: no unit '{output}' among the units analysed."
-                + did_you_mean(str(output), units.tolist()),
-                hint="give a unit id, or leave output out for the mean rank shift",
-            )
-        unit_col = int(hits[0])
+    unit_col = _output_column(units, output)
     seeds = np.random.SeedSequence(seed).spawn(3)
     a, b = saltelli_sample(n, d, seed=np.random.default_rng(seeds[0]))
     x = np.vstack([a, b, *[np.where(np.arange(d) == i, b, a) for i in range(d)]])
     bank = weight_factors(engine, spec.weights, n, np.random.default_rng(seeds[1]))
     design = design_from_uniforms(spec, x, bank)
     _, nominal_ranks = _nominal(engine)
-    if unit_col is None:
-
-        def per_run(ranks: np.ndarray) -> np.ndarray:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # a run scoring no unit: NaN
-                out: np.ndarray = np.nanmean(np.abs(ranks - nominal_ranks), axis=1)
-            return out
-
-        label = "mean absolute rank shift"
-    else:
-        col = unit_col
-
-        def per_run(ranks: np.ndarray) -> np.ndarray:
-            return ranks[:, col].copy()
-
-        label = f"rank of {units[unit_col]}"
+    per_run, label = _output_function(units, unit_col, nominal_ranks)
     scored = run_design(
         engine,
         design,
@@ -450,15 +575,7 @@ def sensitivity(
     table, variance, n_valid = estimate(
         y_a, y_b, y_ab, inputs, n_boot, confidence, np.random.default_rng(seeds[2])
     )
-    notes += _invalid_notes(scored.valid, scored.invalid) + _zero_notes(scored)
-    if n_valid < n:
-        notes.append(
-            f"{n - n_valid} of {n} sample tuples contain a run without an output (no "
-            "unit scored, or the unit analysed unscored) and were left out of the "
-            "estimators: the indices describe the other choices only"
-        )
-    if not variance > 0:
-        notes.append(f"the output ({label}) does not vary: the indices are undefined (NaN)")
+    notes += _sensitivity_notes(scored, n, n_valid, variance, label)
     prov = _provenance(
         engine,
         spec,
@@ -474,17 +591,7 @@ def sensitivity(
     runs = scored.runs.copy()
     runs.insert(1, "matrix", ["A"] * n + ["B"] * n + [f"AB:{i}" for i in inputs for _ in range(n)])
     runs["output"] = y
-    # COINr's rank statistics come from the 2N independent runs (A and B) only
-    two_n = slice(0, 2 * n)
-    independent = Scored(
-        None if scored.scores is None else scored.scores[two_n],
-        None if scored.ranks is None else scored.ranks[two_n],
-        scored.valid[two_n],
-        scored.invalid,
-        scored.runs.iloc[two_n].reset_index(drop=True),
-        counts=scored.counts,
-    )
-    unc = _result(engine, independent, bank, notes, prov)
+    unc = _result(engine, _independent_runs(scored, n), bank, notes, prov)
     return SensitivityResult(
         indices=table,
         outputs=y,
