@@ -279,6 +279,18 @@ def read_data(
 DATA_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".pq"})
 
 
+def _bundled_data_dirs() -> set[Path]:
+    """The folders of the bundled datasets (an installed wheel's, or the source checkout's),
+    as :func:`mfgindex.framework.builtin_data_dir` finds them (not imported: the framework
+    module imports this package)."""
+    from importlib import resources
+
+    packaged = Path(str(resources.files("mfgindex"))) / "_builtin"
+    checkout = Path(__file__).resolve().parents[3]
+    return {(root / sub).resolve() for root in (packaged, checkout)
+            for sub in ("data", "examples/data")}
+
+
 def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str],
                        sheet: str | int) -> Dataset:
     """The dataset a framework names. The user did not name this file, so it must be a regular
@@ -286,10 +298,8 @@ def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str],
     content — a framework from a stranger could point at a secret (``~/.aws/credentials``);
     ``mfgindex validate FILE -f FRAMEWORK``, naming the file, shows the problems themselves.
     The bundled datasets are trusted."""
-    from mfgindex.framework import builtin_data_dir
-
     check_input_file(path, named=False)  # a device, a pipe, a folder, too large: said as such
-    bundled = path.resolve().parent == builtin_data_dir().resolve()
+    bundled = path.resolve().parent in _bundled_data_dirs()
     if not bundled and path.suffix.lower() not in DATA_SUFFIXES:
         raise DataError(
             f"framework '{framework.id}' names a dataset that is not a data file "
