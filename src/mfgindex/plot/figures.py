@@ -150,11 +150,7 @@ def bar(
     labels = Labels(fw, lang)
     children = list(fw.children(node))
     names = unit_names(result, lang)
-    contrib = np.full((len(chosen), len(children)), np.nan)
-    for k, r in enumerate(chosen):
-        table = result.explain(str(result.units[r]), year=yr, lang=lang).table
-        part = table[table["parent"] == node].set_index("node")["contribution"]
-        contrib[k] = [float(part.get(c, np.nan)) for c in children]
+    contrib = _contributions(result, chosen, node, children, yr, lang)
     scores = _column(result, node)[chosen]
     stacked = bool(len(chosen)) and bool(
         np.all(np.isfinite(contrib) | np.isnan(_matrix_of(result, children)[chosen]))
@@ -165,31 +161,7 @@ def bar(
         ax = fig.subplots()
         y = np.arange(len(chosen))
         if stacked:
-            values = np.nan_to_num(contrib)
-            pos_left = np.zeros(len(chosen))
-            neg_left = np.zeros(len(chosen))
-            for j, child in enumerate(children):
-                v = values[:, j]
-                left = np.where(v >= 0, pos_left, neg_left)
-                ax.barh(
-                    y,
-                    v,
-                    left=left,
-                    height=0.75,
-                    color=PALETTE[j % len(PALETTE)],
-                    label=labels.node(child),
-                    linewidth=0,
-                )
-                pos_left += np.where(v >= 0, v, 0)
-                neg_left += np.where(v < 0, v, 0)
-            fig.legend(
-                handles=list(ax.containers),
-                labels=[wrap(labels.node(c), 26) for c in children],
-                loc="outside lower center",
-                ncol=2,
-                handlelength=1,
-                columnspacing=1,
-            )
+            _stacked_bars(fig, ax, y, contrib, children, labels)
         else:
             ax.barh(y, scores, height=0.75, color=PALETTE[0], label=labels.node(node), linewidth=0)
         ax.set_yticks(y, [names[r] for r in chosen])
@@ -205,6 +177,89 @@ def bar(
         ax.grid(axis="x", linewidth=0.3, alpha=0.5)
         ax.set_axisbelow(True)
     return fig
+
+
+def _contributions(
+    result: Result, chosen: np.ndarray, node: str, children: Sequence[str], yr: int | None, lang: str
+) -> np.ndarray:
+    """Each chosen unit's contributions of ``node``'s children to its score on ``node``.
+
+    Parameters
+    ----------
+    result : Result
+        The scored result.
+    chosen : numpy.ndarray
+        The rows of the units, in bar order.
+    node : str
+        The group whose score is stacked.
+    children : Sequence[str]
+        Its children, in framework order.
+    yr : int or None
+        The year shown, None outside a panel.
+    lang : str
+        The language of the labels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(units, children)``, NaN where :meth:`Result.explain` has no contribution.
+    """
+    contrib = np.full((len(chosen), len(children)), np.nan)
+    for k, r in enumerate(chosen):
+        table = result.explain(str(result.units[r]), year=yr, lang=lang).table
+        part = table[table["parent"] == node].set_index("node")["contribution"]
+        contrib[k] = [float(part.get(c, np.nan)) for c in children]
+    return contrib
+
+
+def _stacked_bars(
+    fig: Figure, ax: Any, y: np.ndarray, contrib: np.ndarray, children: Sequence[str], labels: Labels
+) -> None:
+    """Draw one horizontal bar per unit stacked by its children's contributions, and the legend.
+
+    Positive contributions stack rightwards from 0 and negative ones leftwards, so that a
+    negative part does not hide a positive one.
+
+    Parameters
+    ----------
+    fig : Figure
+        The figure (for the legend below the axes).
+    ax : matplotlib.axes.Axes
+        The axes drawn on.
+    y : numpy.ndarray
+        The bars' positions.
+    contrib : numpy.ndarray
+        ``(units, children)`` contributions; NaN is drawn as 0.
+    children : Sequence[str]
+        The children, one colour each.
+    labels : Labels
+        The node labels in the figure's language.
+    """
+    values = np.nan_to_num(contrib)
+    pos_left = np.zeros(len(y))
+    neg_left = np.zeros(len(y))
+    for j, child in enumerate(children):
+        v = values[:, j]
+        left = np.where(v >= 0, pos_left, neg_left)
+        ax.barh(
+            y,
+            v,
+            left=left,
+            height=0.75,
+            color=PALETTE[j % len(PALETTE)],
+            label=labels.node(child),
+            linewidth=0,
+        )
+        pos_left += np.where(v >= 0, v, 0)
+        neg_left += np.where(v < 0, v, 0)
+    fig.legend(
+        handles=list(ax.containers),
+        labels=[wrap(labels.node(c), 26) for c in children],
+        loc="outside lower center",
+        ncol=2,
+        handlelength=1,
+        columnspacing=1,
+    )
 
 
 def _matrix_of(result: Result, nodes: Sequence[str]) -> np.ndarray:
@@ -312,17 +367,7 @@ def _sunburst(
         for node in fw.walk():
             d = fw.depth(node.id)
             if d == 0:
-                ax.bar(0, 1, width=2 * np.pi, bottom=0, color="#555555", linewidth=0, gid=f"node:{node.id}")
-                ax.text(
-                    0,
-                    0,
-                    wrap(short(labels.node(node.id), 40), 14),
-                    ha="center",
-                    va="center",
-                    fontsize=5.5,
-                    color="white",
-                    fontweight="bold",
-                )
+                _sunburst_centre(ax, node.id, labels)
                 continue
             width = 2 * np.pi * weights[node.id]
             theta = start.get(d, 0.0)
@@ -341,30 +386,7 @@ def _sunburst(
             if width < 0.1:  # too narrow for text
                 continue
             angle = float(np.degrees(theta + width / 2)) % 360
-            if d == depth:  # radial, from the ring's inner edge outwards
-                right = angle <= 180
-                ax.text(
-                    np.radians(angle),
-                    d + 0.08,
-                    short(labels.node(node.id), 24),
-                    rotation=90 - angle if right else 270 - angle,
-                    rotation_mode="anchor",
-                    ha="left" if right else "right",
-                    va="center",
-                    fontsize=4.6,
-                )
-            else:  # along the ring, upright
-                rotation = -angle + (180 if 90 < angle < 270 else 0)
-                ax.text(
-                    np.radians(angle),
-                    d + 0.5,
-                    wrap(short(labels.node(node.id), 30), 16),
-                    rotation=rotation,
-                    rotation_mode="anchor",
-                    ha="center",
-                    va="center",
-                    fontsize=5.2,
-                )
+            _sunburst_label(ax, labels.node(node.id), angle, d, outermost=d == depth)
         ax.set_ylim(0, depth + outer)
         ax.set_axis_off()
         fig.suptitle(
@@ -375,6 +397,73 @@ def _sunburst(
             fontweight="bold",
         )
     return fig
+
+
+def _sunburst_centre(ax: Any, node: str, labels: Labels) -> None:
+    """Draw the sunburst's centre: the index as a grey disc with its name.
+
+    Parameters
+    ----------
+    ax : matplotlib.projections.polar.PolarAxes
+        The polar axes drawn on.
+    node : str
+        The index's id.
+    labels : Labels
+        The node labels in the figure's language.
+    """
+    ax.bar(0, 1, width=2 * np.pi, bottom=0, color="#555555", linewidth=0, gid=f"node:{node}")
+    ax.text(
+        0,
+        0,
+        wrap(short(labels.node(node), 40), 14),
+        ha="center",
+        va="center",
+        fontsize=5.5,
+        color="white",
+        fontweight="bold",
+    )
+
+
+def _sunburst_label(ax: Any, label: str, angle: float, d: int, *, outermost: bool) -> None:
+    """Write a node's name on its sunburst segment.
+
+    Parameters
+    ----------
+    ax : matplotlib.projections.polar.PolarAxes
+        The polar axes drawn on.
+    label : str
+        The node's label.
+    angle : float
+        The segment's middle, in degrees clockwise from north (0 to 360).
+    d : int
+        The node's depth (its ring).
+    outermost : bool
+        True on the outer ring, whose names are written radially.
+    """
+    if outermost:  # radial, from the ring's inner edge outwards
+        right = angle <= 180
+        ax.text(
+            np.radians(angle),
+            d + 0.08,
+            short(label, 24),
+            rotation=90 - angle if right else 270 - angle,
+            rotation_mode="anchor",
+            ha="left" if right else "right",
+            va="center",
+            fontsize=4.6,
+        )
+    else:  # along the ring, upright
+        rotation = -angle + (180 if 90 < angle < 270 else 0)
+        ax.text(
+            np.radians(angle),
+            d + 0.5,
+            wrap(short(label, 30), 16),
+            rotation=rotation,
+            rotation_mode="anchor",
+            ha="center",
+            va="center",
+            fontsize=5.2,
+        )
 
 
 # -- corr: correlation heatmap ----------------------------------------------------------------
