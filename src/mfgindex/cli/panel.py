@@ -29,6 +29,8 @@ from mfgindex.cli.common import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
     from rich.tree import Tree
 
     from mfgindex.data import Problem
@@ -270,7 +272,30 @@ def _compare_years(
         digits=_digits(res),
     )
     con = out_console()
+    if top is not None:
+        _print_turnover(con, table, frm, top)
+    _print_movers(con, res, frm, to, lang)
+
+
+def _print_turnover(con: "Console", table: "pd.DataFrame", frm: int, top: int) -> None:
+    """Print which units entered and which left the top ``top`` between the two years.
+
+    Parameters
+    ----------
+    con : rich.console.Console
+        The output console.
+    table : pandas.DataFrame
+        The change table (:func:`mfgindex.panel.change`): unit id first, then its name when
+        the data has one.
+    frm : int
+        The earlier year.
+    top : int
+        The size of the top.
+    """
+    from mfgindex import panel
+
     unit_col = table.columns[0]
+    # the second column is the units' names unless the data has none (then it is a score)
     names = (
         dict(zip(table[unit_col].astype(str), table.iloc[:, 1].astype(str), strict=True))
         if table.columns[1] != f"score_{frm}"
@@ -280,24 +305,41 @@ def _compare_years(
     def who(ids: list[str]) -> str:
         return ", ".join(f"{names.get(u, u)} ({u})" if names.get(u, u) != u else u for u in ids)
 
-    if top is not None:
-        entered, left = panel.top_turnover(table, top)
-        con.print(f"entered the top {top}: {escape(who(entered)) or 'none'}")
-        con.print(f"left the top {top}: {escape(who(left)) or 'none'}")
+    entered, left = panel.top_turnover(table, top)
+    con.print(f"entered the top {top}: {escape(who(entered)) or 'none'}")
+    con.print(f"left the top {top}: {escape(who(left)) or 'none'}")
+
+
+def _print_movers(con: "Console", res: "Result", frm: int, to: int, lang: str) -> None:
+    """Print the biggest rises and falls of each dimension's score between the two years.
+
+    Parameters
+    ----------
+    con : rich.console.Console
+        The output console.
+    res : Result
+        The panel's result.
+    frm, to : int
+        The two years.
+    lang : str
+        The language of the node labels.
+    """
+    from mfgindex import panel
+
+    fw = res.framework
     mv = panel.movers(res, frm, to, n=3)
-    if not mv.empty:
-        con.print(f"\n[bold]biggest movers by dimension, {frm} → {to}[/] (score change)")
-        for g, block in mv.groupby("node", sort=False):
-            parts = []
-            for direction in ("rise", "fall"):
-                rows = block[block["direction"] == direction]
-                parts.append(
-                    ", ".join(
-                        f"{escape(r['name'] or r['unit'])} {r['change']:+.2f}" for _, r in rows.iterrows()
-                    )
-                    or "–"
-                )
-            con.print(f"{escape(fw.nodes[str(g)].label(lang))}: ↑ {parts[0]}  ↓ {parts[1]}")
+    if mv.empty:
+        return
+    con.print(f"\n[bold]biggest movers by dimension, {frm} → {to}[/] (score change)")
+    for g, block in mv.groupby("node", sort=False):
+        parts = []
+        for direction in ("rise", "fall"):
+            rows = block[block["direction"] == direction]
+            parts.append(
+                ", ".join(f"{escape(r['name'] or r['unit'])} {r['change']:+.2f}" for _, r in rows.iterrows())
+                or "–"
+            )
+        con.print(f"{escape(fw.nodes[str(g)].label(lang))}: ↑ {parts[0]}  ↓ {parts[1]}")
 
 
 def _compare_runs(
