@@ -35,6 +35,8 @@ from mfgindex.cli.common import (
 from mfgindex.cli.scale import DataFilesArg, Engine, EngineOpt, SchedulerOpt
 
 if TYPE_CHECKING:
+    from rich.tree import Tree
+
     from mfgindex.result import Result
 
 IndicatorsOpt = Annotated[
@@ -432,25 +434,52 @@ _EXPLAIN_WORDS = {
 }
 
 
-def _render_explanation(ex: Any, res: "Result", lang: str, *, digits: int | None = None) -> None:
+def _fmt_number(v: float | None, d: int) -> str:
+    """``v`` with ``d`` decimals, or a dash when it is missing (None or NaN).
+
+    Parameters
+    ----------
+    v : float or None
+        The value.
+    d : int
+        The number of decimals.
+
+    Returns
+    -------
+    str
+        The formatted value.
+    """
     import math
 
+    return "–" if v is None or math.isnan(v) else f"{v:.{d}f}"
+
+
+def _explanation_head(ex: Any, res: "Result", lang: str, digits: int) -> str:
+    """The first line of ``mfgindex explain``: the unit, its year, index score, rank and stage.
+
+    Parameters
+    ----------
+    ex : Explanation
+        The unit's explanation (:meth:`Result.explain`).
+    res : Result
+        The result it comes from.
+    lang : str
+        The language of the labels and words.
+    digits : int
+        The decimals of the score.
+
+    Returns
+    -------
+    str
+        The line, as rich markup.
+    """
     from rich.markup import escape
-    from rich.tree import Tree
 
     from mfgindex.i18n import rank_short, rank_text
 
-    digits = _digits(res) if digits is None else digits
     fw = res.framework
     words = _EXPLAIN_WORDS[lang]
     sep = words["sep"]
-
-    def fmt(v: float, d: int = digits) -> str:
-        return "–" if v is None or math.isnan(v) else f"{v:.{d}f}"
-
-    def rk(v: float) -> str:
-        return rank_short(v, lang)
-
     # the name, with the id when it says something more
     head = (
         f"[bold]{escape(ex.name)}[/] ({escape(ex.unit)})"
@@ -460,12 +489,45 @@ def _render_explanation(ex: Any, res: "Result", lang: str, *, digits: int | None
     if ex.year is not None:
         head += f", {ex.year}"
     colon = words["colon"] if lang == "zh" else ": "
-    head += f"{colon}{escape(fw.root.label(lang))} {fmt(ex.score)}{sep}" + (
-        rank_text(ex.rank, ex.n_units, lang) if lang == "zh" else f"rank {rk(ex.rank)} of {ex.n_units}"
+    head += f"{colon}{escape(fw.root.label(lang))} {_fmt_number(ex.score, digits)}{sep}" + (
+        rank_text(ex.rank, ex.n_units, lang)
+        if lang == "zh"
+        else f"rank {rank_short(ex.rank, lang)} of {ex.n_units}"
     )
     if ex.stage:
         head += f"{sep}{words['stage']} [bold]{escape(ex.stage)}[/]"
-    tree = Tree(head)
+    return head
+
+
+def _explanation_tree(ex: Any, res: "Result", lang: str, digits: int) -> "Tree":
+    """The framework as a tree under the head line, each node with its score, rank, weight and
+    contribution.
+
+    Parameters
+    ----------
+    ex : Explanation
+        The unit's explanation (:meth:`Result.explain`).
+    res : Result
+        The result it comes from.
+    lang : str
+        The language of the labels and words.
+    digits : int
+        The decimals of the scores and contributions (weights have 3).
+
+    Returns
+    -------
+    rich.tree.Tree
+        The tree, ready to print.
+    """
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from mfgindex.i18n import rank_short
+
+    fw = res.framework
+    words = _EXPLAIN_WORDS[lang]
+    sep = words["sep"]
+    tree = Tree(_explanation_head(ex, res, lang, digits))
     rows = {r["node"]: r for r in ex.table.to_dict("records")}
     branches = {fw.id: tree}
     for node in fw.walk():
@@ -479,22 +541,49 @@ def _render_explanation(ex: Any, res: "Result", lang: str, *, digits: int | None
         )
         if not node.is_indicator:
             name = f"[bold]{name}[/]"
+        score, rank = _fmt_number(r["score"], digits), rank_short(r["rank"], lang)
+        weight, contribution = _fmt_number(r["weight"], 3), _fmt_number(r["contribution"], digits)
         label = (
-            f"{name}  {fmt(r['score'])}  {rk(r['rank'])}  [dim]{words['weight']} "
-            f"{fmt(r['weight'], 3)}{sep}{words['contributes']} {fmt(r['contribution'])}[/]"
+            f"{name}  {score}  {rank}  [dim]{words['weight']} "
+            f"{weight}{sep}{words['contributes']} {contribution}[/]"
         )
         branches[node.id] = branches[node.parent].add(label)
+    return tree
+
+
+def _render_explanation(ex: Any, res: "Result", lang: str, *, digits: int | None = None) -> None:
+    """Print ``mfgindex explain``'s table view: the tree, the strengths and weaknesses, a note.
+
+    Parameters
+    ----------
+    ex : Explanation
+        The unit's explanation (:meth:`Result.explain`).
+    res : Result
+        The result it comes from.
+    lang : str
+        The language of the labels and words.
+    digits : int, optional
+        The decimals of scores (default: the result's rounding).
+    """
+    from rich.markup import escape
+
+    from mfgindex.i18n import rank_short
+
+    digits = _digits(res) if digits is None else digits
+    fw = res.framework
+    words = _EXPLAIN_WORDS[lang]
+    sep = words["sep"]
     con = out_console()
-    con.print(tree)
+    con.print(_explanation_tree(ex, res, lang, digits))
     for key, items in (("strengths", ex.strengths), ("weaknesses", ex.weaknesses)):
         if items:
             con.print(
                 words[key]
                 + words["colon"]
                 + sep.join(
-                    f"{escape(fw.nodes[i].label(lang))}（{rk(r)}）"
+                    f"{escape(fw.nodes[i].label(lang))}（{rank_short(r, lang)}）"
                     if lang == "zh"
-                    else f"{escape(fw.nodes[i].label(lang))} ({rk(r)})"
+                    else f"{escape(fw.nodes[i].label(lang))} ({rank_short(r, lang)})"
                     for i, r in items
                 )
             )
