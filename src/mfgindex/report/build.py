@@ -227,7 +227,6 @@ def build(
         One self-contained HTML document.
     """
     from mfgindex.plot import figures as fg
-    from mfgindex.plot._style import Labels, cjk_font, resolve_lang, unit_names
 
     if lang not in WORDS:
         raise UsageError(f"lang must be en or zh, got '{lang}'")
@@ -235,26 +234,8 @@ def build(
         raise UsageError(f"--top must be a positive number of units, got {top}")
     env = environment()
     fw = result.framework
-    # Figures fall back to English labels without a CJK font (with a warning); the HTML text
-    # stays in the language asked for, since the browser brings its own fonts.
-    fig_lang = lang if (lang != "zh" or cjk_font() is not None) else "en"
-    if fig_lang != lang:
-        resolve_lang(lang)  # the warning
-    rows, yr = fg._year_rows(result, year)
-    page = _Page(
-        result,
-        rows,
-        yr,
-        lang,
-        fig_lang,
-        Labels(fw, lang),
-        unit_names(result, lang),
-        {n: k for k, n in enumerate(result.node_ids)},
-        list(fw.children(fw.id)),
-        result.stage_labels(lang),
-        3 if fw.scale[1] <= 1 else 1,
-        figures,
-    )
+    page = _new_page(result, lang, year, figures)
+    rows, yr = page.rows, page.year
     chosen = fg._top_rows(result, rows, fw.id, None)[:top]
     by = _by_column(result, by)
     by_values = result.data.unit_columns[by].to_numpy(dtype=object)[result.rows] if by is not None else None
@@ -292,6 +273,51 @@ def build(
         "css": (_TEMPLATES / "report.css").read_text(encoding="utf-8"),
     }
     return env.get_template("report.html.j2").render(**context)
+
+
+def _new_page(result: Result, lang: str, year: int | None, figures: bool) -> _Page:
+    """What the sections of one report read (:class:`_Page`), for the year reported.
+
+    Parameters
+    ----------
+    result : Result
+        The computed index.
+    lang : str
+        ``en`` or ``zh``.
+    year : int or None
+        The year reported (a panel's latest when None).
+    figures : bool
+        Whether the report draws its figures.
+
+    Returns
+    -------
+    _Page
+        The page, with no figure drawn yet.
+    """
+    from mfgindex.plot import figures as fg
+    from mfgindex.plot._style import Labels, cjk_font, resolve_lang, unit_names
+
+    fw = result.framework
+    # Figures fall back to English labels without a CJK font (with a warning); the HTML text
+    # stays in the language asked for, since the browser brings its own fonts.
+    fig_lang = lang if (lang != "zh" or cjk_font() is not None) else "en"
+    if fig_lang != lang:
+        resolve_lang(lang)  # the warning
+    rows, yr = fg._year_rows(result, year)
+    return _Page(
+        result,
+        rows,
+        yr,
+        lang,
+        fig_lang,
+        Labels(fw, lang),
+        unit_names(result, lang),
+        {n: k for k, n in enumerate(result.node_ids)},
+        list(fw.children(fw.id)),
+        result.stage_labels(lang),
+        3 if fw.scale[1] <= 1 else 1,
+        figures,
+    )
 
 
 def _by_column(result: Result, by: str | None) -> str | None:
