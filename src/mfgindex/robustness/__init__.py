@@ -85,7 +85,7 @@ import numpy as np
 
 from mfgindex._version import __version__
 from mfgindex.errors import UsageError, did_you_mean
-from mfgindex.robustness.design import design_from_uniforms, weight_factors
+from mfgindex.robustness.design import Design, design_from_uniforms, weight_factors
 from mfgindex.robustness.engine import Engine, Scored, rank_rows, run_design
 from mfgindex.robustness.estimators import estimate, saltelli_sample, sobol_estimate
 from mfgindex.robustness.results import SensitivityResult, UncertaintyResult
@@ -454,6 +454,59 @@ def _sensitivity_notes(scored: Scored, n: int, n_valid: int, variance: float, la
     return notes
 
 
+def _saltelli_design(
+    engine: Engine, spec: UncertaintySpec, n: int, seeds: list[np.random.SeedSequence]
+) -> tuple[Design, np.ndarray | None]:
+    """The runs of a Saltelli design: A, B, then each :math:`A_B^{(i)}`, and the weight draws.
+
+    Parameters
+    ----------
+    engine : Engine
+        The analysis' engine.
+    spec : UncertaintySpec
+        The uncertain inputs.
+    n : int
+        The base sample size.
+    seeds : list of numpy.random.SeedSequence
+        The analysis' seeds: the first for the Sobol' points, the second for the weight draws.
+
+    Returns
+    -------
+    tuple
+        ``(design, bank)``: the design for :func:`run_design` and the weight draws.
+    """
+    d = len(spec.inputs())
+    a, b = saltelli_sample(n, d, seed=np.random.default_rng(seeds[0]))
+    x = np.vstack([a, b, *[np.where(np.arange(d) == i, b, a) for i in range(d)]])
+    bank = weight_factors(engine, spec.weights, n, np.random.default_rng(seeds[1]))
+    return design_from_uniforms(spec, x, bank), bank
+
+
+def _tagged_runs(scored: Scored, y: np.ndarray, inputs: list[str], n: int) -> pd.DataFrame:
+    """The table of runs with the matrix each came from (A, B or ``AB:<input>``) and its output.
+
+    Parameters
+    ----------
+    scored : Scored
+        Every run of the design, in design order.
+    y : numpy.ndarray
+        Each run's output (NaN for an invalid run).
+    inputs : list of str
+        The uncertain inputs, in design order.
+    n : int
+        The base sample size.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of the runs table with a ``matrix`` column second and an ``output`` column.
+    """
+    runs = scored.runs.copy()
+    runs.insert(1, "matrix", ["A"] * n + ["B"] * n + [f"AB:{i}" for i in inputs for _ in range(n)])
+    runs["output"] = y
+    return runs
+
+
 def _independent_runs(scored: Scored, n: int) -> Scored:
     """The 2N independent runs (matrices A and B) of a Saltelli design.
 
@@ -550,10 +603,7 @@ def sensitivity(
     units = engine.data.units[engine.rows].astype(str)
     unit_col = _output_column(units, output)
     seeds = np.random.SeedSequence(seed).spawn(3)
-    a, b = saltelli_sample(n, d, seed=np.random.default_rng(seeds[0]))
-    x = np.vstack([a, b, *[np.where(np.arange(d) == i, b, a) for i in range(d)]])
-    bank = weight_factors(engine, spec.weights, n, np.random.default_rng(seeds[1]))
-    design = design_from_uniforms(spec, x, bank)
+    design, bank = _saltelli_design(engine, spec, n, seeds)
     _, nominal_ranks = _nominal(engine)
     per_run, label = _output_function(units, unit_col, nominal_ranks)
     scored = run_design(
@@ -588,9 +638,7 @@ def sensitivity(
         n_boot=n_boot,
         confidence=confidence,
     )
-    runs = scored.runs.copy()
-    runs.insert(1, "matrix", ["A"] * n + ["B"] * n + [f"AB:{i}" for i in inputs for _ in range(n)])
-    runs["output"] = y
+    runs = _tagged_runs(scored, y, inputs, n)
     unc = _result(engine, _independent_runs(scored, n), bank, notes, prov)
     return SensitivityResult(
         indices=table,
