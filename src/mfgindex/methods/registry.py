@@ -9,7 +9,7 @@ The function's **keyword-only** arguments are the method's parameters: their nam
 and annotations drive validation of method strings, ``mfgindex methods`` and the docs. The
 positional arguments are the stage's data contract (see each stage module).
 
-Method strings (DESIGN §6) are ``name`` or ``name(key=value, ...)``; values are literals
+Method strings (docs/methods.md) are ``name`` or ``name(key=value, ...)``; values are literals
 (numbers, strings, booleans, lists) parsed with :func:`ast.literal_eval` on each value alone —
 never evaluated as code.
 """
