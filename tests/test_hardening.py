@@ -23,6 +23,7 @@ posix = pytest.mark.skipif(os.name != "posix", reason="FIFOs and signals are POS
 
 # ------------------------------------------------------------------ class 4: bounded reads
 
+
 @posix
 def test_a_fifo_is_read_once_and_hashed_from_what_was_read(tmp_path: Path) -> None:
     import hashlib
@@ -45,9 +46,13 @@ def test_a_fifo_is_read_once_and_hashed_from_what_was_read(tmp_path: Path) -> No
 
 @posix
 def test_dev_stdin_as_data_on_the_command_line() -> None:
-    proc = subprocess.run([sys.executable, "-m", "mfgindex", "validate", "/dev/stdin", "-f",
-                           str(BASE_TOML)], input=BASE_CSV.read_bytes(), capture_output=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mfgindex", "validate", "/dev/stdin", "-f", str(BASE_TOML)],
+        input=BASE_CSV.read_bytes(),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
 
 
@@ -57,16 +62,16 @@ def test_a_framework_cannot_name_a_fifo(tmp_path: Path) -> None:
     from mfgindex.framework import load_framework
 
     os.mkfifo(tmp_path / "d.csv")  # nobody writes: reading it would wait for ever
-    fw_text = BASE_TOML.read_text("utf-8").replace('name_column = "name"',
-                                                   'name_column = "name"\ndataset = "d.csv"')
+    fw_text = BASE_TOML.read_text("utf-8").replace(
+        'name_column = "name"', 'name_column = "name"\ndataset = "d.csv"'
+    )
     (tmp_path / "fw.toml").write_text(fw_text, "utf-8")
     fw = load_framework(tmp_path / "fw.toml")
     with pytest.raises(DataError, match="a file named by a framework must be a regular file"):
         read_data(None, fw)
 
 
-def test_files_over_the_size_limit_are_refused(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_files_over_the_size_limit_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mfgindex.errors import FrameworkError
     from mfgindex.framework import load_framework
 
@@ -92,36 +97,44 @@ def test_every_problem_list_is_capped() -> None:
 
 # ------------------------------------------------------ class 5: leaks and terminal safety
 
+
 def test_a_framework_named_dataset_is_never_quoted(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from mfgindex.cli.app import get_app
 
-    for name, body in ((".env", "AWS_SECRET=hunter2\n"), ("keys.csv",
-                       "code,name,x1,x2,x3,pop\nU1,hunter2,hunter2,1,1,1\n")):
+    for name, body in (
+        (".env", "AWS_SECRET=hunter2\n"),
+        ("keys.csv", "code,name,x1,x2,x3,pop\nU1,hunter2,hunter2,1,1,1\n"),
+    ):
         (tmp_path / name).write_text(body, "utf-8")
         fw = tmp_path / "fw.toml"
-        fw.write_text(BASE_TOML.read_text("utf-8").replace(
-            'name_column = "name"', f'name_column = "name"\ndataset = "{name}"'), "utf-8")
-        result = CliRunner().invoke(get_app(), ["score", "-f", str(fw), "-o",
-                                                str(tmp_path / "out.csv")])
+        fw.write_text(
+            BASE_TOML.read_text("utf-8").replace(
+                'name_column = "name"', f'name_column = "name"\ndataset = "{name}"'
+            ),
+            "utf-8",
+        )
+        result = CliRunner().invoke(get_app(), ["score", "-f", str(fw), "-o", str(tmp_path / "out.csv")])
         assert result.exit_code == 1
         assert "hunter2" not in result.stderr + result.stdout
     # named on the command line, the file's problems are shown
-    result = CliRunner().invoke(get_app(), ["validate", str(tmp_path / "keys.csv"), "-f",
-                                            str(BASE_TOML)])
+    result = CliRunner().invoke(get_app(), ["validate", str(tmp_path / "keys.csv"), "-f", str(BASE_TOML)])
     assert "'hunter2' is not a number" in result.stderr
 
 
-def test_tables_and_messages_escape_control_characters(capsys: pytest.CaptureFixture[str]
-                                                       ) -> None:
+def test_tables_and_messages_escape_control_characters(capsys: pytest.CaptureFixture[str]) -> None:
     import pandas as pd
 
     from mfgindex.cli.common import err_console, render_table, safe_text
 
-    frame = pd.DataFrame({"code": ["U1\x1b[2J", "U2"], "name\x1b[31m": ["Thr\x1b]0;x\x07ee",
-                                                                     "zero\u200bwidth"],
-                          "mini": [1.0, 2.0]})
+    frame = pd.DataFrame(
+        {
+            "code": ["U1\x1b[2J", "U2"],
+            "name\x1b[31m": ["Thr\x1b]0;x\x07ee", "zero\u200bwidth"],
+            "mini": [1.0, 2.0],
+        }
+    )
     render_table(frame)
     err_console().print("warning: unit 'U\x1b[5m1'\n  hint: a second line")
     out, err = capsys.readouterr()
@@ -132,6 +145,7 @@ def test_tables_and_messages_escape_control_characters(capsys: pytest.CaptureFix
 
 
 # ------------------------------------------- class 6: no internal error from any option
+
 
 def _commands() -> list[tuple[str, Any]]:
     import typer
@@ -148,10 +162,16 @@ _BASE = [str(BASE_CSV), "-f", str(BASE_TOML)]
 _ARGV: dict[str, list[str]] = {
     "uncertainty": [*_BASE, "--vary", "weights=0.25", "--runs", "3"],
     "sensitivity": [*_BASE, "--vary", "weights=0.25", "--n", "4", "--boot", "5"],
-    "explain": ["U1", *_BASE], "target": ["U2", *_BASE, "--rank", "1"],
-    "plot": ["bar", *_BASE, "-o", "p.svg"], "report": [*_BASE, "-o", "r.html"],
-    "export": [*_BASE, "-o", "e.xlsx"], "show": [str(BASE_TOML)], "template": [str(BASE_TOML)],
-    "examples": [], "frameworks": [], "methods": [],
+    "explain": ["U1", *_BASE],
+    "target": ["U2", *_BASE, "--rank", "1"],
+    "plot": ["bar", *_BASE, "-o", "p.svg"],
+    "report": [*_BASE, "-o", "r.html"],
+    "export": [*_BASE, "-o", "e.xlsx"],
+    "show": [str(BASE_TOML)],
+    "template": [str(BASE_TOML)],
+    "examples": [],
+    "frameworks": [],
+    "methods": [],
 }
 #: Wrong types and ranges: negative, zero, huge (beyond int64), empty, text for numbers, NaN.
 _BAD_VALUES = ["-1", "0", "", "abc", "99999999999999999999", "nan", "inf", "-0.5", "1e309"]
@@ -179,12 +199,15 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(case=st.sampled_from(_OPTION_CASES), value=st.sampled_from(_BAD_VALUES))
-def test_no_option_value_reaches_an_internal_error(case: tuple[str, str], value: str,
-                                                   tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_option_value_reaches_an_internal_error(
+    case: tuple[str, str], value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from typer.testing import CliRunner
 
     from mfgindex.cli.app import get_app
@@ -201,15 +224,17 @@ def test_no_option_value_reaches_an_internal_error(case: tuple[str, str], value:
     assert result.exit_code in {0, 1, 2}, shown
 
 
-@pytest.mark.parametrize(("argv", "flag"), [
-    (["uncertainty", *_BASE, "--vary", "weights=0.25", "--seed", "-1"], "--seed"),
-    (["uncertainty", *_BASE, "--vary", "weights=0.25", "--runs", str(2**64)], "--runs"),
-    (["sensitivity", *_BASE, "--vary", "weights=0.25", "--boot", "-1"], "--boot"),
-    (["sensitivity", *_BASE, "--vary", "weights=0.25", "--n", "-4"], "--n"),
-    (["uncertainty", *_BASE, "--vary", "weights=0.25", "--max-memory", "1e309"], "--max-memory"),
-])
-def test_out_of_range_options_are_usage_errors_naming_the_flag(argv: list[str],
-                                                               flag: str) -> None:
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["uncertainty", *_BASE, "--vary", "weights=0.25", "--seed", "-1"], "--seed"),
+        (["uncertainty", *_BASE, "--vary", "weights=0.25", "--runs", str(2**64)], "--runs"),
+        (["sensitivity", *_BASE, "--vary", "weights=0.25", "--boot", "-1"], "--boot"),
+        (["sensitivity", *_BASE, "--vary", "weights=0.25", "--n", "-4"], "--n"),
+        (["uncertainty", *_BASE, "--vary", "weights=0.25", "--max-memory", "1e309"], "--max-memory"),
+    ],
+)
+def test_out_of_range_options_are_usage_errors_naming_the_flag(argv: list[str], flag: str) -> None:
     from typer.testing import CliRunner
 
     from mfgindex.cli.app import get_app
@@ -229,9 +254,14 @@ def test_a_full_disk_while_writing_xlsx_is_one_clean_message(tmp_path: Path) -> 
         resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))
 
     target = tmp_path / "out.xlsx"
-    proc = subprocess.run([sys.executable, "-m", "mfgindex", "score", *_BASE, "-o", str(target)],
-                          preexec_fn=small_files, capture_output=True, text=True, timeout=120,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mfgindex", "score", *_BASE, "-o", str(target)],
+        preexec_fn=small_files,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 1
     assert f"{target}: writing failed" in proc.stderr and "the disk is full" in proc.stderr
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
@@ -268,8 +298,12 @@ def test_a_signal_during_a_write_removes_the_temporary_file(tmp_path: Path, sig:
     import signal
 
     target = tmp_path / "out.csv"
-    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "writing"
     assert next(p.name for p in tmp_path.iterdir()).startswith(".out.csv.")  # the temp file
@@ -321,6 +355,7 @@ def test_dash_output_means_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 # --------------------------------------------------------- class 8: messages that mislead
 
+
 def test_invisible_characters_are_named_not_suggested() -> None:
     from mfgindex.errors import did_you_mean
 
@@ -337,9 +372,19 @@ def test_sheet_chooses_the_sheet_of_a_workbook() -> None:
     from mfgindex.cli.app import get_app
 
     for sheet in ("Data", "2"):
-        result = CliRunner().invoke(get_app(), ["score", str(FILES / "second_sheet.xlsx"), "-f",
-                                                str(BASE_TOML), "--sheet", sheet, "--format",
-                                                "csv"])
+        result = CliRunner().invoke(
+            get_app(),
+            [
+                "score",
+                str(FILES / "second_sheet.xlsx"),
+                "-f",
+                str(BASE_TOML),
+                "--sheet",
+                sheet,
+                "--format",
+                "csv",
+            ],
+        )
         assert result.exit_code == 0, result.stderr
         assert result.stdout.startswith("code,name")
     from mfgindex.data import read_data

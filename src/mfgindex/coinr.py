@@ -35,8 +35,7 @@ _R_MISSING = frozenset({"NA", "<NA>", "NaN"})
 def _cell(value: Any, *, code: bool = False) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    if isinstance(value, str) and (not value.strip() or (not code and value.strip() in
-                                                         _R_MISSING)):
+    if isinstance(value, str) and (not value.strip() or (not code and value.strip() in _R_MISSING)):
         return None
     return value
 
@@ -69,8 +68,7 @@ class _Rows:
         kind = str(_cell(row.get("Type")) or "").strip()
         code = _cell(row.get("iCode"), code=True)
         if kind not in _KINDS:
-            self.problems.append(f"{line}, column Type: '{kind}' is not one of "
-                                 f"{', '.join(_KINDS)}")
+            self.problems.append(f"{line}, column Type: '{kind}' is not one of {', '.join(_KINDS)}")
             return
         if kind in {"Group", "Denominator", "Other"}:
             return
@@ -82,8 +80,7 @@ class _Rows:
         weight = self.number(row, "Weight", 1.0, line)
         if kind == "Aggregate" and parent is None:
             if self.root is not None:
-                self.problems.append(f"{line}: a second top-level aggregate '{code}' "
-                                     f"(root is '{self.root}')")
+                self.problems.append(f"{line}: a second top-level aggregate '{code}' (root is '{self.root}')")
             self.root, self.root_name = str(code), name
             return
         entry: dict[str, Any] = {"id": str(code), "parent": parent, "name": name, "weight": weight}
@@ -134,16 +131,20 @@ def imeta_document(path: Path) -> tuple[dict[str, Any], str]:
     for i, row in enumerate(table.to_dict("records")):
         rows.add(row, f"row {i + 2}")
     if rows.root is None:
-        rows.problems.append("no top-level Aggregate row (Type Aggregate with an empty Parent): "
-                             "COINr's index row")
+        rows.problems.append(
+            "no top-level Aggregate row (Type Aggregate with an empty Parent): COINr's index row"
+        )
     if rows.problems:
         n = len(rows.problems)
         shown = rows.problems[:30] + ([f"(and {n - 30} more)"] if n > 30 else [])
-        raise FrameworkError(f"invalid COINr iMeta table ({n} problem{'s' if n > 1 else ''})",
-                             where=str(path), problems=shown,
-                             hint="fix the rows listed; COINr's iMeta format: one row per "
-                                  "indicator and aggregate, Level 1 = indicators, the index row "
-                                  "has Type Aggregate and an empty Parent")
+        raise FrameworkError(
+            f"invalid COINr iMeta table ({n} problem{'s' if n > 1 else ''})",
+            where=str(path),
+            problems=shown,
+            hint="fix the rows listed; COINr's iMeta format: one row per "
+            "indicator and aggregate, Level 1 = indicators, the index row "
+            "has Type Aggregate and an empty Parent",
+        )
     document = {
         "framework": {
             "id": rows.root,
@@ -167,6 +168,13 @@ def imeta_document(path: Path) -> tuple[dict[str, Any], str]:
 
 
 #: iMeta column of each framework key, to report a problem by row and column.
-IMETA_COLUMNS = {"id": "iCode", "name": "iName", "parent": "Parent", "weight": "Weight",
-                 "direction": "Direction", "denominator": "Denominator", "target": "Target",
-                 "unit": "Unit"}
+IMETA_COLUMNS = {
+    "id": "iCode",
+    "name": "iName",
+    "parent": "Parent",
+    "weight": "Weight",
+    "direction": "Direction",
+    "denominator": "Denominator",
+    "target": "Target",
+    "unit": "Unit",
+}

@@ -97,8 +97,7 @@ def visible(text: str) -> str:
     or other space read as a space, surrounding spaces stripped."""
     import unicodedata
 
-    out = "".join(" " if unicodedata.category(ch) == "Zs" else "" if _is_invisible(ch) else ch
-                  for ch in text)
+    out = "".join(" " if unicodedata.category(ch) == "Zs" else "" if _is_invisible(ch) else ch for ch in text)
     return out.strip()
 
 
@@ -107,27 +106,33 @@ def invisible_characters(text: str) -> str:
     ``"U+200B ZERO WIDTH SPACE at position 4"``; ``""`` when there is none."""
     import unicodedata
 
-    found = [f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')} at position {k + 1}"
-             for k, ch in enumerate(text) if _is_invisible(ch)]
+    found = [
+        f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')} at position {k + 1}"
+        for k, ch in enumerate(text)
+        if _is_invisible(ch)
+    ]
     return ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
 
 
 def _invisible_match(word: str, choices: list[str]) -> str | None:
     """When ``word`` and a choice look the same but differ by invisible characters, say which
     characters (in whichever of the two has them)."""
-    if not any(_is_invisible(ch) for ch in word) and not any(
-            _is_invisible(ch) for c in choices for ch in c):
+    if not any(_is_invisible(ch) for ch in word) and not any(_is_invisible(ch) for c in choices for ch in c):
         return None
     seen = visible(word)
     for choice in choices:
         if choice != word and visible(choice) == seen and seen:
             if invisible_characters(word):
-                return (f" '{printable(word)}' contains an invisible character "
-                        f"({invisible_characters(word)}): it looks like '{choice}' but is not the "
-                        "same name; delete that character")
-            return (f" The name '{choice}' found contains an invisible character "
-                    f"({invisible_characters(choice)}): '{printable(choice)}' looks like "
-                    f"'{word}' but is not the same name; retype the name without it")
+                return (
+                    f" '{printable(word)}' contains an invisible character "
+                    f"({invisible_characters(word)}): it looks like '{choice}' but is not the "
+                    "same name; delete that character"
+                )
+            return (
+                f" The name '{choice}' found contains an invisible character "
+                f"({invisible_characters(choice)}): '{printable(choice)}' looks like "
+                f"'{word}' but is not the same name; retype the name without it"
+            )
     return None
 
 

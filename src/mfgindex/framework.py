@@ -183,9 +183,20 @@ class Framework:
 
     def __hash__(self) -> int:
         # The generated hash would hash the mappings, which are not hashable; their items are.
-        return hash((self.id, self.digest, tuple(self.nodes.items()),
-                     tuple(self.defaults.items()), self.stages, tuple(self.comparisons.items()),
-                     tuple(self.judgements.items()), self.path, self.dataset, self.scale))
+        return hash(
+            (
+                self.id,
+                self.digest,
+                tuple(self.nodes.items()),
+                tuple(self.defaults.items()),
+                self.stages,
+                tuple(self.comparisons.items()),
+                tuple(self.judgements.items()),
+                self.path,
+                self.dataset,
+                self.scale,
+            )
+        )
 
     # -- tree navigation ---------------------------------------------------------------------
     @property
@@ -380,8 +391,9 @@ def load_framework(source: str | Path) -> Framework:
                 hint=f"built-in frameworks: {names}; or give the path of a .toml or COINr iMeta file",
             )
     if path.is_dir():
-        raise FrameworkError("is a folder, not a framework file", where=str(path),
-                             hint="give the .toml file itself")
+        raise FrameworkError(
+            "is a folder, not a framework file", where=str(path), hint="give the .toml file itself"
+        )
     suffix = path.suffix.lower()
     if suffix == ".toml":
         fw = _from_toml(path)
@@ -402,19 +414,50 @@ def _unknown_suffix(path: Path, suffix: str) -> FrameworkError:
 
 
 _FRAMEWORK_KEYS = {
-    "id", "name", "name_zh", "version", "unit", "unit_column", "name_column", "name_column_zh",
-    "year_column", "scale", "dataset", "description", "source", "note",
+    "id",
+    "name",
+    "name_zh",
+    "version",
+    "unit",
+    "unit_column",
+    "name_column",
+    "name_column_zh",
+    "year_column",
+    "scale",
+    "dataset",
+    "description",
+    "source",
+    "note",
 }
 _DEFAULT_KEYS = {
-    "denominate", "impute", "screen", "treat", "normalize", "weights", "aggregate",
+    "denominate",
+    "impute",
+    "screen",
+    "treat",
+    "normalize",
+    "weights",
+    "aggregate",
     "min_coverage",
 }
 _STAGE_KEYS = {"method", "labels", "labels_zh"}
-_GROUP_KEYS = {"id", "parent", "name", "name_zh", "weight", "aggregate", "weights", "note",
-               "description"}
+_GROUP_KEYS = {"id", "parent", "name", "name_zh", "weight", "aggregate", "weights", "note", "description"}
 _INDICATOR_KEYS = {
-    "id", "parent", "name", "name_zh", "weight", "direction", "column", "unit", "denominator",
-    "transform", "normalize", "treat", "target", "source", "note", "description",
+    "id",
+    "parent",
+    "name",
+    "name_zh",
+    "weight",
+    "direction",
+    "column",
+    "unit",
+    "denominator",
+    "transform",
+    "normalize",
+    "treat",
+    "target",
+    "source",
+    "note",
+    "description",
 }
 _COMPARISON_KEYS = {"parent", "children", "matrix"}
 _TOP_KEYS = {"framework", "defaults", "stages", "group", "indicator", "comparisons"}
@@ -448,8 +491,11 @@ def _from_toml(path: Path) -> Framework:
             hint="save the framework as UTF-8 (TOML files are always UTF-8)",
         ) from None
     except RecursionError:
-        raise FrameworkError("the file nests arrays or tables too deeply to read",
-                             where=str(path), hint="a framework needs no nested arrays") from None
+        raise FrameworkError(
+            "the file nests arrays or tables too deeply to read",
+            where=str(path),
+            hint="a framework needs no nested arrays",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise FrameworkError(
             f"TOML syntax error: {exc}",
@@ -472,9 +518,11 @@ def _from_imeta(path: Path) -> Framework:
         # The document's key paths (indicator[2].direction) mean nothing in a table: each
         # problem is said by the iMeta row and column it comes from.
         exc.problems = [_imeta_place(p, rows, doc) for p in exc.problems]
-        exc.hint = ("fix the rows listed (row 1 is the header); COINr's iMeta format: one row "
-                    "per indicator and aggregate, Level 1 = indicators, the index row has Type "
-                    "Aggregate and an empty Parent")
+        exc.hint = (
+            "fix the rows listed (row 1 is the header); COINr's iMeta format: one row "
+            "per indicator and aggregate, Level 1 = indicators, the index row has Type "
+            "Aggregate and an empty Parent"
+        )
         raise
 
 
@@ -496,7 +544,7 @@ def _imeta_place(problem: str, rows: Mapping[str, list[str]], doc: Mapping[str, 
     place = places[k] + (f" (iCode '{code}')" if code else "")
     if key:
         place += f", column {IMETA_COLUMNS.get(key, key)}"
-    return place + problem[m.end():]
+    return place + problem[m.end() :]
 
 
 #: Largest weight accepted: weights are relative, and weight × score summed over a group must
@@ -530,8 +578,11 @@ class _Problems:
                 close = closest(key, allowed)
                 if close is not None and close not in table:
                     self.misspelt.add(f"{prefix}.{close}" if prefix else close)
-                what = "unknown key." if prefix or not isinstance(table[key], Mapping | list) \
+                what = (
+                    "unknown key."
+                    if prefix or not isinstance(table[key], Mapping | list)
                     else f"unknown table [{key}]."
+                )
                 self.add(f"{prefix}.{key}" if prefix else key, what + hint)
 
     def raise_if_any(self) -> None:
@@ -619,8 +670,7 @@ def _framework_table(p: _Problems, doc: Mapping[str, Any]) -> tuple[Mapping[str,
     if not isinstance(unit_column, str) or not unit_column:
         p.add("framework.unit_column", "missing: the data column holding unit ids")
         unit_column = "unit"
-    for key in ("name", "name_zh", "version", "unit", "name_column", "name_column_zh",
-                "year_column"):
+    for key in ("name", "name_zh", "version", "unit", "name_column", "name_column_zh", "year_column"):
         if key in meta and not isinstance(meta[key], str):
             p.add(f"framework.{key}", f"must be text, got {meta[key]!r}")
     texts = {k: v for k, v in meta.items() if isinstance(v, str)}
@@ -669,8 +719,9 @@ def _defaults(p: _Problems, doc: Mapping[str, Any]) -> dict[str, Any]:
             p.add("defaults.min_coverage", f"must be between 0 and 1, got {mc}")
     for key in ("denominate", "impute", "screen", "treat", "normalize", "weights", "aggregate"):
         if key in defaults:
-            _check_method(p, f"defaults.{key}", _STAGE_OF_DEFAULT.get(key, key), defaults[key],
-                          allow_none=True)
+            _check_method(
+                p, f"defaults.{key}", _STAGE_OF_DEFAULT.get(key, key), defaults[key], allow_none=True
+            )
     return defaults
 
 
@@ -802,10 +853,13 @@ def _weight(p: _Problems, table: Mapping[str, Any], key: str) -> float:
         p.add(f"{key}.weight", f"must be a finite number ≥ 0, got {w:g}")
         return 1.0
     if w > MAX_WEIGHT:
-        p.add(f"{key}.weight", f"{w:g} is too large: a weight above {MAX_WEIGHT:g} overflows "
-                               "when a group adds its children's weighted scores (every unit "
-                               "would be left unscored, as if data were missing); weights are "
-                               "relative: divide the group's weights by a common factor")
+        p.add(
+            f"{key}.weight",
+            f"{w:g} is too large: a weight above {MAX_WEIGHT:g} overflows "
+            "when a group adds its children's weighted scores (every unit "
+            "would be left unscored, as if data were missing); weights are "
+            "relative: divide the group's weights by a common factor",
+        )
         return 1.0
     return w
 
@@ -814,7 +868,7 @@ def _check_method(p: _Problems, key: str, stage: str, spec: Any, allow_none: boo
     from mfgindex.methods.registry import resolve
 
     if not isinstance(spec, str):
-        p.add(key, f"must be a method string such as \"name(key=value)\", got {spec!r}")
+        p.add(key, f'must be a method string such as "name(key=value)", got {spec!r}')
         return
     if allow_none and spec.strip() == "none":
         return
@@ -840,29 +894,39 @@ def _check_tree(p: _Problems, nodes: dict[str, Node], root: str, doc: Mapping[st
         return
     has_children = {n.parent for n in nodes.values() if n.parent}
     for node in nodes.values():
-        if not node.is_indicator and node.id not in has_children and not (
-            "indicator" in p.misspelt and node.id != root
+        if (
+            not node.is_indicator
+            and node.id not in has_children
+            and not ("indicator" in p.misspelt and node.id != root)
         ):
             what = "the framework has no indicators" if node.id == root else "has no children"
-            p.add(where.get(node.id, "framework") + ("" if node.id == root else ".id"),
-                  f"group '{node.id}' {what}" if node.id != root else what)
+            p.add(
+                where.get(node.id, "framework") + ("" if node.id == root else ".id"),
+                f"group '{node.id}' {what}" if node.id != root else what,
+            )
     siblings: dict[str, list[Node]] = {}
     for node in nodes.values():
         if node.parent:
             siblings.setdefault(node.parent, []).append(node)
     for parent, kids in siblings.items():
         if kids and all(k.weight == 0 for k in kids):
-            p.add(f"group '{parent}'",
-                  "the weights of all its children are 0; give at least one a weight > 0")
+            p.add(
+                f"group '{parent}'", "the weights of all its children are 0; give at least one a weight > 0"
+            )
 
 
-def _check_reserved(p: _Problems, nodes: Mapping[str, Node], fields: Mapping[str, Any],
-                    doc: Mapping[str, Any]) -> None:
+def _check_reserved(
+    p: _Problems, nodes: Mapping[str, Node], fields: Mapping[str, Any], doc: Mapping[str, Any]
+) -> None:
     """No node id may be an output column of the result tables (DESIGN §8): the unit and
     name columns, ``year``, ``rank``, ``stage``, ``missing_groups``, ``rank_<group>``: its
     scores would overwrite that column, a wrong table without a word."""
-    reserved = {"year": "the year column", "rank": "the rank column",
-                "stage": "the stage column", "missing_groups": "the missing-groups column"}
+    reserved = {
+        "year": "the year column",
+        "rank": "the rank column",
+        "stage": "the stage column",
+        "missing_groups": "the missing-groups column",
+    }
     for key in ("year_column", "unit_column", "name_column", "name_column_zh"):
         if fields.get(key):
             reserved[fields[key]] = f"the {key.replace('_', ' ')} ({key} = '{fields[key]}')"
@@ -872,9 +936,11 @@ def _check_reserved(p: _Problems, nodes: Mapping[str, Node], fields: Mapping[str
     for nid, node in nodes.items():
         if nid in reserved:
             kind = "indicator" if node.is_indicator else "group" if node.parent else "index"
-            p.add(where.get(nid, "framework") + ".id",
-                  f"{kind} id '{nid}' is {reserved[nid]} of every result table, so its scores "
-                  "would overwrite it: rename the node (ids are the output column names)")
+            p.add(
+                where.get(nid, "framework") + ".id",
+                f"{kind} id '{nid}' is {reserved[nid]} of every result table, so its scores "
+                "would overwrite it: rename the node (ids are the output column names)",
+            )
 
 
 def _key_paths(doc: Mapping[str, Any]) -> dict[str, str]:
@@ -888,8 +954,7 @@ def _key_paths(doc: Mapping[str, Any]) -> dict[str, str]:
     return where
 
 
-def _check_parents(p: _Problems, nodes: Mapping[str, Node], root: str,
-                   where: Mapping[str, str]) -> None:
+def _check_parents(p: _Problems, nodes: Mapping[str, Node], root: str, where: Mapping[str, str]) -> None:
     """Every parent is a node of the framework, and a group."""
     for node in nodes.values():
         if node.parent is None or node.id == root:
@@ -902,12 +967,13 @@ def _check_parents(p: _Problems, nodes: Mapping[str, Node], root: str,
                 + (did_you_mean(node.parent, nodes) or f" Groups: {', '.join(groups)}."),
             )
         elif nodes[node.parent].is_indicator:
-            p.add(f"{where.get(node.id, node.id)}.parent",
-                  f"'{node.parent}' is an indicator; only groups can have children")
+            p.add(
+                f"{where.get(node.id, node.id)}.parent",
+                f"'{node.parent}' is an indicator; only groups can have children",
+            )
 
 
-def _check_cycles(p: _Problems, nodes: Mapping[str, Node], root: str,
-                  where: Mapping[str, str]) -> bool:
+def _check_cycles(p: _Problems, nodes: Mapping[str, Node], root: str, where: Mapping[str, str]) -> bool:
     """Report each cycle of parent links once; True if there is one.
 
     Each node has one parent, so following parents from a node is a path that ends at the root,
@@ -924,10 +990,12 @@ def _check_cycles(p: _Problems, nodes: Mapping[str, Node], root: str,
         cur: str | None = node.id
         while cur is not None and cur in nodes and cur != root and cur not in done:
             if cur in path:
-                members = list(path)[path[cur]:]
+                members = list(path)[path[cur] :]
                 cycle = " → ".join([*members, cur])
-                p.add(f"{where.get(members[0], members[0])}.parent",
-                      f"cycle: {cycle}; a group cannot be its own ancestor")
+                p.add(
+                    f"{where.get(members[0], members[0])}.parent",
+                    f"cycle: {cycle}; a group cannot be its own ancestor",
+                )
                 found = True
                 break
             path[cur] = len(path)
@@ -936,8 +1004,7 @@ def _check_cycles(p: _Problems, nodes: Mapping[str, Node], root: str,
     return found
 
 
-def _check_depth(p: _Problems, nodes: Mapping[str, Node], root: str,
-                 where: Mapping[str, str]) -> bool:
+def _check_depth(p: _Problems, nodes: Mapping[str, Node], root: str, where: Mapping[str, str]) -> bool:
     """Report a tree deeper than :data:`MAX_DEPTH` (at its first node too deep); True if so.
 
     Depths are memoised along each walk up the (acyclic, sound) tree, so each node is counted
@@ -955,9 +1022,11 @@ def _check_depth(p: _Problems, nodes: Mapping[str, Node], root: str,
             d += 1
             depth[nid] = d
         if depth[node.id] > MAX_DEPTH:
-            p.add(f"{where.get(node.id, node.id)}.parent",
-                  f"the tree is more than {MAX_DEPTH} levels deep below '{root}'; a composite "
-                  "index has a handful (indicators, groups, sub-indices, index)")
+            p.add(
+                f"{where.get(node.id, node.id)}.parent",
+                f"the tree is more than {MAX_DEPTH} levels deep below '{root}'; a composite "
+                "index has a handful (indicators, groups, sub-indices, index)",
+            )
             return True
     return False
 
@@ -1001,11 +1070,15 @@ def _stages(p: _Problems, table: Any) -> StageRule | None:
         p.add("stages.labels", "missing: a list of band names, best first")
         return None
     labels_zh = table.get("labels_zh", [])
-    if not isinstance(labels_zh, list) or not all(isinstance(v, str) for v in labels_zh) or (
-        labels_zh and len(labels_zh) != len(labels)
+    if (
+        not isinstance(labels_zh, list)
+        or not all(isinstance(v, str) for v in labels_zh)
+        or (labels_zh and len(labels_zh) != len(labels))
     ):
-        p.add("stages.labels_zh",
-              f"must be a list of as many names as stages.labels ({len(labels)}), got {labels_zh!r}")
+        p.add(
+            "stages.labels_zh",
+            f"must be a list of as many names as stages.labels ({len(labels)}), got {labels_zh!r}",
+        )
         labels_zh = []
     method = table.get("method", "rank")
     params = {k: v for k, v in table.items() if k not in _STAGE_KEYS}
@@ -1022,6 +1095,7 @@ def _stages(p: _Problems, table: Any) -> StageRule | None:
     cuts = call.kwargs.get("cuts")
     if isinstance(cuts, list) and len(cuts) != len(labels) - 1:
         need = len(labels) - 1
-        p.add("stages.cuts", f"{len(labels)} labels need {need} cut{'s' if need != 1 else ''}, "
-                             f"got {len(cuts)}")
+        p.add(
+            "stages.cuts", f"{len(labels)} labels need {need} cut{'s' if need != 1 else ''}, got {len(cuts)}"
+        )
     return StageRule(method=call.spec(), labels=tuple(labels), labels_zh=tuple(labels_zh))

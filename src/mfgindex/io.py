@@ -43,17 +43,26 @@ FORMATS = ("table", "csv", "json", "xlsx", "parquet", "markdown", "latex")
 #: CSV encodings: utf-8-sig (UTF-8 with a byte-order mark) and gb18030 open in Chinese Excel;
 #: plain UTF-8 shows there as 乱码.
 ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
-_SUFFIX = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet",
-           ".md": "markdown", ".markdown": "markdown", ".tex": "latex"}
+_SUFFIX = {
+    ".csv": "csv",
+    ".json": "json",
+    ".xlsx": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".tex": "latex",
+}
 
 
 def format_from_path(path: str | Path) -> str:
     """The output format implied by a file's suffix."""
     suffix = Path(path).suffix.lower()
     if suffix not in _SUFFIX:
-        raise UsageError(f"cannot tell the output format from '{path}'",
-                         hint="use a .csv, .json, .xlsx, .parquet, .md or .tex file, or give "
-                              "--format")
+        raise UsageError(
+            f"cannot tell the output format from '{path}'",
+            hint="use a .csv, .json, .xlsx, .parquet, .md or .tex file, or give --format",
+        )
     return _SUFFIX[suffix]
 
 
@@ -79,8 +88,11 @@ def _temp_beside(target: Path, folder: Path) -> Path:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise DataError(f"cannot create a file in folder '{folder}': {exc.strerror or exc}",
-                        where=str(target), hint=_os_hint(exc)) from None
+        raise DataError(
+            f"cannot create a file in folder '{folder}': {exc.strerror or exc}",
+            where=str(target),
+            hint=_os_hint(exc),
+        ) from None
     try:
         # mkstemp creates the file 0600; the output gets the mode open() would give it: the
         # existing file's, else 0666 less the umask.
@@ -141,9 +153,12 @@ def forget_inputs() -> None:
     _LABELS.clear()
 
 
-def run_inputs(framework: Any = None, data: Any = None,
-               *extra: str | os.PathLike[str] | tuple[Any, str] | None,
-               note: bool = True) -> list[Path]:
+def run_inputs(
+    framework: Any = None,
+    data: Any = None,
+    *extra: str | os.PathLike[str] | tuple[Any, str] | None,
+    note: bool = True,
+) -> list[Path]:
     """Every file a run reads, noted as inputs (:func:`note_input`) and returned: the data
     file, the framework file, its bundled dataset, the AHP judgements files it read, and
     ``extra`` (an uncertainty spec, a weights file, …; a path, or ``(path, what)`` to name it
@@ -226,24 +241,38 @@ def check_target(target: Path, *, protect: Iterable[Path] = (), probe: bool = Fa
         ``target`` is a folder, or its folder is missing or is a file.
     """
     if str(target) == "-":
-        raise UsageError("'-' means standard output, and this output is a file",
-                         where="-o -", hint="give a file name, e.g. -o result.xlsx")
+        raise UsageError(
+            "'-' means standard output, and this output is a file",
+            where="-o -",
+            hint="give a file name, e.g. -o result.xlsx",
+        )
     check_not_input(target, protect)
     if target.is_dir():
-        raise DataError("is a folder, not a file", where=str(target),
-                        hint=f"give a file name, e.g. -o {target / 'scores.csv'}")
+        raise DataError(
+            "is a folder, not a file",
+            where=str(target),
+            hint=f"give a file name, e.g. -o {target / 'scores.csv'}",
+        )
     if target.exists() and not target.is_file():
         # A device, pipe or socket (/dev/stdout, /dev/null): renaming over it would replace it.
-        raise DataError("is not a regular file (a device, pipe or socket)", where=str(target),
-                        hint="to print the result, leave out -o (and give --format); else choose "
-                             "a file name")
+        raise DataError(
+            "is not a regular file (a device, pipe or socket)",
+            where=str(target),
+            hint="to print the result, leave out -o (and give --format); else choose a file name",
+        )
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.exists():
-        raise DataError("the output folder does not exist", where=str(folder),
-                        hint="create the folder first, or choose another -o path")
+        raise DataError(
+            "the output folder does not exist",
+            where=str(folder),
+            hint="create the folder first, or choose another -o path",
+        )
     if not folder.is_dir():
-        raise DataError("is a file, so it cannot hold the output file", where=str(folder),
-                        hint="choose an -o path inside a folder")
+        raise DataError(
+            "is a file, so it cannot hold the output file",
+            where=str(folder),
+            hint="choose an -o path inside a folder",
+        )
     if probe:
         _temp_beside(target, folder).unlink()
     return folder
@@ -259,8 +288,7 @@ def _terminate_as_exit() -> Iterator[None]:
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-            signal, "SIGTERM"):
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
         yield
         return
     previous = signal.getsignal(signal.SIGTERM)
@@ -302,8 +330,7 @@ def atomic_paths(targets: Sequence[Path], *, protect: Iterable[Path] = ()) -> It
         where = str(getattr(exc, "filename", None) or targets[0])
         # a hidden temporary file is named by the file it was to become
         where = {str(t): str(g) for t, g in zip(temps, targets, strict=False)}.get(where, where)
-        raise DataError(f"writing failed: {exc.strerror or exc}", where=where,
-                        hint=_os_hint(exc)) from None
+        raise DataError(f"writing failed: {exc.strerror or exc}", where=where, hint=_os_hint(exc)) from None
     finally:
         for tmp in temps:
             with contextlib.suppress(OSError):
@@ -337,8 +364,12 @@ def _records(frame: pd.DataFrame) -> list[dict[Any, Any]]:
 
     out = []
     for row in frame.to_dict("records"):
-        out.append({k: (None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else
-                        _jsonable(v)) for k, v in row.items()})
+        out.append(
+            {
+                k: (None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else _jsonable(v))
+                for k, v in row.items()
+            }
+        )
     return out
 
 
@@ -362,12 +393,19 @@ def encode_csv(frame: pd.DataFrame, encoding: str = "utf-8") -> bytes:
     try:
         return text.encode(encoding)
     except UnicodeEncodeError as exc:
-        raise DataError(f"a cell cannot be written in {encoding}: {exc.reason}",
-                        hint="use --encoding utf-8-sig") from None
+        raise DataError(
+            f"a cell cannot be written in {encoding}: {exc.reason}", hint="use --encoding utf-8-sig"
+        ) from None
 
 
-def text_table(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, Any] | None = None,
-               digits: int = 2, caption: str = "") -> str:
+def text_table(
+    frame: pd.DataFrame,
+    fmt: str,
+    *,
+    provenance: Mapping[str, Any] | None = None,
+    digits: int = 2,
+    caption: str = "",
+) -> str:
     """``frame`` as JSON, a Markdown (GitHub) table or a LaTeX ``tabular`` (booktabs rules).
 
     Markdown and LaTeX are for papers: numbers with ``digits`` decimals, right-aligned;
@@ -392,16 +430,23 @@ def text_table(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, Any] |
     rows = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
     heads = [str(c) for c in frame.columns]
     if fmt == "markdown":
+
         def md(text: str) -> str:
             return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
-        lines = ["| " + " | ".join(md(h) for h in heads) + " |",
-                 "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"]
+        lines = [
+            "| " + " | ".join(md(h) for h in heads) + " |",
+            "|" + "|".join("---:" if n else ":---" for n in numeric) + "|",
+        ]
         lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
         return "\n".join(lines)
     spec = "".join("r" if n else "l" for n in numeric)
-    lines = [f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
-             " & ".join(_latex(h) for h in heads) + " \\\\", "\\midrule"]
+    lines = [
+        f"\\begin{{tabular}}{{{spec}}}",
+        "\\toprule",
+        " & ".join(_latex(h) for h in heads) + " \\\\",
+        "\\midrule",
+    ]
     lines += [" & ".join(_latex(c) for c in row) + " \\\\" for row in rows]
     lines += ["\\bottomrule", "\\end{tabular}"]
     if caption:
@@ -409,9 +454,19 @@ def text_table(frame: pd.DataFrame, fmt: str, *, provenance: Mapping[str, Any] |
     return "\n".join(lines)
 
 
-_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-          "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-          "^": r"\textasciicircum{}", "–": "--"}
+_LATEX = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "–": "--",
+}
 
 
 def _latex(text: str) -> str:
@@ -451,22 +506,26 @@ def write_table(
             try:
                 frame.to_csv(tmp, index=False, encoding=encoding)
             except UnicodeEncodeError as exc:
-                raise DataError(f"a cell cannot be written in {encoding}: {exc.reason}",
-                                hint="use --encoding utf-8-sig") from None
+                raise DataError(
+                    f"a cell cannot be written in {encoding}: {exc.reason}", hint="use --encoding utf-8-sig"
+                ) from None
         elif fmt in {"json", "markdown", "latex"}:
-            tmp.write_text(text_table(frame, fmt, provenance=provenance, digits=digits) + "\n",
-                           encoding="utf-8")
+            tmp.write_text(
+                text_table(frame, fmt, provenance=provenance, digits=digits) + "\n", encoding="utf-8"
+            )
         elif fmt == "xlsx":
             _write_xlsx(frame, tmp, provenance)
         else:
             try:
                 frame.to_parquet(tmp, index=False)
             except ImportError:
-                raise DataError("writing Parquet needs pyarrow",
-                                hint="pip install 'mfgindex[parquet]'") from None
+                raise DataError(
+                    "writing Parquet needs pyarrow", hint="pip install 'mfgindex[parquet]'"
+                ) from None
         if len(temps) > 1:
-            temps[1].write_text(json.dumps(_jsonable(provenance), ensure_ascii=False, indent=2),
-                                encoding="utf-8")
+            temps[1].write_text(
+                json.dumps(_jsonable(provenance), ensure_ascii=False, indent=2), encoding="utf-8"
+            )
     return targets
 
 
@@ -474,8 +533,7 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, provenance: Mapping[str, Any] |
     try:
         from openpyxl import Workbook
     except ImportError:
-        raise DataError("writing Excel files needs openpyxl",
-                        hint="pip install 'mfgindex[excel]'") from None
+        raise DataError("writing Excel files needs openpyxl", hint="pip install 'mfgindex[excel]'") from None
     import pandas as pd
 
     wb = Workbook()

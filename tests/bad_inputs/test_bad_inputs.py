@@ -51,8 +51,11 @@ class Outcome:
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _argv(case: dict[str, Any], files: Path, out: Path) -> list[str]:
@@ -70,8 +73,9 @@ def _prepare(case: dict[str, Any], root: Path) -> tuple[Path, list[str], dict[st
     return work, _argv(case, files, out), _digests(files)
 
 
-def _outcome(work: Path, argv: list[str], before: dict[str, str], code: int, stdout: str,
-             stderr: str) -> Outcome:
+def _outcome(
+    work: Path, argv: list[str], before: dict[str, str], code: int, stdout: str, stderr: str
+) -> Outcome:
     files, out = work / "files", work / "out"
     after = _digests(files)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
@@ -86,8 +90,15 @@ def _subprocess(case: dict[str, Any], root: Path) -> Outcome:
     """One case as the exact command line: ``python -m mfgindex ARGV``."""
     work, argv, before = _prepare(case, root)
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([sys.executable, "-m", "mfgindex", *argv], capture_output=True,
-                          text=True, cwd=work, env=env, timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mfgindex", *argv],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     return _outcome(work, argv, before, proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -98,12 +109,30 @@ def _in_workers(cases: list[dict[str, Any]], root: Path, workers: int = 2) -> di
     procs = []
     for k, chunk in enumerate(chunks):
         spec = root / f"_cases{k}.json"
-        spec.write_text(json.dumps([{"name": c["name"], "argv": prepared[c["name"]][1],
-                                     "cwd": str(prepared[c["name"]][0])} for c in chunk]),
-                        encoding="utf-8")
-        procs.append((subprocess.Popen([sys.executable, "-m", "tests.bad_inputs._driver",
-                                        str(spec), str(root / f"_results{k}.json")],
-                                       cwd=ROOT), k))
+        spec.write_text(
+            json.dumps(
+                [
+                    {"name": c["name"], "argv": prepared[c["name"]][1], "cwd": str(prepared[c["name"]][0])}
+                    for c in chunk
+                ]
+            ),
+            encoding="utf-8",
+        )
+        procs.append(
+            (
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.bad_inputs._driver",
+                        str(spec),
+                        str(root / f"_results{k}.json"),
+                    ],
+                    cwd=ROOT,
+                ),
+                k,
+            )
+        )
     for proc, _ in procs:
         assert proc.wait(timeout=600) == 0, "the bad-input driver itself failed"
     out: dict[str, Outcome] = {}
@@ -124,13 +153,19 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Out
 
 
 @pytest.mark.parametrize("case", EXACT, ids=[c["name"] for c in EXACT])
-def test_the_exact_command_line_fails_alike(case: dict[str, Any], outcomes: dict[str, Outcome],
-                                            tmp_path: Path) -> None:
+def test_the_exact_command_line_fails_alike(
+    case: dict[str, Any], outcomes: dict[str, Outcome], tmp_path: Path
+) -> None:
     """The in-process run of a case is what ``python -m mfgindex`` does."""
     real = _subprocess(case, tmp_path)
     got = outcomes[case["name"]]
     assert (real.code, real.stdout, real.out_files, real.changed_inputs) == (
-        got.code, got.stdout, got.out_files, got.changed_inputs)
+        got.code,
+        got.stdout,
+        got.out_files,
+        got.changed_inputs,
+    )
+
     def text(stderr: str) -> str:  # the two runs work in different temporary folders
         flat = " ".join(stderr.split()).replace("python -m mfgindex", "mfgindex")
         return re.sub(rf"\S*/{re.escape(case['name'])}/", "<work>/", flat)

@@ -1,6 +1,5 @@
 """Options shared by the commands, error handling and rendering helpers."""
 
-
 import functools
 import inspect
 import math
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from mfgindex.framework import Framework
 
 F = TypeVar("F", bound=Callable[..., Any])
+
 
 class OutputFormat(StrEnum):
     """``--format``: where and how a table is written."""
@@ -62,12 +62,12 @@ class Invalid(StrEnum):
     raise_ = "raise"
 
 
-
 def escape(text: str) -> str:
     """``text`` with rich markup escaped (rich imported only when something is printed)."""
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
+
 
 def _set_lang(value: str | None) -> str | None:
     """``--lang``'s callback: messages of this command follow the language."""
@@ -83,9 +83,12 @@ _SHEET: ContextVar[str | None] = ContextVar("mfgindex_sheet", default=None)
 
 SheetOpt = Annotated[
     str | None,
-    typer.Option("--sheet", metavar="NAME|N",
-                 help="The sheet of an .xlsx data file: its name, or its number (1 is the "
-                      "first; default: the first sheet)."),
+    typer.Option(
+        "--sheet",
+        metavar="NAME|N",
+        help="The sheet of an .xlsx data file: its name, or its number (1 is the "
+        "first; default: the first sheet).",
+    ),
 ]
 
 
@@ -98,12 +101,16 @@ def sheet_choice(text: str | None) -> str | int:
     value = text.strip()
     if value.isdigit():
         if int(value) < 1:
-            raise UsageError(f"there is no sheet number {value}", where="--sheet",
-                             hint="sheets are numbered from 1; or give the sheet's name")
+            raise UsageError(
+                f"there is no sheet number {value}",
+                where="--sheet",
+                hint="sheets are numbered from 1; or give the sheet's name",
+            )
         return int(value) - 1
     if not value:
-        raise UsageError("give a sheet's name or number", where="--sheet",
-                         hint="e.g. --sheet Data or --sheet 2")
+        raise UsageError(
+            "give a sheet's name or number", where="--sheet", hint="e.g. --sheet Data or --sheet 2"
+        )
     return value
 
 
@@ -114,8 +121,10 @@ def current_lang() -> str:
 
 DataArg = Annotated[
     Path | None,
-    typer.Argument(help="Data file (.csv, .xlsx, .parquet); default: the framework's bundled dataset.",
-                   show_default=False),
+    typer.Argument(
+        help="Data file (.csv, .xlsx, .parquet); default: the framework's bundled dataset.",
+        show_default=False,
+    ),
 ]
 FrameworkOpt = Annotated[
     str, typer.Option("--framework", "-f", help="Built-in framework id, or a .toml / COINr iMeta file.")
@@ -125,48 +134,78 @@ YearOpt = Annotated[int | None, typer.Option(help="Score only this year of a pan
 # options, and the value stays a plain str, so commands keep ``lang: LangOpt = "en"``.
 LangName = Literal["en", "zh"]
 LangOpt = Annotated[
-    LangName, typer.Option(help="Labels, headers and messages: en or zh (Chinese headers, CSV "
-                                "with a BOM for Excel).", callback=_set_lang)
+    LangName,
+    typer.Option(
+        help="Labels, headers and messages: en or zh (Chinese headers, CSV with a BOM for Excel).",
+        callback=_set_lang,
+    ),
 ]
 FormatOpt = Annotated[
     OutputFormat | None,
-    typer.Option("--format", metavar="<format>",
-                 help="table, csv, json, xlsx, parquet, markdown or latex (for papers); default: "
-                      "from -o's suffix, else table on a terminal, csv otherwise.",
-                 show_default=False),
+    typer.Option(
+        "--format",
+        metavar="<format>",
+        help="table, csv, json, xlsx, parquet, markdown or latex (for papers); default: "
+        "from -o's suffix, else table on a terminal, csv otherwise.",
+        show_default=False,
+    ),
 ]
+
+
 def _stdout_dash(value: Path | None) -> Path | None:
     """``-o -`` means standard output, as in Unix tools: no file is written."""
     return None if value is not None and str(value) == "-" else value
 
 
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", callback=_stdout_dash,
-                                               help="Write to this file ('-': standard output).")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", callback=_stdout_dash, help="Write to this file ('-': standard output)."),
+]
 StrictOpt = Annotated[
     bool,
-    typer.Option("--strict", metavar="", help="Treat warnings (constant or missing indicator, low "
-                 "coverage, many imputed values) as errors: exit 1, write nothing."),
+    typer.Option(
+        "--strict",
+        metavar="",
+        help="Treat warnings (constant or missing indicator, low "
+        "coverage, many imputed values) as errors: exit 1, write nothing.",
+    ),
 ]
 HeadersOpt = Annotated[
     Headers | None,
-    typer.Option("--headers", help="Column headers of the output: ids (stable, for programs) or "
-                                   "names (default with --lang zh: 城市代码, 创新能力, 综合指数, …).",
-                 show_default=False),
+    typer.Option(
+        "--headers",
+        help="Column headers of the output: ids (stable, for programs) or "
+        "names (default with --lang zh: 城市代码, 创新能力, 综合指数, …).",
+        show_default=False,
+    ),
 ]
 EncodingOpt = Annotated[
     Encoding | None,
-    typer.Option("--encoding", metavar="<encoding>",
-                 help="CSV encoding: utf-8 (default), utf-8-sig (with a BOM; the default with "
-                      "--lang zh, so Excel shows Chinese) or gb18030.", show_default=False),
+    typer.Option(
+        "--encoding",
+        metavar="<encoding>",
+        help="CSV encoding: utf-8 (default), utf-8-sig (with a BOM; the default with "
+        "--lang zh, so Excel shows Chinese) or gb18030.",
+        show_default=False,
+    ),
 ]
 RoundOpt = Annotated[
     int | None,
-    typer.Option("--round", metavar="<n>", min=0, max=15,
-                 help="Round scores to N decimals (tables and files).", show_default=False),
+    typer.Option(
+        "--round",
+        metavar="<n>",
+        min=0,
+        max=15,
+        help="Round scores to N decimals (tables and files).",
+        show_default=False,
+    ),
 ]
 InvalidOpt = Annotated[
-    Invalid, typer.Option(help="Invalid combinations (e.g. z-scores into a geometric mean): drop "
-                               "the runs and report them, or raise (stop).")
+    Invalid,
+    typer.Option(
+        help="Invalid combinations (e.g. z-scores into a geometric mean): drop "
+        "the runs and report them, or raise (stop)."
+    ),
 ]
 
 
@@ -181,8 +220,10 @@ def _method_opt(option: str, example: str) -> Any:
         skip = f"; 'none' keeps the {stage.none_means}'s"
     else:
         skip = ""
-    return typer.Option(help=f"{stage.name.capitalize()} method, e.g. {example}{skip} "
-                             "(`mfgindex methods` lists them).", rich_help_panel="Methods")
+    return typer.Option(
+        help=f"{stage.name.capitalize()} method, e.g. {example}{skip} (`mfgindex methods` lists them).",
+        rich_help_panel="Methods",
+    )
 
 
 DenominateOpt = Annotated[str | None, _method_opt("denominate", "'ratio'")]
@@ -192,16 +233,19 @@ TreatOpt = Annotated[str | None, _method_opt("treat", "'winsorize(max_points=5)'
 NormalizeOpt = Annotated[str | None, _method_opt("normalize", "'zscore(mean=50, sd=10)'")]
 WeightsOpt = Annotated[str | None, _method_opt("weights", "'equal' or 'entropy'")]
 AggregateOpt = Annotated[str | None, _method_opt("aggregate", "'geometric'")]
-StagesOpt = Annotated[str | None, _method_opt("stages", "'quantile(probs=[0.1, 0.3, 0.6])' or "
-                                                        "'breaks'; the framework's stage labels")]
+StagesOpt = Annotated[
+    str | None,
+    _method_opt("stages", "'quantile(probs=[0.1, 0.3, 0.6])' or 'breaks'; the framework's stage labels"),
+]
 MinCoverageOpt = Annotated[
     float | None,
-    typer.Option(help="Share of a node's weight that must be present for a score.",
-                 rich_help_panel="Methods"),
+    typer.Option(
+        help="Share of a node's weight that must be present for a score.", rich_help_panel="Methods"
+    ),
 ]
 FitOnOpt = Annotated[
-    str, typer.Option(help="Normalisation fitted on: each (year), pooled, or a year.",
-                      rich_help_panel="Methods"),
+    str,
+    typer.Option(help="Normalisation fitted on: each (year), pooled, or a year.", rich_help_panel="Methods"),
 ]
 
 
@@ -223,8 +267,7 @@ def _safe_console_class() -> type:
         """A console whose printed text cannot carry control characters (:func:`safe_text`)."""
 
         def print(self, *objects: Any, **kwargs: Any) -> None:
-            super().print(*(safe_text(o) if isinstance(o, str) else o for o in objects),
-                          **kwargs)
+            super().print(*(safe_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
     return SafeConsole
 
@@ -254,9 +297,11 @@ def _say(kind: str, text: str, *, style: str = "bold red") -> None:
     body = translate(text, lang)
     if lang == "zh":
         body = body.replace("\n  hint: ", f"\n  {term('hint', lang)}：").replace(
-            "\n    hint: ", f"\n    {term('hint', lang)}：")
-    err_console().print(f"[{style}]{escape(term(kind, lang))}{colon}[/]{escape(body)}",
-                        markup=True, highlight=False)
+            "\n    hint: ", f"\n    {term('hint', lang)}："
+        )
+    err_console().print(
+        f"[{style}]{escape(term(kind, lang))}{colon}[/]{escape(body)}", markup=True, highlight=False
+    )
 
 
 @contextmanager
@@ -284,8 +329,11 @@ def user_errors() -> Iterator[None]:
         _say("error", str(exc))
         raise typer.Exit(1) from None
     except MemoryError:
-        _say("error", "out of memory\n  hint: score fewer units or years at a time (--year), "
-                      "or use a machine with more memory")
+        _say(
+            "error",
+            "out of memory\n  hint: score fewer units or years at a time (--year), "
+            "or use a machine with more memory",
+        )
         raise typer.Exit(1) from None
     except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt, SystemExit):
         raise
@@ -302,7 +350,9 @@ def user_errors() -> Iterator[None]:
             f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}"
             f"\n  hint: this is a bug in mfgindex {__version__}, not in your input; please report "
             "it with the command you ran (MFGINDEX_TRACEBACK=1 shows the details)",
-            markup=True, highlight=False)
+            markup=True,
+            highlight=False,
+        )
         raise typer.Exit(1) from None
     finally:
         _LANG.reset(token)
@@ -334,12 +384,13 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> "tuple[Fram
     framework, data = bundled_or_given(framework), bundled_or_given(data)  # "city_panel.csv"
     fw = load_framework(framework)
     sheet = _SHEET.get()
-    if sheet is not None and data is not None and Path(str(data)).suffix.lower() not in (
-            ".xlsx", ".xlsm"):
+    if sheet is not None and data is not None and Path(str(data)).suffix.lower() not in (".xlsx", ".xlsm"):
         from mfgindex.errors import UsageError
 
-        raise UsageError(f"--sheet chooses a sheet of an .xlsx file, and '{data}' is not one",
-                         hint="leave --sheet out for a CSV or Parquet file")
+        raise UsageError(
+            f"--sheet chooses a sheet of an .xlsx file, and '{data}' is not one",
+            hint="leave --sheet out for a CSV or Parquet file",
+        )
     ds = read_data(data, fw, sheet=sheet_choice(sheet))
     from mfgindex.io import run_inputs
 
@@ -347,8 +398,7 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> "tuple[Fram
     if warn:
         con = err_console()
         for w in ds.warnings:
-            con.print(f"[yellow]{escape(translate(str(w), current_lang()))}[/]", markup=True,
-                      highlight=False)
+            con.print(f"[yellow]{escape(translate(str(w), current_lang()))}[/]", markup=True, highlight=False)
     return fw, ds
 
 
@@ -356,11 +406,16 @@ def _flag_as_data(data: Path | None) -> None:
     """``--strict true`` reads ``true`` as the DATA file: say that flags take no value."""
     from mfgindex.errors import UsageError
 
-    if data is not None and not data.exists() and str(data).lower() in {
-            "true", "false", "yes", "no", "on", "off", "1", "0"}:
-        raise UsageError(f"'{data}' was read as the DATA file, and there is no such file",
-                         hint="flags such as --strict, --indicators and --ranks take no value: "
-                              "write --strict alone (leave out true/false)")
+    if (
+        data is not None
+        and not data.exists()
+        and str(data).lower() in {"true", "false", "yes", "no", "on", "off", "1", "0"}
+    ):
+        raise UsageError(
+            f"'{data}' was read as the DATA file, and there is no such file",
+            hint="flags such as --strict, --indicators and --ranks take no value: "
+            "write --strict alone (leave out true/false)",
+        )
 
 
 def report(problems: "Sequence[Problem]", *, strict: bool, source: str) -> None:
@@ -386,8 +441,9 @@ def report(problems: "Sequence[Problem]", *, strict: bool, source: str) -> None:
         merged.setdefault(key, []).extend([] if p.year is None else [p.year])
     places = list(dict.fromkeys(where for where, _, _ in merged))
     hints: set[str] = set()
-    for (where, what, hint), years in sorted(merged.items(), key=lambda item: (
-            places.index(item[0][0]), min(item[1], default=0))):
+    for (where, what, hint), years in sorted(
+        merged.items(), key=lambda item: (places.index(item[0][0]), min(item[1], default=0))
+    ):
         text = f"{where}{_years(years)}: {what}"
         if hint and hint not in hints:
             hints.add(hint)
@@ -427,10 +483,11 @@ def check_options(options: dict[str, Any]) -> None:
     parse_fit_on(options.get("fit_on", "each"), where="--fit-on")
     coverage = options.get("min_coverage")
     if coverage is not None and not 0 <= coverage <= 1:
-        raise UsageError(f"must be a share between 0 and 1, got {coverage:g}",
-                         where="--min-coverage",
-                         hint="e.g. 0.5: a group is scored when children holding half its weight "
-                              "have data")
+        raise UsageError(
+            f"must be a share between 0 and 1, got {coverage:g}",
+            where="--min-coverage",
+            hint="e.g. 0.5: a group is scored when children holding half its weight have data",
+        )
     for option, stage in _method_options().items():
         spec = options.get(option)
         if not isinstance(spec, str) or is_none(spec):
@@ -469,12 +526,14 @@ def resolve_format(fmt: str | None, output: Path | None) -> str:
     if fmt is not None:
         fmt = str(fmt)
         if fmt not in FORMATS:  # typer checks --format; a caller of this function may not
-            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'."
-                             + did_you_mean(fmt, FORMATS),
-                             hint="or leave --format out: it follows the suffix of -o")
+            raise UsageError(
+                f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'." + did_you_mean(fmt, FORMATS),
+                hint="or leave --format out: it follows the suffix of -o",
+            )
         if fmt == "table" and output is not None:
-            raise UsageError("--format table prints to the terminal; use csv/json/xlsx/parquet/"
-                             "markdown/latex with -o")
+            raise UsageError(
+                "--format table prints to the terminal; use csv/json/xlsx/parquet/markdown/latex with -o"
+            )
         return fmt
     if output is not None:
         return format_from_path(output)
@@ -540,15 +599,16 @@ def emit(
         render_table(frame, title=title, digits=digits, labels=shown, first=first)
         return
     out = frame.rename(columns=shown) if shown else frame
-    enc = str(encoding) if encoding is not None else (
-        "utf-8-sig" if current_lang() == "zh" else "utf-8")
+    enc = str(encoding) if encoding is not None else ("utf-8-sig" if current_lang() == "zh" else "utf-8")
     if output is not None:
-        written = write_table(out, output, fmt=fmt, provenance=provenance, protect=protect,
-                              encoding=enc, digits=digits)
+        written = write_table(
+            out, output, fmt=fmt, provenance=provenance, protect=protect, encoding=enc, digits=digits
+        )
         lang = current_lang()
         colon = "：" if lang == "zh" else " "
-        err_console().print(f"{term('wrote', lang)}{colon}{', '.join(map(str, written))}",
-                            markup=False, highlight=False)
+        err_console().print(
+            f"{term('wrote', lang)}{colon}{', '.join(map(str, written))}", markup=False, highlight=False
+        )
         return
     if fmt == "csv":
         sys.stdout.flush()
@@ -560,12 +620,13 @@ def emit(
         else:  # a text-only stream: the encoding is the stream's
             sys.stdout.write(data.decode(enc).lstrip("\ufeff"))
     elif fmt in {"json", "markdown", "latex"}:
-        sys.stdout.write(text_table(out, fmt, provenance=provenance, digits=digits,
-                                    caption=title) + "\n")
+        sys.stdout.write(text_table(out, fmt, provenance=provenance, digits=digits, caption=title) + "\n")
     else:
-        raise UsageError(f"--format {fmt} writes a binary file: give -o FILE",
-                         hint=f"write it to a file (-o result.{'xlsx' if fmt == 'xlsx' else fmt}),"
-                              " or print csv, json, markdown or latex to standard output")
+        raise UsageError(
+            f"--format {fmt} writes a binary file: give -o FILE",
+            hint=f"write it to a file (-o result.{'xlsx' if fmt == 'xlsx' else fmt}),"
+            " or print csv, json, markdown or latex to standard output",
+        )
 
 
 def _cells(frame: "pd.DataFrame", columns: list[Any], digits: int) -> dict[Any, list[str]]:
@@ -579,10 +640,11 @@ def _cells(frame: "pd.DataFrame", columns: list[Any], digits: int) -> dict[Any, 
             values = col.to_numpy(dtype=float)
             text = [f"{v:.{digits}f}" for v in values.tolist()]
             if c == "p_value":  # a p-value is never 0.000
-                text = [f"<{10**-digits:.{digits}f}" if v < 0.5 * 10**-digits else t
-                        for v, t in zip(values.tolist(), text, strict=True)]
-            cells[c] = ["–" if np.isnan(v) else t for v, t in zip(values.tolist(), text,
-                                                                   strict=True)]
+                text = [
+                    f"<{10**-digits:.{digits}f}" if v < 0.5 * 10**-digits else t
+                    for v, t in zip(values.tolist(), text, strict=True)
+                ]
+            cells[c] = ["–" if np.isnan(v) else t for v, t in zip(values.tolist(), text, strict=True)]
             continue
         out = []
         for v in col.tolist():
@@ -606,9 +668,44 @@ def _key_columns(columns: list[Any], numeric: set[Any]) -> list[Any]:
     return key or columns[:1]
 
 
-def render_table(frame: "pd.DataFrame", *, title: str = "", digits: int = 2,
-                 labels: dict[str, str] | None = None, first: Sequence[str] = (),
-                 blocks_up_to: int = 15) -> None:
+def _narrowest(
+    columns: list[Any], cells: dict[Any, list[str]], headers: dict[Any, str], wraps: set[Any]
+) -> tuple[dict[Any, int], dict[Any, str]]:
+    """Each column's narrowest width (a number or id never cut; text wrapped at its longest
+    word) and its header folded to that width."""
+    from rich.cells import cell_len
+
+    minimum: dict[Any, int] = {}
+    folded: dict[Any, str] = {}
+    for c in columns:
+        body = max(map(cell_len, cells[c]), default=1)
+        if c in wraps:
+            body = min(body, max((cell_len(w) for x in cells[c] for w in x.split()), default=1))
+        folded[c] = _fold_header(headers[c], body)
+        minimum[c] = max(body, *map(cell_len, folded[c].splitlines()))
+    return minimum, folded
+
+
+def _name_hidden(hidden: list[Any], headers: dict[Any, str]) -> None:
+    """Say under a table which columns did not fit."""
+    if not hidden:
+        return
+    from mfgindex.i18n import term
+
+    names = ", ".join(headers[c] for c in hidden[:8]) + (", …" if len(hidden) > 8 else "")
+    text = term("more columns", current_lang(), n=len(hidden), cols=names)
+    out_console().print(f"[dim]{escape(text)}[/]", markup=True, highlight=False)
+
+
+def render_table(
+    frame: "pd.DataFrame",
+    *,
+    title: str = "",
+    digits: int = 2,
+    labels: dict[str, str] | None = None,
+    first: Sequence[str] = (),
+    blocks_up_to: int = 15,
+) -> None:
     """Print ``frame`` as a table that fits the terminal.
 
     The leading id, year and name columns come first, then ``first`` (the index, rank and
@@ -640,28 +737,20 @@ def render_table(frame: "pd.DataFrame", *, title: str = "", digits: int = 2,
     if chrome(columns, natural) <= width:
         _print_table(len(frame), columns, cells, headers, numeric, title=title, widths=natural)
         return
-    minimum: dict[Any, int] = {}
-    folded: dict[Any, str] = {}
-    for c in columns:
-        body = max(map(cell_len, cells[c]), default=1)
-        if c in wraps:
-            body = min(body, max((cell_len(w) for x in cells[c] for w in x.split()), default=1))
-        folded[c] = _fold_header(headers[c], body)
-        minimum[c] = max(body, *map(cell_len, folded[c].splitlines()))
+    minimum, folded = _narrowest(columns, cells, headers, wraps)
+
+    def show(cols: list[Any], heading: str) -> None:
+        _print_block(len(frame), cols, cells, headers, folded, numeric, wraps, natural, minimum,
+                     width, chrome, title=heading)  # fmt: skip
+
     while len(key) > 1 and chrome(key, minimum) > width * 2 // 3:
         key.pop()  # keep room for the numbers
     # the index, rank and stage (``first``) before a key column that had to go
     rest = [*lead, *(c for c in columns if c not in key and c not in lead)]
     if len(frame) > blocks_up_to:
         shown, hidden = _fit(key, rest, lambda cols: chrome(cols, minimum) <= width)
-        _print_block(len(frame), shown, cells, headers, folded, numeric, wraps, natural,
-                     minimum, width, chrome, title=title)
-        if hidden:
-            from mfgindex.i18n import term
-
-            names = ", ".join(headers[c] for c in hidden[:8]) + (", …" if len(hidden) > 8 else "")
-            text = term("more columns", current_lang(), n=len(hidden), cols=names)
-            out_console().print(f"[dim]{escape(text)}[/]", markup=True, highlight=False)
+        show(shown, title)
+        _name_hidden(hidden, headers)
         return
     blocks: list[list[Any]] = [[]]
     for c in rest:
@@ -671,12 +760,10 @@ def render_table(frame: "pd.DataFrame", *, title: str = "", digits: int = 2,
     for k, block in enumerate(blocks):
         if k:
             out_console().print()
-        _print_block(len(frame), [*key, *block], cells, headers, folded, numeric, wraps, natural,
-                     minimum, width, chrome, title=title if k == 0 else "(continued)")
+        show([*key, *block], title if k == 0 else "(continued)")
 
 
-def _fit(key: list[Any], rest: list[Any],
-         fits: Callable[[list[Any]], bool]) -> tuple[list[Any], list[Any]]:
+def _fit(key: list[Any], rest: list[Any], fits: Callable[[list[Any]], bool]) -> tuple[list[Any], list[Any]]:
     """The columns of ``rest`` that fit after ``key``, in order up to the first that does not
     (a ``rank_<c>`` column goes with ``c``: both or neither), and the ones left out."""
     units: list[list[Any]] = []
@@ -695,10 +782,21 @@ def _fit(key: list[Any], rest: list[Any],
     return shown, hidden
 
 
-def _print_block(n_rows: int, shown: list[Any], cells: dict[Any, list[str]],
-                 headers: dict[Any, str], folded: dict[Any, str], numeric: set[Any],
-                 wraps: set[Any], natural: dict[Any, int], minimum: dict[Any, int], width: int,
-                 chrome: Callable[[list[Any], dict[Any, int]], int], *, title: str) -> None:
+def _print_block(
+    n_rows: int,
+    shown: list[Any],
+    cells: dict[Any, list[str]],
+    headers: dict[Any, str],
+    folded: dict[Any, str],
+    numeric: set[Any],
+    wraps: set[Any],
+    natural: dict[Any, int],
+    minimum: dict[Any, int],
+    width: int,
+    chrome: Callable[[list[Any], dict[Any, int]], int],
+    *,
+    title: str,
+) -> None:
     """Print the columns ``shown``, unfolding the headers there is room for, from the left."""
     slack, heads, widths = width - chrome(shown, minimum), dict(folded), dict(minimum)
     for c in shown:
@@ -710,8 +808,16 @@ def _print_block(n_rows: int, shown: list[Any], cells: dict[Any, list[str]],
             extra = min(slack, natural[c] - widths[c])
             widths[c], slack = widths[c] + extra, slack - extra
     fits = chrome(shown, widths) <= width  # else (an id wider than the terminal) rich squeezes
-    _print_table(n_rows, shown, cells, heads, numeric, wraps=wraps if fits else None,
-                 title=title, widths=widths if fits else None)
+    _print_table(
+        n_rows,
+        shown,
+        cells,
+        heads,
+        numeric,
+        wraps=wraps if fits else None,
+        title=title,
+        widths=widths if fits else None,
+    )
 
 
 def _fold_header(text: str, width: int) -> str:
@@ -736,9 +842,17 @@ def _fold_header(text: str, width: int) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _print_table(n_rows: int, columns: list[Any], cells: dict[Any, list[str]],
-                 headers: dict[Any, str], numeric: set[Any], *, title: str,
-                 wraps: set[Any] | None = None, widths: dict[Any, int] | None = None) -> None:
+def _print_table(
+    n_rows: int,
+    columns: list[Any],
+    cells: dict[Any, list[str]],
+    headers: dict[Any, str],
+    numeric: set[Any],
+    *,
+    title: str,
+    wraps: set[Any] | None = None,
+    widths: dict[Any, int] | None = None,
+) -> None:
     """Print the table with rich; ``widths`` (known to fit) spare rich measuring every cell,
     which is a third of the time of a 300-row table."""
     from rich.table import Table
@@ -747,9 +861,12 @@ def _print_table(n_rows: int, columns: list[Any], cells: dict[Any, list[str]],
     # read as rich markup (and crash the rendering).
     table = Table(title=escape(title) or None, header_style="bold", title_justify="left")
     for c in columns:
-        table.add_column(escape(headers[c]), justify="right" if c in numeric else "left",
-                         no_wrap=wraps is not None and c not in wraps,
-                         width=None if widths is None else widths[c])
+        table.add_column(
+            escape(headers[c]),
+            justify="right" if c in numeric else "left",
+            no_wrap=wraps is not None and c not in wraps,
+            width=None if widths is None else widths[c],
+        )
     for i in range(n_rows):
         table.add_row(*(escape(cells[c][i]) for c in columns))
     out_console().print(table)
@@ -816,35 +933,37 @@ def _check_ranges(kwargs: dict[str, Any]) -> None:
         if not (low <= value <= high):  # NaN fails too
             kind = "a positive integer" if low == 1 else "a non-negative integer"
             most = f" (at most {high:,})" if high < INT64_MAX else ""
-            _say("usage error", f"{flag} must be {kind}{most}, got {value}"
-                                f"\n  hint: {flag} is {what}")
+            _say("usage error", f"{flag} must be {kind}{most}, got {value}\n  hint: {flag} is {what}")
             raise typer.Exit(2)
 
 
-def with_method_options(*, exclude: tuple[str, ...] = (),
-                        include: tuple[str, ...] = ()) -> Callable[[F], F]:
+def with_method_options(*, exclude: tuple[str, ...] = (), include: tuple[str, ...] = ()) -> Callable[[F], F]:
     """Give a command the shared method options (``--normalize``, ``--aggregate``, …; and
     those of ``include``, e.g. ``--stages``).
 
     Typer sees them as ordinary options; the command receives them together as
     ``methods: MethodChoices`` — one definition serves every command.
     """
-    names = [n for n in _METHOD_OPTIONS
-             if n not in exclude and (n not in _OPTIONAL or n in include)]
+    names = [n for n in _METHOD_OPTIONS if n not in exclude and (n not in _OPTIONAL or n in include)]
 
     def decorate(func: F) -> F:
         sig = inspect.signature(func, eval_str=True)
         params = [p for p in sig.parameters.values() if p.name != "methods"]
         extra = [
-            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=_METHOD_OPTIONS[n][1],
-                              annotation=_METHOD_OPTIONS[n][0])
+            inspect.Parameter(
+                n,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=_METHOD_OPTIONS[n][1],
+                annotation=_METHOD_OPTIONS[n][0],
+            )
             for n in names
         ]
         # --sheet: every command that reads data through load() (a data option, not a method)
         with_sheet = "sheet" not in sig.parameters
         if with_sheet:
-            extra.append(inspect.Parameter("sheet", inspect.Parameter.KEYWORD_ONLY,
-                                           default=None, annotation=SheetOpt))
+            extra.append(
+                inspect.Parameter("sheet", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=SheetOpt)
+            )
 
         @functools.wraps(func)
         def command(*args: Any, **kwargs: Any) -> Any:

@@ -1,12 +1,11 @@
 """Commands that stress-test an index: uncertainty, sensitivity, analyze."""
 
-
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -43,28 +42,44 @@ if TYPE_CHECKING:
 SpecOpt = Annotated[
     Path | None,
     # rich markup would read "[weights]" as a style: the brackets are escaped
-    typer.Option("--spec", help="TOML file of what varies: [weights] noise, levels; "
-                                "[normalize], [aggregate], [impute], [treat] choices; "
-                                "[exclude] indicators.",
-                 rich_help_panel="What varies"),
+    typer.Option(
+        "--spec",
+        help="TOML file of what varies: [weights] noise, levels; "
+        "[normalize], [aggregate], [impute], [treat] choices; "
+        "[exclude] indicators.",
+        rich_help_panel="What varies",
+    ),
 ]
 VaryOpt = Annotated[
     list[str] | None,
-    typer.Option("--vary", help="KEY=VALUE over the spec, repeatable: weights=0.25, "
-                                "weights.levels=2,3, 'aggregate=arithmetic|geometric', exclude=all.",
-                 rich_help_panel="What varies"),
+    typer.Option(
+        "--vary",
+        help="KEY=VALUE over the spec, repeatable: weights=0.25, "
+        "weights.levels=2,3, 'aggregate=arithmetic|geometric', exclude=all.",
+        rich_help_panel="What varies",
+    ),
 ]
 SeedOpt = Annotated[int, typer.Option(help="Random seed: the same seed gives the same output.")]
 TopOpt = Annotated[int | None, typer.Option("--top", help="Only the N units ranked best nominally.")]
 
 KeepRunsOpt = Annotated[
-    bool, typer.Option("--keep-runs", help="Keep every run's index and rank in memory (grows "
-                                           "with --runs); the rank statistics need no per-run "
-                                           "table, so this is off by default.")]
+    bool,
+    typer.Option(
+        "--keep-runs",
+        help="Keep every run's index and rank in memory (grows "
+        "with --runs); the rank statistics need no per-run "
+        "table, so this is off by default.",
+    ),
+]
 MaxMemoryOpt = Annotated[
-    str | None, typer.Option("--max-memory", metavar="SIZE",
-                             help="Working-memory budget of the analysis, e.g. 512M, 2G "
-                                  "(default 512M): runs are scored in chunks that fit.")]
+    str | None,
+    typer.Option(
+        "--max-memory",
+        metavar="SIZE",
+        help="Working-memory budget of the analysis, e.g. 512M, 2G "
+        "(default 512M): runs are scored in chunks that fit.",
+    ),
+]
 
 
 def parse_size(text: str | None) -> int | None:
@@ -76,8 +91,11 @@ def parse_size(text: str | None) -> int | None:
         return None
     raw = text.strip().replace(" ", "")
     units = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    body = raw.lower().removesuffix("ib").removesuffix("b") if raw.lower()[-2:] in (
-        "ib", "kb", "mb", "gb", "tb") else raw.lower()
+    body = (
+        raw.lower().removesuffix("ib").removesuffix("b")
+        if raw.lower()[-2:] in ("ib", "kb", "mb", "gb", "tb")
+        else raw.lower()
+    )
     suffix = body[-1:] if body[-1:].isalpha() else ""
     number = body[: len(body) - len(suffix)]
     try:
@@ -85,12 +103,18 @@ def parse_size(text: str | None) -> int | None:
     except ValueError:
         value = -1.0
     if suffix not in units or not 0 < value * units[suffix] < 2**62:  # NaN, inf, 1e309 too
-        raise UsageError(f"not a memory size: '{text}'", where="--max-memory",
-                         hint="e.g. --max-memory 512M or --max-memory 2G")
+        raise UsageError(
+            f"not a memory size: '{text}'",
+            where="--max-memory",
+            hint="e.g. --max-memory 512M or --max-memory 2G",
+        )
     size = int(value * units[suffix])
     if size < 1 << 20:  # the analysis's own floor, said with the flag's name
-        raise UsageError(f"must be at least 1M, got '{text}'",
-                         where="--max-memory", hint="e.g. --max-memory 512M or --max-memory 2G")
+        raise UsageError(
+            f"must be at least 1M, got '{text}'",
+            where="--max-memory",
+            hint="e.g. --max-memory 512M or --max-memory 2G",
+        )
     return size
 
 
@@ -110,8 +134,14 @@ def _progress(total_hint: int) -> Iterator[Callable[[int, int], None] | None]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     start = time.monotonic()
-    with Progress(TextColumn("runs"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), console=err_console(), transient=True) as bar:
+    with Progress(
+        TextColumn("runs"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=err_console(),
+        transient=True,
+    ) as bar:
         task = bar.add_task("runs", total=total_hint, visible=False)
         shown = False
 
@@ -139,8 +169,10 @@ def _spec(spec: Path | None, vary: list[str] | None, fw: "Framework") -> Any:
     from mfgindex.robustness import read_spec
 
     if spec is None and not vary:
-        raise UsageError("say what varies: --spec FILE and/or --vary KEY=VALUE",
-                         hint="e.g. --vary weights=0.25 --vary 'aggregate=arithmetic|geometric'")
+        raise UsageError(
+            "say what varies: --spec FILE and/or --vary KEY=VALUE",
+            hint="e.g. --vary weights=0.25 --vary 'aggregate=arithmetic|geometric'",
+        )
     from mfgindex.examples import bundled_or_given
 
     given = bundled_or_given(spec)
@@ -205,9 +237,19 @@ def uncertainty(
         base = methods.options()
         budget = parse_size(max_memory)
         with _progress(runs) as progress:
-            res = run_uncertainty(fw, ds, the_spec, runs=runs, seed=seed, year=year,
-                                  invalid=str(invalid), progress=progress,  # type: ignore[arg-type]
-                                  keep_runs=keep_runs, max_memory=budget, **base)
+            res = run_uncertainty(
+                fw,
+                ds,
+                the_spec,
+                runs=runs,
+                seed=seed,
+                year=year,
+                invalid=_policy(invalid),
+                progress=progress,
+                keep_runs=keep_runs,
+                max_memory=budget,
+                **base,
+            )
         _warn(res.warnings)
         frame = _names(res.to_frame(), lang, fw, ds)
         if top is not None:
@@ -217,12 +259,10 @@ def uncertainty(
         if lang == "zh":
             title = f"{fw.root.label(lang)} — 排名不确定性，{runs} 次中 {valid} 次有效（变动：{varying}）"
         else:
-            title = (f"{fw.root.label(lang)} — rank uncertainty, {valid} of {runs} runs "
-                     f"(varying {varying})")
-        emit(frame, fmt=out_fmt, output=output, provenance=res.provenance,
-             protect=_protect(fw, ds, spec), title=title, digits=1,
-             labels=_labels(fw, frame, lang), headers=headers, encoding=encoding,
-             round_to=round_to)
+            title = f"{fw.root.label(lang)} — rank uncertainty, {valid} of {runs} runs (varying {varying})"
+        _emit(
+            frame, res.provenance, fw, ds, spec, title, 1, out_fmt, output, lang, headers, encoding, round_to
+        )
 
 
 @with_method_options()
@@ -234,8 +274,7 @@ def sensitivity(
     n: Annotated[int, typer.Option("--n", help="Base sample size N: N × (inputs + 2) runs.")] = 1000,
     seed: SeedOpt = 0,
     target: Annotated[
-        str | None,
-        typer.Option(help="Explain this unit's rank (default: the mean absolute rank shift).")
+        str | None, typer.Option(help="Explain this unit's rank (default: the mean absolute rank shift).")
     ] = None,
     boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.")] = 1000,
     confidence: Annotated[float, typer.Option(help="Level of the bootstrap intervals.")] = 0.90,
@@ -259,34 +298,98 @@ def sensitivity(
 
     with user_errors():
         check_lang(lang)
-        if not 0 < confidence < 1:  # NaN too: said with the flag's name
-            from mfgindex.errors import UsageError
-
-            raise UsageError(f"must be between 0 and 1, got {confidence}",
-                             where="--confidence", hint="e.g. --confidence 0.9 for 90% intervals")
+        _check_confidence(confidence)
         out_fmt = resolve_format(fmt, output)
         fw, ds = load(framework, data)
         the_spec = _spec(spec, vary, fw)
         base = methods.options()
         total = n * (len(the_spec.inputs()) + 2)
         with _progress(total) as progress:
-            res = run_sensitivity(fw, ds, the_spec, n=n, seed=seed, output=target, n_boot=boot,
-                                  confidence=confidence, year=year, invalid=str(invalid),  # type: ignore[arg-type]
-                                  progress=progress, max_memory=parse_size(max_memory), **base)
+            res = run_sensitivity(
+                fw,
+                ds,
+                the_spec,
+                n=n,
+                seed=seed,
+                output=target,
+                n_boot=boot,
+                confidence=confidence,
+                year=year,
+                invalid=_policy(invalid),
+                progress=progress,
+                max_memory=parse_size(max_memory),
+                **base,
+            )
         _warn(res.warnings)
-        if len(the_spec.inputs()) == 1:
-            _warn([f"only one input varies ({the_spec.inputs()[0]}): all the output's variance is "
-                   "due to it, so its indices are 1 in theory and the estimates show the sampling "
-                   "noise at this N; vary several inputs to compare them"])
+        _warn_single_input(the_spec.inputs())
         frame = res.to_frame()
         runs = len(res.outputs)
-        title = (f"{fw.root.label(lang)} — Sobol 敏感性指数（{res.output}），N = {n}（{runs} 次运行）"
-                 if lang == "zh" else f"{fw.root.label(lang)} — Sobol indices of the {res.output}, "
-                 f"N = {n} ({runs} runs)")
-        emit(frame, fmt=out_fmt, output=output, provenance=res.provenance,
-             protect=_protect(fw, ds, spec), title=title, digits=3,
-             labels=_labels(fw, frame, lang), headers=headers, encoding=encoding,
-             round_to=round_to)
+        title = (
+            f"{fw.root.label(lang)} — Sobol 敏感性指数（{res.output}），N = {n}（{runs} 次运行）"
+            if lang == "zh"
+            else f"{fw.root.label(lang)} — Sobol indices of the {res.output}, N = {n} ({runs} runs)"
+        )
+        _emit(
+            frame, res.provenance, fw, ds, spec, title, 3, out_fmt, output, lang, headers, encoding, round_to
+        )
+
+
+def _policy(invalid: Invalid) -> Literal["drop", "raise"]:
+    """The library's name of an ``--invalid`` choice."""
+    return "raise" if invalid == Invalid.raise_ else "drop"
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:  # NaN too: said with the flag's name
+        from mfgindex.errors import UsageError
+
+        raise UsageError(
+            f"must be between 0 and 1, got {confidence}",
+            where="--confidence",
+            hint="e.g. --confidence 0.9 for 90% intervals",
+        )
+
+
+def _warn_single_input(inputs: list[str]) -> None:
+    if len(inputs) == 1:
+        _warn(
+            [
+                f"only one input varies ({inputs[0]}): all the output's variance is due to it, so "
+                "its indices are 1 in theory and the estimates show the sampling noise at this N; "
+                "vary several inputs to compare them"
+            ]
+        )
+
+
+def _emit(
+    frame: "pd.DataFrame",
+    provenance: Any,
+    fw: "Framework",
+    ds: Any,
+    spec: Path | None,
+    title: str,
+    digits: int,
+    out_fmt: str,
+    output: Path | None,
+    lang: str,
+    headers: Any,
+    encoding: Any,
+    round_to: int | None,
+) -> None:
+    """Write an uncertainty or sensitivity table, its inputs protected and its labels named."""
+    emit(
+        frame,
+        fmt=out_fmt,
+        output=output,
+        provenance=provenance,
+        protect=_protect(fw, ds, spec),
+        title=title,
+        digits=digits,
+        labels=_labels(fw, frame, lang),
+        headers=headers,
+        encoding=encoding,
+        round_to=round_to,
+    )
 
 
 class CoherenceTable(StrEnum):
@@ -306,9 +409,13 @@ class Correlation(StrEnum):
 
 
 TableOpt = Annotated[
-    CoherenceTable, typer.Option("--table", help="groups (alpha, PCA, flags per group), pairs (sibling "
-                                      "correlations), parents (each node with its group and the "
-                                      "index) or matrix (see --levels).")
+    CoherenceTable,
+    typer.Option(
+        "--table",
+        help="groups (alpha, PCA, flags per group), pairs (sibling "
+        "correlations), parents (each node with its group and the "
+        "index) or matrix (see --levels).",
+    ),
 ]
 
 
@@ -317,8 +424,9 @@ def analyze(
     data: DataArg = None,
     framework: FrameworkOpt = "city",
     table: TableOpt = CoherenceTable.groups,
-    levels: Annotated[str, typer.Option(help="For --table matrix: a COINr level, or two "
-                                             "(rows,columns), e.g. 1 or 1,2.")] = "1",
+    levels: Annotated[
+        str, typer.Option(help="For --table matrix: a COINr level, or two (rows,columns), e.g. 1 or 1,2.")
+    ] = "1",
     method: Annotated[Correlation, typer.Option(help="Correlation (--table matrix).")] = Correlation.pearson,
     negative: Annotated[float, typer.Option(help="Flag sibling pairs correlated below this.")] = -0.4,
     collinear: Annotated[float, typer.Option(help="Flag sibling pairs correlated above this.")] = 0.9,
@@ -345,26 +453,46 @@ def analyze(
         fw, ds = load(framework, data)
         base = methods.options()
         co = run_analyze(fw, ds, year=year, negative=negative, collinear=collinear, **base)
-        prov = dict(co.result.provenance) | {"analysis": "coherence", "negative": negative,
-                                              "collinear": collinear}
+        prov = dict(co.result.provenance) | {
+            "analysis": "coherence",
+            "negative": negative,
+            "collinear": collinear,
+        }
         if table == "matrix":
-            frame = co.matrix(parts[0], parts[1] if len(parts) == 2 else None,
-                              method=str(method)).reset_index()
+            frame = co.matrix(
+                parts[0], parts[1] if len(parts) == 2 else None, method=str(method)
+            ).reset_index()
             title = f"{method.capitalize()} correlations, level {levels}"
         else:
             frame = {"groups": co.groups, "pairs": co.pairs, "parents": co.parents}[str(table)]
-            title = {"groups": "Coherence per group (Cronbach's alpha, PCA: share of variance "
-                               "of the first component)",
-                     "pairs": "Correlations between siblings",
-                     "parents": "Correlation of each node with its parent and the index"}[table]
-        emit(frame, fmt=out_fmt, output=output, provenance=prov,
-             protect=_protect(fw, ds, None), title=title, digits=3, encoding=encoding,
-             round_to=round_to)
+            title = {
+                "groups": "Coherence per group (Cronbach's alpha, PCA: share of variance "
+                "of the first component)",
+                "pairs": "Correlations between siblings",
+                "parents": "Correlation of each node with its parent and the index",
+            }[table]
+        emit(
+            frame,
+            fmt=out_fmt,
+            output=output,
+            provenance=prov,
+            protect=_protect(fw, ds, None),
+            title=title,
+            digits=3,
+            encoding=encoding,
+            round_to=round_to,
+        )
         if out_fmt == "table" and output is None and table == "groups" and len(co.flagged):
             out_console().print()
-            emit(co.flagged, fmt="table", output=None, provenance=prov, protect=[],
-                 title=f"Flagged pairs (r < {negative:g}: negative, r > {collinear:g}: collinear)",
-                 digits=3)
+            emit(
+                co.flagged,
+                fmt="table",
+                output=None,
+                provenance=prov,
+                protect=[],
+                title=f"Flagged pairs (r < {negative:g}: negative, r > {collinear:g}: collinear)",
+                digits=3,
+            )
 
 
 def register(app: typer.Typer) -> None:

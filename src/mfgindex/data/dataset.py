@@ -142,10 +142,14 @@ class Dataset:
     def content_digest(self) -> str:
         """SHA-256 of the values held (ids, years, names, every column), whatever their source."""
         h = hashlib.sha256()
-        for label, part in (("units", self.units), ("years", self.years), ("names", self.names),
-                            ("columns", np.array(self.columns, dtype=object)),
-                            ("text_columns", np.array(self.text_columns, dtype=object)),
-                            ("text", self.text)):
+        for label, part in (
+            ("units", self.units),
+            ("years", self.years),
+            ("names", self.names),
+            ("columns", np.array(self.columns, dtype=object)),
+            ("text_columns", np.array(self.text_columns, dtype=object)),
+            ("text", self.text),
+        ):
             h.update(label.encode())
             if part is not None:
                 h.update("\x1f".join(map(str, part.ravel().tolist())).encode("utf-8"))
@@ -199,8 +203,7 @@ class Dataset:
         """
         frame = to_wide(frame, framework, source)
         parsed: dict[str, np.ndarray] = {}
-        problems = validate_table(frame, framework, source=source, missing=missing,
-                                  parsed=parsed)
+        problems = validate_table(frame, framework, source=source, missing=missing, parsed=parsed)
         errors = [p for p in problems if p.level == "error"]
         if errors:
             raise problems_error(errors, source)
@@ -218,8 +221,7 @@ class Dataset:
             units=frame[framework.unit_column].astype(str).str.strip().to_numpy(dtype=object),
             years=years,
             names=names,
-            matrix=(np.column_stack(list(values.values())) if values
-                    else np.empty((len(frame), 0))),
+            matrix=(np.column_stack(list(values.values())) if values else np.empty((len(frame), 0))),
             columns=tuple(values),
             text=frame[others].astype(str).to_numpy(dtype=object),
             text_columns=tuple(others),
@@ -229,14 +231,16 @@ class Dataset:
         )
 
 
-def _data_columns(frame: pd.DataFrame, framework: Framework, parsed: Mapping[str, np.ndarray],
-                  missing: Iterable[str]) -> dict[str, np.ndarray]:
+def _data_columns(
+    frame: pd.DataFrame, framework: Framework, parsed: Mapping[str, np.ndarray], missing: Iterable[str]
+) -> dict[str, np.ndarray]:
     """The framework's data columns present in ``frame``, as floats (parsed once)."""
     values: dict[str, np.ndarray] = {}
     for col in framework.indicator_columns():
         if col in frame.columns:
-            values[col] = (parsed[col] if col in parsed
-                           else parse_numbers(frame[col].tolist(), missing=missing)[0])
+            values[col] = (
+                parsed[col] if col in parsed else parse_numbers(frame[col].tolist(), missing=missing)[0]
+            )
     return values
 
 
@@ -270,8 +274,7 @@ def read_data(
     else:
         path = Path(source)
         frame, digest = read_table_hashed(path, sheet=sheet)  # one read: parsed and hashed
-    return Dataset.from_frame(frame, framework, source=str(path), digest=digest,
-                              missing=missing)
+    return Dataset.from_frame(frame, framework, source=str(path), digest=digest, missing=missing)
 
 
 #: Suffixes a framework's ``dataset`` may have: a data file, never a suffix-less file (``.env``,
@@ -287,12 +290,10 @@ def _bundled_data_dirs() -> set[Path]:
 
     packaged = Path(str(resources.files("mfgindex"))) / "_builtin"
     checkout = Path(__file__).resolve().parents[3]
-    return {(root / sub).resolve() for root in (packaged, checkout)
-            for sub in ("data", "examples/data")}
+    return {(root / sub).resolve() for root in (packaged, checkout) for sub in ("data", "examples/data")}
 
 
-def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str],
-                       sheet: str | int) -> Dataset:
+def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str], sheet: str | int) -> Dataset:
     """The dataset a framework names. The user did not name this file, so it must be a regular
     data file (no device, no pipe, a data suffix), and a message about it quotes none of its
     content — a framework from a stranger could point at a secret (``~/.aws/credentials``);
@@ -306,11 +307,11 @@ def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str],
             f"(suffix '{path.suffix or 'none'}'); it is not read",
             where=str(path),
             hint="a framework's dataset must be a .csv, .xlsx or .parquet file; or give the data "
-                 "file on the command line")
+            "file on the command line",
+        )
     try:
         frame, digest = read_table_hashed(path, sheet=sheet, named=False)
-        return Dataset.from_frame(frame, framework, source=str(path), digest=digest,
-                                  missing=missing)
+        return Dataset.from_frame(frame, framework, source=str(path), digest=digest, missing=missing)
     except DataError as exc:
         if bundled:
             raise
@@ -320,5 +321,5 @@ def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str],
             f"({n} problem{'s' if n > 1 else ''}); its content is not shown, because the file "
             "was not named on the command line",
             where=str(path),
-            hint=f"to see the problems, name the file yourself: mfgindex validate {path} -f "
-                 "FRAMEWORK") from None
+            hint=f"to see the problems, name the file yourself: mfgindex validate {path} -f FRAMEWORK",
+        ) from None

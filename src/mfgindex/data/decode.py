@@ -83,15 +83,14 @@ def _check_mixed(raw: bytes, path: Path) -> None:
         except UnicodeDecodeError:
             bad.append(number)
     if good and good >= len(bad):
-        shown = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5
-                                                else "")
+        shown = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         raise DataError(
             f"the file mixes text encodings: it is UTF-8, but line{'s' if len(bad) > 1 else ''} "
             f"{shown} {'are' if len(bad) > 1 else 'is'} not (GBK / GB18030, or another "
             "encoding); read either way, some rows would turn into mojibake",
             where=str(path),
             hint="re-type or re-paste those rows as UTF-8, or save the whole file again as "
-                 "'CSV UTF-8' (Excel) or .xlsx",
+            "'CSV UTF-8' (Excel) or .xlsx",
         )
 
 
@@ -133,8 +132,7 @@ def _field_size_limit(limit: int) -> Iterator[None]:
 
 def _rows(text: str, sep: str, path: Path) -> list[tuple[int, int, list[str]]]:
     """Every non-blank row as (first line, last line, cells): a quoted cell may span lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True,
-                        strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, skipinitialspace=True, strict=False)
     rows: list[tuple[int, int, list[str]]] = []
     try:
         with _field_size_limit(FIELD_SIZE_LIMIT):
@@ -142,15 +140,18 @@ def _rows(text: str, sep: str, path: Path) -> list[tuple[int, int, list[str]]]:
                 first = rows[-1][1] + 1 if rows else 1
                 rows.append((first, reader.line_num, row))
     except csv.Error as exc:
-        raise DataError(f"malformed CSV at line {reader.line_num}: {exc}", where=str(path),
-                        hint="check the quotes on that line: a cell that contains the separator "
-                             "must be quoted, and every opening quote needs a closing one"
-                        ) from None
+        raise DataError(
+            f"malformed CSV at line {reader.line_num}: {exc}",
+            where=str(path),
+            hint="check the quotes on that line: a cell that contains the separator "
+            "must be quoted, and every opening quote needs a closing one",
+        ) from None
     return [(n, m, r) for n, m, r in rows if any(c.strip() for c in r)]
 
 
-def _width_error(rows: list[tuple[int, int, list[str]]], k: int, width: int, sep: str,
-                 path: Path) -> DataError:
+def _width_error(
+    rows: list[tuple[int, int, list[str]]], k: int, width: int, sep: str, path: Path
+) -> DataError:
     """Why row ``rows[k]`` has the wrong number of cells, with the likely cause."""
     line, last, row = rows[k]
     if last > line:
@@ -160,14 +161,17 @@ def _width_error(rows: list[tuple[int, int, list[str]]], k: int, width: int, sep
             hint='close the quote ("...") on that row, or remove the stray quote mark',
         )
     shown = "separator" if sep != "\t" else "tab"
-    hint = (f"every row needs one cell per header column; check for a missing or extra "
-            f"{shown} ('{sep}'), and quote cells that contain it")
+    hint = (
+        f"every row needs one cell per header column; check for a missing or extra "
+        f"{shown} ('{sep}'), and quote cells that contain it"
+    )
     if k == 1 and len(row) > width and width <= len(row) / 2:
-        hint = (f"the header (row {rows[0][0]}) has only {width} named cell"
-                f"{'s' if width != 1 else ''}: is there a title row above the header? "
-                "Delete the rows above the column names")
-    return DataError(f"{len(row)} cells, but the header has {width}",
-                     where=f"{path}, row {line}", hint=hint)
+        hint = (
+            f"the header (row {rows[0][0]}) has only {width} named cell"
+            f"{'s' if width != 1 else ''}: is there a title row above the header? "
+            "Delete the rows above the column names"
+        )
+    return DataError(f"{len(row)} cells, but the header has {width}", where=f"{path}, row {line}", hint=hint)
 
 
 def split_csv(text: str, sep: str, path: Path) -> tuple[list[str], list[list[str]]]:
@@ -183,8 +187,9 @@ def split_csv(text: str, sep: str, path: Path) -> tuple[list[str], list[list[str
     """
     rows = _rows(text, sep, path)
     if not rows:
-        raise DataError("the file is empty", where=str(path),
-                        hint="a data file needs a header row and one row per unit")
+        raise DataError(
+            "the file is empty", where=str(path), hint="a data file needs a header row and one row per unit"
+        )
     header = rows[0][2]
     while header and not header[-1].strip() and len(header) > 1:
         header = header[:-1]

@@ -21,8 +21,14 @@ from mfgindex.errors import DataError, MfgIndexError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MAX_INPUT_BYTES", "check_input_file", "file_sha256", "read_input_bytes", "read_table",
-           "read_table_hashed"]
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "check_input_file",
+    "file_sha256",
+    "read_input_bytes",
+    "read_table",
+    "read_table_hashed",
+]
 
 #: Largest input file read (2 GiB), settable with the environment variable
 #: ``MFGINDEX_MAX_INPUT_MB``: a file named by mistake (a disk image, ``/dev/zero`` through a
@@ -42,8 +48,10 @@ def _size_text(n: int) -> str:
     return f"{n / (1 << 20):,.0f} MB" if n >= 1 << 20 else f"{n:,} bytes"
 
 
-_BIG_HINT = ("check that this is the right file; to read a larger one, set MFGINDEX_MAX_INPUT_MB "
-             "(e.g. MFGINDEX_MAX_INPUT_MB=8000)")
+_BIG_HINT = (
+    "check that this is the right file; to read a larger one, set MFGINDEX_MAX_INPUT_MB "
+    "(e.g. MFGINDEX_MAX_INPUT_MB=8000)"
+)
 
 
 def _kind(mode: int) -> str:
@@ -58,8 +66,9 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def check_input_file(path: Path, what: str = "data file", *, named: bool = True,
-                     error: type[MfgIndexError] | None = None) -> os.stat_result:
+def check_input_file(
+    path: Path, what: str = "data file", *, named: bool = True, error: type[MfgIndexError] | None = None
+) -> os.stat_result:
     """Check that ``path`` can be read as an input: a regular file within the size limit, or
     (when the user ``named`` it on the command line) a pipe such as ``/dev/stdin``, read once.
 
@@ -82,29 +91,37 @@ def check_input_file(path: Path, what: str = "data file", *, named: bool = True,
     except FileNotFoundError:
         raise fail("file not found", "check the path and its spelling") from None
     except OSError as exc:
-        raise fail(f"cannot read the file: {exc.strerror or exc}",
-                   "check the path and that you may read it") from None
+        raise fail(
+            f"cannot read the file: {exc.strerror or exc}", "check the path and that you may read it"
+        ) from None
     if stat.S_ISDIR(st.st_mode):
         raise fail(f"is a folder, not a {what}", f"give the {what} itself")
     if stat.S_ISREG(st.st_mode):
         limit = _max_input_bytes()
         if st.st_size > limit:
-            raise fail(f"the {what} is {_size_text(st.st_size)}, larger than the limit of "
-                       f"{_size_text(limit)}; it is not read", _BIG_HINT)
+            raise fail(
+                f"the {what} is {_size_text(st.st_size)}, larger than the limit of "
+                f"{_size_text(limit)}; it is not read",
+                _BIG_HINT,
+            )
         return st
     if stat.S_ISFIFO(st.st_mode) and named:
         return st
     if stat.S_ISFIFO(st.st_mode):
-        raise fail("is a pipe (FIFO), not a regular file; a file named by a framework must "
-                   "be a regular file", "give the data file on the command line, or point the "
-                   "framework at a regular file")
+        raise fail(
+            "is a pipe (FIFO), not a regular file; a file named by a framework must be a regular file",
+            "give the data file on the command line, or point the framework at a regular file",
+        )
     by = "" if named else "; a file named by a framework must be a regular file"
-    raise fail(f"is {_kind(st.st_mode)}, not a {what}{by}",
-               f"give the path of a regular {what} (.csv, .xlsx, .parquet, .toml)")
+    raise fail(
+        f"is {_kind(st.st_mode)}, not a {what}{by}",
+        f"give the path of a regular {what} (.csv, .xlsx, .parquet, .toml)",
+    )
 
 
-def read_input_bytes(path: Path, what: str = "data file", *, named: bool = True,
-                     error: type[MfgIndexError] | None = None) -> bytes:
+def read_input_bytes(
+    path: Path, what: str = "data file", *, named: bool = True, error: type[MfgIndexError] | None = None
+) -> bytes:
     """The bytes of an input file, read once (a pipe is read to its end, within the size
     limit): :func:`check_input_file`, then one read.
 
@@ -130,8 +147,11 @@ def read_input_bytes(path: Path, what: str = "data file", *, named: bool = True,
             raw = b"".join(parts)
     if len(raw) > limit:  # a file that grew while read, or a pipe that does not end
         cls = error or DataError
-        raise cls(f"the {what} is larger than the limit of {_size_text(limit)}; it is not read",
-                  where=str(path), hint=_BIG_HINT)
+        raise cls(
+            f"the {what} is larger than the limit of {_size_text(limit)}; it is not read",
+            where=str(path),
+            hint=_BIG_HINT,
+        )
     return raw
 
 
@@ -150,11 +170,17 @@ def file_sha256(path: Path) -> str:
 
 def _check_path(path: Path) -> None:
     if str(path) == "-":
-        raise DataError("reading data from standard input is not supported", where="-",
-                        hint="save the data to a file and give its path")
+        raise DataError(
+            "reading data from standard input is not supported",
+            where="-",
+            hint="save the data to a file and give its path",
+        )
     if path.is_dir():
-        raise DataError("is a folder, not a data file", where=str(path),
-                        hint=f"give the data file itself, e.g. {path / 'data.csv'}")
+        raise DataError(
+            "is a folder, not a data file",
+            where=str(path),
+            hint=f"give the data file itself, e.g. {path / 'data.csv'}",
+        )
 
 
 def _read_text_file(raw: bytes, path: Path, suffix: str) -> pd.DataFrame:
@@ -162,8 +188,9 @@ def _read_text_file(raw: bytes, path: Path, suffix: str) -> pd.DataFrame:
 
     text = decode_text(raw, path)
     if not text.strip():
-        raise DataError("the file is empty", where=str(path),
-                        hint="a data file needs a header row and one row per unit")
+        raise DataError(
+            "the file is empty", where=str(path), hint="a data file needs a header row and one row per unit"
+        )
     sep = "\t" if suffix == ".tsv" else sniff_separator(text)
     names, cells = split_csv(text, sep, path)
     return pd.DataFrame(cells, columns=names, dtype=object)
@@ -175,8 +202,9 @@ def _read_excel(raw: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
     try:
         import openpyxl  # noqa: F401
     except ImportError:
-        raise DataError("reading Excel files needs openpyxl", where=str(path),
-                        hint="pip install 'mfgindex[excel]'") from None
+        raise DataError(
+            "reading Excel files needs openpyxl", where=str(path), hint="pip install 'mfgindex[excel]'"
+        ) from None
     # openpyxl directly, not pandas' read_excel: the reading policy must be the CSV one
     # (DESIGN §5, issue 12): read_excel renames a duplicate header ("x1.1") and turns error
     # cells (#DIV/0!, #N/A, #VALUE!) into NaN silently; here the header is kept as written, so
@@ -189,19 +217,23 @@ def _read_excel(raw: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
         names = book.sheetnames
         if isinstance(sheet, int):
             if not 0 <= sheet < len(names):
-                raise DataError(f"no sheet number {sheet + 1}; the workbook's sheets: "
-                                f"{', '.join(names)}", where=str(path),
-                                hint="--sheet takes a sheet's name or number (1 is the first)")
+                raise DataError(
+                    f"no sheet number {sheet + 1}; the workbook's sheets: {', '.join(names)}",
+                    where=str(path),
+                    hint="--sheet takes a sheet's name or number (1 is the first)",
+                )
             ws = book[names[sheet]]
         elif sheet in names:
             ws = book[sheet]
         else:
             from mfgindex.errors import did_you_mean
 
-            raise DataError(f"no sheet '{sheet}'; the workbook's sheets: {', '.join(names)}."
-                            + did_you_mean(sheet, names),
-                            where=str(path), hint="--sheet takes a sheet's name or number "
-                                                  "(1 is the first)")
+            raise DataError(
+                f"no sheet '{sheet}'; the workbook's sheets: {', '.join(names)}."
+                + did_you_mean(sheet, names),
+                where=str(path),
+                hint="--sheet takes a sheet's name or number (1 is the first)",
+            )
         chosen = ws.title
         rows = [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
     finally:
@@ -211,8 +243,9 @@ def _read_excel(raw: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
         if len(names) > 1:
             raise DataError(
                 f"sheet '{chosen}' is empty; the workbook's sheets: {', '.join(names)}",
-                where=str(path), hint="choose the sheet that holds the data with --sheet NAME "
-                                      "or --sheet N (1 is the first)")
+                where=str(path),
+                hint="choose the sheet that holds the data with --sheet NAME or --sheet N (1 is the first)",
+            )
         return pd.DataFrame()
     header = rows[0]
     while header and header[-1] == "":
@@ -231,8 +264,9 @@ def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(io.BytesIO(raw))
     except ImportError:
-        raise DataError("reading Parquet files needs pyarrow", where=str(path),
-                        hint="pip install 'mfgindex[parquet]'") from None
+        raise DataError(
+            "reading Parquet files needs pyarrow", where=str(path), hint="pip install 'mfgindex[parquet]'"
+        ) from None
     _check_scalar_columns(frame, path)
     return frame
 
@@ -249,8 +283,13 @@ def _check_scalar_columns(frame: pd.DataFrame, path: Path) -> None:
             continue
         for v in col.tolist():
             if isinstance(v, list | tuple | dict | set | np.ndarray | bytes | bytearray):
-                kind = ("raw bytes" if isinstance(v, bytes | bytearray) else
-                        "records (a struct or map)" if isinstance(v, dict) else "lists")
+                kind = (
+                    "raw bytes"
+                    if isinstance(v, bytes | bytearray)
+                    else "records (a struct or map)"
+                    if isinstance(v, dict)
+                    else "lists"
+                )
                 bad.append(f"'{name}' ({kind})")
                 break
     if bad:
@@ -260,7 +299,8 @@ def _check_scalar_columns(frame: pd.DataFrame, path: Path) -> None:
             "nested or binary values, not one number or text per cell",
             where=str(path),
             hint="flatten the table first (one column per value, e.g. pandas' explode or "
-                 "json_normalize), or cast the column to numbers or text")
+            "json_normalize), or cast the column to numbers or text",
+        )
 
 
 def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int) -> pd.DataFrame:
@@ -268,18 +308,23 @@ def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int) -> pd.DataF
     if suffix in TEXT_SUFFIXES:
         return _read_text_file(raw, path, suffix)
     if suffix == ".xls":
-        raise DataError("the old Excel 97-2003 format (.xls) is not read", where=str(path),
-                        hint="open it in Excel and save as .xlsx, or as CSV UTF-8")
+        raise DataError(
+            "the old Excel 97-2003 format (.xls) is not read",
+            where=str(path),
+            hint="open it in Excel and save as .xlsx, or as CSV UTF-8",
+        )
     if suffix in {".xlsx", ".xlsm"}:
         return _read_excel(raw, path, sheet)
     if suffix in {".parquet", ".pq"}:
         return _read_parquet(raw, path)
-    raise DataError(f"unknown file type '{suffix}'", where=str(path),
-                    hint="data files are .csv, .xlsx or .parquet")
+    raise DataError(
+        f"unknown file type '{suffix}'", where=str(path), hint="data files are .csv, .xlsx or .parquet"
+    )
 
 
-def _read_guarded(path: Path, suffix: str, sheet: str | int,
-                  named: bool = True) -> tuple[pd.DataFrame, bytes]:
+def _read_guarded(
+    path: Path, suffix: str, sheet: str | int, named: bool = True
+) -> tuple[pd.DataFrame, bytes]:
     """The file's bytes (read once) and :func:`_read_any` of them, with the readers' own
     exceptions turned into a :class:`DataError`."""
     import pandas as pd
@@ -290,20 +335,25 @@ def _read_guarded(path: Path, suffix: str, sheet: str | int,
     except DataError:
         raise
     except pd.errors.ParserError as exc:
-        raise DataError(f"malformed CSV: {exc}".strip(), where=str(path),
-                        hint="every row needs as many cells as the header; quote cells that "
-                             "contain the separator") from None
+        raise DataError(
+            f"malformed CSV: {exc}".strip(),
+            where=str(path),
+            hint="every row needs as many cells as the header; quote cells that contain the separator",
+        ) from None
     except (ValueError, OSError, KeyError, ImportError, zipfile.BadZipFile, EOFError) as exc:
         what = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         # The readers parse the bytes read (one read); name the file, not their buffer.
         what = what.replace("'<Buffer>'", f"'{path}'")
-        raise DataError(f"cannot read the file: {what}", where=str(path),
-                        hint="check that the file is a complete, uncorrupted "
-                             f"{suffix.lstrip('.') or 'CSV'} file") from None
+        raise DataError(
+            f"cannot read the file: {what}",
+            where=str(path),
+            hint=f"check that the file is a complete, uncorrupted {suffix.lstrip('.') or 'CSV'} file",
+        ) from None
 
 
-def read_table(path: str | Path, *, all_text: bool = True, sheet: str | int = 0,
-               named: bool = True) -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, all_text: bool = True, sheet: str | int = 0, named: bool = True
+) -> pd.DataFrame:
     """Read a table file into a DataFrame of text cells (``all_text``) with the header as given.
 
     Raises
@@ -339,8 +389,11 @@ def read_table_hashed(
     counts = Counter(frame.columns)  # linear: 10,000 columns are checked at once
     dup = sorted(c for c, n in counts.items() if n > 1)
     if dup:
-        raise DataError(f"duplicate column name(s): {', '.join(dup)}", where=str(path),
-                        hint="rename the columns so each name appears once")
+        raise DataError(
+            f"duplicate column name(s): {', '.join(dup)}",
+            where=str(path),
+            hint="rename the columns so each name appears once",
+        )
     if all_text:
         frame = frame.astype(object)
         if suffix not in TEXT_SUFFIXES:  # CSV cells are text already

@@ -61,28 +61,39 @@ TOTAL_ROW = re.compile(
     r"^(合计|总计|小计|共计|全国|全省|全市|全区|全县|总体|平均|均值|平均值|中位数|"
     r"(total|totals|grand total|sub-?total|sum|overall|all|average|mean|median|world)"
     r"\s*([(（:：,，\-–].*)?$)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def _total_rows(frame: pd.DataFrame, framework: Framework, source: str) -> list[Problem]:
     """A warning for rows whose unit id or name is a total or an average (合计, 全国, Total,
     …): scored as a unit, such a row pushes every unit below it down a rank."""
-    columns = [c for c in (framework.unit_column, framework.name_column, framework.name_column_zh)
-               if c and c in frame.columns]
-    hits = [i for i, row in enumerate(frame[columns].astype(str).itertuples(index=False))
-            if any(TOTAL_ROW.match(v.strip()) for v in row)]
+    columns = [
+        c
+        for c in (framework.unit_column, framework.name_column, framework.name_column_zh)
+        if c and c in frame.columns
+    ]
+    hits = [
+        i
+        for i, row in enumerate(frame[columns].astype(str).itertuples(index=False))
+        if any(TOTAL_ROW.match(v.strip()) for v in row)
+    ]
     if not hits:
         return []
     from mfgindex.errors import printable
 
-    shown = ", ".join(" / ".join(printable(str(frame[c].iloc[i]).strip()) for c in columns)
-                      for i in hits[:5])
-    return [Problem("warning",
-                    f"{len(hits)} row(s) look like a total or an average, not a unit: {shown}",
-                    "delete those rows from the data (a total is not a unit, and it pushes "
-                    "every unit below it down a rank)",
-                    file=source, row=hits[0] + 2 if len(hits) == 1 else None,
-                    rows=tuple(i + 2 for i in hits[:5]) if len(hits) > 1 else ())]
+    shown = ", ".join(" / ".join(printable(str(frame[c].iloc[i]).strip()) for c in columns) for i in hits[:5])
+    return [
+        Problem(
+            "warning",
+            f"{len(hits)} row(s) look like a total or an average, not a unit: {shown}",
+            "delete those rows from the data (a total is not a unit, and it pushes "
+            "every unit below it down a rank)",
+            file=source,
+            row=hits[0] + 2 if len(hits) == 1 else None,
+            rows=tuple(i + 2 for i in hits[:5]) if len(hits) > 1 else (),
+        )
+    ]
 
 
 class FileCheck(NamedTuple):
@@ -120,19 +131,25 @@ def _header_problem(frame: pd.DataFrame, framework: Framework, source: str) -> P
     unnamed = sum(c.startswith(("Unnamed:", "(column ")) for c in cols)
     sheets = frame.attrs.get("sheets") or []
     if len(sheets) > 1:  # a workbook: no separator to blame; the data may be on another sheet
-        hint = (f"sheet '{frame.attrs.get('sheet')}' was read, and its header is: {shown}; the "
-                f"workbook's sheets: {', '.join(sheets)} — choose the one with the data with "
-                "--sheet NAME or --sheet N (1 is the first)")
+        hint = (
+            f"sheet '{frame.attrs.get('sheet')}' was read, and its header is: {shown}; the "
+            f"workbook's sheets: {', '.join(sheets)} — choose the one with the data with "
+            "--sheet NAME or --sheet N (1 is the first)"
+        )
     elif sheets:
         hint = f"the first row of sheet '{sheets[0]}' is read as the header: {shown}"
     elif len(cols) == 1:
         seps = [s for s in ("|", ":", "/", " ") if s in cols[0]]
-        hint = (f"the header was read as one column '{cols[0][:60]}'"
-                + (f": the file seems to separate cells with '{seps[0]}'" if seps else "")
-                + "; mfgindex reads commas, semicolons and tabs — export the table as CSV")
+        hint = (
+            f"the header was read as one column '{cols[0][:60]}'"
+            + (f": the file seems to separate cells with '{seps[0]}'" if seps else "")
+            + "; mfgindex reads commas, semicolons and tabs — export the table as CSV"
+        )
     elif unnamed >= len(cols) / 2:
-        hint = ("most header cells are empty: is there a title row above the header? Delete "
-                f"the rows above the column names ({shown})")
+        hint = (
+            "most header cells are empty: is there a title row above the header? Delete "
+            f"the rows above the column names ({shown})"
+        )
     return Problem(
         "error",
         f"missing indicator columns: the header has none of the columns framework "
@@ -149,38 +166,51 @@ def _column_problems(frame: pd.DataFrame, framework: Framework, source: str) -> 
     fw, cols = framework, list(frame.columns)
     problems: list[Problem] = []
     if fw.unit_column not in cols:
-        problems.append(Problem(
-            "error",
-            f"no unit id column '{fw.unit_column}'." + did_you_mean(fw.unit_column, cols),
-            f"framework '{fw.id}' reads unit ids from column "
-            f"'{fw.unit_column}'; the table has: {', '.join(cols[:12])}",
-            file=source,
-        ))
+        problems.append(
+            Problem(
+                "error",
+                f"no unit id column '{fw.unit_column}'." + did_you_mean(fw.unit_column, cols),
+                f"framework '{fw.id}' reads unit ids from column "
+                f"'{fw.unit_column}'; the table has: {', '.join(cols[:12])}",
+                file=source,
+            )
+        )
     for ind in fw.indicators:
         if ind.column not in cols:
-            problems.append(Problem(
-                "error",
-                f"missing indicator column '{ind.column}' (indicator '{ind.id}')."
-                + did_you_mean(ind.column, cols),
-                "add the column, or fix the column name in the framework",
-                file=source,
-            ))
+            problems.append(
+                Problem(
+                    "error",
+                    f"missing indicator column '{ind.column}' (indicator '{ind.id}')."
+                    + did_you_mean(ind.column, cols),
+                    "add the column, or fix the column name in the framework",
+                    file=source,
+                )
+            )
     # A missing denominator only matters if the run denominates (it may use --denominate none,
     # e.g. on data that is already denominated), so it is a warning here.
     dens = sorted({i.denominator for i in fw.indicators if i.denominator} - set(cols))
     if dens:
-        problems.append(Problem(
-            "warning", f"no denominator column(s) {', '.join(dens)}: the run must use --denominate none",
-            file=source,
-        ))
+        problems.append(
+            Problem(
+                "warning",
+                f"no denominator column(s) {', '.join(dens)}: the run must use --denominate none",
+                file=source,
+            )
+        )
     if len(frame) == 0:
-        problems.append(Problem("error", "the table has a header but no rows",
-                                "add one row per unit", file=source))
+        problems.append(
+            Problem("error", "the table has a header but no rows", "add one row per unit", file=source)
+        )
     return problems
 
 
-def _value_problems(frame: pd.DataFrame, framework: Framework, source: str,
-                    missing: Iterable[str], parsed: dict[str, np.ndarray] | None) -> list[Problem]:
+def _value_problems(
+    frame: pd.DataFrame,
+    framework: Framework,
+    source: str,
+    missing: Iterable[str],
+    parsed: dict[str, np.ndarray] | None,
+) -> list[Problem]:
     """Non-numeric cells of each data column; columns entirely missing, or constant."""
     problems: list[Problem] = []
     # A constant raw column is only a problem when it is scored as it is: divided by a varying
@@ -194,14 +224,20 @@ def _value_problems(frame: pd.DataFrame, framework: Framework, source: str,
             parsed[col] = values
         for i in bad[:SHOWN_CELLS]:
             cell = frame[col].iloc[i]
-            problems.append(Problem(
-                "error", f"'{cell}' is not a number",
-                number_hint(cell, missing=missing) or NOT_NUMBER,
-                file=source, row=i + 2, column=col,
-            ))
+            problems.append(
+                Problem(
+                    "error",
+                    f"'{cell}' is not a number",
+                    number_hint(cell, missing=missing) or NOT_NUMBER,
+                    file=source,
+                    row=i + 2,
+                    column=col,
+                )
+            )
         if len(bad) > SHOWN_CELLS:
-            problems.append(Problem("error", f"{len(bad) - SHOWN_CELLS} more non-numeric cells",
-                                    file=source, column=col))
+            problems.append(
+                Problem("error", f"{len(bad) - SHOWN_CELLS} more non-numeric cells", file=source, column=col)
+            )
         if not bad:
             problems += _spread_problems(values, col, col in plain, source)
     return problems
@@ -210,15 +246,25 @@ def _value_problems(frame: pd.DataFrame, framework: Framework, source: str,
 def _spread_problems(values: np.ndarray, col: str, plain: bool, source: str) -> list[Problem]:
     finite = values[~np.isnan(values)]
     if finite.size == 0:
-        return [Problem("warning", "every value is missing",
-                        "fill in the column, or remove the indicator from the framework",
-                        file=source, column=col)]
+        return [
+            Problem(
+                "warning",
+                "every value is missing",
+                "fill in the column, or remove the indicator from the framework",
+                file=source,
+                column=col,
+            )
+        ]
     if plain and finite.size > 1 and np.all(finite == finite[0]):
-        return [Problem("warning",
-                        f"constant: every unit has {finite[0]:g}, so it cannot tell units apart",
-                        "check the column; minmax and zscore leave a constant indicator out of "
-                        "its group's score",
-                        file=source, column=col)]
+        return [
+            Problem(
+                "warning",
+                f"constant: every unit has {finite[0]:g}, so it cannot tell units apart",
+                "check the column; minmax and zscore leave a constant indicator out of its group's score",
+                file=source,
+                column=col,
+            )
+        ]
     return []
 
 
@@ -233,37 +279,53 @@ def _key_problems(frame: pd.DataFrame, framework: Framework, source: str) -> lis
     if year_col:
         years, bad = parse_numbers(frame[year_col].tolist(), missing=())
         bad_set = set(bad)
-        odd = [i for i in range(len(years))
-               if i not in bad_set and not float(years[i]).is_integer()]
+        odd = [i for i in range(len(years)) if i not in bad_set and not float(years[i]).is_integer()]
         for i in sorted([*bad, *odd])[:SHOWN_CELLS]:
-            problems.append(Problem("error", f"'{frame[year_col].iloc[i]}' is not a year",
-                                    "write the year as a whole number, e.g. 2019",
-                                    file=source, row=i + 2, column=year_col))
+            problems.append(
+                Problem(
+                    "error",
+                    f"'{frame[year_col].iloc[i]}' is not a year",
+                    "write the year as a whole number, e.g. 2019",
+                    file=source,
+                    row=i + 2,
+                    column=year_col,
+                )
+            )
         keys[year_col] = years
     blank = keys[unit_col] == ""
     for i in np.flatnonzero(blank)[:SHOWN_CELLS]:
-        problems.append(Problem("error", "empty unit id", "every row needs a unit id",
-                                file=source, row=int(i) + 2, column=unit_col))
+        problems.append(
+            Problem(
+                "error",
+                "empty unit id",
+                "every row needs a unit id",
+                file=source,
+                row=int(i) + 2,
+                column=unit_col,
+            )
+        )
     key_frame = pd.DataFrame(keys)
     duplicate = _duplicate_problem(key_frame, blank, year_col, source)
     if duplicate is not None:
         problems.append(duplicate)
-    per_block = (key_frame[~blank].groupby(year_col).size() if year_col
-                 else pd.Series([int((~blank).sum())]))
+    per_block = key_frame[~blank].groupby(year_col).size() if year_col else pd.Series([int((~blank).sum())])
     if len(per_block) and int(per_block.min()) == 1:
-        problems.append(Problem(
-            "warning",
-            "only one unit" + (" in a year" if year_col else "")
-            + ": minmax, zscore and rank normalisation compare units, so they cannot score it",
-            "add units, or normalise against fixed bounds: --normalize 'goalposts(low=..., "
-            "high=...)'",
-            file=source,
-        ))
+        problems.append(
+            Problem(
+                "warning",
+                "only one unit"
+                + (" in a year" if year_col else "")
+                + ": minmax, zscore and rank normalisation compare units, so they cannot score it",
+                "add units, or normalise against fixed bounds: --normalize 'goalposts(low=..., high=...)'",
+                file=source,
+            )
+        )
     return problems
 
 
-def _duplicate_problem(key_frame: pd.DataFrame, blank: np.ndarray, year_col: str | None,
-                       source: str) -> Problem | None:
+def _duplicate_problem(
+    key_frame: pd.DataFrame, blank: np.ndarray, year_col: str | None, source: str
+) -> Problem | None:
     """The first duplicated unit (or unit-year), its rows, and how many keys are duplicated."""
     dup = key_frame.duplicated(keep=False).to_numpy() & ~blank
     if not dup.any():
@@ -275,8 +337,11 @@ def _duplicate_problem(key_frame: pd.DataFrame, blank: np.ndarray, year_col: str
     n_dup = int(key_frame[dup].drop_duplicates().shape[0])
     more = f" ({n_dup} duplicated {what}s in all)" if n_dup > 1 else ""
     return Problem(
-        "error", f"duplicate {what} {shown}{more}",
-        "keep one row per unit" + (" and year" if year_col else "")
+        "error",
+        f"duplicate {what} {shown}{more}",
+        "keep one row per unit"
+        + (" and year" if year_col else "")
         + "; ids are compared without surrounding spaces",
-        file=source, rows=tuple(int(r) + 2 for r in same[:4]),
+        file=source,
+        rows=tuple(int(r) + 2 for r in same[:4]),
     )

@@ -107,7 +107,8 @@ class OneOf:
             return None
         listed = ", ".join(map(str, self.values))
         return f"must be one of {{{listed}}}. Got {value!r} instead." + did_you_mean(
-            str(value), [str(v) for v in self.values])
+            str(value), [str(v) for v in self.values]
+        )
 
     def describe(self) -> str:
         return " | ".join(map(str, self.values))
@@ -130,10 +131,12 @@ class Interval:
             return None  # the type check reports it
         if self.integer and not float(value).is_integer():
             return f"must be a whole number, got {value!r}"
-        lo_ok = self.low is None or (value >= self.low if self.closed in ("both", "left")
-                                     else value > self.low)
-        hi_ok = self.high is None or (value <= self.high if self.closed in ("both", "right")
-                                      else value < self.high)
+        lo_ok = self.low is None or (
+            value >= self.low if self.closed in ("both", "left") else value > self.low
+        )
+        hi_ok = self.high is None or (
+            value <= self.high if self.closed in ("both", "right") else value < self.high
+        )
         return None if lo_ok and hi_ok else f"must be in {self.describe()}, got {value!r}"
 
     def describe(self) -> str:
@@ -256,16 +259,15 @@ def register(
         if name in _REGISTRY[stage]:
             raise ValueError(f"method {name!r} registered twice for stage {stage!r}")
         sig = inspect.signature(func)
-        keyword = {
-            p.name: p for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
-        }
+        keyword = {p.name: p for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
         unknown = set(params or {}) - set(keyword)
         if unknown:
             raise ValueError(f"{name!r}: constraints for unknown parameter(s) {sorted(unknown)}")
         doc = inspect.getdoc(func) or ""
         summary = doc.strip().splitlines()[0] if doc.strip() else ""
-        _REGISTRY[stage][name] = Method(stage, name, func, keyword, summary, row_wise,
-                                        decomposition, dict(params or {}), reduce=reduce)
+        _REGISTRY[stage][name] = Method(
+            stage, name, func, keyword, summary, row_wise, decomposition, dict(params or {}), reduce=reduce
+        )
         return func
 
     return decorator
@@ -356,8 +358,9 @@ def parse_method_string(text: str) -> tuple[str, dict[str, Any]]:
         if kw.arg is None:
             raise MethodError(f"method string {text!r}: '**' is not allowed")
         if kw.arg in params:
-            raise MethodError(f"method string {text!r} gives parameter '{kw.arg}' twice",
-                              hint="give each parameter once")
+            raise MethodError(
+                f"method string {text!r} gives parameter '{kw.arg}' twice", hint="give each parameter once"
+            )
         params[kw.arg] = _literal(kw.value, text, kw.arg)
     return name, params
 
@@ -411,23 +414,25 @@ def resolve(stage: str, spec: str | MethodCall, **overrides: Any) -> MethodCall:
         constraint = method.constraints.get(key)
         problem = constraint.check(value) if constraint is not None and value is not None else None
         if problem:
-            raise MethodError(f"method '{name}': parameter '{key}' {problem}",
-                              hint=f"run `mfgindex methods` to see what '{name}' accepts")
+            raise MethodError(
+                f"method '{name}': parameter '{key}' {problem}",
+                hint=f"run `mfgindex methods` to see what '{name}' accepts",
+            )
     return MethodCall(method, params)
 
 
 def _check_type(method: Method, key: str, value: Any) -> None:
     default = method.params[key].default
-    if value is None and default is not None and "None" not in str(
-            method.params[key].annotation):
+    if value is None and default is not None and "None" not in str(method.params[key].annotation):
         # ``minmax(low=None)``: None where the method needs a value would fail deep inside it
-        wanted = ("a number" if isinstance(default, int | float) and not isinstance(default, bool)
-                  else "a value")
+        wanted = (
+            "a number" if isinstance(default, int | float) and not isinstance(default, bool) else "a value"
+        )
         example = f"{key}={default!r}" if default is not inspect.Parameter.empty else f"{key}=..."
         raise MethodError(
             f"method '{method.name}': parameter '{key}' must be {wanted}, got None",
-            hint=f"give a value, for example {method.name}({example}), or leave '{key}' out "
-                 "for its default")
+            hint=f"give a value, for example {method.name}({example}), or leave '{key}' out for its default",
+        )
     if default is inspect.Parameter.empty or default is None or value is None:
         return
     ok: bool
@@ -443,8 +448,7 @@ def _check_type(method: Method, key: str, value: Any) -> None:
         ok = True
     if not ok:
         raise MethodError(
-            f"method '{method.name}': parameter '{key}' must be {type(default).__name__}, "
-            f"got {value!r}",
+            f"method '{method.name}': parameter '{key}' must be {type(default).__name__}, got {value!r}",
             hint=f"for example {method.name}({key}={default!r})",
         )
 
@@ -460,7 +464,7 @@ def reference_markdown() -> str:
         "",
         "Generated from the method registry by `python docs/make_methods.py`; do not edit by hand.",
         "Use a method by its *method string*: `name` or `name(key=value, ...)`, in a framework",
-        "file, on the command line (`--normalize \"minmax(low=1, high=100)\"`) or in Python.",
+        'file, on the command line (`--normalize "minmax(low=1, high=100)"`) or in Python.',
         "",
     ]
     for stage in STAGES:
