@@ -16,9 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mfgindex.errors import FrameworkError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["IMETA_COLUMNS", "REQUIRED", "ROWS_KEY", "imeta_document"]
 
@@ -119,11 +122,17 @@ def imeta_document(path: Path) -> tuple[dict[str, Any], str]:
     from mfgindex.data import read_table_hashed
 
     table, digest = read_table_hashed(path, all_text=True)
+    return imeta_from_table(table, str(path)), digest
+
+
+def imeta_from_table(table: pd.DataFrame, where: str) -> dict[str, Any]:
+    """An iMeta table already read as text cells (a file's, or a DataFrame in memory) as a
+    framework document; ``where`` names it in messages."""
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise FrameworkError(
             f"not a COINr iMeta table: missing column(s) {', '.join(missing)}",
-            where=str(path),
+            where=where,
             hint="an iMeta table has iCode, iName, Level, Parent, Direction, Weight, Type "
             "(and optionally Denominator, Target)",
         )
@@ -139,7 +148,7 @@ def imeta_document(path: Path) -> tuple[dict[str, Any], str]:
         shown = rows.problems[:30] + ([f"(and {n - 30} more)"] if n > 30 else [])
         raise FrameworkError(
             f"invalid COINr iMeta table ({n} problem{'s' if n > 1 else ''})",
-            where=str(path),
+            where=where,
             problems=shown,
             hint="fix the rows listed; COINr's iMeta format: one row per "
             "indicator and aggregate, Level 1 = indicators, the index row "
@@ -164,7 +173,7 @@ def imeta_document(path: Path) -> tuple[dict[str, Any], str]:
         # (popped by mfgindex.framework before the document is validated)
         ROWS_KEY: {"group": rows.group_rows, "indicator": rows.indicator_rows},
     }
-    return document, digest
+    return document
 
 
 #: iMeta column of each framework key, to report a problem by row and column.

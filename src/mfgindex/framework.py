@@ -19,9 +19,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from mfgindex.errors import FrameworkError, MfgIndexError, closest, did_you_mean
+from mfgindex.errors import FrameworkError, MfgIndexError, UsageError, closest, did_you_mean
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mfgindex.judgements import Judgements
     from mfgindex.methods.base import WeightContext
     from mfgindex.methods.registry import MethodCall
@@ -369,14 +371,26 @@ def builtin_frameworks() -> dict[str, Path]:
     return {p.stem: p for p in sorted(builtin_indicator_dir().glob("*.toml"))}
 
 
-def load_framework(source: str | Path) -> Framework:
-    """Load a framework: a built-in id (``"city"``), a ``.toml`` file, or a COINr iMeta table.
+def load_framework(source: str | Path | pd.DataFrame) -> Framework:
+    """Load a framework: a built-in id (``"city"``), a ``.toml`` file, a COINr iMeta table, or
+    an iMeta table in memory (a DataFrame with COINr's iMeta columns).
 
     Raises
     ------
     FrameworkError
         The file is missing, unreadable or invalid; the message lists every problem.
+    UsageError
+        ``source`` is neither a name, a path nor a DataFrame.
+
+    Examples
+    --------
+    >>> import mfgindex as mi
+    >>> fw = mi.load_framework("city")
+    >>> fw.id, len(fw.indicators) > 10
+    ('city', True)
     """
+    if not isinstance(source, str | Path):
+        return _from_frame(source)
     builtin = builtin_frameworks()
     # A bare id (no suffix) names a built-in framework even if a folder of that name exists here.
     if isinstance(source, str) and source in builtin and not Path(source).suffix:
@@ -504,6 +518,29 @@ def _from_toml(path: Path) -> Framework:
             "tables [name], lists [1, 2]); docs/troubleshooting.md shows a working framework",
         ) from None
     return build_framework(doc, where=str(path), path=path, digest=_digest(raw))
+
+
+def _from_frame(frame: Any) -> Framework:
+    """A COINr iMeta table given as a DataFrame; its digest is the SHA-256 of its CSV text."""
+    import hashlib
+
+    import pandas as pd
+
+    from mfgindex.coinr import ROWS_KEY, imeta_from_table
+
+    if not isinstance(frame, pd.DataFrame):
+        raise UsageError(
+            f"load_framework takes a built-in id, a file path or a DataFrame (an iMeta table), "
+            f"got {type(frame).__name__}",
+            hint="e.g. mi.load_framework('city'), mi.load_framework('my.toml') or "
+            "mi.load_framework(imeta_frame)",
+        )
+    text = frame.astype(object).where(frame.notna(), "").astype(str)
+    text.columns = [str(c) for c in frame.columns]
+    digest = hashlib.sha256(text.to_csv(index=False).encode("utf-8")).hexdigest()
+    doc = imeta_from_table(text, "<DataFrame>")
+    doc.pop(ROWS_KEY, {})
+    return build_framework(doc, where="<DataFrame>", digest=digest)
 
 
 def _from_imeta(path: Path) -> Framework:
