@@ -767,14 +767,12 @@ class Result:
     def _total_rows(self) -> list[Problem]:
         """A warning for rows that look like a total or an average (合计, 全国, Total, …),
         not a unit: ranked with the units, they push every unit down a place."""
-        from mfgindex.data.validate import TOTAL_ROW
+        from mfgindex.data.validate import total_row_hits
 
-        names = None if self.data.names is None else self.data.names[self.rows]
-        hits: list[int] = []
-        for i, unit in enumerate(self.units):
-            texts = [str(unit)] + ([] if names is None else [str(names[i])])
-            if any(TOTAL_ROW.match(t.strip()) for t in texts):
-                hits.append(i)
+        columns = [np.asarray(self.units, dtype=object)]
+        if self.data.names is not None:
+            columns.append(np.asarray(self.data.names[self.rows], dtype=object))
+        hits = sorted(set().union(*(total_row_hits(c) for c in columns)))
         if not hits:
             return []
         shown = ", ".join(

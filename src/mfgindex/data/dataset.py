@@ -211,7 +211,7 @@ class Dataset:
         year_col = year_column(frame, framework)
         years = None
         if year_col is not None:
-            years = parse_numbers(frame[year_col].tolist())[0].astype(np.int64)
+            years = parse_numbers(frame[year_col])[0].astype(np.int64)
         names = None
         if framework.name_column and framework.name_column in frame:
             names = frame[framework.name_column].astype(str).to_numpy(dtype=object)
@@ -238,9 +238,7 @@ def _data_columns(
     values: dict[str, np.ndarray] = {}
     for col in framework.indicator_columns():
         if col in frame.columns:
-            values[col] = (
-                parsed[col] if col in parsed else parse_numbers(frame[col].tolist(), missing=missing)[0]
-            )
+            values[col] = parsed[col] if col in parsed else parse_numbers(frame[col], missing=missing)[0]
     return values
 
 

@@ -128,14 +128,42 @@ def number_hint(value: Any, *, missing: Iterable[str] = MISSING_MARKERS) -> str:
     return got if isinstance(got, str) else ""
 
 
+def _typed_floats(values: Any) -> np.ndarray | None:
+    """The values as a new float64 array when they are already numbers — a numpy array or a
+    pandas column of integers or floats (nullable ones too: ``pd.NA`` is missing) — else None.
+
+    Booleans are not numbers here: the policy rejects them cell by cell (a column of
+    true/false is a mistake to name, not 0/1 to score).
+    """
+    dtype = getattr(values, "dtype", None)
+    if dtype is None or getattr(dtype, "kind", "O") not in "fiu":
+        return None
+    if isinstance(values, np.ndarray):
+        return np.array(values, dtype=np.float64, copy=True).reshape(-1)
+    # a pandas Series or extension array (Int64, Float64, an Arrow-backed column)
+    to_numpy = values.to_numpy
+    return np.array(to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64, copy=True).reshape(-1)
+
+
 def parse_numbers(
-    values: Sequence[Any], *, missing: Iterable[str] = MISSING_MARKERS
+    values: Sequence[Any] | np.ndarray, *, missing: Iterable[str] = MISSING_MARKERS
 ) -> tuple[np.ndarray, list[int]]:
     """Parse cells to float64 following the reading policy.
 
     Returns the values (NaN where missing or unreadable) and the positions of cells that are
     not numbers, for error messages; :func:`number_hint` says why a cell was rejected.
+
+    Values that are numbers already (a float or integer array or column) are checked
+    vectorised: NaN is missing, and an infinite value is the one cell the policy rejects
+    (the same answer :func:`number_hint` gives cell by cell).
     """
+    typed = _typed_floats(values)
+    if typed is not None:
+        infinite = np.isinf(typed)
+        bad_cells = np.flatnonzero(infinite).tolist()
+        if bad_cells:
+            typed[infinite] = np.nan
+        return typed, bad_cells
     import pandas as pd
 
     markers = {m.lower() for m in missing}

@@ -65,6 +65,21 @@ TOTAL_ROW = re.compile(
 )
 
 
+#: The first characters a stripped total or average can start with (TOTAL_ROW's words).
+_TOTAL_FIRST = frozenset("合总小共全平均中tsgoamwTSGOAMW\u017f")  # ſ: IGNORECASE folds it to s
+
+
+def total_row_hits(texts: np.ndarray) -> list[int]:
+    """Positions of the cells that :data:`TOTAL_ROW` matches once stripped.
+
+    Vectorised first: a cell can match only if its first character is one that a total's
+    word starts with, or is a space (stripped away); the regex runs on those cells alone.
+    """
+    first = texts.astype("U1")
+    maybe = np.isin(first, list(_TOTAL_FIRST)) | np.char.isspace(first)
+    return [int(i) for i in np.flatnonzero(maybe) if TOTAL_ROW.match(str(texts[i]).strip())]
+
+
 def _total_rows(frame: pd.DataFrame, framework: Framework, source: str) -> list[Problem]:
     """A warning for rows whose unit id or name is a total or an average (合计, 全国, Total,
     …): scored as a unit, such a row pushes every unit below it down a rank."""
@@ -73,11 +88,8 @@ def _total_rows(frame: pd.DataFrame, framework: Framework, source: str) -> list[
         for c in (framework.unit_column, framework.name_column, framework.name_column_zh)
         if c and c in frame.columns
     ]
-    hits = [
-        i
-        for i, row in enumerate(frame[columns].astype(str).itertuples(index=False))
-        if any(TOTAL_ROW.match(v.strip()) for v in row)
-    ]
+    texts = (frame[c].astype(str).to_numpy(dtype=object) for c in columns)
+    hits = sorted(set().union(*(total_row_hits(t) for t in texts)))
     if not hits:
         return []
     from mfgindex.errors import printable
@@ -219,7 +231,7 @@ def _value_problems(
     for col in framework.indicator_columns():
         if col not in frame.columns:
             continue
-        values, bad = parse_numbers(frame[col].tolist(), missing=missing)
+        values, bad = parse_numbers(frame[col], missing=missing)
         if parsed is not None:
             parsed[col] = values
         for i in bad[:SHOWN_CELLS]:
@@ -277,7 +289,7 @@ def _key_problems(frame: pd.DataFrame, framework: Framework, source: str) -> lis
     problems: list[Problem] = []
     keys: dict[str, np.ndarray] = {unit_col: frame[unit_col].astype(str).str.strip().to_numpy()}
     if year_col:
-        years, bad = parse_numbers(frame[year_col].tolist(), missing=())
+        years, bad = parse_numbers(frame[year_col], missing=())
         bad_set = set(bad)
         odd = [i for i in range(len(years)) if i not in bad_set and not float(years[i]).is_integer()]
         for i in sorted([*bad, *odd])[:SHOWN_CELLS]:
