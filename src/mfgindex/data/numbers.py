@@ -16,9 +16,12 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MISSING_MARKERS", "NOT_NUMBER", "number_hint", "parse_numbers"]
 
@@ -146,7 +149,7 @@ def _typed_floats(values: Any) -> np.ndarray | None:
 
 
 def parse_numbers(
-    values: Sequence[Any] | np.ndarray, *, missing: Iterable[str] = MISSING_MARKERS
+    values: Sequence[Any] | np.ndarray | pd.Series, *, missing: Iterable[str] = MISSING_MARKERS
 ) -> tuple[np.ndarray, list[int]]:
     """Parse cells to float64 following the reading policy.
 
