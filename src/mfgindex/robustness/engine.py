@@ -27,10 +27,16 @@ __all__ = [
     "DEFAULT_MAX_MEMORY",
     "Combination",
     "Engine",
+    "RunPlan",
     "Scored",
+    "Tally",
     "add_rank_counts",
+    "check_invalid",
+    "finish",
+    "plan_runs",
     "rank_rows",
     "run_design",
+    "score_part",
 ]
 
 #: The default working-memory budget of an analysis (bytes): chunks of runs, the rank counts
@@ -276,6 +282,11 @@ def run_design(
 ) -> Scored:
     """Score every run of ``design``, chunk by chunk, in bounded memory.
 
+    The steps are public so that another executor (the Dask path,
+    :func:`mfgindex.scale.runs.run_design_dask`) goes through the same chunks with the same
+    code: :func:`plan_runs`, then :func:`score_part` and :func:`check_invalid` per chunk, a
+    :class:`Tally`, and :func:`finish`.
+
     Parameters
     ----------
     keep_runs
@@ -292,11 +303,58 @@ def run_design(
     output
         Called with each chunk's ranks ``(b, n)``: its ``(b,)`` per-run outputs.
     """
+    plan = plan_runs(engine, design, chunk=chunk, keep_runs=keep_runs, max_memory=max_memory)
+    total = design.runs
+    tally = Tally(
+        total, len(engine.rows), plan.keep, plan.with_counts, total if counted is None else counted, output
+    )
+    problems: list[dict[str, Any]] = []
+    zero_records: list[dict[str, Any]] = []
+    done = 0
+    for key, part in plan.chunks:
+        factors, excluded = plan.inputs(design, part)
+        root, zero_rec, refused_rec = score_part(engine, key, factors, excluded, len(part))
+        check_invalid(zero_rec, refused_rec, invalid)
+        zero_records += [zero_rec] if zero_rec is not None else []
+        problems += [refused_rec] if refused_rec is not None else []
+        tally.add(part, root)
+        done += len(part)
+        if progress is not None:
+            progress(done, total)
+    return finish(engine, design, plan, tally, problems, zero_records)
+
+
+@dataclass
+class RunPlan:
+    """How a design's runs are gone through (:func:`plan_runs`): the combination key of each
+    run, the indicator each leaves out, what is kept, and the chunks in order."""
+
+    keys: np.ndarray  # (runs, stages) the categorical choices of each run, as text
+    excluded_node: np.ndarray | None  # (runs,) node position left out, -1 for none
+    keep: bool  # the (runs, n) tables are kept
+    with_counts: bool  # the (n, n) rank counts are kept
+    size: int  # runs per chunk
+    chunks: list[tuple[tuple[str, ...], np.ndarray]]  # (combination key, its runs), in order
+
+    def inputs(self, design: Design, part: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The weight factors ``(b, nodes)`` and left-out nodes ``(b,)`` of the runs ``part``
+        (None: no noise, nothing left out)."""
+        factors = None
+        if design.factors is not None and design.weight_draw is not None:
+            factors = design.factors[design.weight_draw[part]]
+        excluded = None if self.excluded_node is None else self.excluded_node[part]
+        return factors, excluded
+
+
+def plan_runs(
+    engine: Engine, design: Design, *, chunk: int | None, keep_runs: bool, max_memory: int | None
+) -> RunPlan:
+    """The :class:`RunPlan` of ``design`` under the memory budget (:func:`run_design`'s
+    parameters): each combination's runs, in text order of the combinations, cut into chunks
+    of ``size`` runs."""
     spec = engine.spec
     total = design.runs
-    n = len(engine.rows)
     nominal_key = engine.nominal_key()
-    # the categorical key of each run
     key_cols = []
     for s in STAGES:
         if s in design.codes:
@@ -308,35 +366,49 @@ def run_design(
     if "exclude" in design.codes:
         lookup = np.array([-1] + [engine.node_pos[i] for i in spec.exclude])
         excluded_node = lookup[design.codes["exclude"]]
-
     kmax = max(len(engine.fw.children(g)) for g in engine.groups)
-    keep, with_counts, size = _memory_plan(n, total, kmax, keep_runs, max_memory, chunk)
-    tally = _Tally(total, n, keep, with_counts, total if counted is None else counted, output)
-    problems: list[dict[str, Any]] = []
-    zero_records: list[dict[str, Any]] = []
-    done = 0
-    for key, runs in _combinations(spec, design, nominal_key, total):
-        for start in range(0, len(runs), size):
-            part = runs[start : start + size]
-            root, refused, limits = _score_chunk(engine, key, design, excluded_node, part)
-            rec = _zero_check(engine, key, limits, len(part), invalid)
-            if rec is not None:
-                zero_records.append(rec)
-            record = _refused_check(engine, key, refused, len(part), invalid)
-            if record is not None:
-                problems.append(record)
-            tally.add(part, root)
-            done += len(part)
-            if progress is not None:
-                progress(done, total)
-    runs_frame = _runs_frame(engine, design, keys, excluded_node, tally.valid)
-    invalid_frame = _invalid_frame(problems)
+    keep, with_counts, size = _memory_plan(len(engine.rows), total, kmax, keep_runs, max_memory, chunk)
+    chunks = [
+        (key, runs[start : start + size])
+        for key, runs in _combinations(spec, design, nominal_key, total)
+        for start in range(0, len(runs), size)
+    ]
+    return RunPlan(keys, excluded_node, keep, with_counts, size, chunks)
+
+
+def score_part(
+    engine: Engine,
+    key: tuple[str, ...],
+    factors: np.ndarray | None,
+    excluded: np.ndarray | None,
+    b: int,
+) -> tuple[np.ndarray, dict[str, Any] | None, dict[str, Any] | None]:
+    """Score ``b`` runs of the combination ``key``: their index scores ``(b, n)``, the record of
+    the units a zero scored 0 and the record of the units left unscored (None: none).
+
+    ``factors`` ``(b, nodes)`` and ``excluded`` ``(b,)``: as for :meth:`Engine.score`. Never
+    raises for an invalid combination: :func:`check_invalid` applies the policy.
+    """
+    root, refused, limits = _score_chunk(engine, key, factors, excluded, b)
+    return root, _zero_check(engine, key, limits, b), _refused_check(engine, key, refused, b)
+
+
+def finish(
+    engine: Engine,
+    design: Design,
+    plan: RunPlan,
+    tally: Tally,
+    problems: list[dict[str, Any]],
+    zero_records: list[dict[str, Any]],
+) -> Scored:
+    """The :class:`Scored` of a design from its tally and the chunks' records, in chunk order
+    (records of the same combination are summed)."""
     return Scored(
         tally.scores,
         tally.ranks,
         tally.valid,
-        invalid_frame,
-        runs_frame,
+        _invalid_frame(problems),
+        _runs_frame(engine, design, plan.keys, plan.excluded_node, tally.valid),
         _merge_zeros(zero_records),
         tally.counts,
         tally.outputs,
@@ -374,7 +446,7 @@ def _memory_plan(
     return keep, counts_bytes <= budget // 2, size
 
 
-class _Tally:
+class Tally:
     """What :func:`run_design` keeps of each chunk: validity, rank counts, per-run outputs and
     (when kept) the per-run tables."""
 
@@ -385,7 +457,7 @@ class _Tally:
         keep: bool,
         with_counts: bool,
         counted: int,
-        output: Callable[[np.ndarray], np.ndarray] | None,
+        output: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.scores = np.full((total, n), np.nan) if keep else None
         self.ranks = np.full((total, n), np.nan) if keep else None
@@ -395,6 +467,8 @@ class _Tally:
         self.counted, self.output = counted, output
 
     def add(self, part: np.ndarray, root: np.ndarray) -> None:
+        """Tally the index scores ``root`` ``(b, n)`` of the runs ``part``: validity, ranks
+        (counted, kept) and outputs."""
         self.valid[part] = ~np.isnan(root).all(axis=1)
         ranks = rank_rows(root)
         if self.scores is not None and self.ranks is not None:
@@ -437,31 +511,27 @@ def _combinations(
 
 
 def _score_chunk(
-    engine: Engine, key: tuple[str, ...], design: Design, excluded_node: np.ndarray | None, part: np.ndarray
+    engine: Engine, key: tuple[str, ...], factors: np.ndarray | None, excl: np.ndarray | None, b: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Index scores ``(b, n)`` of the runs ``part`` of one combination, the refused masks
-    and the zero-limit masks per group."""
+    """Index scores ``(b, n)`` of ``b`` runs of one combination, the refused masks and the
+    zero-limit masks per group."""
     n = len(engine.rows)
-    factors = None
-    if design.factors is not None and design.weight_draw is not None:
-        factors = design.factors[design.weight_draw[part]]
-    excl = None if excluded_node is None else excluded_node[part]
     limits: dict[str, np.ndarray] = {}
     if factors is None and excl is None:  # every run the same: score once
         root, refused = engine.score(key, None, None, limits=limits)
-        root = np.broadcast_to(root[0], (len(part), n))
-        refused = {g: np.broadcast_to(m, (len(part), n)) for g, m in refused.items()}
-        limits = {g: np.broadcast_to(m, (len(part), n)) for g, m in limits.items()}
+        root = np.broadcast_to(root[0], (b, n))
+        refused = {g: np.broadcast_to(m, (b, n)) for g, m in refused.items()}
+        limits = {g: np.broadcast_to(m, (b, n)) for g, m in limits.items()}
     else:
         root, refused = engine.score(key, factors, excl, limits=limits)
     return root, refused, limits
 
 
 def _zero_check(
-    engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray], b: int, invalid: Invalid
+    engine: Engine, key: tuple[str, ...], limits: Mapping[str, np.ndarray], b: int
 ) -> dict[str, Any] | None:
     """A chunk's zero-limit record (a zero under a geometric/harmonic mean scores 0, reported),
-    or None; ``invalid="raise"`` refuses it, as ``--strict`` does."""
+    or None."""
     if not limits:
         return None
     n = len(engine.rows)
@@ -470,43 +540,58 @@ def _zero_check(
         at_zero |= np.broadcast_to(m, (b, n))
     if not at_zero.any():
         return None
-    rec = _zero_record(engine, key, limits, at_zero)
-    if invalid == "raise":
-        choices = ", ".join(
-            f"{s}={v}" for s, v in rec["choices"].items() if v != "(base)" or s == "aggregate"
-        )
-        raise MethodError(
-            f"invalid combination: {choices}: a child at 0 makes the "
-            f"{rec['methods']} mean 0 (its limit) in {rec['groups']} "
-            f"(units: {', '.join(list(rec['unit_runs'])[:10])})",
-            hint="normalise onto a positive scale (e.g. minmax(low=1, "
-            "high=100)) before a geometric mean, or use invalid='drop' "
-            "(--invalid drop) to score those units 0, with a warning",
-        )
-    return rec
+    return _zero_record(engine, key, limits, at_zero)
 
 
 def _refused_check(
-    engine: Engine, key: tuple[str, ...], refused: Mapping[str, np.ndarray], b: int, invalid: Invalid
+    engine: Engine, key: tuple[str, ...], refused: Mapping[str, np.ndarray], b: int
 ) -> dict[str, Any] | None:
-    """Bad cells (docs/troubleshooting.md): the units refused in a run are NaN in that run (unranked), the
-    others ranked among themselves; a run is invalid only when no unit is scored. The chunk's
-    record of them, or None; ``invalid="raise"`` refuses them."""
+    """Bad cells (docs/troubleshooting.md): the units refused in a run are NaN in that run
+    (unranked), the others ranked among themselves; a run is invalid only when no unit is
+    scored. The chunk's record of them, or None."""
     n = len(engine.rows)
     affected = np.broadcast_to(engine.bad_units(key), (b, n)).copy()
     for m in refused.values():
         affected |= np.broadcast_to(m, (b, n))
     if not affected.any():
         return None
-    record = _describe(engine, key, engine.combination(key), refused, affected)
-    if invalid == "raise":
+    return _describe(engine, key, engine.combination(key), refused, affected)
+
+
+def check_invalid(
+    zero_rec: dict[str, Any] | None, refused_rec: dict[str, Any] | None, invalid: Invalid
+) -> None:
+    """Apply the ``invalid`` policy to a chunk's records (:func:`score_part`): with
+    ``"raise"`` (``--strict``), a zero under a geometric or harmonic mean, then a unit left
+    unscored, is a :class:`MethodError` naming the combination and the units.
+
+    Raises
+    ------
+    MethodError
+        ``invalid == "raise"`` and the chunk has a record.
+    """
+    if invalid != "raise":
+        return
+    if zero_rec is not None:
+        choices = ", ".join(
+            f"{s}={v}" for s, v in zero_rec["choices"].items() if v != "(base)" or s == "aggregate"
+        )
         raise MethodError(
-            f"invalid combination: {record['choices']}: {record['reason']} (units: {record['units']})",
+            f"invalid combination: {choices}: a child at 0 makes the "
+            f"{zero_rec['methods']} mean 0 (its limit) in {zero_rec['groups']} "
+            f"(units: {', '.join(list(zero_rec['unit_runs'])[:10])})",
+            hint="normalise onto a positive scale (e.g. minmax(low=1, "
+            "high=100)) before a geometric mean, or use invalid='drop' "
+            "(--invalid drop) to score those units 0, with a warning",
+        )
+    if refused_rec is not None:
+        raise MethodError(
+            f"invalid combination: {refused_rec['choices']}: {refused_rec['reason']} "
+            f"(units: {refused_rec['units']})",
             hint="choose methods that fit together (e.g. minmax(low=1, high=100) "
             "before a geometric mean), or use invalid='drop' (--invalid drop) "
             "to leave those units unscored in those runs",
         )
-    return record
 
 
 def _zero_record(
