@@ -79,7 +79,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -256,6 +256,8 @@ def uncertainty(
     progress: Progress | None = None,
     keep_runs: bool = False,
     max_memory: int | None = None,
+    engine: Literal["memory", "dask"] = "memory",
+    scheduler: str | None = None,
     **base: Any,
 ) -> UncertaintyResult:
     r"""Monte Carlo uncertainty analysis of the index ranks.
@@ -293,6 +295,15 @@ def uncertainty(
         Working-memory budget in bytes (default 512 MiB,
         :data:`mfgindex.robustness.engine.DEFAULT_MAX_MEMORY`): it sets the chunk size, and a
         kept table must fit in it.
+    engine
+        ``"memory"`` (default): the runs are scored here; ``"dask"`` (the ``[scale]`` extra):
+        the same chunks of runs are scored on Dask workers, each task returning its runs' rank
+        counts, which are added up here (:mod:`mfgindex.scale.runs`). The design is drawn
+        here from ``seed`` either way, so the result is the same, number for number; the
+        provenance's ``engine`` says where it ran.
+    scheduler
+        With ``engine="dask"``: a Dask scheduler's address (``tcp://host:8786``); default the
+        active ``distributed.Client``, else dask's threads.
     **base
         The base choices, as :func:`mfgindex.compute`'s keyword arguments (``impute``,
         ``normalize``, ``aggregate``, ``min_coverage``, …): the nominal index, and what every
@@ -306,15 +317,16 @@ def uncertainty(
         raise UsageError(f"runs must be a positive integer, got {runs!r}")
     if invalid not in ("drop", "raise"):
         raise UsageError(f"invalid must be 'drop' or 'raise', got {invalid!r}")
-    engine, spec, year, notes = _setup(framework, data, vary, year, base)
+    execute = _executor(engine, scheduler)
+    eng, spec, year, notes = _setup(framework, data, vary, year, base)
     rng = np.random.default_rng(seed)
     inputs = spec.inputs()
     u = rng.random((runs, len(inputs)))
-    factors = weight_factors(engine, spec.weights, runs, rng)
+    factors = weight_factors(eng, spec.weights, runs, rng)
     # plain Monte Carlo: run i uses weight draw i
     design = design_from_uniforms(spec, u, factors, np.arange(runs) if factors is not None else None)
-    scored = run_design(
-        engine,
+    scored, where = execute(
+        eng,
         design,
         chunk=chunk,
         progress=progress,
@@ -323,8 +335,60 @@ def uncertainty(
         max_memory=max_memory,
     )
     notes += _invalid_notes(scored.valid, scored.invalid) + _zero_notes(scored)
-    prov = _provenance(engine, spec, "uncertainty", runs=runs, seed=seed, inputs=inputs)
-    return _result(engine, scored, factors, notes, prov)
+    prov = _provenance(eng, spec, "uncertainty", runs=runs, seed=seed, inputs=inputs) | where
+    return _result(eng, scored, factors, notes, prov)
+
+
+def _executor(engine: Any, scheduler: str | None) -> Callable[..., tuple[Scored, dict[str, Any]]]:
+    """What scores an uncertainty analysis's design, checked before any work: the in-memory
+    :func:`~mfgindex.robustness.engine.run_design`, or its Dask twin
+    (:func:`mfgindex.scale.runs.run_design_dask`, needing the ``[scale]`` extra).
+
+    Parameters
+    ----------
+    engine : Any
+        ``"memory"`` or ``"dask"`` (:func:`uncertainty`'s ``engine``).
+    scheduler : str or None
+        A Dask scheduler's address (``engine="dask"`` only).
+
+    Returns
+    -------
+    callable
+        Called as :func:`~mfgindex.robustness.engine.run_design` is; returns the runs and the
+        provenance's extra entries (``{"engine": {...}}`` on Dask, none in memory).
+
+    Raises
+    ------
+    UsageError
+        An unknown engine, or a scheduler without ``engine="dask"``.
+    MfgIndexError
+        ``engine="dask"`` without the ``[scale]`` extra.
+    """
+    if engine not in ("memory", "dask"):
+        raise UsageError(
+            f"engine must be 'memory' or 'dask', got {engine!r}"
+            + did_you_mean(str(engine), ["memory", "dask"])
+        )
+    if engine == "memory":
+        if scheduler is not None:
+            raise UsageError(
+                "scheduler: only engine='dask' uses a Dask scheduler",
+                hint="add engine='dask' (--engine dask), or drop the scheduler",
+            )
+
+        def in_memory(*args: Any, **options: Any) -> tuple[Scored, dict[str, Any]]:
+            return run_design(*args, **options), {}
+
+        return in_memory
+    from mfgindex.scale.runs import require_engine, run_design_dask
+
+    require_engine(scheduler)
+
+    def on_dask(*args: Any, **options: Any) -> tuple[Scored, dict[str, Any]]:
+        scored, record = run_design_dask(*args, scheduler=scheduler, **options)
+        return scored, {"engine": record}
+
+    return on_dask
 
 
 def _check_sensitivity_options(n: Any, confidence: float, invalid: str) -> None:
