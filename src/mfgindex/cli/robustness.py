@@ -33,6 +33,7 @@ from mfgindex.cli.common import (
     user_errors,
     with_method_options,
 )
+from mfgindex.cli.scale import Engine
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,6 +79,28 @@ MaxMemoryOpt = Annotated[
         metavar="SIZE",
         help="Working-memory budget of the analysis, e.g. 512M, 2G "
         "(default 512M): runs are scored in chunks that fit.",
+    ),
+]
+
+RunsEngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="memory (default), or dask: the runs scored on Dask workers, "
+        "their rank counts added up here; the same output for the same --seed "
+        '(needs pip install "mfgindex[scale]").',
+        rich_help_panel="Scale",
+    ),
+]
+RunsSchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --engine dask: a Dask scheduler's address "
+        "(tcp://host:8786); default: threads on this machine.",
+        rich_help_panel="Scale",
+        show_default=False,
     ),
 ]
 
@@ -211,6 +234,8 @@ def uncertainty(
     top: TopOpt = None,
     keep_runs: KeepRunsOpt = False,
     max_memory: MaxMemoryOpt = None,
+    engine: RunsEngineOpt = Engine.memory,
+    scheduler: RunsSchedulerOpt = None,
     year: YearOpt = None,
     fmt: FormatOpt = None,
     output: OutputOpt = None,
@@ -225,12 +250,14 @@ def uncertainty(
     Columns: nominal_rank (the index as chosen), median_rank, q05_rank and q95_rank (the 5-95 %
     interval over the runs) and mean_abs_shift (average distance from the nominal rank). They
     come from per-unit rank counts, so memory does not grow with --runs (--max-memory sets
-    the budget; --keep-runs keeps every run's ranks too).
+    the budget; --keep-runs keeps every run's ranks too). --engine dask scores the runs on
+    Dask workers (--scheduler ADDRESS for a cluster).
     """
     from mfgindex.robustness import uncertainty as run_uncertainty
 
     with user_errors():
         check_lang(lang)
+        _check_engine(engine, scheduler)
         out_fmt = resolve_format(fmt, output)
         fw, ds = load(framework, data)
         the_spec = _spec(spec, vary, fw)
@@ -248,6 +275,8 @@ def uncertainty(
                 progress=progress,
                 keep_runs=keep_runs,
                 max_memory=budget,
+                engine="dask" if engine is Engine.dask else "memory",
+                scheduler=scheduler,
                 **base,
             )
         _warn(res.warnings)
@@ -337,6 +366,18 @@ def sensitivity(
 def _policy(invalid: Invalid) -> Literal["drop", "raise"]:
     """The library's name of an ``--invalid`` choice."""
     return "raise" if invalid == Invalid.raise_ else "drop"
+
+
+def _check_engine(engine: Engine, scheduler: str | None) -> None:
+    """``--scheduler`` needs ``--engine dask`` (said with the flags' names, before any work)."""
+    if scheduler is not None and engine is not Engine.dask:
+        from mfgindex.errors import UsageError
+
+        raise UsageError(
+            "only --engine dask uses a Dask scheduler",
+            where="--scheduler",
+            hint="add --engine dask, or drop --scheduler to score the runs here",
+        )
 
 
 def _check_confidence(confidence: float) -> None:
