@@ -117,6 +117,8 @@ class Result:
     (every node) on first access, cached inside the result and read-only like the rest.
     ``steps`` holds the intermediate datasets a stage changed; ``raw`` (the dataset's values)
     and ``normalized`` (the indicator columns of ``score_matrix``) are views made on access.
+    The treatment flags are held as ``treat_codes`` (small integers into ``treat_labels``);
+    :attr:`treated` shows them as labels.
     """
 
     framework: Framework
@@ -128,7 +130,8 @@ class Result:
     stage_codes: np.ndarray
     steps: Mapping[str, np.ndarray]
     imputed: np.ndarray
-    treated: np.ndarray
+    treat_codes: np.ndarray
+    treat_labels: tuple[Any, ...]
     weights: Mapping[tuple[int | None, str], Mapping[str, float]]
     provenance: Mapping[str, Any]
 
@@ -142,7 +145,8 @@ class Result:
             "ranked",
             "stage_codes",
             "imputed",
-            "treated",
+            "treat_codes",
+            "treat_labels",
             "weights",
             "provenance",
         ):
@@ -156,6 +160,21 @@ class Result:
             )
         object.__setattr__(self, "steps", steps.bind(self))
         object.__setattr__(self, "_rank_cache", {})
+        object.__setattr__(self, "_flag_cache", {})
+
+    @property
+    def treated(self) -> np.ndarray:
+        """``(n, indicators)`` treatment flags of every cell: COINr's labels (``"winhi"``,
+        ``"winlo"``, ``"log_CT"``, …; ``""`` untouched; :mod:`mfgindex.methods.treat`), an
+        object array made from the compact ``treat_codes`` on first access (a broadcast of
+        ``""`` when nothing was treated) and cached, read-only."""
+        cache: dict[str, np.ndarray] = self.__dict__["_flag_cache"]
+        if "treated" not in cache:
+            from mfgindex._frozen import read_only
+            from mfgindex.methods.base import flag_labels
+
+            cache["treated"] = read_only(flag_labels(self.treat_codes, self.treat_labels))
+        return cache["treated"]
 
     # -- ranks (lazy) ---------------------------------------------------------------------
     def rank_of(self, node: str) -> np.ndarray:

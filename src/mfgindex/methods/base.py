@@ -220,3 +220,46 @@ class WeightContext:
     direction: FloatArray
     comparisons: FloatArray | None = None
     comparisons_from: str | None = None
+
+
+def flag_codes(flags: Any, labels: list[Any]) -> NDArray[np.integer[Any]] | None:
+    """A treat method's ``(n,)`` flags as small integer codes into ``labels``.
+
+    ``labels[0]`` is ``""`` (untouched); a label not yet in ``labels`` is appended. The codes
+    are ``int8`` (``int16`` past 127 labels): a million-unit indicator's flags take 1 MB, not
+    the 8 MB of an object array. Returns None when every flag is ``""``.
+    """
+    f = np.asarray(flags, dtype=object)
+    touched = f != ""
+    if not touched.any():
+        return None
+    idx = np.flatnonzero(touched)
+    rest = f.reshape(-1)[idx]
+    coded: list[tuple[NDArray[np.intp], int]] = []
+    while idx.size:  # one pass per distinct label (a treatment gives one or two)
+        label = rest[0]
+        same = np.asarray(rest == label, dtype=bool)
+        if label not in labels:
+            labels.append(label)
+        coded.append((idx[same], labels.index(label)))
+        idx, rest = idx[~same], rest[~same]
+    codes = np.zeros(f.shape, dtype=np.int8 if len(labels) <= 127 else np.int16)
+    flat = codes.reshape(-1)
+    for where, code in coded:
+        flat[where] = code
+    return codes
+
+
+def flag_labels(codes: NDArray[np.integer[Any]], labels: tuple[Any, ...] | list[Any]) -> NDArray[np.object_]:
+    """The label of every cell of ``codes`` (:func:`flag_codes`): an object array of the
+    treat methods' flags. A constant broadcast of codes (nothing treated) gives a broadcast of
+    its label, which takes no memory."""
+    table = np.empty(len(labels), dtype=object)
+    table[:] = list(labels)
+    if codes.ndim and all(st == 0 for st in codes.strides):
+        one = np.array(table[int(codes.reshape(-1)[0]) if codes.size else 0], dtype=object)
+        one.flags.writeable = False
+        out: NDArray[np.object_] = np.broadcast_to(one, codes.shape)
+        return out
+    labelled: NDArray[np.object_] = table[codes]
+    return labelled

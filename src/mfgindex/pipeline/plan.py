@@ -16,13 +16,13 @@ and stages. The robustness engine runs the same steps, caching :class:`Prepared`
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mfgindex.errors import DataError, MethodError, UsageError
-from mfgindex.methods.base import ColumnContext, UnitContext
+from mfgindex.methods.base import ColumnContext, UnitContext, flag_codes, flag_labels
 from mfgindex.methods.registry import MethodCall, is_none, resolve, stage_info
 from mfgindex.pipeline.choices import Choices, FitOn
 from mfgindex.pipeline.tree import (
@@ -59,9 +59,14 @@ class Prepared:
         Intermediate datasets (``denominated``, ``imputed``, …: the stages that ran; the raw
         values are the dataset's) and the methods used, by stage. A step may be ``x`` itself
         until a later stage changes ``x`` (copy on write).
-    imputed, treated
-        ``(N, m)`` flags: cells filled by imputation; treatment labels ("" = untouched). A
-        read-only broadcast of False / "" (no memory) while nothing is imputed / treated.
+    imputed
+        ``(N, m)`` cells filled by imputation: a read-only broadcast of False (no memory)
+        while nothing is imputed.
+    treat_codes, treat_labels
+        The treatment flags, compactly: ``(N, m)`` small integer codes into ``treat_labels``
+        (``treat_labels[0] == ""``: untouched; :func:`~mfgindex.methods.base.flag_codes`), a
+        read-only broadcast of 0 (no memory) while nothing is treated. :attr:`treated` is
+        the labels themselves.
     treat_details, removed
         Treatment details per indicator (and year); screened-out units and why.
     bad_cells
@@ -78,11 +83,17 @@ class Prepared:
     steps: dict[str, np.ndarray]
     record: dict[str, Any]
     imputed: np.ndarray
-    treated: np.ndarray
+    treat_codes: np.ndarray
     treat_details: dict[str, Any]
     removed: dict[str, str]
     bad_cells: np.ndarray | None = None
     bad_notes: dict[str, tuple[str, str, str]] | None = None
+    treat_labels: list[Any] = field(default_factory=lambda: [""])
+
+    @property
+    def treated(self) -> np.ndarray:
+        """``(N, m)`` treatment labels of every cell ("" = untouched), an object array."""
+        return flag_labels(self.treat_codes, self.treat_labels)
 
 
 @dataclass(frozen=True)
@@ -163,7 +174,7 @@ class Plan:
             steps={},
             record={},
             imputed=_constant(x.shape, False),
-            treated=_constant(x.shape, ""),
+            treat_codes=_constant(x.shape, np.int8(0)),
             treat_details={},
             removed={},
         )
@@ -324,13 +335,11 @@ class Plan:
                 outcome = run_method(call, f"indicator '{iid}'", prep.x[sel, j])
                 _own(prep)
                 prep.x[sel, j] = outcome.values
-                flags = np.asarray(outcome.flags)
-                if not prep.treated.flags.writeable:  # the first flag: the table is made now
-                    if not (flags == "").all():
-                        prep.treated = np.full(prep.x.shape, "", dtype=object)
-                        prep.treated[sel, j] = flags
-                else:
-                    prep.treated[sel, j] = flags
+                codes = flag_codes(outcome.flags, prep.treat_labels)
+                if codes is not None:  # the first flag: the code table is made now
+                    if not prep.treat_codes.flags.writeable or codes.itemsize > prep.treat_codes.itemsize:
+                        prep.treat_codes = np.array(prep.treat_codes, dtype=codes.dtype, order="F")
+                    prep.treat_codes[sel, j] = codes
                 prep.treat_details[iid if b.year is None else f"{iid} ({b.year})"] = dict(outcome.details)
         if any(calls):
             prep.steps["treated"] = prep.x
@@ -449,7 +458,7 @@ class Plan:
 
 def _constant(shape: tuple[int, ...], value: Any) -> np.ndarray:
     """A read-only ``shape`` array of one ``value`` that takes no memory (a broadcast view):
-    the imputed / treated flags of a run that imputes or treats nothing."""
+    the imputed flags / treatment codes of a run that imputes or treats nothing."""
     one = np.array(value, dtype=object if isinstance(value, str) else type(value))
     one.flags.writeable = False
     return np.broadcast_to(one, shape)

@@ -101,7 +101,8 @@ def run_once(plan: Plan) -> Result:
         stage_codes=_take(stage_codes, take),
         steps={k: _take(v, take) for k, v in prep.steps.items()},
         imputed=_take(prep.imputed, take),
-        treated=_take(prep.treated, take),
+        treat_codes=_take(prep.treat_codes, take),
+        treat_labels=tuple(prep.treat_labels),
         weights=used_weights,
         provenance=provenance,
     )
