@@ -37,3 +37,13 @@ def test_dir_lists_the_public_api_before_first_use() -> None:
     code = "import mfgindex as mi\nprint(sorted(set(mi.__all__) - set(dir(mi))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _after_command(*args: str) -> str:
+    return f"import sys\nsys.argv = ['mfgindex', *{list(args)!r}]\nfrom mfgindex.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass"
+
+
+def test_rank_coerces_its_options_without_pydantic() -> None:
+    # typer's own coercion builds a pydantic TypeAdapter per parameter (cli/coercion.py)
+    found = _imported_after(_after_command("rank", "--top", "3", "--format", "csv", "--round", "2"))
+    assert "pydantic" not in found and "pandas" in found

@@ -5,9 +5,11 @@ from typing import Annotated
 import typer
 
 from mfgindex._version import __version__
+from mfgindex.cli.coercion import FastGroup
 
 app = typer.Typer(
     name="mfgindex",
+    cls=FastGroup,  # parameters coerced without pydantic (cli/coercion.py)
     help="Composite development indices: score, rank, classify and explain units "
     "(cities, parks, countries) with a framework of indicators.",
     no_args_is_help=True,
