@@ -3,6 +3,7 @@
 import functools
 import inspect
 import math
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -288,6 +289,48 @@ def out_console() -> "Console":
     return console
 
 
+#: What rich's markup would turn into something else: a tag or an escape (``[``, ``\\``), an
+#: emoji code (``:smile:``).
+_RICH_SPECIAL = re.compile(r"[\[\\]|:\S*?:")
+
+
+def print_plain_err(text: str) -> bool:
+    """Print ``text`` (made :func:`safe_text`) as one line on stderr without rich, when that
+    is what :func:`err_console` would print: stderr is not a terminal (so rich adds no
+    colour) and the text holds nothing rich's markup changes. Saves importing rich.
+
+    Parameters
+    ----------
+    text : str
+        The message, without markup.
+
+    Returns
+    -------
+    bool
+        Whether it was printed (False: print it with :func:`err_console`).
+    """
+    import os
+
+    safe = safe_text(text)
+    if (
+        os.name == "nt"
+        or _RICH_SPECIAL.search(safe)
+        or "IPython" in sys.modules  # rich renders for Jupyter
+        or "TTY_COMPATIBLE" in os.environ  # rich's switches to force a terminal
+        or "FORCE_COLOR" in os.environ
+    ):
+        return False
+    stream = sys.stderr
+    try:
+        if stream.isatty():
+            return False
+    except ValueError:  # closed: rich would treat it as no terminal, then fail to write
+        return False
+    stream.write(safe + "\n")
+    stream.flush()
+    return True
+
+
 def _say(kind: str, text: str, *, style: str = "bold red") -> None:
     """Print ``kind: text`` on stderr in the command's language (``警告：…`` under zh)."""
     from mfgindex.i18n import term, translate
@@ -299,6 +342,8 @@ def _say(kind: str, text: str, *, style: str = "bold red") -> None:
         body = body.replace("\n  hint: ", f"\n  {term('hint', lang)}：").replace(
             "\n    hint: ", f"\n    {term('hint', lang)}："
         )
+    if print_plain_err(f"{term(kind, lang)}{colon}{body}"):
+        return
     err_console().print(
         f"[{style}]{escape(term(kind, lang))}{colon}[/]{escape(body)}", markup=True, highlight=False
     )
@@ -396,9 +441,10 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> "tuple[Fram
 
     run_inputs(fw, ds)  # noted: no output of this run may replace them
     if warn:
-        con = err_console()
         for w in ds.warnings:
-            con.print(f"[yellow]{escape(translate(str(w), current_lang()))}[/]", markup=True, highlight=False)
+            text = translate(str(w), current_lang())
+            if not print_plain_err(text):
+                err_console().print(f"[yellow]{escape(text)}[/]", markup=True, highlight=False)
     return fw, ds
 
 
@@ -606,9 +652,9 @@ def emit(
         )
         lang = current_lang()
         colon = "：" if lang == "zh" else " "
-        err_console().print(
-            f"{term('wrote', lang)}{colon}{', '.join(map(str, written))}", markup=False, highlight=False
-        )
+        text = f"{term('wrote', lang)}{colon}{', '.join(map(str, written))}"
+        if not print_plain_err(text):
+            err_console().print(text, markup=False, highlight=False)
         return
     if fmt == "csv":
         sys.stdout.flush()
