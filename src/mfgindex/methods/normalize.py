@@ -175,12 +175,17 @@ def zscore(ref: FloatArray, ctx: ColumnContext, *, mean: float = 0.0, sd: float 
         raise MethodError(f"zscore: 'sd' must be positive, got {sd}", hint="e.g. zscore(mean=0, sd=1)")
     present = ~np.isnan(ref)
     count = present.sum(axis=0).astype(np.float64)
+    # one scratch array of ref's size at a time (each step in place)
     filled = np.where(present, ref, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         mu = filled.sum(axis=0) / count
-        resid = np.where(present, ref - mu, 0.0)
+        del filled
+        resid = ref - mu
+        resid[~present] = 0.0
         # Two-pass sample variance, as R's var/sd.
-        s = np.sqrt((resid**2).sum(axis=0) / (count - 1))
+        np.square(resid, out=resid)
+        s = np.sqrt(resid.sum(axis=0) / (count - 1))
+        del resid
     constant = ~(_col_max(ref) > _col_min(ref))
     s = np.where(constant | (count < 2), np.nan, s)
     mu = np.where(count < 1, np.nan, mu)

@@ -101,13 +101,16 @@ class Normalized:
     """Normalised indicators: the output of :meth:`Plan.normalize`.
 
     ``values`` is ``(N, m)`` (NaN outside the scored blocks); ``fitted`` the parameters learnt
-    per indicator; ``specs`` the method string used for each indicator.
+    per indicator; ``specs`` the method string used for each indicator. With ``columns``,
+    ``values`` is a wider matrix (the run's score matrix, :meth:`Plan.normalize` ``into=``)
+    and indicator ``j`` is its column ``columns[j]``.
     """
 
     prepared: Prepared
     values: np.ndarray
     fitted: dict[str, Any]
     specs: dict[str, str]
+    columns: tuple[int, ...] | None = None
 
     @property
     def blocks(self) -> list[Block]:
@@ -353,12 +356,18 @@ class Plan:
         default = fw.default("normalize") or f"minmax(low={fw.scale[0]:g}, high={fw.scale[1]:g})"
         return [self.choices.normalize or ind.normalize or default for ind in fw.indicators]
 
-    def normalize(self, prepared: Prepared) -> Normalized:
+    def normalize(
+        self, prepared: Prepared, *, into: np.ndarray | None = None, columns: tuple[int, ...] | None = None
+    ) -> Normalized:
         """Orient (multiply by direction) and normalise, fitted as ``choices.fit_on`` says.
 
         Indicators sharing a method string are normalised together, one fit per reference.
         ``prepared.x`` is not changed (the robustness engine normalises one :class:`Prepared`
         under several methods).
+
+        ``into`` (with ``columns``): write indicator ``j`` into column ``columns[j]`` of this
+        ``(N, ·)`` matrix of NaN — the run's score matrix — instead of a new ``(N, m)`` array,
+        so the normalised values and the scores are one table (:func:`~mfgindex.pipeline.run.run_once`).
 
         Memory: a method that fits each column on its own (registered with ``reduce``:
         min-max, z-scores, goalposts, …) is fitted and applied on blocks of columns of at most
@@ -372,7 +381,11 @@ class Plan:
         direction = np.array([i.direction for i in indicators], dtype=x.dtype)
         _check_magnitudes(x, prepared.blocks, indicators, self.data.source)
         specs = self.normalization_specs()
-        values = np.full(x.shape, np.nan, dtype=x.dtype, order="F")
+        if into is None:
+            values = np.full(x.shape, np.nan, dtype=x.dtype, order="F")
+            place = np.arange(len(indicators))
+        else:
+            values, place = into, np.asarray(columns)
         fitted: dict[str, Any] = {}
         by_spec: dict[str, list[int]] = {}
         for j, spec in enumerate(specs):
@@ -381,7 +394,7 @@ class Plan:
         for spec, cols_list in by_spec.items():
             if is_none(spec):
                 for c in cols_list:
-                    values[:, c] = x[:, c] * direction[c]
+                    values[:, place[c]] = x[:, c] * direction[c]
                 continue
             call = resolve("normalize", spec)
             width = len(cols_list)
@@ -398,13 +411,13 @@ class Plan:
                         block = ref if same else _oriented(x, b.rows, cols, direction)
                         out = fit.apply(block)
                         del block
-                        _put(values, b.rows, cols, out)
+                        _put(values, b.rows, place[cols], out)
                         del out
                     del ref
                     for key, vals in fit.fitted.items():
                         for c, v in zip(cols, np.atleast_1d(vals), strict=False):
                             fitted.setdefault(ids[c], {})[key] = float(v)
-        return Normalized(prepared, values, fitted, dict(zip(ids, specs, strict=True)))
+        return Normalized(prepared, values, fitted, dict(zip(ids, specs, strict=True)), columns)
 
     # -- weights and scores -------------------------------------------------------------------
     def aggregators(self) -> dict[str, AggregateStep]:
@@ -447,6 +460,7 @@ class Plan:
             reasons=reasons,
             limits=limits,
             poisoned=None if bad is None else bad[sel],
+            columns=normalized.columns,
         )
 
     def run(self) -> Any:

@@ -49,12 +49,16 @@ def run_once(plan: Plan) -> Result:
 
     fw, data = plan.framework, plan.data
     prep = plan.prepare()
-    normalized = plan.normalize(prep)
+    node_ids = [n.id for n in fw.walk()]
+    pos = {n: k for k, n in enumerate(node_ids)}
+    # column-major: each node's scores contiguous (ranked and classified column by column);
+    # the indicators are normalised straight into their columns (one table, not two)
+    scores = np.full((len(data), len(node_ids)), np.nan, dtype=prep.x.dtype, order="F")
+    normalized = plan.normalize(prep, into=scores, columns=tuple(pos[i.id] for i in fw.indicators))
     if not any(v is prep.x for v in prep.steps.values()):
         prep.x = np.empty((0, prep.x.shape[1]))  # not needed any more (nor kept by a step)
     record = prep.record | {"normalize": normalized.specs, "fit_on": plan.choices.fit_on}
-    node_ids = [n.id for n in fw.walk()]
-    scores, used_weights, bad_cells = _score_blocks(plan, normalized, node_ids)
+    used_weights, bad_cells = _score_blocks(plan, normalized, scores, pos)
     fitted = normalized.fitted
     del normalized  # its values are the indicator columns of ``scores``
     record["aggregate"] = {g: c.spec() for g, c in plan.aggregate_calls.items()}
@@ -66,7 +70,6 @@ def run_once(plan: Plan) -> Result:
     rows.sort()
     take = _rows(rows, len(scores))
     ranked_nodes = [fw.id, *(g.id for g in fw.groups)]
-    pos = {n: k for k, n in enumerate(node_ids)}
     ranks = {}
     for node in ranked_nodes:
         col = np.full(len(scores), np.nan)
@@ -122,19 +125,14 @@ def _take(a: np.ndarray, take: slice | np.ndarray) -> np.ndarray:
 
 
 def _score_blocks(
-    plan: Plan, normalized: Normalized, node_ids: list[str]
-) -> tuple[np.ndarray, dict[tuple[int | None, str], dict[str, float]], list[dict[str, Any]]]:
-    """``(N, nodes)`` scores, each block weighted and aggregated on its own; the weights used,
-    keyed ``(year, group)`` (year None for a cross-section); the bad cells found
-    (:func:`bad_cell_records`)."""
+    plan: Plan, normalized: Normalized, out: np.ndarray, pos: dict[str, int]
+) -> tuple[dict[tuple[int | None, str], dict[str, float]], list[dict[str, Any]]]:
+    """The group scores of ``out`` (``(N, nodes)``, column ``pos[node]``; its indicator
+    columns hold the normalised values, ``normalized.values`` is ``out``), each block weighted
+    and aggregated on its own. Returns the weights used, keyed ``(year, group)`` (year None
+    for a cross-section), and the bad cells found (:func:`bad_cell_records`)."""
     fw = plan.framework
     blocks = normalized.blocks
-    # column-major like the normalised values: each node's scores contiguous (copied, ranked
-    # and classified column by column)
-    out = np.full((len(plan.data), len(node_ids)), np.nan, order="F")
-    pos = {n: k for k, n in enumerate(node_ids)}
-    for j, ind in enumerate(fw.indicators):
-        out[:, pos[ind.id]] = normalized.values[:, j]
     used: dict[tuple[int | None, str], dict[str, float]] = {}
     records: list[dict[str, Any]] = []
     aggregators = plan.aggregators()
@@ -155,7 +153,7 @@ def _score_blocks(
         for g in fw.groups:
             out[b.rows, pos[g.id]] = tree[g.id]
         records += bad_cell_records(plan, normalized, b, refused, reasons, limits)
-    return out, used, records
+    return used, records
 
 
 def bad_cell_records(

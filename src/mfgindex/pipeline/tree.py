@@ -96,6 +96,7 @@ def aggregate_tree(
     reasons: dict[str, MethodError] | None = None,
     limits: dict[str, np.ndarray] | None = None,
     poisoned: np.ndarray | None = None,
+    columns: tuple[int, ...] | None = None,
 ) -> dict[str, np.ndarray]:
     r"""Aggregate normalised indicators up the tree, children before parents.
 
@@ -133,6 +134,10 @@ def aggregate_tree(
         ``(n, m)`` cells of bad indicator values (e.g. outside a transform's domain): NaN
         already, and, as a refused unit, NaN on **every ancestor** too (never renormalised
         around).
+    columns
+        Indicator ``j``'s column of ``normalised`` (default ``j``): ``normalised`` may be a
+        wider matrix, e.g. the run's score matrix whose indicator columns were normalised in
+        place.
 
     Returns
     -------
@@ -142,8 +147,9 @@ def aggregate_tree(
         aggregated run by run (``values[i]`` with ``weights[i]``).
     """
     fw = framework
-    scores: dict[str, np.ndarray] = {i.id: normalised[:, j] for j, i in enumerate(fw.indicators)}
-    column = {i.id: j for j, i in enumerate(fw.indicators)}
+    place = range(len(fw.indicators)) if columns is None else columns
+    column = {i.id: place[j] for j, i in enumerate(fw.indicators)}
+    scores: dict[str, np.ndarray] = {i.id: normalised[:, column[i.id]] for i in fw.indicators}
     bad: dict[str, np.ndarray] = {}
     if poisoned is not None and poisoned.any():
         for j, i in enumerate(fw.indicators):
