@@ -40,10 +40,24 @@ def test_dir_lists_the_public_api_before_first_use() -> None:
 
 
 def _after_command(*args: str) -> str:
-    return f"import sys\nsys.argv = ['mfgindex', *{list(args)!r}]\nfrom mfgindex.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass"
+    """Code that runs ``mfgindex ARGS`` in this process, as the console script does."""
+    return (
+        f"import sys\nsys.argv = ['mfgindex', *{list(args)!r}]\n"
+        "from mfgindex.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass"
+    )
 
 
 def test_rank_coerces_its_options_without_pydantic() -> None:
     # typer's own coercion builds a pydantic TypeAdapter per parameter (cli/coercion.py)
     found = _imported_after(_after_command("rank", "--top", "3", "--format", "csv", "--round", "2"))
     assert "pydantic" not in found and "pandas" in found
+
+
+def test_a_command_imports_its_own_command_module_only() -> None:
+    probe = _after_command("rank", "--top", "1", "--format", "csv") + (
+        "\nimport json\nprint(json.dumps(sorted(m for m in sys.modules if m.startswith('mfgindex.cli.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    own = ["app", "coercion", "common", "scale", "scoring"]
+    assert loaded == [f"mfgindex.cli.{m}" for m in own]

@@ -1,0 +1,41 @@
+"""The app registers the module of the command a command line names, and only that one
+(cli/app.py ``modules_for``): each command behaves as it does in the whole app."""
+
+from __future__ import annotations
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from mfgindex.cli.app import COMMANDS, MODULES, get_app, modules_for, new_app, register
+
+runner = CliRunner()
+
+
+def _names(app: typer.Typer) -> list[str]:
+    return list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_each_command_is_registered_by_its_module() -> None:
+    for module in MODULES:
+        expected = [name for name, owner in COMMANDS.items() if owner == module]
+        assert _names(register(new_app(), (module,))) == expected, module
+
+
+def test_the_whole_app_lists_the_commands_in_order() -> None:
+    assert _names(get_app()) == list(COMMANDS)
+
+
+def test_a_command_line_needs_its_commands_module_only() -> None:
+    assert modules_for(["rank", "--top", "3"]) == ("scoring",)
+    assert modules_for(["uncertainty"]) == ("robustness",)
+    for args in ([], ["--help"], ["--version"], ["-h", "rank"], ["rnak"], ["Rank"]):
+        assert modules_for(args) == MODULES
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_command_alone_helps_as_in_the_whole_app(command: str) -> None:
+    alone = register(new_app(), modules_for([command, "--help"]))
+    for args in ([command, "--help"], [command, "--no-such-option"]):
+        ours, whole = runner.invoke(alone, args), runner.invoke(get_app(), args)
+        assert (ours.exit_code, ours.stdout, ours.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
