@@ -42,6 +42,54 @@ def _frozen(values: Any, dtype: Any) -> np.ndarray:
     return out
 
 
+def _content_digest(parts: tuple[Any, ...]) -> str:
+    """SHA-256 of a dataset's values (:meth:`Dataset._parts`): ids, years, names, column names
+    and text as text, the matrix as its C-order float64 bytes."""
+    h = hashlib.sha256()
+    *texts, matrix = parts
+    labels = ("units", "years", "names", "columns", "text_columns", "text")
+    for label, part in zip(labels, texts, strict=True):
+        h.update(label.encode())
+        if part is not None:
+            cells = part if isinstance(part, tuple) else part.ravel().tolist()
+            h.update("\x1f".join(map(str, cells)).encode("utf-8"))
+    h.update(np.ascontiguousarray(matrix).data.cast("B"))  # the bytes, without a copy
+    return h.hexdigest()
+
+
+class _Certificate:
+    """The values a dataset's file digest was given with: its own read-only arrays when it was
+    made, hashed only when needed.
+
+    A dataset holds its file's digest while its values are these: at once when it holds these
+    very arrays (nothing can change a read-only array the dataset owns), else — a dataset
+    derived with ``dataclasses.replace`` carries the certificate along — when its content
+    digest equals theirs. Certifying costs nothing at reading time, where hashing 40 MB of
+    values cost as much as parsing them.
+    """
+
+    __slots__ = ("_digest", "parts")
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        self.parts = parts
+        self._digest = ""
+
+    def holds(self, dataset: Dataset) -> bool:
+        """Whether ``dataset`` holds the certified values."""
+        held = dataset._parts()
+        if all(a is b for a, b in zip(self.parts, held, strict=True)):
+            return True
+        if not self._digest:
+            self._digest = _content_digest(self.parts)
+        return self._digest == dataset.content_digest
+
+    def __getstate__(self) -> tuple[tuple[Any, ...], str]:
+        return self.parts, self._digest
+
+    def __setstate__(self, state: tuple[tuple[Any, ...], str]) -> None:
+        self.parts, self._digest = state
+
+
 @dataclass(frozen=True, eq=False)
 class Dataset:
     """Values of a framework's indicators for units (optionally per year), plus unit columns.
@@ -82,8 +130,8 @@ class Dataset:
     source: str = "<frame>"
     file_digest: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
-    #: content_digest of the values the file_digest was given with (set on construction).
-    certified: str = field(default="", repr=False, compare=False)
+    #: the values the file_digest was given with (set on construction; see :class:`_Certificate`).
+    certified: _Certificate | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # frozen: object.__setattr__ is the one way in, used once here to make the arrays
@@ -102,8 +150,12 @@ class Dataset:
             got = getattr(self, name)
             if got is not None and got.shape != (n,):
                 raise ValueError(f"Dataset.{name} has shape {got.shape}, expected ({n},)")
-        if self.file_digest and not self.certified:
-            set_(self, "certified", self.content_digest)
+        if self.file_digest and self.certified is None:
+            set_(self, "certified", _Certificate(self._parts()))
+
+    def _parts(self) -> tuple[Any, ...]:
+        """Everything :attr:`content_digest` hashes, as held."""
+        return (self.units, self.years, self.names, self.columns, self.text_columns, self.text, self.matrix)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Unpickled arrays (Dask workers, process pools) arrive writeable: read-only again.
@@ -117,7 +169,7 @@ class Dataset:
     def digest(self) -> str:
         """SHA-256 of the file the values were read from, or ``""`` when the values held are not
         that file's (read from a DataFrame, derived with other values or a row selection)."""
-        if self.file_digest and self.content_digest == self.certified:
+        if self.file_digest and self.certified is not None and self.certified.holds(self):
             return self.file_digest
         return ""
 
@@ -141,20 +193,7 @@ class Dataset:
     @cached_property
     def content_digest(self) -> str:
         """SHA-256 of the values held (ids, years, names, every column), whatever their source."""
-        h = hashlib.sha256()
-        for label, part in (
-            ("units", self.units),
-            ("years", self.years),
-            ("names", self.names),
-            ("columns", np.array(self.columns, dtype=object)),
-            ("text_columns", np.array(self.text_columns, dtype=object)),
-            ("text", self.text),
-        ):
-            h.update(label.encode())
-            if part is not None:
-                h.update("\x1f".join(map(str, part.ravel().tolist())).encode("utf-8"))
-        h.update(np.ascontiguousarray(self.matrix).tobytes())
-        return h.hexdigest()
+        return _content_digest(self._parts())
 
     @property
     def year_list(self) -> list[int]:
@@ -221,7 +260,7 @@ class Dataset:
             units=frame[framework.unit_column].astype(str).str.strip().to_numpy(dtype=object),
             years=years,
             names=names,
-            matrix=(np.column_stack(list(values.values())) if values else np.empty((len(frame), 0))),
+            matrix=_matrix(list(values.values()), len(frame)),
             columns=tuple(values),
             text=frame[others].astype(str).to_numpy(dtype=object),
             text_columns=tuple(others),
@@ -229,6 +268,15 @@ class Dataset:
             file_digest=digest,
             warnings=tuple(str(p) for p in problems if p.level == "warning"),
         )
+
+
+def _matrix(columns: list[np.ndarray], n: int) -> np.ndarray:
+    """The ``(n, c)`` matrix of the data columns, column-major: each column is one contiguous
+    copy, and the pipeline reads it column by column."""
+    out = np.empty((n, len(columns)), dtype=np.float64, order="F")
+    for j, column in enumerate(columns):
+        out[:, j] = column
+    return out
 
 
 def _data_columns(
@@ -271,7 +319,10 @@ def read_data(
         return _framework_dataset(Path(framework.dataset), framework, missing, sheet)
     else:
         path = Path(source)
-        frame, digest = read_table_hashed(path, sheet=sheet)  # one read: parsed and hashed
+        # one read: parsed and hashed; data columns that hold plain numbers stay numbers
+        frame, digest = read_table_hashed(
+            path, sheet=sheet, numeric=framework.indicator_columns(), missing=missing
+        )
     return Dataset.from_frame(frame, framework, source=str(path), digest=digest, missing=missing)
 
 
@@ -308,7 +359,9 @@ def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str],
             "file on the command line",
         )
     try:
-        frame, digest = read_table_hashed(path, sheet=sheet, named=False)
+        frame, digest = read_table_hashed(
+            path, sheet=sheet, named=False, numeric=framework.indicator_columns(), missing=missing
+        )
         return Dataset.from_frame(frame, framework, source=str(path), digest=digest, missing=missing)
     except DataError as exc:
         if bundled:

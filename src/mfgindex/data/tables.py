@@ -12,8 +12,9 @@ import os
 import stat
 import zipfile
 from collections import Counter
+from collections.abc import Collection, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mfgindex.data.decode import decode_text, sniff_separator, split_csv
 from mfgindex.errors import DataError, MfgIndexError
@@ -303,9 +304,16 @@ def _check_scalar_columns(frame: pd.DataFrame, path: Path) -> None:
         )
 
 
-def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int) -> pd.DataFrame:
-    """The file's bytes as a DataFrame, by the file's suffix."""
+def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int, fast: _Fast | None) -> pd.DataFrame:
+    """The file's bytes as a DataFrame, by the file's suffix (a CSV file through
+    :func:`~mfgindex.data.fastcsv.read_csv_fast` first when ``fast`` names data columns)."""
     if suffix in TEXT_SUFFIXES:
+        if fast is not None and fast.numeric:
+            from mfgindex.data.fastcsv import read_csv_fast
+
+            frame = read_csv_fast(raw, suffix, fast.numeric, fast.markers)
+            if frame is not None:
+                return frame
         return _read_text_file(raw, path, suffix)
     if suffix == ".xls":
         raise DataError(
@@ -322,16 +330,29 @@ def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int) -> pd.DataF
     )
 
 
+class _Fast(NamedTuple):
+    """What a reader may parse as numbers: the data columns, and the missing markers in force
+    (lower case)."""
+
+    numeric: frozenset[str]
+    markers: frozenset[str]
+
+
 def _read_guarded(
-    path: Path, suffix: str, sheet: str | int, named: bool = True
-) -> tuple[pd.DataFrame, bytes]:
-    """The file's bytes (read once) and :func:`_read_any` of them, with the readers' own
-    exceptions turned into a :class:`DataError`."""
+    path: Path, suffix: str, sheet: str | int, named: bool = True, fast: _Fast | None = None
+) -> tuple[pd.DataFrame, str]:
+    """:func:`_read_any` of the file's bytes (read once) and their SHA-256, with the readers'
+    own exceptions turned into a :class:`DataError`. The bytes are hashed in a thread while
+    they are parsed (hashlib releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import pandas as pd
 
     try:
         raw = read_input_bytes(path, named=named)
-        return _read_any(raw, path, suffix, sheet), raw
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(lambda: hashlib.sha256(raw).hexdigest())
+            return _read_any(raw, path, suffix, sheet, fast), digest.result()
     except DataError:
         raise
     except pd.errors.ParserError as exc:
@@ -351,6 +372,21 @@ def _read_guarded(
         ) from None
 
 
+def _as_text(frame: pd.DataFrame, suffix: str, numeric: set[str]) -> pd.DataFrame:
+    """Every column as text cells, but the ``numeric`` ones that hold numbers (floats or
+    integers); None and NaN from Excel or Parquet become empty cells."""
+    keep = [c for c in frame.columns if c in numeric and frame[c].dtype.kind in "fiu"]
+    if not keep:
+        frame = frame.astype(object)
+        return frame if suffix in TEXT_SUFFIXES else frame.where(frame.notna(), "")
+    for col in frame.columns:
+        if col in keep or (suffix in TEXT_SUFFIXES and frame[col].dtype == object):
+            continue  # numbers as they are; CSV cells are text already
+        column = frame[col].astype(object)
+        frame[col] = column if suffix in TEXT_SUFFIXES else column.where(column.notna(), "")
+    return frame
+
+
 def read_table(
     path: str | Path, *, all_text: bool = True, sheet: str | int = 0, named: bool = True
 ) -> pd.DataFrame:
@@ -366,12 +402,24 @@ def read_table(
 
 
 def read_table_hashed(
-    path: str | Path, *, all_text: bool = True, sheet: str | int = 0, named: bool = True
+    path: str | Path,
+    *,
+    all_text: bool = True,
+    sheet: str | int = 0,
+    named: bool = True,
+    numeric: Collection[str] = (),
+    missing: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, str]:
     """:func:`read_table`, and the SHA-256 of the bytes the table was read from (one read).
 
     ``named``: the user named the file (a pipe such as ``/dev/stdin`` is read once); False for
     a file a framework names, which must be a regular file (:func:`check_input_file`).
+
+    ``numeric``: columns that may stay numbers where the file holds plain numbers (``all_text``
+    applies to the others): a Parquet column of floats or integers as it is, and a CSV file
+    read by pandas' C parser when its cells allow it (:mod:`mfgindex.data.fastcsv`), given the
+    missing markers in force (``missing``). The cells are those the number policy reads, so
+    a caller's checks and messages are the same either way.
 
     Raises
     ------
@@ -381,7 +429,8 @@ def read_table_hashed(
     path = Path(path)
     _check_path(path)
     suffix = path.suffix.lower()
-    frame, raw = _read_guarded(path, suffix, sheet, named)
+    fast = _Fast(frozenset(numeric), frozenset(m.lower() for m in missing)) if numeric else None
+    frame, digest = _read_guarded(path, suffix, sheet, named, fast)
     attrs = dict(frame.attrs)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] == 0 or (len(frame) == 0 and suffix not in TEXT_SUFFIXES):
@@ -395,8 +444,6 @@ def read_table_hashed(
             hint="rename the columns so each name appears once",
         )
     if all_text:
-        frame = frame.astype(object)
-        if suffix not in TEXT_SUFFIXES:  # CSV cells are text already
-            frame = frame.where(frame.notna(), "")  # None / NaN from Excel or Parquet: empty
+        frame = _as_text(frame, suffix, set(numeric))
     frame.attrs.update(attrs)
-    return frame, hashlib.sha256(raw).hexdigest()
+    return frame, digest

@@ -1,0 +1,248 @@
+"""The fast path of reading a CSV file: pandas' C parser, then the reading policy as vectorised
+checks on what it parsed.
+
+The general reader (:func:`mfgindex.data.decode.split_csv`) turns every cell into a Python
+string: at 100,000 rows x 50 columns that is five million strings, and 20-30x the time of
+pandas' C parser. Most files need none of it: their cells are plain numbers, empty cells and
+text. This module parses such a file once with pandas' C engine — the framework's data columns
+as numbers, every other column as text — and checks, vectorised, that what it parsed is what the
+general reader and the number policy (:mod:`mfgindex.data.numbers`) would give:
+
+* **The shape.** No quote marks (a quoted cell may hold the separator or a line break), no lone
+  carriage return, a header on the first line with distinct, non-empty names, and exactly
+  ``(header cells - 1) x (rows + 1)`` separators in the file: so no row has too few cells
+  (pandas would pad it with blanks) or too many (pandas would shift it into the index). Rows
+  whose cells are all blank are dropped, and spaces at the start of a text cell removed, as
+  the general reader does.
+* **The cells.** A data column pandas read as floats holds plain numbers and empty cells only
+  (missing markers such as ``NA`` or ``nan``, thousands separators, full-width digits, percent
+  signs, units and true/false all make pandas keep the column as text), and pandas' C parser
+  rounds decimal text to the nearest double, as Python's ``float`` does. The columns it kept as
+  text go through the number policy as text, like every column of the general reader. Read
+  again as text, to be safe, are a column where pandas read an infinity (the policy refuses
+  it, quoting the cell) and a column of true/false or of integers beyond 64 bits.
+
+When a check fails, :func:`read_csv_fast` returns None and the file is read by the general
+reader, whose messages name the row and the cell; when it succeeds, the table equals the general
+reader's — data columns as the floats the policy gives, bit for bit (``tests/test_fastcsv.py``
+compares both on generated files).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from mfgindex.data.decode import sniff_separator
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["read_csv_fast"]
+
+#: Byte-order marks of the encodings pandas is not given here (UTF-16 and UTF-32 files).
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_CR, _LF, _SPACE = 13, 10, 32
+
+
+def read_csv_fast(
+    raw: bytes, suffix: str, numeric: Collection[str], markers: Collection[str]
+) -> pd.DataFrame | None:
+    """Read a CSV file's bytes with pandas' C parser when the checks above allow it.
+
+    Parameters
+    ----------
+    raw
+        The file's bytes (read once; the caller hashes the same bytes).
+    suffix
+        The file's suffix: ``.tsv`` is tab-separated, else the header's separator is sniffed.
+    numeric
+        The columns to parse as numbers (the framework's indicator and denominator columns).
+    markers
+        The missing markers in force, lower case; the fast path needs the empty cell among
+        them (it is the one pandas is told to read as missing).
+
+    Returns
+    -------
+    DataFrame or None
+        The header's columns (stripped names) in order: data columns as float64 where every
+        cell is a plain number or empty, the others as text (``object``, ``""`` for an empty
+        cell), one row per non-blank line; None when the file must be read by the general
+        reader.
+    """
+    if "" not in markers:
+        return None
+    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    if not body or body.startswith(_WIDE_BOMS) or b"\x00" in body or b'"' in body:
+        return None
+    header = _header(body, suffix)
+    if header is None:
+        return None
+    names, sep = header
+    present = [n for n in names if n in numeric]
+    if not present:  # a long table, or another framework's data: the general reader's job
+        return None
+    from concurrent.futures import ThreadPoolExecutor
+
+    # The shape is checked on the bytes while pandas parses them (numpy releases the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        shape = pool.submit(_shape, body, sep)
+        frame = _parse(body, sep, names, present)
+        got = shape.result()
+    if frame is None or not _fits(frame, got, len(names)):
+        return None
+    return _as_policy_reads(frame, body, sep, names, present, got)
+
+
+def _fits(frame: pd.DataFrame, got: _Shape, width: int) -> bool:
+    """Whether every row pandas read had ``width`` cells, on lines split as the general reader
+    splits them."""
+    if got.lone_cr or got.separators != (width - 1) * (len(frame) + 1):
+        return False
+    return bool(frame.index.equals(_range(len(frame))))
+
+
+def _as_policy_reads(
+    frame: pd.DataFrame, body: bytes, sep: str, names: list[str], present: list[str], got: _Shape
+) -> pd.DataFrame | None:
+    """The parsed frame made what the general reader gives: columns read again as text where
+    pandas' numbers may differ from the policy's, leading spaces of text cells removed, blank
+    rows dropped."""
+    again = _columns_to_read_again(frame, present)
+    if again:
+        text = _parse(body, sep, names, [], usecols=again)
+        if text is None or len(text) != len(frame):
+            return None
+        for col in again:
+            frame[col] = text[col]
+    if got.leading_space:  # the general reader skips spaces at the start of a cell
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].str.lstrip(" ")
+    return _without_blank_rows(frame)
+
+
+def _range(n: int) -> Any:
+    import pandas as pd
+
+    return pd.RangeIndex(n)
+
+
+def _header(body: bytes, suffix: str) -> tuple[list[str], str] | None:
+    """The header's names and the separator, or None when the header needs the general reader
+    (not UTF-8, blank, an empty or duplicate name, an empty cell after the last name)."""
+    end = body.find(b"\n")
+    line = body if end < 0 else body[:end]
+    try:
+        text = line.decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        return None
+    if not text.strip():
+        return None
+    sep = "\t" if suffix == ".tsv" else sniff_separator(text)
+    names = [c.strip() for c in text.split(sep)]
+    if not all(names) or len(set(names)) != len(names):
+        return None
+    return names, sep
+
+
+class _Shape(NamedTuple):
+    """What :func:`_shape` counts on the bytes."""
+
+    #: the number of separators
+    separators: int
+    #: a carriage return stands alone: a line break the readers could split differently
+    lone_cr: bool
+    #: a cell starts with a space (after a separator or a line break)
+    leading_space: bool
+
+
+def _shape(body: bytes, sep: str) -> _Shape:
+    """Counts on the file's bytes: see :class:`_Shape`. A byte that does not occur is ruled
+    out by one ``in`` (a memchr), before any pass of numpy over the bytes."""
+    a = np.frombuffer(body, dtype=np.uint8)
+    separators = int(np.count_nonzero(a == ord(sep)))
+    lone_cr = leading_space = False
+    if b"\r" in body:  # every carriage return must start a CRLF pair
+        cr = np.flatnonzero(a == _CR)
+        lone_cr = bool(cr[-1] == a.size - 1 or np.any(a[np.minimum(cr + 1, a.size - 1)] != _LF))
+    if b" " in body:
+        spaces = np.flatnonzero(a == _SPACE)
+        before = a[np.maximum(spaces - 1, 0)]
+        starts = (before == ord(sep)) | (before == _LF) | (before == _CR)
+        leading_space = bool(spaces[0] == 0 or np.any(starts))
+    return _Shape(separators, lone_cr, leading_space)
+
+
+def _parse(
+    body: bytes, sep: str, names: list[str], present: list[str], usecols: list[str] | None = None
+) -> pd.DataFrame | None:
+    """pandas' C parser on the bytes: ``present`` columns with the empty cell as the one
+    missing value (so they come back as floats when every other cell is a number), the others
+    as text; None when pandas cannot parse the file."""
+    import pandas as pd
+
+    text = [n for n in (usecols or names) if n not in present]
+    try:
+        return pd.read_csv(
+            io.BytesIO(body),
+            sep=sep,
+            header=0,
+            names=names,
+            usecols=usecols,
+            dtype=dict.fromkeys(text, object),
+            keep_default_na=False,
+            na_values={n: [""] for n in present},
+            quoting=csv.QUOTE_NONE,
+            engine="c",
+            encoding="utf-8",
+            encoding_errors="strict",
+        )
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return None
+
+
+def _columns_to_read_again(frame: pd.DataFrame, present: list[str]) -> list[str]:
+    """Data columns whose parsed values may differ from the policy's, to be read as text; the
+    columns pandas kept as text become text cells (``""`` for empty) in place, and integer
+    columns floats (as :func:`~mfgindex.data.numbers.parse_numbers` reads an all-integer
+    column: through pandas' integers, so ``-0`` is 0 on both paths)."""
+    import pandas as pd
+
+    again: list[str] = []
+    for col in present:
+        column = frame[col]
+        kind = column.dtype.kind
+        if kind == "f":
+            if np.isinf(column.to_numpy()).any():
+                again.append(col)
+        elif kind in "iu":
+            frame[col] = column.to_numpy(dtype=np.float64)
+        elif isinstance(column.dtype, pd.StringDtype):  # all text: the policy reads it
+            frame[col] = column.where(column.notna(), "").astype(object)
+        else:  # true/false, integers beyond 64 bits, or a mix
+            again.append(col)
+    return again
+
+
+def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame without rows whose every cell is blank (a line of separators only), which the
+    general reader skips; the index is renumbered 0..n-1 as it is there. The float columns
+    are looked at first, the text of the rows still blank after them."""
+    blank = np.ones(len(frame), dtype=bool)
+    floats = [c for c in frame.columns if frame[c].dtype.kind == "f"]
+    for col in [*floats, *(c for c in frame.columns if c not in floats)]:
+        if not blank.any():
+            return frame
+        values = frame[col].to_numpy()
+        if values.dtype.kind == "f":
+            blank &= np.isnan(values)
+        else:
+            rows = np.flatnonzero(blank)
+            blank[rows] = [not str(v).strip() for v in values[rows]]
+    return frame[~blank].reset_index(drop=True) if blank.any() else frame

@@ -1,0 +1,235 @@
+"""The CSV fast path (``mfgindex.data.fastcsv``) against the general reader.
+
+Reference: the general reader (the standard library's CSV reader and the number policy, cell
+by cell), which the bad-input corpus pins down. Tolerance: none — the datasets must be equal
+bit for bit (the matrix compared as bytes, so a -0.0 that became 0.0 fails), or both readers
+must refuse the file with the same messages. The fast path must also decline (return None) on
+every file whose shape it cannot check, so the general reader names the row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mfgindex as mi
+from mfgindex.data import fastcsv, numbers
+from mfgindex.errors import DataError
+
+FRAMEWORK = """
+[framework]
+id = "fast"
+unit_column = "code"
+name_column = "name"
+
+[defaults]
+normalize = "minmax"
+aggregate = "arithmetic"
+
+[[group]]
+id = "g"
+parent = "fast"
+
+[[indicator]]
+id = "x"
+parent = "g"
+direction = 1
+
+[[indicator]]
+id = "y"
+parent = "g"
+direction = -1
+
+[[indicator]]
+id = "z"
+parent = "g"
+direction = 1
+denominator = "pop"
+"""
+
+COLUMNS = ["code", "name", "x", "y", "z", "pop", "note"]
+
+
+@pytest.fixture(scope="module")
+def fw(tmp_path_factory: pytest.TempPathFactory) -> mi.Framework:
+    path = tmp_path_factory.mktemp("fw") / "fast.toml"
+    path.write_text(FRAMEWORK, encoding="utf-8")
+    return mi.load_framework(path)
+
+
+def _general(path: Path, fw: mi.Framework, monkeypatch: pytest.MonkeyPatch) -> mi.Dataset | str:
+    with monkeypatch.context() as m:
+        m.setattr(fastcsv, "read_csv_fast", lambda *a, **k: None)
+        return _read(path, fw)
+
+
+def _read(path: Path, fw: mi.Framework) -> mi.Dataset | str:
+    try:
+        return mi.read_data(path, fw)
+    except DataError as exc:
+        return str(exc)
+
+
+def _assert_same(fast: mi.Dataset | str, general: mi.Dataset | str) -> None:
+    if isinstance(general, str) or isinstance(fast, str):
+        assert fast == general
+        return
+    assert fast.columns == general.columns and fast.text_columns == general.text_columns
+    assert np.ascontiguousarray(fast.matrix).tobytes() == np.ascontiguousarray(general.matrix).tobytes()
+    assert fast.units.tolist() == general.units.tolist()
+    assert (fast.names is None) == (general.names is None)
+    if fast.names is not None and general.names is not None:
+        assert fast.names.tolist() == general.names.tolist()
+    assert fast.text.tolist() == general.text.tolist()
+    assert fast.warnings == general.warnings
+    assert fast.digest == general.digest and fast.content_digest == general.content_digest
+
+
+def _taken(raw: bytes, fw: mi.Framework) -> bool:
+    """Whether the fast path reads these bytes (rather than declining)."""
+    numeric = frozenset(fw.indicator_columns())
+    return fastcsv.read_csv_fast(raw, ".csv", numeric, numbers.MISSING_MARKERS) is not None
+
+
+NUMBER_CELLS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.floats(min_value=-1e6, max_value=1e6).map(lambda v: f"{v:.3f}"),
+    st.integers(-(10**20), 10**20).map(str),
+    st.sampled_from(
+        ["", "  ", "0", "-0", "+0", "-0.0", "+1.5", " 2.5", "2.5 ", "1e5", "1E-3", ".5", "7.", "-07", "1_000"]
+    ),
+)
+ODD_CELLS = st.sampled_from(
+    [
+        *("NA", "nan", "N/A", "-", "—", "inf", "-Infinity", "1e400", "True", "false"),
+        *("１２", "12%", "−5", "2万", "x", "+7", " +1.1"),
+    ]
+)
+TEXT_CELLS = st.sampled_from(["", "One", " Two", "苏州市", "a b ", "Total", "合计", "0012", "1.50", "NA"])
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> bytes:
+    """A CSV file of the framework's columns: mostly numbers, sometimes odd cells, blank lines,
+    lines of separators only, CRLF line ends, a byte-order mark, a ';' separator."""
+    n = draw(st.integers(1, 12))
+    odd = draw(st.booleans())
+    sep = draw(st.sampled_from([",", ";", "\t"]))
+    lines = [sep.join(COLUMNS)]
+    for i in range(n):
+        cells = [f"U{i}", draw(TEXT_CELLS)]
+        for _ in range(4):
+            cells.append(draw(st.one_of(NUMBER_CELLS, ODD_CELLS) if odd else NUMBER_CELLS))
+        cells.append(draw(TEXT_CELLS))
+        lines.append(sep.join(cells))
+        extra = draw(st.sampled_from(["", "", "", "blank", "seps", "spaces"]))
+        lines += {"": [], "blank": [""], "seps": [sep * (len(COLUMNS) - 1)], "spaces": ["   "]}[extra]
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    text = end.join(lines) + draw(st.sampled_from(["", end]))
+    return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode("utf-8")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=tables())
+def test_fast_path_equals_the_general_reader(
+    raw: bytes, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(raw)
+    _assert_same(_read(path, fw), _general(path, fw, monkeypatch))
+
+
+def test_plain_files_take_the_fast_path(fw: mi.Framework) -> None:
+    """The checks are not so strict that nothing passes: numbers, empty cells, markers, text
+    with spaces and Chinese, CRLF and a byte-order mark are all read by pandas' parser."""
+    plain = "code,name,x,y,z,pop,note\nA,苏州市,1.5,,2,10,a b\nB, Two,NA,-3e2,4,20,\n"
+    assert _taken(plain.encode(), fw)
+    assert _taken(b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode(), fw)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "code,name,x,y,z,pop,note\nA,a,1,2,3,4\n",  # a short row: pandas would pad it
+        "code,name,x,y,z,pop,note\nA,a,1,2,3,4,5,6\nB,b,1,2,3,4,5,6\n",  # one cell too many
+        "code,name,x,y,z,pop,note\nA,a,1,2,3,4,5,6\nB,b,1,2,3,4\n",  # long and short: same count
+        'code,name,x,y,z,pop,note\nA,"a,b",1,2,3,4,5\n',  # quoted: the separator inside
+        "code,name,x,y,z,pop,note\rA,a,1,2,3,4,5\r",  # lone carriage returns
+        "code,name,x,y,z,pop,note,\nA,a,1,2,3,4,5,\n",  # trailing separators
+        "code,name,x,x,z,pop,note\nA,a,1,2,3,4,5\n",  # a duplicate name
+        "\ncode,name,x,y,z,pop,note\nA,a,1,2,3,4,5\n",  # the header not on the first line
+        "unit,indicator,value\nA,x,1\n",  # a long table
+    ],
+)
+def test_fast_path_declines_what_it_cannot_check(text: str, fw: mi.Framework) -> None:
+    assert not _taken(text.encode(), fw)
+
+
+def test_declined_files_read_as_before(
+    fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short row is an error naming the row, whichever path looked first."""
+    path = tmp_path / "short.csv"
+    path.write_text("code,name,x,y,z,pop,note\nA,a,1,2,3,4,5\nB,b,1,2\n", encoding="utf-8")
+    got = _read(path, fw)
+    assert isinstance(got, str) and "row 3" in got and "4 cells, but the header has 7" in got
+    assert got == _general(path, fw, monkeypatch)
+
+
+def test_numbers_pandas_reads_are_read_again_as_the_policy_reads_them(
+    fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Integers beyond 64 bits are read exactly, an infinity is refused quoting the cell as
+    written, a true/false column is named as such."""
+    path = tmp_path / "odd.csv"
+    big = "123456789012345678901234567890"
+    path.write_text(f"code,name,x,y,z,pop,note\nA,a,{big},1,3,4,\nB,b,0,2,3,5,\n", encoding="utf-8")
+    ds = _read(path, fw)
+    assert isinstance(ds, mi.Dataset) and ds.column("x")[0] == float(big)
+    _assert_same(ds, _general(path, fw, monkeypatch))
+    path.write_text("code,name,x,y,z,pop,note\nA,a,Infinity,1,3,4,\nB,b,True,2,3,5,\n", encoding="utf-8")
+    got = _read(path, fw)
+    assert isinstance(got, str) and "'Infinity' is not a number" in got
+    path.write_text("code,name,x,y,z,pop,note\nA,a,1,True,3,4,\nB,b,2,False,3,5,\n", encoding="utf-8")
+    got = _read(path, fw)
+    assert isinstance(got, str) and "'True' is not a number" in got
+    assert got == _general(path, fw, monkeypatch)
+
+
+def _halfway(values: list[float]) -> list[str]:
+    """Decimal text exactly halfway between each value and the next double (a tie, rounded to
+    even), and just above it (one more digit far down the mantissa: rounded up)."""
+    import decimal
+
+    out: list[str] = []
+    with decimal.localcontext(decimal.Context(prec=1200)):
+        for a in values:
+            mid = (decimal.Decimal(a) + decimal.Decimal(float(np.nextafter(a, np.inf)))) / 2
+            mantissa, exponent = format(mid, "e").split("e")
+            out += [f"{mantissa}e{exponent}", f"{mantissa}000000001e{exponent}"]
+    return out
+
+
+def test_decimal_text_is_rounded_as_python_rounds_it(
+    fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pandas' C parser gives the double nearest to the decimal text, as ``float`` does:
+    halfway cases with long mantissas, subnormals, explicit signs and exponents."""
+    rng = np.random.default_rng(7)
+    x = rng.lognormal(0, 30, 400).tolist()
+    cells = [repr(v) for v in x] + _halfway(x[:100]) + ["+" + repr(v) for v in x[:50]]
+    cells += ["4.9406564584124654e-324", "2.2250738585072011e-308", "1.7976931348623157e308"]
+    cells += [f"{v:.25e}" for v in x[:100]]
+    rows = "".join(f"U{i},n,{c},1,2,3,\n" for i, c in enumerate(cells))
+    path = tmp_path / "digits.csv"
+    path.write_text("code,name,x,y,z,pop,note\n" + rows, encoding="utf-8")
+    assert _taken(path.read_bytes(), fw)
+    ds = _read(path, fw)
+    assert isinstance(ds, mi.Dataset)
+    expected = np.array([float(c) for c in cells])
+    assert ds.column("x").tobytes() == expected.tobytes()
+    _assert_same(ds, _general(path, fw, monkeypatch))
