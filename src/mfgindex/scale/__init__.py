@@ -11,6 +11,10 @@ sort over partitions. A method that cannot run partition-wise is an error naming
 >>> res = ms.score(fw, "data/*.parquet")                       # doctest: +SKIP
 >>> ms.write_parquet(res, "out/")                              # doctest: +SKIP
 
+An uncertainty analysis's Monte Carlo runs go to Dask workers with
+``mfgindex.uncertainty(..., engine="dask")`` (:mod:`mfgindex.scale.runs`): the in-memory path's
+chunks of runs, each task returning its runs' rank counts, added up on the client.
+
 Nothing here imports dask until it is used; without the extra, a clear error says
 ``pip install "mfgindex[scale]"``. See docs/scale.md.
 """
