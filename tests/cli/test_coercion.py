@@ -30,6 +30,7 @@ OTHERS: list[Any] = [None, True, False, 3, 2.5, 0, Path("x"), Path(CSV), b"x", (
 
 def _params() -> list[tuple[str, Any, Any]]:
     group = typer.main.get_command(get_app())
+    install(group)  # else installed on the command a command line runs
     out = [("", group, p) for p in group.params]
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         out += [(name, command, p) for p in command.params]

@@ -40,11 +40,12 @@ class _Unsure(Exception):
 
 
 class FastGroup(TyperGroup):
-    """The app's group: its own parameters and its commands' coerce without pydantic."""
+    """The app's group: its parameters, and those of the command a command line runs, coerce
+    without pydantic (installed when the command is resolved: ``--help`` pays nothing)."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        install(self)
+        install(self, commands=False)
 
     def get_help_option(self, ctx: Context) -> Any:
         """The ``--help`` option (made on first use), with the conversion installed."""
@@ -53,24 +54,28 @@ class FastGroup(TyperGroup):
             _install_one(option)
         return option
 
-    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
-        """The command ``cmd_name``, its ``--help`` option made now (from the names this
-        context passes on to the command's) to have the conversion installed."""
-        command = super().get_command(ctx, cmd_name)
-        if command is not None and "help_option_names" not in command.context_settings:
-            option = command.get_help_option(ctx)
-            if option is not None:
-                _install_one(option)
-        return command
+    def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
+        """The command a command line runs, with the conversion installed on its parameters
+        and its ``--help`` option (made now, from the names the context passes on to it)."""
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            install(command)
+            if "help_option_names" not in command.context_settings:
+                option = command.get_help_option(ctx)
+                if option is not None:
+                    _install_one(option)
+        return name, command, rest
 
 
-def install(command: Command) -> int:
+def install(command: Command, *, commands: bool = True) -> int:
     """Install the conversion on the parameters of ``command`` (and of its commands).
 
     Parameters
     ----------
     command : typer's click Command
         A typer command or group.
+    commands : bool
+        Whether to install on the parameters of a group's commands too.
 
     Returns
     -------
@@ -80,7 +85,7 @@ def install(command: Command) -> int:
     installed = 0
     for param in command.params:
         installed += _install_one(param)
-    for sub in getattr(command, "commands", {}).values():
+    for sub in getattr(command, "commands", {}).values() if commands else ():
         installed += install(sub)
     return installed
 
