@@ -222,13 +222,15 @@ def _threads(client: Any, dask: ModuleType) -> int:
 
 
 def _on_cluster(client: Any, engine: Engine, batches: list[_Batch], progress: Progress | None) -> list[_Part]:
-    """Run the batches on a distributed cluster: the engine sent to every worker once, results
-    collected as they finish (``progress`` after each) and put back in order."""
+    """Run the batches on a distributed cluster: the engine sent to every worker once, each
+    batch scattered, results collected as they finish (``progress`` after each) and put back
+    in order."""
     from distributed import as_completed
 
     total = sum(sum(c[3] for c in b.chunks) for b in batches)
     shipped = client.scatter(engine, broadcast=True, hash=False)
-    futures = [client.submit(_run_batch, shipped, b, pure=False) for b in batches]
+    inputs = client.scatter(batches, hash=False)  # the weight factors go to the workers as data
+    futures = [client.submit(_run_batch, shipped, b, pure=False) for b in inputs]
     position = {f.key: i for i, f in enumerate(futures)}
     parts: list[_Part | None] = [None] * len(futures)
     done = 0
@@ -241,7 +243,7 @@ def _on_cluster(client: Any, engine: Engine, batches: list[_Batch], progress: Pr
             if progress is not None:
                 progress(done, total)
     finally:
-        client.cancel([*futures, shipped])
+        client.cancel([*futures, *inputs, shipped])
     return [p for p in parts if p is not None]
 
 
