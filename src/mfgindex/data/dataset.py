@@ -24,7 +24,7 @@ import numpy as np
 from mfgindex.data.layout import to_wide, year_column
 from mfgindex.data.numbers import MISSING_MARKERS, parse_numbers
 from mfgindex.data.tables import check_input_file, read_table_hashed
-from mfgindex.data.validate import validate_table
+from mfgindex.data.validate import text_cells, unit_ids, validate_table
 from mfgindex.errors import DataError, problems_error
 
 if TYPE_CHECKING:
@@ -253,11 +253,11 @@ class Dataset:
             years = parse_numbers(frame[year_col])[0].astype(np.int64)
         names = None
         if framework.name_column and framework.name_column in frame:
-            names = frame[framework.name_column].astype(str).to_numpy(dtype=object)
+            names = text_cells(frame[framework.name_column])
         used = set(framework.indicator_columns())
         others = [c for c in frame.columns if c not in used]
         return cls(
-            units=frame[framework.unit_column].astype(str).str.strip().to_numpy(dtype=object),
+            units=unit_ids(frame[framework.unit_column]),
             years=years,
             names=names,
             matrix=_matrix(list(values.values()), len(frame)),
