@@ -16,7 +16,7 @@ import numpy as np
 
 from mfgindex.data.layout import to_wide, year_column
 from mfgindex.data.numbers import MISSING_MARKERS, NOT_NUMBER, number_hint, parse_numbers
-from mfgindex.data.tables import read_table
+from mfgindex.data.tables import read_table_hashed
 from mfgindex.errors import Problem, did_you_mean
 
 if TYPE_CHECKING:
@@ -143,7 +143,8 @@ def validate_file(
         The file cannot be read as a table, or a long table cannot be pivoted.
     """
     source = str(path)
-    table = to_wide(read_table(path), framework, source)
+    frame, _ = read_table_hashed(path, numeric=framework.indicator_columns(), missing=missing)
+    table = to_wide(frame, framework, source)
     return FileCheck(validate_table(table, framework, source=source, missing=missing), len(table))
 
 
