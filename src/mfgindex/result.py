@@ -1174,7 +1174,8 @@ class _Steps(Mapping[str, np.ndarray]):
 
             res = self._owner()
             m = len(res.framework.indicators)
-            out = np.empty((len(res.rows), m))
+            # normalized: the score matrix's type (float32 in a float32 run)
+            out = np.empty((len(res.rows), m), dtype=res.score_matrix.dtype if key == "normalized" else float)
             for j in range(m):
                 out[:, j] = self.column(key, j)
             self._cache[key] = read_only(out)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mfgindex.pipeline.choices import CHOICE_NAMES, Choices, FitOn, parse_fit_on
+from mfgindex.pipeline.choices import CHOICE_NAMES, DTYPES, Choices, FitOn, parse_dtype, parse_fit_on
 from mfgindex.pipeline.plan import Normalized, Plan, Prepared
 from mfgindex.pipeline.reproduce import reproduce
 from mfgindex.pipeline.run import sources
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHOICE_NAMES",
+    "DTYPES",
     "AggregateStep",
     "Block",
     "Choices",
@@ -38,6 +39,7 @@ __all__ = [
     "Prepared",
     "aggregate_tree",
     "compute",
+    "parse_dtype",
     "parse_fit_on",
     "rank_desc",
     "reproduce",
@@ -63,6 +65,7 @@ def compute(
     min_coverage: float | None = None,
     stages: str | MethodCall | None = None,
     fit_on: FitOn | None = None,
+    dtype: str | None = None,
 ) -> Result:
     """Score every unit (and year) on every node of ``framework``: the :class:`Plan` run once.
 
@@ -84,6 +87,10 @@ def compute(
     fit_on
         What normalisation learns its parameters from: ``"each"`` year on its own (default),
         ``"pooled"`` all years together (scores comparable across years), or one year.
+    dtype
+        ``"float32"`` runs the numeric pipeline in single precision: half the memory of a very
+        large run, scores within about 1e-5 of float64's on a 0–100 scale, and units whose
+        scores differ by less than that may swap ranks or tie (docs/scale.md). Default float64.
 
     Returns
     -------
@@ -101,6 +108,7 @@ def compute(
         "min_coverage": min_coverage,
         "stages": stages,
         "fit_on": fit_on,
+        "dtype": dtype,
     }
     changes = {k: v for k, v in given.items() if v is not None}
     run_choices = (choices or Choices()).replace(**changes) if changes else (choices or Choices())

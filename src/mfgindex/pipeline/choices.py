@@ -10,16 +10,43 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, cast
 
 from mfgindex.errors import UsageError, did_you_mean
 from mfgindex.methods.registry import OPTIONS, MethodCall
 
-__all__ = ["CHOICE_NAMES", "Choices", "FitOn", "parse_fit_on"]
+__all__ = ["CHOICE_NAMES", "DTYPES", "Choices", "FitOn", "parse_dtype", "parse_fit_on"]
 
 FitOn = str | int
 #: The names a :class:`Choices` accepts, in pipeline order.
-CHOICE_NAMES = (*OPTIONS, "min_coverage", "fit_on")
+CHOICE_NAMES = (*OPTIONS, "min_coverage", "fit_on", "dtype")
+#: The floating-point types the numeric pipeline runs in (docs/scale.md: float32's cost).
+DTYPES = ("float64", "float32")
+
+
+def parse_dtype(value: object, *, where: str = "dtype") -> str | None:
+    """``"float32"`` (also ``numpy.float32`` or its dtype), or None for the default float64
+    (``"float64"``, None) — else a :class:`UsageError` naming ``where``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        name = value.strip().lower()
+    else:
+        import numpy as np
+
+        try:
+            name = np.dtype(cast(Any, value)).name
+        except TypeError:
+            name = repr(value)
+    if name in ("float64", "double", "f8"):
+        return None
+    if name in ("float32", "single", "f4"):
+        return "float32"
+    raise UsageError(
+        f"must be float64 or float32, got {value!r}",
+        where=where,
+        hint="float32 halves the memory of very large runs, at a precision cost (docs/scale.md)",
+    )
 
 
 def parse_fit_on(value: object, *, where: str = "fit_on") -> FitOn:
@@ -74,6 +101,10 @@ class Choices:
     fit_on
         What normalisation learns its parameters from: ``"each"`` year, ``"pooled"`` years, or
         one reference year.
+    dtype
+        ``"float32"``: hold the values, normalised values and scores in single precision —
+        half the memory of a very large run; each block is still computed in float64, so the
+        cost is float32's rounding of what is stored (docs/scale.md). None: float64.
     """
 
     denominate: str | None = None
@@ -86,11 +117,13 @@ class Choices:
     stages: str | None = None
     min_coverage: float | None = None
     fit_on: FitOn = "each"
+    dtype: str | None = None
 
     def __post_init__(self) -> None:
         for option in OPTIONS:
             object.__setattr__(self, option, _method_text(getattr(self, option), option))
         object.__setattr__(self, "fit_on", parse_fit_on(self.fit_on))
+        object.__setattr__(self, "dtype", parse_dtype(self.dtype))
         cov = self.min_coverage
         if cov is not None:
             if isinstance(cov, bool) or not isinstance(cov, int | float) or not 0 <= cov <= 1:
@@ -129,6 +162,7 @@ class Choices:
         if methods.get("min_coverage") is not None:
             picked["min_coverage"] = methods["min_coverage"]
         picked["fit_on"] = methods.get("fit_on", "each")
+        picked["dtype"] = methods.get("dtype")  # recorded only when not float64
         return cls(**picked)
 
     def replace(self, **changes: Any) -> Choices:

@@ -156,6 +156,8 @@ class Plan:
         self.aggregate_calls = _aggregators(fw, ch.aggregate)
         self.weight_calls = _weight_methods(fw, ch.weights)
         self.stage_call = _stage_rule(fw, ch.stages)
+        #: the floating-point type of the values, normalised values and scores (Choices.dtype)
+        self.dtype = np.dtype(ch.dtype or "float64")
 
     def with_choices(self, **changes: Any) -> Plan:
         """The same framework, data and year with some choices changed."""
@@ -167,9 +169,11 @@ class Plan:
         fw, data = self.framework, self.data
         # one (N, m) copy in column-major order (each indicator contiguous: the stages work
         # indicator by indicator), filled column by column (no column_stack temporaries)
-        x = np.empty((len(data), len(fw.indicators)), order="F")
+        x = np.empty((len(data), len(fw.indicators)), dtype=self.dtype, order="F")
         for j, ind in enumerate(fw.indicators):
             x[:, j] = data.values[ind.column].to_numpy(dtype=float)
+        if x.dtype != np.float64:
+            _check_range(x, fw.indicators, data.source, "the data")
         prep = Prepared(
             x=x,
             blocks=list(self.blocks),
@@ -378,7 +382,7 @@ class Plan:
         indicators = self.framework.indicators
         ids = tuple(i.id for i in indicators)
         x = prepared.x
-        direction = np.array([i.direction for i in indicators], dtype=x.dtype)
+        direction = np.array([i.direction for i in indicators], dtype=np.float64)
         _check_magnitudes(x, prepared.blocks, indicators, self.data.source)
         specs = self.normalization_specs()
         if into is None:
@@ -399,7 +403,7 @@ class Plan:
             call = resolve("normalize", spec)
             width = len(cols_list)
             if call.method.reduce is not None:  # column by column: blocks of columns
-                width = max(1, min(width, BLOCK_BYTES // max(1, n_rows * x.itemsize)))
+                width = max(1, min(width, BLOCK_BYTES // max(1, n_rows * 8)))  # float64 blocks
             for at in range(0, len(cols_list), width):
                 cols = np.array(cols_list[at : at + width])
                 ctx = _column_context(indicators, cols, prepared.transforms)
@@ -461,6 +465,7 @@ class Plan:
             limits=limits,
             poisoned=None if bad is None else bad[sel],
             columns=normalized.columns,
+            row_block=None if normalized.values.dtype == np.float64 else ROW_BLOCK,
         )
 
     def run(self) -> Any:
@@ -486,9 +491,10 @@ def _own(prep: Prepared) -> None:
 
 
 def _fresh(prep: Prepared, out: Any) -> np.ndarray:
-    """A method's ``(N, m)`` output as ``prep.x``: as it is when it is a new writable float
-    array, else a copy (a method may hand back its input)."""
-    arr = np.asarray(out, dtype=float)
+    """A method's ``(N, m)`` output as ``prep.x``: as it is when it is a new writable array of
+    the run's type (``prep.x.dtype``), else a copy (a method may hand back its input)."""
+    dtype = prep.x.dtype
+    arr = np.asarray(out, dtype=dtype)
     if (
         arr is prep.x
         or not arr.flags.writeable
@@ -496,21 +502,43 @@ def _fresh(prep: Prepared, out: Any) -> np.ndarray:
         or (arr.base is not None and np.may_share_memory(arr, prep.x))
         or any(np.may_share_memory(arr, v) for v in prep.steps.values())
     ):
-        arr = np.array(arr, dtype=float, order="F")
+        arr = np.array(arr, dtype=dtype, order="F")
+    if dtype != np.float64:
+        _check_range(arr, None, "", "a stage's output")
     return arr
+
+
+def _check_range(x: np.ndarray, indicators: tuple[Any, ...] | None, source: str, what: str) -> None:
+    """In a float32 run, refuse values beyond float32's range (about 3.4e38), which become
+    infinite when stored: the data are checked as they are read in, a stage's output after
+    it (:func:`_fresh`); the data hold no infinities, so one here is an overflow."""
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        if np.isinf(col).any():
+            name = f"indicator '{indicators[j].id}'" if indicators else f"column {j + 1}"
+            raise DataError(
+                f"{what}: {name} has values beyond float32's range (about 3.4e38)",
+                where=source or None,
+                hint="score with dtype float64 (the default), or rescale the column first",
+            )
 
 
 #: Normalisation works on blocks of columns of at most this many bytes (a method that fits
 #: each column on its own): the oriented copy it is given stays small at any size.
 BLOCK_BYTES = 8 << 20
+#: A float32 run aggregates row-wise methods on blocks of this many units, each in float64
+#: (a float64 run aggregates all its units at once: blocks would change the last bit of its
+#: sums, which BLAS adds up in an order that depends on the number of rows).
+ROW_BLOCK = 1 << 16
 
 
 def _oriented(x: np.ndarray, rows: np.ndarray, cols: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """``x[rows][:, cols] * direction[cols]``: one column-major copy, filled and oriented
-    column by column (no ``np.ix_`` temporary, no pass over the other columns)."""
+    """``x[rows][:, cols] * direction[cols]``: one column-major float64 copy (also of a
+    float32 ``x``: normalisation is fitted and applied in float64), filled and oriented column
+    by column (no ``np.ix_`` temporary, no pass over the other columns)."""
     sel = _rows(rows, len(x))
     n = len(x) if isinstance(sel, slice) else len(sel)
-    block = np.empty((n, len(cols)), dtype=x.dtype, order="F")
+    block = np.empty((n, len(cols)), dtype=np.float64, order="F")
     for k, c in enumerate(cols):
         np.multiply(x[sel, c], direction[c], out=block[:, k])
     return block
@@ -618,6 +646,8 @@ def _check_magnitudes(x: np.ndarray, blocks: list[Block], indicators: tuple[Any,
         part = x[sel]
         # one pass over the rows for every column (NaN ignored, quietly)
         lo, hi = np.fmin.reduce(part, axis=0), np.fmax.reduce(part, axis=0)
+        if x.dtype != np.float64 and (np.isinf(lo) | np.isinf(hi)).any():  # a float32 overflow
+            _check_range(part, indicators, source, "the prepared values")
         small = (lo > -1e100) & (hi < 1e100)
         for j, ind in enumerate(indicators):
             if small[j] or len(part) < 2:

@@ -64,6 +64,8 @@ def run_once(plan: Plan) -> Result:
     record["aggregate"] = {g: c.spec() for g, c in plan.aggregate_calls.items()}
     record["weights"] = {g: c.spec() for g, c in plan.weight_calls.items()}
     record["min_coverage"] = plan.threshold
+    if plan.dtype != np.float64:  # recorded only when not the default (reproduce reads it)
+        record["dtype"] = plan.dtype.name
 
     blocks = prep.blocks
     rows = np.concatenate([b.rows for b in blocks]) if blocks else np.array([], dtype=int)

@@ -7,6 +7,7 @@ a batch of ``r`` of them ``(r, k)`` (uncertainty runs), in one numpy pass per gr
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -97,6 +98,7 @@ def aggregate_tree(
     limits: dict[str, np.ndarray] | None = None,
     poisoned: np.ndarray | None = None,
     columns: tuple[int, ...] | None = None,
+    row_block: int | None = None,
 ) -> dict[str, np.ndarray]:
     r"""Aggregate normalised indicators up the tree, children before parents.
 
@@ -138,6 +140,9 @@ def aggregate_tree(
         Indicator ``j``'s column of ``normalised`` (default ``j``): ``normalised`` may be a
         wider matrix, e.g. the run's score matrix whose indicator columns were normalised in
         place.
+    row_block
+        Aggregate a row-wise method (``row_wise=True``) on blocks of this many units (a
+        float32 run: each block converted to float64 on its own); None: all units at once.
 
     Returns
     -------
@@ -167,6 +172,7 @@ def aggregate_tree(
             column,
             children,
             refused is not None,
+            row_block,
         )
         score = np.where(cover + 1e-12 >= min_coverage, score, np.nan)
         if limits is not None and _zero_is_limit(agg):
@@ -197,17 +203,20 @@ def _group_scores(
     column: Mapping[str, int],
     children: list[str] | tuple[str, ...],
     tolerate: bool,
+    row_block: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, MethodError | None]:
     """One group's children's values, its weights (as used), scores, refused mask, coverage
-    and the method's error about refused units: a single pass for ``(n,)`` children, run by
-    run once a batch of weights below made them ``(r, n)``."""
+    and the method's error about refused units: a single pass for ``(n,)`` children (on
+    blocks of ``row_block`` units, :func:`_by_rows`), run by run once a batch of weights below
+    made them ``(r, n)``."""
     from mfgindex.methods.aggregate import coverage
 
     if all(k.ndim == 1 for k in kids):
         values = _children(normalised, column, children, kids)
         wv = np.asarray(w(values) if callable(w) else w, dtype=float)
-        score, mask, why = _aggregate(agg, values, wv, tolerate)
-        return values, wv, score, mask, coverage(values, wv), why
+        rows = row_block if _row_wise(agg) else None
+        score, mask, why = _aggregate(agg, values, wv, tolerate, rows)
+        return values, wv, score, mask, _by_rows(coverage, values, wv, row_block), why
     if callable(w):
         raise UsageError(
             f"data-driven weights of '{group}' cannot be combined with batches of weights below it",
@@ -283,9 +292,12 @@ def _zero_is_limit(agg: Aggregator) -> bool:
 def _any_child(hit: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Units with a child of positive weight where ``hit`` (``(n, k)`` or ``(r, n, k)``): ``(n,)``
     for ``hit (n, k)`` and ``w (k,)``; ``(r, n)`` for ``w (r, k)`` or ``hit (r, n, k)``."""
+    out: np.ndarray
+    if hit.ndim == 2 and np.ndim(w) == 1:  # the same answer without (n, k) floats
+        out = np.logical_and(hit, np.asarray(w) > 0).any(axis=1)
+        return out
     mark = hit.astype(float)
     positive = (np.asarray(w) > 0).astype(float)
-    out: np.ndarray
     if mark.ndim == 3:  # run i's values with run i's weights
         out = np.einsum("rnk,rk->rn", mark, np.broadcast_to(positive, (mark.shape[0], mark.shape[2]))) > 0
     else:
@@ -293,17 +305,38 @@ def _any_child(hit: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
+def _by_rows(func: Callable[..., Any], values: np.ndarray, w: np.ndarray, rows: int | None) -> np.ndarray:
+    """``func(values, w)`` of a row-wise function (scores or coverage: ``(n,)`` or ``(r, n)``),
+    computed on blocks of ``rows`` units (None: at once) — what a block of a float32 run
+    holds in float64 stays small."""
+    n = values.shape[0]
+    if rows is None or n <= rows:
+        whole: np.ndarray = np.asarray(func(values, w))
+        return whole
+    out: np.ndarray | None = None
+    for at in range(0, n, rows):
+        part = np.asarray(func(values[at : at + rows], w))
+        if out is None:
+            out = np.empty((*part.shape[:-1], n), dtype=part.dtype)
+        out[..., at : at + rows] = part
+    assert out is not None
+    return out
+
+
 def _aggregate(
-    agg: Aggregator, values: np.ndarray, w: np.ndarray, tolerate: bool
+    agg: Aggregator, values: np.ndarray, w: np.ndarray, tolerate: bool, block: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, MethodError | None]:
     """Scores of one group, the mask of units the method refused (all False unless
-    ``tolerate``) and the method's error about them (None when none was refused)."""
+    ``tolerate``) and the method's error about them (None when none was refused). ``block``:
+    score blocks of that many units (a row-wise method, :func:`_by_rows`)."""
     out_shape = (w.shape[0], values.shape[0]) if w.ndim == 2 else (values.shape[0],)
     try:
-        return agg(values, w), np.zeros(out_shape, dtype=bool), None
+        return _by_rows(agg, values, w, block), np.zeros(out_shape, dtype=bool), None
     except MethodError as exc:
         if not tolerate:
             raise
+        # the error is kept (reasons) for the warning: not the method's arrays in its frames
+        traceback.clear_frames(exc.__traceback__)
         error = exc
     # Find the refused units by bisection: a method's domain (e.g. positive values for a
     # geometric mean) is a property of each unit's values, whatever the weights, so a block of
@@ -317,7 +350,7 @@ def _aggregate(
         refused = known
         score = np.full(out_shape, np.nan)
         if not refused.all():
-            score[..., ~refused] = agg(values[~refused], w)
+            score[..., ~refused] = _by_rows(agg, values[~refused], w, block)
         return score, np.broadcast_to(refused, out_shape).copy(), error
     blocks = [np.arange(values.shape[0])]
     while blocks:
@@ -333,7 +366,7 @@ def _aggregate(
         raise error  # the failure is not about particular units: a genuine error
     score = np.full(out_shape, np.nan)
     if not refused.all():
-        score[..., ~refused] = agg(values[~refused], w)
+        score[..., ~refused] = _by_rows(agg, values[~refused], w, block)
     return score, np.broadcast_to(refused, out_shape).copy(), error
 
 
