@@ -35,9 +35,18 @@ if TYPE_CHECKING:
 __all__ = ["Dataset", "read_data"]
 
 
+class _Owned(np.ndarray):
+    """An array :meth:`Dataset.from_frame` has just built and hands over: nobody else holds
+    it, so the dataset takes it without a copy."""
+
+
 def _frozen(values: Any, dtype: Any) -> np.ndarray:
-    """A read-only copy of ``values``: nothing the caller keeps can change it afterwards."""
-    out = np.array(values, dtype=dtype, copy=True)
+    """A read-only copy of ``values``: nothing the caller keeps can change it afterwards (an
+    array built for the dataset, :class:`_Owned`, is taken as it is)."""
+    if type(values) is _Owned and values.dtype == dtype:
+        out = values.view(np.ndarray)
+    else:
+        out = np.array(values, dtype=dtype, copy=True)
     out.flags.writeable = False
     return out
 
@@ -270,13 +279,13 @@ class Dataset:
         )
 
 
-def _matrix(columns: list[np.ndarray], n: int) -> np.ndarray:
+def _matrix(columns: list[np.ndarray], n: int) -> _Owned:
     """The ``(n, c)`` matrix of the data columns, column-major: each column is one contiguous
     copy, and the pipeline reads it column by column."""
     out = np.empty((n, len(columns)), dtype=np.float64, order="F")
     for j, column in enumerate(columns):
         out[:, j] = column
-    return out
+    return out.view(_Owned)
 
 
 def _data_columns(

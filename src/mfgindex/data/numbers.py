@@ -131,7 +131,7 @@ def number_hint(value: Any, *, missing: Iterable[str] = MISSING_MARKERS) -> str:
     return got if isinstance(got, str) else ""
 
 
-def _typed_floats(values: Any) -> np.ndarray | None:
+def _typed_floats(values: Any, copy: bool = True) -> np.ndarray | None:
     """The values as a new float64 array when they are already numbers — a numpy array or a
     pandas column of integers or floats (nullable ones too: ``pd.NA`` is missing) — else None.
 
@@ -141,11 +141,9 @@ def _typed_floats(values: Any) -> np.ndarray | None:
     dtype = getattr(values, "dtype", None)
     if dtype is None or getattr(dtype, "kind", "O") not in "fiu":
         return None
-    if isinstance(values, np.ndarray):
-        return np.array(values, dtype=np.float64, copy=True).reshape(-1)
-    # a pandas Series or extension array (Int64, Float64, an Arrow-backed column)
-    to_numpy = values.to_numpy
-    return np.array(to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64, copy=True).reshape(-1)
+    if not isinstance(values, np.ndarray):  # a pandas Series or extension array (Int64, Float64, Arrow)
+        values = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.array(values, dtype=np.float64, copy=True if copy else None).reshape(-1)
 
 
 def _plus_signed(cells: np.ndarray) -> np.ndarray:
@@ -163,7 +161,10 @@ def _plus_signed(cells: np.ndarray) -> np.ndarray:
 
 
 def parse_numbers(
-    values: Sequence[Any] | np.ndarray | pd.Series, *, missing: Iterable[str] = MISSING_MARKERS
+    values: Sequence[Any] | np.ndarray | pd.Series,
+    *,
+    missing: Iterable[str] = MISSING_MARKERS,
+    copy: bool = True,
 ) -> tuple[np.ndarray, list[int]]:
     """Parse cells to float64 following the reading policy.
 
@@ -172,14 +173,16 @@ def parse_numbers(
 
     Values that are numbers already (a float or integer array or column) are checked
     vectorised: NaN is missing, and an infinite value is the one cell the policy rejects
-    (the same answer :func:`number_hint` gives cell by cell).
+    (the same answer :func:`number_hint` gives cell by cell). With ``copy=False`` such values
+    may come back as the caller's own float64 array (not to be written to) when none is
+    infinite.
     """
-    typed = _typed_floats(values)
+    typed = _typed_floats(values, copy)
     if typed is not None:
         infinite = np.isinf(typed)
         bad_cells = np.flatnonzero(infinite).tolist()
         if bad_cells:
-            typed[infinite] = np.nan
+            typed = np.where(infinite, np.nan, typed)
         return typed, bad_cells
     import pandas as pd
 

@@ -43,7 +43,14 @@ def text_cells(column: pd.Series) -> np.ndarray:
 def unit_ids(column: pd.Series) -> np.ndarray:
     """Unit ids as compared and kept: text without surrounding spaces (a missing id stays
     missing, as ``astype(str)`` keeps it)."""
-    return np.array([v.strip() if isinstance(v, str) else v for v in text_cells(column)], dtype=object)
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.StringDtype):  # vectorised where the column is Arrow text
+        return np.asarray(column.str.strip().to_numpy(dtype=object), dtype=object)
+    cells = text_cells(column)
+    if column.dtype == object and pd.api.types.infer_dtype(cells, skipna=False) == "string":
+        return np.array([v.strip() for v in cells], dtype=object)
+    return np.array([v.strip() if isinstance(v, str) else v for v in cells], dtype=object)
 
 
 def validate_table(
@@ -248,7 +255,7 @@ def _value_problems(
     for col in framework.indicator_columns():
         if col not in frame.columns:
             continue
-        values, bad = parse_numbers(frame[col], missing=missing)
+        values, bad = parse_numbers(frame[col], missing=missing, copy=False)  # read, not written
         if parsed is not None:
             parsed[col] = values
         for i in bad[:SHOWN_CELLS]:
