@@ -138,6 +138,18 @@ def test_scheduler_address(client: Any, fw_path: Path, data: pd.DataFrame, tmp_p
     assert client.status == "running"  # the session's own client is left alone
 
 
+def test_malformed_scheduler_address_is_a_usage_error(
+    fw_path: Path, data: pd.DataFrame, tmp_path: Path
+) -> None:
+    """An address without a port is named, with a hint, and no traceback (exit 2)."""
+    paths = _parts(data.iloc[:50], tmp_path / "data", n=1)
+    args = ["score", *paths, "-f", str(fw_path), "--engine", "dask", "--scheduler", "nonsense"]
+    result = runner.invoke(get_app(), [*args, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "cannot reach the Dask scheduler at 'nonsense'" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
 def test_paths_files_folders_globs(tmp_path: Path) -> None:
     from mfgindex.errors import DataError
     from mfgindex.scale.engine import _paths

@@ -178,9 +178,17 @@ def _connect(scheduler: str) -> Any:
     from mfgindex.scale._deps import require_distributed
 
     distributed = require_distributed()
+    import gc
+
+    from distributed.comm import resolve_address
+
     try:
+        # a malformed address is refused before a Client is built: a half-built one complains
+        # when collected, at exit, in a traceback
+        resolve_address(scheduler)
         return distributed.Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        gc.collect()  # a Client that timed out closes now, quietly, not at exit
         raise UsageError(
             f"cannot reach the Dask scheduler at '{scheduler}': {exc}",
             where="--scheduler",
