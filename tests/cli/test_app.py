@@ -27,15 +27,17 @@ def test_the_whole_app_lists_the_commands_in_order() -> None:
 
 
 def test_a_command_line_needs_its_commands_module_only() -> None:
-    assert modules_for(["rank", "--top", "3"]) == ("scoring",)
-    assert modules_for(["uncertainty"]) == ("robustness",)
+    assert modules_for(["rank", "--top", "3"]) == (("scoring",), "rank")
+    assert modules_for(["uncertainty"]) == (("robustness",), "uncertainty")
     for args in ([], ["--help"], ["--version"], ["-h", "rank"], ["rnak"], ["Rank"]):
-        assert modules_for(args) == MODULES
+        assert modules_for(args) == (MODULES, None)
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
 def test_a_command_alone_helps_as_in_the_whole_app(command: str) -> None:
-    alone = register(new_app(), modules_for([command, "--help"]))
+    modules, only = modules_for([command, "--help"])
+    alone = register(new_app(), modules, only=only)
+    assert _names(alone) == [command]
     for args in ([command, "--help"], [command, "--no-such-option"]):
         ours, whole = runner.invoke(alone, args), runner.invoke(get_app(), args)
         assert (ours.exit_code, ours.stdout, ours.stderr) == (whole.exit_code, whole.stdout, whole.stderr)

@@ -62,18 +62,34 @@ COMMANDS = {
 }
 
 
-def register(on: typer.Typer, modules: tuple[str, ...] = MODULES) -> typer.Typer:
-    """Register the commands of ``modules`` (default: all) on the app ``on``; return it."""
+def register(on: typer.Typer, modules: tuple[str, ...] = MODULES, *, only: str | None = None) -> typer.Typer:
+    """Register the commands of ``modules`` (default: all) on the app ``on``, or of them the
+    command ``only``; return the app."""
     import importlib
 
     for name in modules:
-        importlib.import_module(f"mfgindex.cli.{name}").register(on)
+        module = importlib.import_module(f"mfgindex.cli.{name}")
+        if only is None:
+            module.register(on)
+            continue
+        scratch = typer.Typer()
+        module.register(scratch)  # typer builds a command when the app runs: the others never are
+        on.registered_commands += [c for c in scratch.registered_commands if _command_name(c) == only]
     return on
 
 
-def modules_for(args: list[str]) -> tuple[str, ...]:
-    """The command modules a command line needs: the module of the command it names, or all
-    of them (``--help``, ``--version``, no command, a typo: the app's own answer needs them).
+def _command_name(info: typer.models.CommandInfo) -> str:
+    """The name of a registered command: its own, or its function's (``export_all`` is
+    ``export-all``), as typer names it."""
+    import typer.main
+
+    return info.name or typer.main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
+
+
+def modules_for(args: list[str]) -> tuple[tuple[str, ...], str | None]:
+    """The command modules a command line needs and the command it runs: the module of the
+    command it names, or all of them (``--help``, ``--version``, no command, a typo: the app's
+    own answer needs them) and None.
 
     Parameters
     ----------
@@ -82,19 +98,20 @@ def modules_for(args: list[str]) -> tuple[str, ...]:
 
     Returns
     -------
-    tuple of str
-        Names of modules of ``mfgindex.cli``.
+    tuple
+        Names of modules of ``mfgindex.cli``, and the command's name (None: all commands).
     """
     if args and args[0] in COMMANDS:  # the group's own options come before the command
-        return (COMMANDS[args[0]],)
-    return MODULES
+        return (COMMANDS[args[0]],), args[0]
+    return MODULES, None
 
 
 def run() -> None:
     """Run the command line of this process (``sys.argv``)."""
     import sys
 
-    register(app, modules_for(sys.argv[1:]))
+    modules, command = modules_for(sys.argv[1:])
+    register(app, modules, only=command)
     try:
         app(standalone_mode=True)
     except KeyboardInterrupt:
