@@ -249,41 +249,61 @@ class Dataset:
         DataError
             With every error found (missing columns, non-numeric cells, duplicates, …).
         """
-        frame = to_wide(frame, framework, source)
-        parsed: dict[str, np.ndarray] = {}
-        problems = validate_table(frame, framework, source=source, missing=missing, parsed=parsed)
-        errors = [p for p in problems if p.level == "error"]
-        if errors:
-            raise problems_error(errors, source)
-        values = _data_columns(frame, framework, parsed, missing)
-        year_col = year_column(frame, framework)
-        years = None
-        if year_col is not None:
-            years = parse_numbers(frame[year_col])[0].astype(np.int64)
-        names = None
-        if framework.name_column and framework.name_column in frame:
-            names = text_cells(frame[framework.name_column])
-        used = set(framework.indicator_columns())
-        others = [c for c in frame.columns if c not in used]
-        return cls(
-            units=unit_ids(frame[framework.unit_column]),
-            years=years,
-            names=names,
-            matrix=_matrix(list(values.values()), len(frame)),
-            columns=tuple(values),
-            text=frame[others].astype(str).to_numpy(dtype=object),
-            text_columns=tuple(others),
-            source=source,
-            file_digest=digest,
-            warnings=tuple(str(p) for p in problems if p.level == "warning"),
-        )
+        return _from_frame(cls, frame, framework, source=source, digest=digest, missing=missing)
 
 
-def _matrix(columns: list[np.ndarray], n: int) -> _Owned:
-    """The ``(n, c)`` matrix of the data columns, column-major: each column is one contiguous
-    copy, and the pipeline reads it column by column."""
-    out = np.empty((n, len(columns)), dtype=np.float64, order="F")
-    for j, column in enumerate(columns):
+def _from_frame(
+    cls: type[Dataset],
+    frame: pd.DataFrame,
+    framework: Framework,
+    *,
+    source: str,
+    digest: str,
+    missing: Iterable[str],
+    private: bool = False,
+) -> Dataset:
+    """:meth:`Dataset.from_frame`; ``private``: nobody else holds ``frame`` (it was just read
+    from a file), so the dataset may take its float columns' memory instead of a copy."""
+    frame = to_wide(frame, framework, source)
+    parsed: dict[str, np.ndarray] = {}
+    problems = validate_table(frame, framework, source=source, missing=missing, parsed=parsed)
+    errors = [p for p in problems if p.level == "error"]
+    if errors:
+        raise problems_error(errors, source)
+    values = _data_columns(frame, framework, parsed, missing)
+    year_col = year_column(frame, framework)
+    years = None
+    if year_col is not None:
+        years = parse_numbers(frame[year_col])[0].astype(np.int64)
+    names = None
+    if framework.name_column and framework.name_column in frame:
+        names = text_cells(frame[framework.name_column])
+    used = set(framework.indicator_columns())
+    others = [c for c in frame.columns if c not in used]
+    return cls(
+        units=unit_ids(frame[framework.unit_column]),
+        years=years,
+        names=names,
+        matrix=_matrix(frame, values, private),
+        columns=tuple(values),
+        text=frame[others].astype(str).to_numpy(dtype=object),
+        text_columns=tuple(others),
+        source=source,
+        file_digest=digest,
+        warnings=tuple(str(p) for p in problems if p.level == "warning"),
+    )
+
+
+def _matrix(frame: pd.DataFrame, values: dict[str, np.ndarray], private: bool) -> _Owned:
+    """The ``(n, c)`` matrix of the data columns, column-major (the pipeline reads it column by
+    column): a private frame's float block as it is when it is one, else one copy."""
+    columns = list(values)
+    if private and columns and all(frame[c].dtype == np.float64 for c in columns):
+        block = frame[columns].to_numpy(dtype=np.float64)
+        if block.flags.f_contiguous:  # the values validated: the same memory, not a copy
+            return block.view(_Owned)
+    out = np.empty((len(frame), len(columns)), dtype=np.float64, order="F")
+    for j, column in enumerate(values.values()):
         out[:, j] = column
     return out.view(_Owned)
 
@@ -332,7 +352,9 @@ def read_data(
         frame, digest = read_table_hashed(
             path, sheet=sheet, numeric=framework.indicator_columns(), missing=missing
         )
-    return Dataset.from_frame(frame, framework, source=str(path), digest=digest, missing=missing)
+    return _from_frame(
+        Dataset, frame, framework, source=str(path), digest=digest, missing=missing, private=True
+    )
 
 
 #: Suffixes a framework's ``dataset`` may have: a data file, never a suffix-less file (``.env``,
@@ -371,7 +393,9 @@ def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str],
         frame, digest = read_table_hashed(
             path, sheet=sheet, named=False, numeric=framework.indicator_columns(), missing=missing
         )
-        return Dataset.from_frame(frame, framework, source=str(path), digest=digest, missing=missing)
+        return _from_frame(
+            Dataset, frame, framework, source=str(path), digest=digest, missing=missing, private=True
+        )
     except DataError as exc:
         if bundled:
             raise
