@@ -115,7 +115,8 @@ TEXT_CELLS = st.sampled_from(["", "One", " Two", "苏州市", "a b ", "Total", "
 @st.composite
 def tables(draw: st.DrawFn) -> bytes:
     """A CSV file of the framework's columns: mostly numbers, sometimes odd cells, blank lines,
-    lines of separators only, CRLF line ends, a byte-order mark, a ';' separator."""
+    lines of separators only, CRLF line ends, a ';' or tab separator; UTF-8 (with or without a
+    byte-order mark), GB18030 or UTF-16."""
     n = draw(st.integers(1, 12))
     odd = draw(st.booleans())
     sep = draw(st.sampled_from([",", ";", "\t"]))
@@ -130,7 +131,8 @@ def tables(draw: st.DrawFn) -> bytes:
         lines += {"": [], "blank": [""], "seps": [sep * (len(COLUMNS) - 1)], "spaces": ["   "]}[extra]
     end = draw(st.sampled_from(["\n", "\r\n"]))
     text = end.join(lines) + draw(st.sampled_from(["", end]))
-    return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode("utf-8")
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "gb18030", "utf-16"]))
+    return text.encode(encoding)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -141,6 +143,25 @@ def test_fast_path_equals_the_general_reader(
     path = tmp_path / "t.csv"
     path.write_bytes(raw)
     _assert_same(_read(path, fw), _general(path, fw, monkeypatch))
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])
+def test_other_encodings_take_the_fast_path_as_utf8(
+    encoding: str, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GB18030 file (Chinese Excel's CSV) or a UTF-16 one is decoded as the general reader
+    decodes it, then parsed by pandas: the same dataset."""
+    text = "code,name,x,y,z,pop,note\nA,苏州市,1.5,,2,10,工业\nB,南京市,NA,-3e2,4,20,\n"
+    path = tmp_path / f"{encoding}.csv"
+    path.write_bytes(text.encode(encoding))
+    calls: list[bool] = []
+    real = fastcsv.read_csv_fast
+    monkeypatch.setattr(fastcsv, "read_csv_fast", lambda *a: calls.append(real(*a) is not None) or real(*a))
+    fast = _read(path, fw)
+    monkeypatch.undo()
+    assert calls[-1] is True  # read by pandas' parser
+    assert isinstance(fast, mi.Dataset) and fast.names is not None and fast.names[0] == "苏州市"
+    _assert_same(fast, _general(path, fw, monkeypatch))
 
 
 def test_plain_files_take_the_fast_path(fw: mi.Framework) -> None:

@@ -309,9 +309,7 @@ def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int, fast: _Fast
     :func:`~mfgindex.data.fastcsv.read_csv_fast` first when ``fast`` names data columns)."""
     if suffix in TEXT_SUFFIXES:
         if fast is not None and fast.numeric:
-            from mfgindex.data.fastcsv import read_csv_fast
-
-            frame = read_csv_fast(raw, suffix, fast.numeric, fast.markers)
+            frame = _read_text_fast(raw, path, suffix, fast)
             if frame is not None:
                 return frame
         return _read_text_file(raw, path, suffix)
@@ -328,6 +326,24 @@ def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int, fast: _Fast
     raise DataError(
         f"unknown file type '{suffix}'", where=str(path), hint="data files are .csv, .xlsx or .parquet"
     )
+
+
+def _read_text_fast(raw: bytes, path: Path, suffix: str, fast: _Fast) -> pd.DataFrame | None:
+    """A text table through :func:`~mfgindex.data.fastcsv.read_csv_fast`: its bytes when they
+    are UTF-8, else (GB18030, UTF-16 with a byte-order mark) its text as :func:`decode_text`
+    reads it, in UTF-8. None when the fast path declines."""
+    from mfgindex.data.fastcsv import read_csv_fast
+
+    frame = read_csv_fast(raw, suffix, fast.numeric, fast.markers)
+    if frame is not None or raw.isascii():
+        return frame
+    try:
+        raw.decode("utf-8")
+        return None  # UTF-8 already: declined for another reason
+    except UnicodeDecodeError:
+        pass
+    text = decode_text(raw, path)  # the general reader's decoding, and its errors
+    return read_csv_fast(text.encode("utf-8"), suffix, fast.numeric, fast.markers)
 
 
 class _Fast(NamedTuple):
