@@ -73,6 +73,46 @@ def test_default_pipeline_peak_memory_is_at_most_three_inputs(big: tuple[mi.Fram
     np.testing.assert_array_equal(res.steps["normalized"], res.score_matrix[:, pos])
 
 
+#: COINr's outlier treatment, z-scores on a positive scale and geometric means: the heavy
+#: pipeline of issue 13 (with zscore's default mean 0 the geometric mean refuses most units).
+HEAVY = {"treat": "winsorize", "normalize": "zscore(mean=100, sd=10)", "aggregate": "geometric"}
+
+
+def test_heavy_pipeline_peak_memory_is_at_most_three_inputs(big: tuple[mi.Framework, mi.Dataset]) -> None:
+    fw, ds = big
+    size = len(ds) * len(fw.indicators) * 8
+    used, res = peak(lambda: mi.compute(fw, ds, **HEAVY))
+    # the treated values (a step of the result), its scores and the treatment flags as int8
+    # codes: ~2.4x kept; normalised straight into the score matrix, means with one scratch array
+    assert used <= 3.0 * size, f"peak {used / size:.2f}x the input"
+    assert res.treat_codes.dtype == np.int8 and res.treat_codes.shape == (len(ds), len(fw.indicators))
+    assert res.treat_labels == ("", "log_CT")  # every column log-transformed (COINr's fallback)
+    np.testing.assert_array_equal(res.treat_codes == 0, np.isnan(res.steps["treated"]))
+    flags = res.treated[:1000]  # the labels, as before
+    assert flags.dtype == object and set(flags[~np.isnan(res.steps["treated"][:1000])]) == {"log_CT"}
+
+
+@pytest.fixture()
+def at_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The work blocks of a million-unit run in proportion to the 100,000-unit fixture: their
+    fixed sizes would otherwise weigh ten times more here than at the scale they are for."""
+    from mfgindex.pipeline import plan
+
+    monkeypatch.setattr(plan, "BLOCK_BYTES", plan.BLOCK_BYTES // 10)
+    monkeypatch.setattr(plan, "ROW_BLOCK", plan.ROW_BLOCK // 10)
+
+
+def test_float32_halves_the_peak_memory(big: tuple[mi.Framework, mi.Dataset], at_scale: None) -> None:
+    fw, ds = big
+    size = len(ds) * len(fw.indicators) * 8
+    full, ref = peak(lambda: mi.compute(fw, ds))
+    half, res = peak(lambda: mi.compute(fw, ds, dtype="float32"))
+    assert half <= 0.55 * full, f"float32 peak {half / full:.2f}x float64's"
+    assert res.score_matrix.dtype == np.float32 and ref.score_matrix.dtype == np.float64
+    heavy, _ = peak(lambda: mi.compute(fw, ds, dtype="float32", **HEAVY))
+    assert heavy <= 0.55 * 3.0 * size, f"heavy float32 peak {heavy / size:.2f}x the float64 input"
+
+
 def test_ranks_are_lazy_and_read_only(big: tuple[mi.Framework, mi.Dataset]) -> None:
     fw, ds = big
     res = mi.compute(fw, ds)

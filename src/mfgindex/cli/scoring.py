@@ -1,5 +1,6 @@
 """Commands that score data: validate, score, rank, explain."""
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -84,6 +85,21 @@ DatasetOpt = Annotated[
     ),
 ]
 LevelOpt = Annotated[str | None, typer.Option("--level", help="Rank by this group instead of the index.")]
+
+
+class Dtype(StrEnum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+DtypeOpt = Annotated[
+    Dtype,
+    typer.Option(
+        "--dtype",
+        help="float32: half the memory of a very large run, scores within about 1e-5 of "
+        "float64's (close scores may swap ranks or tie; docs/scale.md).",
+    ),
+]
 
 
 def _compute(
@@ -218,6 +234,7 @@ def score(
     strict: StrictOpt = False,
     engine: EngineOpt = Engine.memory,
     scheduler: SchedulerOpt = None,
+    dtype: DtypeOpt = Dtype.float64,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Scores of every group and the index for every unit (and year), or one stage's data.
@@ -249,12 +266,14 @@ def score(
                     "--encoding": encoding,
                     "--round": round_to,
                     "--lang": None if lang == "en" else lang,
+                    "--dtype": None if dtype is Dtype.float64 else dtype.value,
                 },
             )
             return
         file = data[0] if data else None
         out_fmt = resolve_format(fmt, output)
-        res = _compute(framework, file, year=year, **methods.options(), strict=strict, output=output)
+        options = {**methods.options(), "dtype": dtype.value}
+        res = _compute(framework, file, year=year, **options, strict=strict, output=output)
         frame = res.to_frame(
             lang=lang, indicators=indicators, ranks=ranks, step=dataset, where=_where(where), units=unit
         )
@@ -294,6 +313,7 @@ def rank(
     encoding: EncodingOpt = None,
     round_to: RoundOpt = None,
     strict: StrictOpt = False,
+    dtype: DtypeOpt = Dtype.float64,
     methods: MethodChoices = NO_METHODS,
 ) -> None:
     """Units ranked best first: index, rank and development stage, then dimension scores.
@@ -313,7 +333,8 @@ def rank(
             )
         out_fmt = resolve_format(fmt, output)
         _where(where)  # a malformed --where fails before computing
-        res = _compute(framework, data, year=year, **methods.options(), strict=strict, output=output)
+        options = {**methods.options(), "dtype": dtype.value}
+        res = _compute(framework, data, year=year, **options, strict=strict, output=output)
         frame = res.to_frame(
             lang=lang,
             indicators=indicators,

@@ -170,8 +170,9 @@ class Plan:
         # one (N, m) copy in column-major order (each indicator contiguous: the stages work
         # indicator by indicator), filled column by column (no column_stack temporaries)
         x = np.empty((len(data), len(fw.indicators)), dtype=self.dtype, order="F")
-        for j, ind in enumerate(fw.indicators):
-            x[:, j] = data.values[ind.column].to_numpy(dtype=float)
+        with np.errstate(over="ignore"):  # a float32 overflow is refused just below
+            for j, ind in enumerate(fw.indicators):
+                x[:, j] = data.values[ind.column].to_numpy(dtype=float)
         if x.dtype != np.float64:
             _check_range(x, fw.indicators, data.source, "the data")
         prep = Prepared(

@@ -7,7 +7,6 @@ a batch of ``r`` of them ``(r, k)`` (uncertainty runs), in one numpy pass per gr
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -335,8 +334,6 @@ def _aggregate(
     except MethodError as exc:
         if not tolerate:
             raise
-        # the error is kept (reasons) for the warning: not the method's arrays in its frames
-        traceback.clear_frames(exc.__traceback__)
         error = exc
     # Find the refused units by bisection: a method's domain (e.g. positive values for a
     # geometric mean) is a property of each unit's values, whatever the weights, so a block of
@@ -351,7 +348,7 @@ def _aggregate(
         score = np.full(out_shape, np.nan)
         if not refused.all():
             score[..., ~refused] = _by_rows(agg, values[~refused], w, block)
-        return score, np.broadcast_to(refused, out_shape).copy(), error
+        return score, np.broadcast_to(refused, out_shape).copy(), _kept(error)
     blocks = [np.arange(values.shape[0])]
     while blocks:
         rows = blocks.pop()
@@ -367,7 +364,13 @@ def _aggregate(
     score = np.full(out_shape, np.nan)
     if not refused.all():
         score[..., ~refused] = _by_rows(agg, values[~refused], w, block)
-    return score, np.broadcast_to(refused, out_shape).copy(), error
+    return score, np.broadcast_to(refused, out_shape).copy(), _kept(error)
+
+
+def _kept(error: MethodError) -> MethodError:
+    """A handled error kept for its message (``reasons``) without its traceback, whose frames
+    would hold the method's arrays and this frame (a reference cycle) until a collection."""
+    return error.with_traceback(None)
 
 
 def _aggregate_paired(
