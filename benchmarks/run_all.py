@@ -8,7 +8,8 @@ lower is better; below 1 is faster than the reference):
   ``pandas.read_parquet`` on the same table in Parquet;
 * the default pipeline (minmax + arithmetic, ranks of the index and the groups) against a plain
   numpy implementation with the same outputs (checked equal), and against a memory-bandwidth
-  floor (three passes over the input array);
+  floor (three passes over the input array); the heavy pipeline (winsorize, zscore, geometric)
+  in float32 against float64, with both runs' peak memory and float32's precision cost;
 * uncertainty runs per second on the bundled city data, against ``compute`` in a loop;
 * start-up: ``mfgindex --help`` against ``python -c "import typer"``, and ``mfgindex rank``
   (a CSV, piped) against ``python -c "import pandas"``;
@@ -202,6 +203,44 @@ def bench_compute(folder: Path, n_units: int, repeat: int) -> None:
 
     t_floor, _ = timed(floor, max(repeat, 3))
     row(f"compute {n_units:,} x 50", t_ours, "bandwidth floor (3 passes)", t_floor)
+    bench_compute_heavy(fw, ds, repeat)
+
+
+#: COINr's outlier treatment, z-scores on a positive scale, geometric means (issue 13).
+HEAVY = {"treat": "winsorize", "normalize": "zscore(mean=100, sd=10)", "aggregate": "geometric"}
+
+
+def traced_peak(func: Callable[[], Any]) -> int:
+    """Peak bytes :mod:`tracemalloc` saw allocated during ``func()`` (numpy reports its buffers)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        func()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def bench_compute_heavy(fw: mi.Framework, ds: mi.Dataset, repeat: int) -> None:
+    """The heavy pipeline in float32 against float64: time, peak memory as a multiple of the
+    ``(n, m)`` float64 input (one traced run each), and what float32 costs in precision."""
+    n = len(ds)
+    size = n * len(fw.indicators) * 8
+    t64, r64 = timed(lambda: mi.compute(fw, ds, **HEAVY), repeat)
+    t32, r32 = timed(lambda: mi.compute(fw, ds, dtype="float32", **HEAVY), repeat)
+    m64 = traced_peak(lambda: mi.compute(fw, ds, **HEAVY))
+    m32 = traced_peak(lambda: mi.compute(fw, ds, dtype="float32", **HEAVY))
+    k = r64.node_ids.index(fw.id)
+    diff = float(np.nanmax(np.abs(r64.score_matrix[:, k] - r32.score_matrix[:, k])))
+    a, b = r64.ranked[fw.id], r32.ranked[fw.id]
+    moved = int(np.sum(~((a == b) | (np.isnan(a) & np.isnan(b)))))
+    row(f"compute {n:,} x 50 heavy, float32", t32, "the same in float64", t64)
+    ROWS[-1]["note"] = (
+        f"peak {m32 / size:.2f}x vs {m64 / size:.2f}x the input (goal at 1M: <= 3x); "
+        f"index max |diff| {diff:.1e}, {moved:,} rank(s) moved"
+    )
 
 
 # -- uncertainty -----------------------------------------------------------------------------

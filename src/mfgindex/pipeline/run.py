@@ -39,11 +39,13 @@ def sources(framework: Framework, data: Dataset) -> dict[str, dict[str, Any]]:
 def run_once(plan: Plan) -> Result:
     """prepare → normalize → weight and score each block (year) → rank → classify.
 
-    Memory (issue 13): the prepared values are dropped once normalised, the normalised values
-    once written into the score matrix (the result reads them from its indicator columns), and
-    only the index and the groups are ranked here — :meth:`Result.rank_of` ranks an indicator
-    when it is asked for. At a million units × 50 indicators the peak is about twice the input
-    array.
+    Memory (issue 13): the indicators are normalised straight into the score matrix's columns
+    (the result reads them from there), the prepared values are dropped once normalised unless
+    a step keeps them (``treated``), treatment flags are int8 codes, and only the index and the
+    groups are ranked here — :meth:`Result.rank_of` ranks an indicator when it is asked for. At
+    a million units × 50 indicators the peak is 2.2x the input array (minmax + arithmetic),
+    2.9x with winsorize + zscore + geometric; about half that with ``dtype="float32"``
+    (docs/scale.md).
     """
     from mfgindex.result import Result
 
