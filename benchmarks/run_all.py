@@ -125,6 +125,23 @@ def bench_reading(folder: Path, n_units: int, repeat: int) -> None:
     t_ours, _ = timed(lambda: mi.read_data(frame, fw), repeat)
     t_ref, _ = timed(checks, repeat)
     row(f"read_data(DataFrame) {n_units:,} x 50", t_ours, "to_numpy + vectorised checks", t_ref)
+    # peak memory of reading the CSV, each in a fresh process (the interpreter and imports
+    # included on both sides)
+    ours_rss = _peak_rss(
+        f"import mfgindex as mi; mi.read_data({str(csv)!r}, mi.load_framework({str(fw_path)!r}))"
+    )
+    ref_rss = _peak_rss(f"import pandas as pd; pd.read_csv({str(csv)!r})")
+    size = csv.stat().st_size / 2**20
+    row(f"read_data CSV peak RSS ({size:,.0f} MB file)", ours_rss, "pandas.read_csv", ref_rss, unit="MiB")
+
+
+def _peak_rss(code: str) -> float:
+    """Peak resident memory (MiB) of a fresh Python running ``code``."""
+    probe = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{probe}"], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.split()[-1]) / 1024
 
 
 # -- compute ---------------------------------------------------------------------------------
@@ -373,7 +390,10 @@ def render() -> str:
     lines = [f"{'benchmark':<{width}} {'ours':>10} {'reference':<30} {'ref':>10} {'ratio':>8}  goal"]
     lines.append("-" * len(lines[0]) + "------")
     for r in ROWS:
-        fmt = (lambda v: f"{v * 1000:.3f} ms") if r["unit"] == "s/run" else (lambda v: f"{v:.3f} s")
+        fmt = {
+            "s/run": lambda v: f"{v * 1000:.3f} ms",
+            "MiB": lambda v: f"{v:,.0f} MiB",
+        }.get(r["unit"], lambda v: f"{v:.3f} s")
         note = f"  ({r['note']})" if r.get("note") else ""
         lines.append(
             f"{r['benchmark']:<{width}} {fmt(r['ours']):>10} {r['reference']:<30} "
