@@ -41,3 +41,21 @@ def test_a_command_alone_helps_as_in_the_whole_app(command: str) -> None:
     for args in ([command, "--help"], [command, "--no-such-option"]):
         ours, whole = runner.invoke(alone, args), runner.invoke(get_app(), args)
         assert (ours.exit_code, ours.stdout, ours.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--help"], ["-h"], ["--version"], ["rnak"], ["Rank", "--top", "3"], ["--bogus"], ["-h", "x"]],
+)
+def test_a_command_line_that_runs_no_command_lists_them_as_the_whole_app(args: list[str]) -> None:
+    listing = register(new_app(), listing=True)
+    ours, whole = runner.invoke(listing, args), runner.invoke(get_app(), args)
+    assert (ours.exit_code, ours.stdout, ours.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
+    assert _names(listing) == list(COMMANDS)
+    assert all(not c.params for c in typer.main.get_command(listing).commands.values())  # type: ignore[attr-defined]
+
+
+def test_a_listed_command_never_runs_as_if_it_had() -> None:
+    listing = register(new_app(), ("scoring",), listing=True)
+    result = runner.invoke(listing, ["rank"])
+    assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)

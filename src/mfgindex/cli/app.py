@@ -62,20 +62,55 @@ COMMANDS = {
 }
 
 
-def register(on: typer.Typer, modules: tuple[str, ...] = MODULES, *, only: str | None = None) -> typer.Typer:
-    """Register the commands of ``modules`` (default: all) on the app ``on``, or of them the
-    command ``only``; return the app."""
+def register(
+    on: typer.Typer, modules: tuple[str, ...] = MODULES, *, only: str | None = None, listing: bool = False
+) -> typer.Typer:
+    """Register the commands of ``modules`` (default: all) on the app ``on``; return the app.
+
+    Parameters
+    ----------
+    on : typer.Typer
+        The app.
+    modules : tuple of str
+        Modules of ``mfgindex.cli``, each with a ``register(app)``.
+    only : str, optional
+        Of their commands only this one (typer builds one command, not all of them).
+    listing : bool
+        Each command as its name and help only, without its parameters: for a command line
+        that runs no command (``--help``, ``--version``, a typo), which lists the commands.
+    """
     import importlib
 
     for name in modules:
         module = importlib.import_module(f"mfgindex.cli.{name}")
-        if only is None:
+        if only is None and not listing:
             module.register(on)
             continue
         scratch = typer.Typer()
-        module.register(scratch)  # typer builds a command when the app runs: the others never are
-        on.registered_commands += [c for c in scratch.registered_commands if _command_name(c) == only]
+        module.register(scratch)
+        on.registered_commands += [
+            _listed(c) if listing else c
+            for c in scratch.registered_commands
+            if only is None or _command_name(c) == only
+        ]
     return on
+
+
+def _listed(info: typer.models.CommandInfo) -> typer.models.CommandInfo:
+    """A copy of a registered command whose function has the name and help of the command's
+    and no parameters: what listing the commands needs."""
+    import copy
+
+    callback = info.callback
+    assert callback is not None
+
+    def listed() -> None:
+        raise RuntimeError(f"'{callback.__name__}' was registered to be listed, not run")
+
+    listed.__name__, listed.__doc__ = callback.__name__, callback.__doc__
+    new = copy.copy(info)
+    new.callback = listed
+    return new
 
 
 def _command_name(info: typer.models.CommandInfo) -> str:
@@ -110,8 +145,10 @@ def run() -> None:
     """Run the command line of this process (``sys.argv``)."""
     import sys
 
-    modules, command = modules_for(sys.argv[1:])
-    register(app, modules, only=command)
+    args = sys.argv[1:]
+    modules, command = modules_for(args)
+    # a command line naming no command runs none (a name after "--" could still be one)
+    register(app, modules, only=command, listing=not any(a in COMMANDS for a in args))
     try:
         app(standalone_mode=True)
     except KeyboardInterrupt:
