@@ -73,14 +73,7 @@ def run_once(plan: Plan) -> Result:
     rows = np.concatenate([b.rows for b in blocks]) if blocks else np.array([], dtype=int)
     rows.sort()
     take = _rows(rows, len(scores))
-    ranked_nodes = [fw.id, *(g.id for g in fw.groups)]
-    ranks = {}
-    for node in ranked_nodes:
-        col = np.full(len(scores), np.nan)
-        for b in blocks:
-            sel = _rows(b.rows, len(scores))
-            col[sel] = rank_desc(scores[sel, pos[node]])
-        ranks[node] = col
+    ranks = _rank_nodes(scores, [pos[n] for n in [fw.id, *(g.id for g in fw.groups)]], node_ids, blocks)
     stage_call, stage_codes = _classify(plan, blocks, scores[:, pos[fw.id]], ranks[fw.id])
     record["stages"] = stage_call.spec() if stage_call else "none"
     provenance = {
@@ -113,6 +106,20 @@ def run_once(plan: Plan) -> Result:
         weights=used_weights,
         provenance=provenance,
     )
+
+
+def _rank_nodes(
+    scores: np.ndarray, columns: list[int], node_ids: list[str], blocks: list[Block]
+) -> dict[str, np.ndarray]:
+    """Ranks of the nodes in ``columns`` of ``scores`` within each block (year): 1 = best."""
+    ranks = {}
+    for k in columns:
+        col = np.full(len(scores), np.nan)
+        for b in blocks:
+            sel = _rows(b.rows, len(scores))
+            col[sel] = rank_desc(scores[sel, k])
+        ranks[node_ids[k]] = col
+    return ranks
 
 
 def _take(a: np.ndarray, take: slice | np.ndarray) -> np.ndarray:
