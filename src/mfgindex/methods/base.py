@@ -1,8 +1,11 @@
 """Data contracts shared by the stage modules.
 
 Arrays are float64; rows are units, columns are indicators (or a group's children). NaN means
-missing everywhere. Each stage's functions take the positional arguments documented below and
-their method parameters as keyword-only arguments (see :mod:`mfgindex.methods.registry`).
+missing everywhere. In a float32 run (``Choices.dtype``, docs/scale.md) the stages on whole
+tables (denominate, impute, screen), treat methods and aggregators may be given float32 arrays
+(normalisers always get float64 blocks); the methods here compute in float64 all the same.
+Each stage's functions take the positional arguments documented below and their method
+parameters as keyword-only arguments (see :mod:`mfgindex.methods.registry`).
 
 =========== ===================================================================== =============
 stage       positional arguments                                                   returns
