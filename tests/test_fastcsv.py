@@ -137,13 +137,38 @@ def tables(draw: st.DrawFn) -> bytes:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=tables())
+@given(raw=tables(), split=st.booleans())
 def test_fast_path_equals_the_general_reader(
-    raw: bytes, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    raw: bytes, split: bool, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``split``: the file is parsed in up to four parts of about 40 bytes, in threads, as a
+    large file is (a part may then start on a blank line, or hold a column's text only)."""
     path = tmp_path / "t.csv"
     path.write_bytes(raw)
-    _assert_same(_read(path, fw), _general(path, fw, monkeypatch))
+    with monkeypatch.context() as m:
+        if split:
+            m.setattr(fastcsv, "PART_BYTES", 40)
+            m.setattr("os.cpu_count", lambda: 4)
+        fast = _read(path, fw)
+    _assert_same(fast, _general(path, fw, monkeypatch))
+
+
+def test_large_files_are_parsed_in_parts(fw: mi.Framework, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts start at line starts, the first at the header; a column read as numbers in one
+    part and as text in another is read again as text, whole."""
+    lines = ["code,name,x,y,z,pop,note", *(f"U{i},n,{i}.5,{i},1,2,t" for i in range(200))]
+    lines[150] = "U149,n,NA,149,1,2,t"
+    raw = ("\n".join(lines) + "\n").encode()
+    monkeypatch.setattr(fastcsv, "PART_BYTES", 1000)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    bounds = fastcsv._parts(raw)
+    assert len(bounds) == 4 and bounds[0][0] == 0 and bounds[-1][1] == len(raw)
+    assert all(raw[a - 1 : a] == b"\n" for a, _ in bounds[1:])
+    numeric = frozenset(fw.indicator_columns())
+    frame = fastcsv.read_csv_fast(raw, ".csv", numeric, numbers.MISSING_MARKERS)
+    assert frame is not None and len(frame) == 200
+    assert frame["x"].dtype == object and frame["x"][149] == "NA" and frame["x"][0] == "0.5"
+    assert frame["y"].dtype == np.float64 and frame["y"][199] == 199.0
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])

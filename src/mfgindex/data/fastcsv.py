@@ -20,7 +20,9 @@ general reader and the number policy (:mod:`mfgindex.data.numbers`) would give:
   rounds decimal text to the nearest double, as Python's ``float`` does. The columns it kept as
   text go through the number policy as text, like every column of the general reader. Read
   again as text, to be safe, are a column where pandas read an infinity (the policy refuses
-  it, quoting the cell) and a column of true/false or of integers beyond 64 bits.
+  it, quoting the cell), a column of true/false or of integers beyond 64 bits, and a column
+  with a zero when the file may hold a ``-0`` (whose sign pandas keeps or not depending on
+  whether it reads the column as integers).
 
 When a check fails, :func:`read_csv_fast` returns None and the file is read by the general
 reader, whose messages name the row and the cell; when it succeeds, the table equals the general
@@ -33,6 +35,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -47,7 +50,9 @@ __all__ = ["read_csv_fast"]
 
 #: Byte-order marks of the encodings pandas is not given here (UTF-16 and UTF-32 files).
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
-_CR, _LF, _SPACE = 13, 10, 32
+_CR, _LF, _SPACE, _MINUS, _ZERO = 13, 10, 32, ord("-"), ord("0")
+#: what may follow "-0" in a number that is not zero
+_NONZERO_AFTER = np.frombuffer(b".123456789eE", dtype=np.uint8)
 
 
 def read_csv_fast(
@@ -89,22 +94,73 @@ def read_csv_fast(
         return None
     from concurrent.futures import ThreadPoolExecutor
 
-    # The shape is checked on the bytes while pandas parses them (numpy releases the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # The shape is checked on the bytes while pandas parses them, and a large file is parsed
+    # in parts, one per core: numpy and pandas' C parser release the GIL.
+    bounds = _parts(body)
+    with ThreadPoolExecutor(max_workers=len(bounds)) as pool:
         shape = pool.submit(_shape, body, sep)
-        frame = _parse(body, sep, names, present)
+        rest = [pool.submit(_parse_part, body, a, b, sep, names, present) for a, b in bounds[1:]]
+        parts = [_parse_part(body, *bounds[0], sep, names, present), *(f.result() for f in rest)]
         got = shape.result()
+    frame = _joined(parts)
     if frame is None or not _fits(frame, got, len(names)):
         return None
     return _as_policy_reads(frame, body, sep, names, present, got)
 
 
+#: A file larger than this is parsed in parts, one per core (at most :data:`MAX_PARTS`).
+PART_BYTES = 8 << 20
+MAX_PARTS = 4
+
+
+def _parts(body: bytes) -> list[tuple[int, int]]:
+    """Byte ranges of the parts to parse, each starting at the start of a line (the first at
+    the header)."""
+    import os
+
+    k = max(1, min(MAX_PARTS, os.cpu_count() or 1, len(body) // PART_BYTES))
+    cuts = [0]
+    for i in range(1, k):
+        at = body.find(b"\n", max(cuts[-1], len(body) * i // k)) + 1
+        if 0 < at < len(body):
+            cuts.append(at)
+    cuts.append(len(body))
+    return list(itertools.pairwise(cuts))
+
+
+def _parse_part(
+    body: bytes, start: int, stop: int, sep: str, names: list[str], present: list[str]
+) -> pd.DataFrame | None:
+    """:func:`_parse` of ``body[start:stop]``: the header's part, or a later one (no header)."""
+    whole = start == 0 and stop == len(body)
+    return _parse(body if whole else body[start:stop], sep, names, present, header=start == 0)
+
+
+def _joined(parts: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+    """The parts as one table, None if one failed or had rows pandas shifted into its index.
+
+    A column the parts read differently (numbers in one, text in another; integers in one,
+    floats in another, where the sign of a ``-0`` depends on which) becomes a mixed column,
+    which :func:`_columns_to_read_again` has read again as text: what the general reader
+    gets from the whole column."""
+    import pandas as pd
+
+    if any(p is None or not p.index.equals(_range(len(p))) for p in parts):
+        return None
+    frames = [p for p in parts if p is not None]
+    if len(frames) == 1:
+        return frames[0]
+    frame = pd.concat(frames, ignore_index=True)
+    for col in frame.columns:
+        if len({str(f[col].dtype) for f in frames}) > 1:
+            frame[col] = frame[col].astype(object)
+    return frame
+
+
 def _fits(frame: pd.DataFrame, got: _Shape, width: int) -> bool:
     """Whether every row pandas read had ``width`` cells, on lines split as the general reader
     splits them."""
-    if got.lone_cr or got.separators != (width - 1) * (len(frame) + 1):
-        return False
-    return bool(frame.index.equals(_range(len(frame))))
+    return not got.lone_cr and got.separators == (width - 1) * (len(frame) + 1)
 
 
 def _as_policy_reads(
@@ -113,7 +169,7 @@ def _as_policy_reads(
     """The parsed frame made what the general reader gives: columns read again as text where
     pandas' numbers may differ from the policy's, leading spaces of text cells removed, blank
     rows dropped."""
-    again = _columns_to_read_again(frame, present)
+    again = _columns_to_read_again(frame, present, got.minus_zero)
     if again:
         text = _parse(body, sep, names, [], usecols=again)
         if text is None or len(text) != len(frame):
@@ -160,6 +216,10 @@ class _Shape(NamedTuple):
     lone_cr: bool
     #: a cell starts with a space (after a separator or a line break)
     leading_space: bool
+    #: a cell may be a negative zero (``-0``, ``-00``): whether pandas keeps its sign depends
+    #: on whether it reads the column (or a part of it) as integers, so such columns are read
+    #: again as text
+    minus_zero: bool
 
 
 def _shape(body: bytes, sep: str) -> _Shape:
@@ -167,20 +227,32 @@ def _shape(body: bytes, sep: str) -> _Shape:
     out by one ``in`` (a memchr), before any pass of numpy over the bytes."""
     a = np.frombuffer(body, dtype=np.uint8)
     separators = int(np.count_nonzero(a == ord(sep)))
-    lone_cr = leading_space = False
+    lone_cr = leading_space = minus_zero = False
     if b"\r" in body:  # every carriage return must start a CRLF pair
         cr = np.flatnonzero(a == _CR)
         lone_cr = bool(cr[-1] == a.size - 1 or np.any(a[np.minimum(cr + 1, a.size - 1)] != _LF))
+    if b"-" in body:
+        minus = np.flatnonzero(a[:-1] == _MINUS)
+        minus = minus[a[minus + 1] == _ZERO]
+        if minus.size:  # "-0" not followed by more of a nonzero number (-0.5, -07 are not zeros)
+            at = np.minimum(minus + 2, a.size - 1)
+            after = np.where(minus + 2 < a.size, a[at], _LF)
+            minus_zero = bool(np.any(~np.isin(after, _NONZERO_AFTER)))
     if b" " in body:
         spaces = np.flatnonzero(a == _SPACE)
         before = a[np.maximum(spaces - 1, 0)]
         starts = (before == ord(sep)) | (before == _LF) | (before == _CR)
         leading_space = bool(spaces[0] == 0 or np.any(starts))
-    return _Shape(separators, lone_cr, leading_space)
+    return _Shape(separators, lone_cr, leading_space, minus_zero)
 
 
 def _parse(
-    body: bytes, sep: str, names: list[str], present: list[str], usecols: list[str] | None = None
+    body: bytes,
+    sep: str,
+    names: list[str],
+    present: list[str],
+    usecols: list[str] | None = None,
+    header: bool = True,
 ) -> pd.DataFrame | None:
     """pandas' C parser on the bytes: ``present`` columns with the empty cell as the one
     missing value (so they come back as floats when every other cell is a number), the others
@@ -192,7 +264,7 @@ def _parse(
         return pd.read_csv(
             io.BytesIO(body),
             sep=sep,
-            header=0,
+            header=0 if header else None,
             names=names,
             usecols=usecols,
             dtype=dict.fromkeys(text, object),
@@ -207,18 +279,21 @@ def _parse(
         return None
 
 
-def _columns_to_read_again(frame: pd.DataFrame, present: list[str]) -> list[str]:
-    """Data columns whose parsed values may differ from the policy's, to be read as text; the
+def _columns_to_read_again(frame: pd.DataFrame, present: list[str], minus_zero: bool) -> list[str]:
+    """Data columns whose parsed values may differ from the policy's, to be read as text: an
+    infinity, true/false, integers beyond 64 bits, a mix, a zero that may be a ``-0``. The
     columns pandas kept as text become text cells (``""`` for empty) in place, and integer
-    columns floats (as :func:`~mfgindex.data.numbers.parse_numbers` reads an all-integer
-    column: through pandas' integers, so ``-0`` is 0 on both paths)."""
+    columns floats."""
     import pandas as pd
 
     again: list[str] = []
     for col in present:
         column = frame[col]
         kind = column.dtype.kind
-        if kind == "f":
+        values = column.to_numpy() if kind in "fiu" else None
+        if values is not None and minus_zero and bool((values == 0).any()):
+            again.append(col)
+        elif kind == "f":
             if np.isinf(column.to_numpy()).any():
                 again.append(col)
         elif kind in "iu":
