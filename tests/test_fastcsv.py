@@ -136,7 +136,7 @@ def tables(draw: st.DrawFn) -> bytes:
     return text.encode(encoding)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=tables(), split=st.booleans())
 def test_fast_path_equals_the_general_reader(
     raw: bytes, split: bool, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
