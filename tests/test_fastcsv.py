@@ -110,7 +110,13 @@ ODD_CELLS = st.sampled_from(
         *("１２", "12%", "−5", "2万", "x", "+7", " +1.1"),
     ]
 )
-TEXT_CELLS = st.sampled_from(["", "One", " Two", "苏州市", "a b ", "Total", "合计", "0012", "1.50", "NA"])
+TEXT_CELLS = st.sampled_from(
+    [
+        *("", "One", " Two", "苏州市", "a b ", "Total", "合计", "0012", "1.50", "NA"),
+        *('"Korea, Rep."', '"a ""b"""', '""', '"x"', '"One"'),
+    ]
+)
+QUOTED_NUMBERS = st.sampled_from(['"1.5"', '""', '"NA"', '"-0"', '"1,234"', '"  3"'])
 
 
 @st.composite
@@ -125,7 +131,7 @@ def tables(draw: st.DrawFn) -> bytes:
     for i in range(n):
         cells = [f"U{i}", draw(TEXT_CELLS)]
         for _ in range(4):
-            cells.append(draw(st.one_of(NUMBER_CELLS, ODD_CELLS) if odd else NUMBER_CELLS))
+            cells.append(draw(st.one_of(NUMBER_CELLS, ODD_CELLS, QUOTED_NUMBERS) if odd else NUMBER_CELLS))
         cells.append(draw(TEXT_CELLS))
         lines.append(sep.join(cells))
         extra = draw(st.sampled_from(["", "", "", "blank", "seps", "spaces"]))
@@ -202,6 +208,9 @@ def test_plain_files_take_the_fast_path(fw: mi.Framework) -> None:
     plain = "code,name,x,y,z,pop,note\nA,苏州市,1.5,,2,10,a b\nB, Two,NA,-3e2,4,20,\n"
     assert _taken(plain.encode(), fw)
     assert _taken(b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode(), fw)
+    # R's write.csv: every text quoted, the row-name column unnamed
+    r_csv = '"","code","name","x","y","z","pop","note"\n"1","A","Korea, Rep.",1.5,NA,2,10,"a ""b"""\n'
+    assert _taken(r_csv.encode(), fw)
 
 
 @pytest.mark.parametrize(
@@ -210,7 +219,10 @@ def test_plain_files_take_the_fast_path(fw: mi.Framework) -> None:
         "code,name,x,y,z,pop,note\nA,a,1,2,3,4\n",  # a short row: pandas would pad it
         "code,name,x,y,z,pop,note\nA,a,1,2,3,4,5,6\nB,b,1,2,3,4,5,6\n",  # one cell too many
         "code,name,x,y,z,pop,note\nA,a,1,2,3,4,5,6\nB,b,1,2,3,4\n",  # long and short: same count
-        'code,name,x,y,z,pop,note\nA,"a,b",1,2,3,4,5\n',  # quoted: the separator inside
+        'code,name,x,y,z,pop,note\nA,a "b",1,2,3,4,5\n',  # a quote inside an unquoted cell
+        'code,name,x,y,z,pop,note\nA,"a\nb",1,2,3,4,5\n',  # a line break inside quotes
+        'code,name,x,y,z,pop,note\nA, "a,b",1,2,3,4,5\n',  # a space before the quote
+        'code,name,x,y,z,pop,note\nA,"a,1,2,3,4,5\n',  # a quote not closed
         "code,name,x,y,z,pop,note\rA,a,1,2,3,4,5\r",  # lone carriage returns
         "code,name,x,y,z,pop,note,\nA,a,1,2,3,4,5,\n",  # trailing separators
         "code,name,x,x,z,pop,note\nA,a,1,2,3,4,5\n",  # a duplicate name

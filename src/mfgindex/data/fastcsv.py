@@ -8,9 +8,10 @@ text. This module parses such a file once with pandas' C engine — the framewor
 as numbers, every other column as text — and checks, vectorised, that what it parsed is what the
 general reader and the number policy (:mod:`mfgindex.data.numbers`) would give:
 
-* **The shape.** No quote marks (a quoted cell may hold the separator or a line break), no lone
-  carriage return, a header on the first line with distinct, non-empty names, and exactly
-  ``(header cells - 1) x (rows + 1)`` separators in the file: so no row has too few cells
+* **The shape.** No lone carriage return, a header on the first line with distinct names,
+  quoted cells that both readers read alike (quotes that open at the start of a cell and close
+  at its end, doubled inside, no line break inside), and exactly
+  ``(header cells - 1) x (rows + 1)`` separators outside quotes: so no row has too few cells
   (pandas would pad it with blanks) or too many (pandas would shift it into the index). Rows
   whose cells are all blank are dropped, and spaces at the start of a text cell removed, as
   the general reader does.
@@ -50,7 +51,7 @@ __all__ = ["read_csv_fast"]
 
 #: Byte-order marks of the encodings pandas is not given here (UTF-16 and UTF-32 files).
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
-_CR, _LF, _SPACE, _MINUS, _ZERO = 13, 10, 32, ord("-"), ord("0")
+_CR, _LF, _SPACE, _QUOTE, _MINUS, _ZERO = 13, 10, 32, ord('"'), ord("-"), ord("0")
 #: what may follow "-0" in a number that is not zero
 _NONZERO_AFTER = np.frombuffer(b".123456789eE", dtype=np.uint8)
 
@@ -83,7 +84,7 @@ def read_csv_fast(
     if "" not in markers:
         return None
     body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
-    if not body or body.startswith(_WIDE_BOMS) or b"\x00" in body or b'"' in body:
+    if not body or body.startswith(_WIDE_BOMS) or b"\x00" in body:
         return None
     header = _header(body, suffix)
     if header is None:
@@ -159,8 +160,10 @@ def _joined(parts: list[pd.DataFrame | None]) -> pd.DataFrame | None:
 
 def _fits(frame: pd.DataFrame, got: _Shape, width: int) -> bool:
     """Whether every row pandas read had ``width`` cells, on lines split as the general reader
-    splits them."""
-    return not got.lone_cr and got.separators == (width - 1) * (len(frame) + 1)
+    splits them, and quoted cells the readers read alike."""
+    if got.lone_cr or not got.quotes_ok or (got.quoted and got.leading_space):
+        return False  # (a space before a quote: the general reader skips it, pandas keeps it)
+    return got.separators == (width - 1) * (len(frame) + 1)
 
 
 def _as_policy_reads(
@@ -191,7 +194,8 @@ def _range(n: int) -> Any:
 
 def _header(body: bytes, suffix: str) -> tuple[list[str], str] | None:
     """The header's names and the separator, or None when the header needs the general reader
-    (not UTF-8, blank, an empty or duplicate name, an empty cell after the last name)."""
+    (not UTF-8, blank, a duplicate name, an empty cell after the last name). Unnamed cells
+    are named as the general reader names them (R's ``write.csv`` leaves the first empty)."""
     end = body.find(b"\n")
     line = body if end < 0 else body[:end]
     try:
@@ -201,8 +205,11 @@ def _header(body: bytes, suffix: str) -> tuple[list[str], str] | None:
     if not text.strip():
         return None
     sep = "\t" if suffix == ".tsv" else sniff_separator(text)
-    names = [c.strip() for c in text.split(sep)]
-    if not all(names) or len(set(names)) != len(names):
+    cells = next(csv.reader([text], delimiter=sep, skipinitialspace=True)) if '"' in text else text.split(sep)
+    if not cells[-1].strip():  # the general reader trims empty cells after the last name
+        return None
+    names = [c.strip() or f"(column {k + 1}, no name)" for k, c in enumerate(cells)]
+    if len(set(names)) != len(names):
         return None
     return names, sep
 
@@ -216,6 +223,11 @@ class _Shape(NamedTuple):
     lone_cr: bool
     #: a cell starts with a space (after a separator or a line break)
     leading_space: bool
+    #: the file has quote marks
+    quoted: bool
+    #: every quoted cell is simple: its quotes open at the start of a cell and close at its
+    #: end (doubled inside, as ``""``), and it holds no line break
+    quotes_ok: bool
     #: a cell may be a negative zero (``-0``, ``-00``): whether pandas keeps its sign depends
     #: on whether it reads the column (or a part of it) as integers, so such columns are read
     #: again as text
@@ -226,7 +238,13 @@ def _shape(body: bytes, sep: str) -> _Shape:
     """Counts on the file's bytes: see :class:`_Shape`. A byte that does not occur is ruled
     out by one ``in`` (a memchr), before any pass of numpy over the bytes."""
     a = np.frombuffer(body, dtype=np.uint8)
-    separators = int(np.count_nonzero(a == ord(sep)))
+    quoted, quotes_ok = b'"' in body, True
+    spans = None
+    if quoted:
+        separators, spans = _outside_quotes(a, ord(sep))
+        quotes_ok = spans is not None
+    else:
+        separators = int(np.count_nonzero(a == ord(sep)))
     lone_cr = leading_space = minus_zero = False
     if b"\r" in body:  # every carriage return must start a CRLF pair
         cr = np.flatnonzero(a == _CR)
@@ -240,10 +258,46 @@ def _shape(body: bytes, sep: str) -> _Shape:
             minus_zero = bool(np.any(~np.isin(after, _NONZERO_AFTER)))
     if b" " in body:
         spaces = np.flatnonzero(a == _SPACE)
+        if spans is not None:  # spaces inside quotes are the cell's own
+            spaces = spaces[~_inside(spaces, *spans)]
         before = a[np.maximum(spaces - 1, 0)]
         starts = (before == ord(sep)) | (before == _LF) | (before == _CR)
-        leading_space = bool(spaces[0] == 0 or np.any(starts))
-    return _Shape(separators, lone_cr, leading_space, minus_zero)
+        leading_space = bool(spaces.size) and bool(spaces[0] == 0 or np.any(starts))
+    return _Shape(separators, lone_cr, leading_space, quoted, quotes_ok, minus_zero)
+
+
+def _inside(at: np.ndarray, opens: np.ndarray, closes: np.ndarray) -> np.ndarray:
+    """Which positions ``at`` lie strictly inside a quoted span (``opens[k] < at < closes[k]``)."""
+    k = np.searchsorted(opens, at) - 1
+    return (k >= 0) & (at < closes[np.maximum(k, 0)])
+
+
+def _outside_quotes(a: np.ndarray, sep: int) -> tuple[int, tuple[np.ndarray, np.ndarray] | None]:
+    """The separators outside quoted cells, and the quoted spans (their opening and closing
+    quotes' positions) when every quoted cell is simple (see :class:`_Shape`) — then the
+    standard library's reader and pandas' read them alike — else None.
+
+    Quote marks pair up in order, each pair enclosing a cell's text or, back to back, a
+    doubled quote inside it (``"a""b"``: pairs 0-2 and 3-5).
+    """
+    q = np.flatnonzero(a == _QUOTE)
+    if q.size % 2:
+        return 0, None
+    opens, closes = q[0::2], q[1::2]
+    before = a[np.maximum(opens - 1, 0)]
+    after = a[np.minimum(closes + 1, a.size - 1)]
+    starts = (opens == 0) | (before == sep) | (before == _LF) | (before == _CR)
+    starts[1:] |= opens[1:] == closes[:-1] + 1  # a doubled quote continues the cell
+    ends = (closes == a.size - 1) | (after == sep) | (after == _LF) | (after == _CR)
+    ends[:-1] |= closes[:-1] + 1 == opens[1:]
+    if not (starts.all() and ends.all()):
+        return 0, None
+    lines = np.flatnonzero(a == _LF)
+    if np.any(np.searchsorted(lines, closes) != np.searchsorted(lines, opens)):
+        return 0, None  # a line break inside a quoted cell
+    seps = np.flatnonzero(a == sep)
+    inside = int(np.sum(np.searchsorted(seps, closes) - np.searchsorted(seps, opens)))
+    return int(seps.size) - inside, (opens, closes)
 
 
 def _parse(
@@ -270,7 +324,9 @@ def _parse(
             dtype=dict.fromkeys(text, object),
             keep_default_na=False,
             na_values={n: [""] for n in present},
-            quoting=csv.QUOTE_NONE,
+            quoting=csv.QUOTE_MINIMAL,
+            quotechar='"',
+            doublequote=True,
             engine="c",
             encoding="utf-8",
             encoding_errors="strict",
