@@ -131,6 +131,8 @@ def test_cannot_run_partition_wise_names_the_methods(client: Any, fw_path: Path,
     for name in ("copeland", "vikor", "bod"):
         with pytest.raises(MethodError, match=f"aggregate '{name}"):
             ms.score(fw, data, choices=Choices(aggregate=name))
+    with pytest.raises(MethodError, match="dtype 'float32': the Dask path scores in float64"):
+        ms.score(fw, data, choices=Choices(dtype="float32"))
 
 
 def test_panel_needs_a_year(client: Any, fw_path: Path, data: pd.DataFrame) -> None:

@@ -134,12 +134,16 @@ def _check_dask_options(
         )
     given = [k for k, v in (unsupported or {}).items() if v not in (None, False, (), [])]
     if given:
-        raise UsageError(
-            f"{', '.join(given)}: not available with --engine dask",
-            hint="the Dask path writes every unit's scores with node ids as "
-            "headers; filter or relabel the Parquet output afterwards, or "
-            "score in memory",
+        hint = (
+            "the Dask path writes every unit's scores with node ids as headers; filter or "
+            "relabel the Parquet output afterwards, or score in memory"
         )
+        if given == ["--dtype"]:
+            hint = (
+                "the Dask path scores in float64, one partition at a time (its memory is "
+                "bounded already): drop --dtype, or score in memory"
+            )
+        raise UsageError(f"{', '.join(given)}: not available with --engine dask", hint=hint)
     if output is None:
         raise UsageError(
             "--engine dask writes a folder of Parquet files: give -o FOLDER",

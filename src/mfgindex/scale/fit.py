@@ -174,13 +174,19 @@ def check_plan(plan: Plan) -> None:
     """Raise one :class:`MethodError` listing every choice of ``plan`` that cannot run
     partition-wise: imputation, screening and treatment (they learn from all units at once —
     do them before), a normaliser or weight method whose ``reduce`` trait is None, an
-    aggregator that is not ``row_wise`` (Copeland, TOPSIS, VIKOR, BoD compare units)."""
+    aggregator that is not ``row_wise`` (Copeland, TOPSIS, VIKOR, BoD compare units), and a
+    ``dtype`` other than float64 (the partitions are scored in float64)."""
     problems = [
         *_learning_steps(plan),
         *_unreduced_normalisers(plan),
         *_unreduced_weights(plan),
         *_not_row_wise(plan),
     ]
+    if plan.choices.dtype is not None:  # None: float64
+        problems.append(
+            f"dtype '{plan.choices.dtype}': the Dask path scores in float64 (it holds one "
+            "partition at a time, so its memory is bounded already); leave dtype out"
+        )
     if problems:
         raise MethodError(
             f"{len(problems)} choice{'s' if len(problems) != 1 else ''} cannot run "
