@@ -202,10 +202,15 @@ def _header(body: bytes, suffix: str) -> tuple[list[str], str] | None:
         text = line.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
         return None
-    if not text.strip():
+    if not text.strip() or "\r" in text:  # a lone carriage return: the general reader's job
         return None
     sep = "\t" if suffix == ".tsv" else sniff_separator(text)
-    cells = next(csv.reader([text], delimiter=sep, skipinitialspace=True)) if '"' in text else text.split(sep)
+    cells = text.split(sep)
+    if '"' in text:  # read as the general reader reads it
+        try:
+            cells = next(csv.reader([text], delimiter=sep, skipinitialspace=True))
+        except csv.Error:
+            return None
     if not cells[-1].strip():  # the general reader trims empty cells after the last name
         return None
     names = [c.strip() or f"(column {k + 1}, no name)" for k, c in enumerate(cells)]

@@ -334,7 +334,10 @@ def _read_text_fast(raw: bytes, path: Path, suffix: str, fast: _Fast) -> pd.Data
     reads it, in UTF-8. None when the fast path declines."""
     from mfgindex.data.fastcsv import read_csv_fast
 
-    frame = read_csv_fast(raw, suffix, fast.numeric, fast.markers)
+    try:
+        frame = read_csv_fast(raw, suffix, fast.numeric, fast.markers)
+    except Exception:  # an oddity the checks did not foresee: the general reader
+        return None  # reads the file, and names its problem if it has one
     if frame is not None or raw.isascii():
         return frame
     try:
@@ -343,7 +346,10 @@ def _read_text_fast(raw: bytes, path: Path, suffix: str, fast: _Fast) -> pd.Data
     except UnicodeDecodeError:
         pass
     text = decode_text(raw, path)  # the general reader's decoding, and its errors
-    return read_csv_fast(text.encode("utf-8"), suffix, fast.numeric, fast.markers)
+    try:
+        return read_csv_fast(text.encode("utf-8"), suffix, fast.numeric, fast.markers)
+    except Exception:  # as above
+        return None
 
 
 class _Fast(NamedTuple):
