@@ -287,6 +287,8 @@ class Framework:
         MethodError
             A named file cannot be read, or lacks its columns.
         """
+        if not any(isinstance(s, str) and "ahp" in s for s in specs):
+            return self  # no AHP method named: the judgements module is not even imported
         from mfgindex.judgements import judgement_files, read_judgements
 
         files = [f for f in judgement_files(specs) if f not in self.judgements]
