@@ -1,5 +1,6 @@
 """The app registers the module of the command a command line names, and only that one
-(cli/app.py ``modules_for``): each command behaves as it does in the whole app."""
+(cli/app.py ``modules_for``), or for a command line that runs no command the commands' names
+and help only (``COMMANDS``): each command line is answered as the whole app answers it."""
 
 from __future__ import annotations
 
@@ -18,8 +19,16 @@ def _names(app: typer.Typer) -> list[str]:
 
 def test_each_command_is_registered_by_its_module() -> None:
     for module in MODULES:
-        expected = [name for name, owner in COMMANDS.items() if owner == module]
+        expected = [name for name, (owner, _) in COMMANDS.items() if owner == module]
         assert _names(register(new_app(), (module,))) == expected, module
+
+
+def test_the_listed_help_is_each_commands_own() -> None:
+    whole = typer.main.get_command(get_app())
+    for name, command in whole.commands.items():  # type: ignore[attr-defined]
+        summary = (command.help or "").split("\n\n")[0]
+        entry = f"{name!r}: ({COMMANDS[name][0]!r}, {summary!r}),"
+        assert COMMANDS[name][1] == summary, f"update cli/app.py COMMANDS: {entry}"
 
 
 def test_the_whole_app_lists_the_commands_in_order() -> None:
@@ -53,6 +62,19 @@ def test_a_command_line_that_runs_no_command_lists_them_as_the_whole_app(args: l
     assert (ours.exit_code, ours.stdout, ours.stderr) == (whole.exit_code, whole.stdout, whole.stderr)
     assert _names(listing) == list(COMMANDS)
     assert all(not c.params for c in typer.main.get_command(listing).commands.values())  # type: ignore[attr-defined]
+
+
+def test_a_command_line_that_runs_no_command_imports_no_command_module() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nsys.argv = ['mfgindex', '--help']\nfrom mfgindex.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('mfgindex.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['mfgindex.cli.app', 'mfgindex.cli.coercion']"
 
 
 def test_a_listed_command_never_runs_as_if_it_had() -> None:

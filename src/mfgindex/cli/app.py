@@ -47,18 +47,74 @@ app = new_app()
 
 #: The command modules, in the order their commands are listed by ``mfgindex --help``.
 MODULES = ("info", "examples", "scoring", "weights", "robustness", "panel", "plot", "report", "template")
-#: The module that registers each command (``tests/cli/test_app.py`` checks it): a command line
-#: that names a command imports and registers that module only.
-COMMANDS = {
-    **dict.fromkeys(("frameworks", "show", "methods"), "info"),
-    "examples": "examples",
-    **dict.fromkeys(("validate", "score", "rank", "explain"), "scoring"),
-    "weights": "weights",
-    **dict.fromkeys(("uncertainty", "sensitivity", "analyze"), "robustness"),
-    **dict.fromkeys(("compare", "trends", "target", "stats", "availability", "export"), "panel"),
-    "plot": "plot",
-    "report": "report",
-    "template": "template",
+#: Each command: the module that registers it, and the first paragraph of its help (what
+#: ``mfgindex --help`` lists). A command line that names a command imports that module only; one
+#: that runs no command (``--help``, ``--version``, a typo) imports none of them.
+#: ``tests/cli/test_app.py`` checks both against the modules (its message gives the entry to copy).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "frameworks": ("info", "List the built-in frameworks."),
+    "show": ("info", "Show a framework's tree: weights, directions, methods."),
+    "methods": ("info", "List every registered method and its parameters."),
+    "examples": (
+        "examples",
+        "List the bundled example files (datasets, COINr tables, uncertainty specs), or copy them.",
+    ),
+    "validate": ("scoring", "Check a data file against a framework; exit 0 when it is usable."),
+    "score": (
+        "scoring",
+        "Scores of every group and the index for every unit (and year), or one stage's data.",
+    ),
+    "rank": ("scoring", "Units ranked best first: index, rank and development stage, then dimension scores."),
+    "explain": ("scoring", "Why a unit scores what it scores (or, with --from/--to, why its score changed)."),
+    "weights": (
+        "weights",
+        "Derived weights per node: each group's child weights (AHP's consistency, entropy, ...).",
+    ),
+    "uncertainty": (
+        "robustness",
+        "Rank intervals: how far each unit's rank moves when the index's choices vary.",
+    ),
+    "sensitivity": (
+        "robustness",
+        "Sobol indices: which varied choice drives the rank changes, alone and with the others.",
+    ),
+    "analyze": (
+        "robustness",
+        "Statistical coherence: correlations, Cronbach's alpha and PCA per group, flagged pairs.",
+    ),
+    "compare": ("panel", "Rank and score change between two years (--from/--to) or two runs (--against)."),
+    "trends": ("panel", "Growth per unit and node over a panel: CAGR, percentage change per year, slope."),
+    "target": (
+        "panel",
+        "What it would take: the smallest improvement that lifts a unit to rank N (or score S).",
+    ),
+    "stats": (
+        "panel",
+        "Statistics of every indicator (COINr get_stats): min … kurtosis, availability, flags.",
+    ),
+    "availability": ("panel", "Data availability per unit, or per unit and group (COINr get_data_avail)."),
+    "export": (
+        "panel",
+        "Every table in one workbook (COINr export_to_excel): each data stage, scores, ranks,\n"
+        "weights, stats and availability, a sheet each, and the provenance.",
+    ),
+    "plot": (
+        "plot",
+        "Draw one figure of an index: bar, framework, corr, dist, scatter, profile, stages, groups,\n"
+        "uncertainty, sensitivity or trend. Titles and labels come from the framework's names\n"
+        "(--lang zh: the Chinese names).",
+    ),
+    "report": (
+        "report",
+        "A self-contained HTML report: headline and top 10, the ranked list with dimension scores,\n"
+        "ranks and stages, the stage distribution, units per province (or zone type), the leaders of\n"
+        "each dimension, unit profiles, coherence, robustness and an appendix of methods and\n"
+        "provenance. Opens offline; print it from a browser for a PDF.",
+    ),
+    "template": (
+        "template",
+        "Write an empty data template: unit columns and one column per data column the framework reads.",
+    ),
 }
 
 
@@ -76,41 +132,33 @@ def register(
     only : str, optional
         Of their commands only this one (typer builds one command, not all of them).
     listing : bool
-        Each command as its name and help only, without its parameters: for a command line
-        that runs no command (``--help``, ``--version``, a typo), which lists the commands.
+        Each command as its name and help (:data:`COMMANDS`) only, its module not imported: for
+        a command line that runs no command (``--help``, ``--version``, a typo).
     """
     import importlib
 
     for name in modules:
+        if listing:
+            on.registered_commands += [_listed(c, h) for c, (m, h) in COMMANDS.items() if m == name]
+            continue
         module = importlib.import_module(f"mfgindex.cli.{name}")
-        if only is None and not listing:
+        if only is None:
             module.register(on)
             continue
         scratch = typer.Typer()
         module.register(scratch)
-        on.registered_commands += [
-            _listed(c) if listing else c
-            for c in scratch.registered_commands
-            if only is None or _command_name(c) == only
-        ]
+        on.registered_commands += [c for c in scratch.registered_commands if _command_name(c) == only]
     return on
 
 
-def _listed(info: typer.models.CommandInfo) -> typer.models.CommandInfo:
-    """A copy of a registered command whose function has the name and help of the command's
-    and no parameters: what listing the commands needs."""
-    import copy
-
-    callback = info.callback
-    assert callback is not None
+def _listed(name: str, summary: str) -> typer.models.CommandInfo:
+    """A command named ``name`` with the help ``summary`` and no parameters, to be listed."""
 
     def listed() -> None:
-        raise RuntimeError(f"'{callback.__name__}' was registered to be listed, not run")
+        raise RuntimeError(f"'{name}' was registered to be listed, not run")
 
-    listed.__name__, listed.__doc__ = callback.__name__, callback.__doc__
-    new = copy.copy(info)
-    new.callback = listed
-    return new
+    listed.__doc__ = summary
+    return typer.models.CommandInfo(name=name, callback=listed)
 
 
 def _command_name(info: typer.models.CommandInfo) -> str:
@@ -137,7 +185,7 @@ def modules_for(args: list[str]) -> tuple[tuple[str, ...], str | None]:
         Names of modules of ``mfgindex.cli``, and the command's name (None: all commands).
     """
     if args and args[0] in COMMANDS:  # the group's own options come before the command
-        return (COMMANDS[args[0]],), args[0]
+        return (COMMANDS[args[0]][0],), args[0]
     return MODULES, None
 
 
