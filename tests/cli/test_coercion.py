@@ -65,9 +65,11 @@ def test_every_parameter_converts_as_typer_does() -> None:
 
 
 def test_every_parameter_of_the_commands_is_converted_here() -> None:
-    params = _params()
-    converted = [p for _, _, p in params if isinstance(p._runtime_param, _Coercion)]
-    assert len(converted) == len(params)
+    left = [f"{name} {p.name}" for name, _, p in _params() if not isinstance(p._runtime_param, _Coercion)]
+    assert not left, (
+        f"typer coerces {left} with pydantic (imported for them at parse time): cli/coercion.py "
+        "converts str, int, float, bool, Path, enums, Literals and lists of str or Path"
+    )
 
 
 def test_a_value_typer_must_judge_goes_to_typer() -> None:
