@@ -143,38 +143,38 @@ def tables(draw: st.DrawFn) -> bytes:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=tables(), split=st.booleans())
+@given(raw=tables(), by_path=st.booleans())
 def test_fast_path_equals_the_general_reader(
-    raw: bytes, split: bool, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    raw: bytes, by_path: bool, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``split``: the file is parsed in up to four parts of about 40 bytes, in threads, as a
-    large file is (a part may then start on a blank line, or hold a column's text only)."""
+    """``by_path``: pandas reads the bytes from an in-memory file's path, as it does a large
+    file's (where it parses on every core)."""
     path = tmp_path / "t.csv"
     path.write_bytes(raw)
     with monkeypatch.context() as m:
-        if split:
-            m.setattr(fastcsv, "PART_BYTES", 40)
-            m.setattr("os.cpu_count", lambda: 4)
+        if by_path:
+            m.setattr(fastcsv, "PARALLEL_BYTES", 0)
         fast = _read(path, fw)
     _assert_same(fast, _general(path, fw, monkeypatch))
 
 
-def test_large_files_are_parsed_in_parts(fw: mi.Framework, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parts start at line starts, the first at the header; a column read as numbers in one
-    part and as text in another is read again as text, whole."""
-    lines = ["code,name,x,y,z,pop,note", *(f"U{i},n,{i}.5,{i},1,2,t" for i in range(200))]
-    lines[150] = "U149,n,NA,149,1,2,t"
-    raw = ("\n".join(lines) + "\n").encode()
-    monkeypatch.setattr(fastcsv, "PART_BYTES", 1000)
-    monkeypatch.setattr("os.cpu_count", lambda: 4)
-    bounds = fastcsv._parts(raw)
-    assert len(bounds) == 4 and bounds[0][0] == 0 and bounds[-1][1] == len(raw)
-    assert all(raw[a - 1 : a] == b"\n" for a, _ in bounds[1:])
+def test_large_files_are_parsed_from_an_in_memory_file(fw: mi.Framework) -> None:
+    """A file over 5 MB (pandas' threshold for its parallel reader) comes back as the same
+    table from the in-memory file as from a buffer."""
+    rng = np.random.default_rng(3)
+    rows = [f"U{i},n,{v:.17g},{-v:.6g},{i % 7},{i + 1},t" for i, v in enumerate(rng.lognormal(0, 3, 120_000))]
+    raw = ("code,name,x,y,z,pop,note\n" + "\n".join(rows) + "\n").encode()
+    assert len(raw) > 5 << 20
     numeric = frozenset(fw.indicator_columns())
-    frame = fastcsv.read_csv_fast(raw, ".csv", numeric, numbers.MISSING_MARKERS)
-    assert frame is not None and len(frame) == 200
-    assert frame["x"].dtype == object and frame["x"][149] == "NA" and frame["x"][0] == "0.5"
-    assert frame["y"].dtype == np.float64 and frame["y"][199] == 199.0
+    by_path = fastcsv.read_csv_fast(raw, ".csv", numeric, numbers.MISSING_MARKERS)
+    old = fastcsv.PARALLEL_BYTES
+    try:
+        fastcsv.PARALLEL_BYTES = len(raw) + 1
+        by_buffer = fastcsv.read_csv_fast(raw, ".csv", numeric, numbers.MISSING_MARKERS)
+    finally:
+        fastcsv.PARALLEL_BYTES = old
+    assert by_path is not None and by_buffer is not None and len(by_path) == 120_000
+    assert by_path.equals(by_buffer)
 
 
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])

@@ -36,8 +36,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import itertools
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -93,76 +93,26 @@ def read_csv_fast(
     present = [n for n in names if n in numeric]
     if not present:  # a long table, or another framework's data: the general reader's job
         return None
-    from concurrent.futures import ThreadPoolExecutor
-
-    # The shape is checked on the bytes while pandas parses them, and a large file is parsed
-    # in parts, one per core: numpy and pandas' C parser release the GIL.
-    bounds = _parts(body)
-    with ThreadPoolExecutor(max_workers=len(bounds)) as pool:
-        shape = pool.submit(_shape, body, sep)
-        rest = [pool.submit(_parse_part, body, a, b, sep, names, present) for a, b in bounds[1:]]
-        parts = [_parse_part(body, *bounds[0], sep, names, present), *(f.result() for f in rest)]
-        got = shape.result()
-    frame = _joined(parts)
-    if frame is None or not _fits(frame, got, len(names)):
+    # The shape first (numpy; the file's hash, computed in a thread meanwhile, runs
+    # alongside), then one parse, which pandas runs on every core for a large file. (Counting
+    # the shape in a thread during the parse was measured: no faster on two cores.)
+    got = _shape(body, sep)
+    if not _fits_shape(got):
+        return None
+    frame = _parse(body, sep, names, present)
+    if frame is None or not frame.index.equals(_range(len(frame))) or not _fits(frame, got, len(names)):
         return None
     return _as_policy_reads(frame, body, sep, names, present, got)
 
 
-#: A file larger than this is parsed in parts, one per core (at most :data:`MAX_PARTS`).
-PART_BYTES = 8 << 20
-MAX_PARTS = 4
-
-
-def _parts(body: bytes) -> list[tuple[int, int]]:
-    """Byte ranges of the parts to parse, each starting at the start of a line (the first at
-    the header)."""
-    import os
-
-    k = max(1, min(MAX_PARTS, os.cpu_count() or 1, len(body) // PART_BYTES))
-    cuts = [0]
-    for i in range(1, k):
-        at = body.find(b"\n", max(cuts[-1], len(body) * i // k)) + 1
-        if 0 < at < len(body):
-            cuts.append(at)
-    cuts.append(len(body))
-    return list(itertools.pairwise(cuts))
-
-
-def _parse_part(
-    body: bytes, start: int, stop: int, sep: str, names: list[str], present: list[str]
-) -> pd.DataFrame | None:
-    """:func:`_parse` of ``body[start:stop]``: the header's part, or a later one (no header)."""
-    whole = start == 0 and stop == len(body)
-    return _parse(body if whole else body[start:stop], sep, names, present, header=start == 0)
-
-
-def _joined(parts: list[pd.DataFrame | None]) -> pd.DataFrame | None:
-    """The parts as one table, None if one failed or had rows pandas shifted into its index.
-
-    A column the parts read differently (numbers in one, text in another; integers in one,
-    floats in another, where the sign of a ``-0`` depends on which) becomes a mixed column,
-    which :func:`_columns_to_read_again` has read again as text: what the general reader
-    gets from the whole column."""
-    import pandas as pd
-
-    if any(p is None or not p.index.equals(_range(len(p))) for p in parts):
-        return None
-    frames = [p for p in parts if p is not None]
-    if len(frames) == 1:
-        return frames[0]
-    frame = pd.concat(frames, ignore_index=True)
-    for col in frame.columns:
-        if len({str(f[col].dtype) for f in frames}) > 1:
-            frame[col] = frame[col].astype(object)
-    return frame
+def _fits_shape(got: _Shape) -> bool:
+    """Whether the lines split and the quoted cells read as the general reader's do."""
+    # (a space before a quote: the general reader skips it, pandas keeps it)
+    return not (got.lone_cr or not got.quotes_ok or (got.quoted and got.leading_space))
 
 
 def _fits(frame: pd.DataFrame, got: _Shape, width: int) -> bool:
-    """Whether every row pandas read had ``width`` cells, on lines split as the general reader
-    splits them, and quoted cells the readers read alike."""
-    if got.lone_cr or not got.quotes_ok or (got.quoted and got.leading_space):
-        return False  # (a space before a quote: the general reader skips it, pandas keeps it)
+    """Whether every row pandas read had ``width`` cells."""
     return got.separators == (width - 1) * (len(frame) + 1)
 
 
@@ -320,24 +270,71 @@ def _parse(
 
     text = [n for n in (usecols or names) if n not in present]
     try:
-        return pd.read_csv(
-            io.BytesIO(body),
-            sep=sep,
-            header=0 if header else None,
-            names=names,
-            usecols=usecols,
-            dtype=dict.fromkeys(text, object),
-            keep_default_na=False,
-            na_values={n: [""] for n in present},
-            quoting=csv.QUOTE_MINIMAL,
-            quotechar='"',
-            doublequote=True,
-            engine="c",
-            encoding="utf-8",
-            encoding_errors="strict",
-        )
+        with _in_memory_file(body) as source:
+            return _read_csv(source, sep, header, names, usecols, text, present)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
+
+
+#: Below this size a file is parsed from a buffer; above, from an in-memory file's path, which
+#: pandas (3.1 and later) parses in parallel threads.
+PARALLEL_BYTES = 5 << 20
+
+
+@contextmanager
+def _in_memory_file(body: bytes) -> Iterator[str | io.BytesIO]:
+    """The bytes as something pandas reads: a large file as the path of an anonymous
+    in-memory file (Linux's ``memfd_create``; ``/proc/self/fd/N``), because pandas parses a
+    file given by path on every core, a buffer on one; else (small, or another system) a
+    buffer. Either way pandas parses exactly these bytes, the ones hashed."""
+    import os
+
+    create = getattr(os, "memfd_create", None)
+    fd = -1
+    if create is not None and len(body) >= PARALLEL_BYTES and os.path.isdir("/proc/self/fd"):
+        try:
+            fd = create("mfgindex-csv")
+            view, done = memoryview(body), 0
+            while done < len(body):
+                done += os.write(fd, view[done:])
+        except OSError:
+            if fd >= 0:
+                os.close(fd)
+            fd = -1
+    try:
+        yield f"/proc/self/fd/{fd}" if fd >= 0 else io.BytesIO(body)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _read_csv(
+    source: str | io.BytesIO,
+    sep: str,
+    header: bool,
+    names: list[str],
+    usecols: list[str] | None,
+    text: list[str],
+    present: list[str],
+) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.read_csv(
+        source,
+        sep=sep,
+        header=0 if header else None,
+        names=names,
+        usecols=usecols,
+        dtype=dict.fromkeys(text, object),
+        keep_default_na=False,
+        na_values={n: [""] for n in present},
+        quoting=csv.QUOTE_MINIMAL,
+        quotechar='"',
+        doublequote=True,
+        engine="c",
+        encoding="utf-8",
+        encoding_errors="strict",
+    )
 
 
 def _columns_to_read_again(frame: pd.DataFrame, present: list[str], minus_zero: bool) -> list[str]:
