@@ -136,8 +136,10 @@ def bench_reading(folder: Path, n_units: int, repeat: int) -> None:
 
 
 def _peak_rss(code: str) -> float:
-    """Peak resident memory (MiB) of a fresh Python running ``code``."""
-    probe = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    """Peak resident memory (MiB) of a fresh Python running ``code``: its VmHWM (Linux), the
+    high-water mark of this process's own memory (``ru_maxrss`` would carry the benchmark's
+    own peak over the ``exec``)."""
+    probe = "import re; print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))"
     out = subprocess.run(
         [sys.executable, "-c", f"{code}\n{probe}"], capture_output=True, text=True, check=True
     )
