@@ -1191,7 +1191,7 @@ class _Steps(Mapping[str, np.ndarray]):
         res = self._owner()
         ind = res.framework.indicators[j]
         if key == "raw":
-            values: np.ndarray = res.data.values[ind.column].to_numpy(dtype=float)
+            values: np.ndarray = np.array(res.data.column(ind.column), dtype=float)
             return values if len(values) == len(res.rows) and _all_rows(res.rows) else values[res.rows]
         if key == "normalized":
             return res.score_matrix[:, res.node_ids.index(ind.id)]

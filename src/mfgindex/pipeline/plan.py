@@ -172,7 +172,7 @@ class Plan:
         x = np.empty((len(data), len(fw.indicators)), dtype=self.dtype, order="F")
         with np.errstate(over="ignore"):  # a float32 overflow is refused just below
             for j, ind in enumerate(fw.indicators):
-                x[:, j] = data.values[ind.column].to_numpy(dtype=float)
+                x[:, j] = data.column(ind.column)  # a view of the dataset's matrix: no frame
         if x.dtype != np.float64:
             _check_range(x, fw.indicators, data.source, "the data")
         prep = Prepared(
@@ -189,7 +189,8 @@ class Plan:
         self._denominate(prep)
         self._transform(prep)
         ids = tuple(i.id for i in fw.indicators)
-        groups = {c: data.unit_columns[c].to_numpy(dtype=object) for c in data.unit_columns.columns}
+        # the text columns as held (Dataset.unit_columns would build a frame per column)
+        groups = {c: np.array(data.text[:, k], dtype=object) for k, c in enumerate(data.text_columns)}
         ctx = UnitContext(units=data.units, years=data.years, groups=groups, ids=ids)
         self._impute(prep, ctx)
         self._screen(prep, ctx)
@@ -207,7 +208,7 @@ class Plan:
         prep.record["denominate"] = call.spec() if call else "none"
         if call is None:
             return
-        absent = sorted({i.denominator for i in indicators if i.denominator} - set(data.values.columns))
+        absent = sorted({i.denominator for i in indicators if i.denominator} - set(data.columns))
         if absent:
             raise DataError(
                 f"no denominator column(s) {', '.join(absent)} in the data",
@@ -216,12 +217,7 @@ class Plan:
                 "if the data is already denominated",
             )
         dens = np.column_stack(
-            [
-                data.values[i.denominator].to_numpy(dtype=float)
-                if i.denominator
-                else np.full(len(data), np.nan)
-                for i in indicators
-            ]
+            [data.column(i.denominator) if i.denominator else np.full(len(data), np.nan) for i in indicators]
         )
         before = prep.x
         prep.x = _fresh(prep, call(prep.x, dens))
