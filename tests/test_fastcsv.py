@@ -177,6 +177,55 @@ def test_large_files_are_parsed_from_an_in_memory_file(fw: mi.Framework) -> None
     assert by_path.equals(by_buffer)
 
 
+def test_a_large_file_is_parsed_where_it_lies(
+    fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large file is mapped, not copied: pandas parses the file this process opened
+    (``/proc/self/fd/N``), and the digest is the file's own SHA-256."""
+    import hashlib
+
+    rows = "".join(f"U{i},n,{i}.5,,{i % 3},{i + 1},t\n" for i in range(500))
+    text = "\ufeffcode,name,x,y,z,pop,note\n" + rows
+    path = tmp_path / "big.csv"
+    path.write_bytes(text.encode())
+    seen: list[str | None] = []
+    real = fastcsv.read_csv_fast
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("path"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fastcsv, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(fastcsv, "read_csv_fast", spy)
+    ds = mi.read_data(path, fw)
+    assert seen and seen[0] is not None and seen[0].startswith("/proc/self/fd/")
+    assert ds.digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    monkeypatch.undo()
+    _assert_same(ds, _general(path, fw, monkeypatch))
+
+
+def test_a_file_written_while_it_is_read_is_refused(
+    fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program appends to the file while it is parsed: the values and the digest may
+    describe different bytes, so nothing is returned, and the message says why."""
+    path = tmp_path / "growing.csv"
+    path.write_text("code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\nB,b,2,3,4,5,t\n", encoding="utf-8")
+    real = fastcsv.read_csv_fast
+
+    def writer(*args: Any, **kwargs: Any) -> Any:
+        got = real(*args, **kwargs)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("C,c,3,4,5,6,t\n")
+        return got
+
+    monkeypatch.setattr(fastcsv, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(fastcsv, "read_csv_fast", writer)
+    with pytest.raises(DataError, match="changed while it was read") as info:
+        mi.read_data(path, fw)
+    assert str(path) in str(info.value)
+
+
 @pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])
 def test_other_encodings_take_the_fast_path_as_utf8(
     encoding: str, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -189,8 +238,8 @@ def test_other_encodings_take_the_fast_path_as_utf8(
     calls: list[bool] = []
     real = fastcsv.read_csv_fast
 
-    def spy(*args: Any) -> Any:
-        got = real(*args)
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        got = real(*args, **kwargs)
         calls.append(got is not None)
         return got
 

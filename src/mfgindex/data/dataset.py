@@ -24,7 +24,7 @@ import numpy as np
 from mfgindex.data.layout import to_wide, year_column
 from mfgindex.data.numbers import MISSING_MARKERS, parse_numbers
 from mfgindex.data.tables import check_input_file, read_table_hashed
-from mfgindex.data.validate import text_cells, unit_ids, validate_table
+from mfgindex.data.validate import text_cells, validate_table
 from mfgindex.errors import DataError, problems_error
 
 if TYPE_CHECKING:
@@ -266,7 +266,8 @@ def _from_frame(
     from a file), so the dataset may take its float columns' memory instead of a copy."""
     frame = to_wide(frame, framework, source)
     parsed: dict[str, np.ndarray] = {}
-    problems = validate_table(frame, framework, source=source, missing=missing, parsed=parsed)
+    ids: dict[str, np.ndarray] = {}
+    problems = validate_table(frame, framework, source=source, missing=missing, parsed=parsed, ids=ids)
     errors = [p for p in problems if p.level == "error"]
     if errors:
         raise problems_error(errors, source)
@@ -281,17 +282,26 @@ def _from_frame(
     used = set(framework.indicator_columns())
     others = [c for c in frame.columns if c not in used]
     return cls(
-        units=unit_ids(frame[framework.unit_column]),
+        units=ids[framework.unit_column],
         years=years,
         names=names,
         matrix=_matrix(frame, values, private),
         columns=tuple(values),
-        text=frame[others].astype(str).to_numpy(dtype=object),
+        text=_text(frame, others),
         text_columns=tuple(others),
         source=source,
         file_digest=digest,
         warnings=tuple(str(p) for p in problems if p.level == "warning"),
     )
+
+
+def _text(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The ``(n, k)`` object array of ``columns`` as text (``frame[columns].astype(str)``),
+    column by column without a conversion where a column is text already."""
+    out = np.empty((len(frame), len(columns)), dtype=object)
+    for j, col in enumerate(columns):
+        out[:, j] = text_cells(frame[col])
+    return out
 
 
 def _matrix(frame: pd.DataFrame, values: dict[str, np.ndarray], private: bool) -> _Owned:

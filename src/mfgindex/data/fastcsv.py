@@ -36,6 +36,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import mmap
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -57,14 +58,19 @@ _NONZERO_AFTER = np.frombuffer(b".123456789eE", dtype=np.uint8)
 
 
 def read_csv_fast(
-    raw: bytes, suffix: str, numeric: Collection[str], markers: Collection[str]
+    raw: bytes | mmap.mmap,
+    suffix: str,
+    numeric: Collection[str],
+    markers: Collection[str],
+    *,
+    path: str | None = None,
 ) -> pd.DataFrame | None:
     """Read a CSV file's bytes with pandas' C parser when the checks above allow it.
 
     Parameters
     ----------
     raw
-        The file's bytes (read once; the caller hashes the same bytes).
+        The file's bytes, read once or mapped (the caller hashes the same bytes).
     suffix
         The file's suffix: ``.tsv`` is tab-separated, else the header's separator is sniffed.
     numeric
@@ -72,6 +78,10 @@ def read_csv_fast(
     markers
         The missing markers in force, lower case; the fast path needs the empty cell among
         them (it is the one pandas is told to read as missing).
+    path
+        A path whose file holds exactly ``raw`` (``/proc/self/fd/N`` of the file ``raw`` maps),
+        for pandas to parse, on every core when it is large; without it pandas is given the
+        bytes (see :func:`_in_memory_file`).
 
     Returns
     -------
@@ -83,8 +93,11 @@ def read_csv_fast(
     """
     if "" not in markers:
         return None
-    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
-    if not body or body.startswith(_WIDE_BOMS) or b"\x00" in body:
+    # the bytes after a UTF-8 byte-order mark, as an offset (a slice would copy them)
+    body = _Body(raw, len(codecs.BOM_UTF8) if raw[:3] == codecs.BOM_UTF8 else 0, path)
+    if len(raw) == body.start or raw[body.start : body.start + 4].startswith(_WIDE_BOMS):
+        return None
+    if raw.find(b"\x00", body.start) >= 0:
         return None
     header = _header(body, suffix)
     if header is None:
@@ -105,6 +118,24 @@ def read_csv_fast(
     return _as_policy_reads(frame, body, sep, names, present, got)
 
 
+class _Body(NamedTuple):
+    """A file's bytes as the fast path reads them: ``data[start:]`` (after a byte-order mark),
+    and the path of a file holding exactly ``data``, if there is one (see
+    :func:`read_csv_fast`)."""
+
+    data: bytes | mmap.mmap
+    start: int
+    path: str | None
+
+    def has(self, sub: bytes) -> bool:
+        """Whether ``sub`` occurs in the bytes (a memchr, no copy)."""
+        return self.data.find(sub, self.start) >= 0
+
+    def array(self) -> np.ndarray:
+        """The bytes as a read-only ``uint8`` array (a view, not a copy)."""
+        return np.frombuffer(self.data, dtype=np.uint8, offset=self.start)
+
+
 def _fits_shape(got: _Shape) -> bool:
     """Whether the lines split and the quoted cells read as the general reader's do."""
     # (a space before a quote: the general reader skips it, pandas keeps it)
@@ -117,7 +148,7 @@ def _fits(frame: pd.DataFrame, got: _Shape, width: int) -> bool:
 
 
 def _as_policy_reads(
-    frame: pd.DataFrame, body: bytes, sep: str, names: list[str], present: list[str], got: _Shape
+    frame: pd.DataFrame, body: _Body, sep: str, names: list[str], present: list[str], got: _Shape
 ) -> pd.DataFrame | None:
     """The parsed frame made what the general reader gives: columns read again as text where
     pandas' numbers may differ from the policy's, leading spaces of text cells removed, blank
@@ -142,12 +173,12 @@ def _range(n: int) -> Any:
     return pd.RangeIndex(n)
 
 
-def _header(body: bytes, suffix: str) -> tuple[list[str], str] | None:
+def _header(body: _Body, suffix: str) -> tuple[list[str], str] | None:
     """The header's names and the separator, or None when the header needs the general reader
     (not UTF-8, blank, a duplicate name, an empty cell after the last name). Unnamed cells
     are named as the general reader names them (R's ``write.csv`` leaves the first empty)."""
-    end = body.find(b"\n")
-    line = body if end < 0 else body[:end]
+    end = body.data.find(b"\n", body.start)
+    line = body.data[body.start :] if end < 0 else body.data[body.start : end]
     try:
         text = line.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
@@ -189,36 +220,65 @@ class _Shape(NamedTuple):
     minus_zero: bool
 
 
-def _shape(body: bytes, sep: str) -> _Shape:
+def _shape(body: _Body, sep: str) -> _Shape:
     """Counts on the file's bytes: see :class:`_Shape`. A byte that does not occur is ruled
     out by one ``in`` (a memchr), before any pass of numpy over the bytes."""
-    a = np.frombuffer(body, dtype=np.uint8)
-    quoted, quotes_ok = b'"' in body, True
+    a = body.array()
+    quoted, quotes_ok = body.has(b'"'), True
     spans = None
     if quoted:
         separators, spans = _outside_quotes(a, ord(sep))
         quotes_ok = spans is not None
     else:
-        separators = int(np.count_nonzero(a == ord(sep)))
+        separators = _count(a, ord(sep))
     lone_cr = leading_space = minus_zero = False
-    if b"\r" in body:  # every carriage return must start a CRLF pair
-        cr = np.flatnonzero(a == _CR)
+    if body.has(b"\r"):  # every carriage return must start a CRLF pair
+        cr = _positions(a, _CR)
         lone_cr = bool(cr[-1] == a.size - 1 or np.any(a[np.minimum(cr + 1, a.size - 1)] != _LF))
-    if b"-" in body:
-        minus = np.flatnonzero(a[:-1] == _MINUS)
+    if body.has(b"-"):
+        minus = _positions(a, _MINUS)
+        minus = minus[minus < a.size - 1]
         minus = minus[a[minus + 1] == _ZERO]
         if minus.size:  # "-0" not followed by more of a nonzero number (-0.5, -07 are not zeros)
             at = np.minimum(minus + 2, a.size - 1)
             after = np.where(minus + 2 < a.size, a[at], _LF)
             minus_zero = bool(np.any(~np.isin(after, _NONZERO_AFTER)))
-    if b" " in body:
-        spaces = np.flatnonzero(a == _SPACE)
+    if body.has(b" "):
+        spaces = _positions(a, _SPACE)
         if spans is not None:  # spaces inside quotes are the cell's own
             spaces = spaces[~_inside(spaces, *spans)]
         before = a[np.maximum(spaces - 1, 0)]
         starts = (before == ord(sep)) | (before == _LF) | (before == _CR)
         leading_space = bool(spaces.size) and bool(spaces[0] == 0 or np.any(starts))
     return _Shape(separators, lone_cr, leading_space, quoted, quotes_ok, minus_zero)
+
+
+#: Bytes compared at a time by :func:`_count` and :func:`_positions` (a block's flags stay in
+#: the cache: twice as fast as ``a == byte`` over the whole file, which writes a flag array as
+#: large as the file).
+_SCAN_BLOCK = 1 << 18
+
+
+def _blocks(a: np.ndarray, byte: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(offset, a[offset : offset + block] == byte)`` block by block, into one reused flag
+    buffer (valid until the next block)."""
+    flags = np.empty(min(a.size, _SCAN_BLOCK), dtype=bool)
+    for lo in range(0, a.size, _SCAN_BLOCK):
+        part = a[lo : lo + _SCAN_BLOCK]
+        out = flags[: part.size]
+        np.equal(part, byte, out=out)
+        yield lo, out
+
+
+def _count(a: np.ndarray, byte: int) -> int:
+    """How often ``byte`` occurs in ``a``."""
+    return sum(int(np.count_nonzero(flags)) for _, flags in _blocks(a, byte))
+
+
+def _positions(a: np.ndarray, byte: int) -> np.ndarray:
+    """The positions of ``byte`` in ``a``, in order (``np.flatnonzero(a == byte)``)."""
+    parts = [np.flatnonzero(flags) + lo for lo, flags in _blocks(a, byte)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
 
 
 def _inside(at: np.ndarray, opens: np.ndarray, closes: np.ndarray) -> np.ndarray:
@@ -235,7 +295,7 @@ def _outside_quotes(a: np.ndarray, sep: int) -> tuple[int, tuple[np.ndarray, np.
     Quote marks pair up in order, each pair enclosing a cell's text or, back to back, a
     doubled quote inside it (``"a""b"``: pairs 0-2 and 3-5).
     """
-    q = np.flatnonzero(a == _QUOTE)
+    q = _positions(a, _QUOTE)
     if q.size % 2:
         return 0, None
     opens, closes = q[0::2], q[1::2]
@@ -247,16 +307,16 @@ def _outside_quotes(a: np.ndarray, sep: int) -> tuple[int, tuple[np.ndarray, np.
     ends[:-1] |= closes[:-1] + 1 == opens[1:]
     if not (starts.all() and ends.all()):
         return 0, None
-    lines = np.flatnonzero(a == _LF)
+    lines = _positions(a, _LF)
     if np.any(np.searchsorted(lines, closes) != np.searchsorted(lines, opens)):
         return 0, None  # a line break inside a quoted cell
-    seps = np.flatnonzero(a == sep)
+    seps = _positions(a, sep)
     inside = int(np.sum(np.searchsorted(seps, closes) - np.searchsorted(seps, opens)))
     return int(seps.size) - inside, (opens, closes)
 
 
 def _parse(
-    body: bytes,
+    body: _Body,
     sep: str,
     names: list[str],
     present: list[str],
@@ -270,7 +330,9 @@ def _parse(
 
     text = [n for n in (usecols or names) if n not in present]
     try:
-        with _in_memory_file(body) as source:
+        if body.path is not None:  # the file itself (pandas skips a byte-order mark)
+            return _read_csv(body.path, sep, header, names, usecols, text, present)
+        with _in_memory_file(memoryview(body.data)[body.start :]) as source:
             return _read_csv(source, sep, header, names, usecols, text, present)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None
@@ -282,7 +344,7 @@ PARALLEL_BYTES = 5 << 20
 
 
 @contextmanager
-def _in_memory_file(body: bytes) -> Iterator[str | io.BytesIO]:
+def _in_memory_file(body: memoryview) -> Iterator[str | io.BytesIO]:
     """The bytes as something pandas reads: a large file as the path of an anonymous
     in-memory file (Linux's ``memfd_create``; ``/proc/self/fd/N``), because pandas parses a
     file given by path on every core, a buffer on one; else (small, or another system) a
@@ -294,9 +356,9 @@ def _in_memory_file(body: bytes) -> Iterator[str | io.BytesIO]:
     if create is not None and len(body) >= PARALLEL_BYTES and os.path.isdir("/proc/self/fd"):
         try:
             fd = create("mfgindex-csv")
-            view, done = memoryview(body), 0
+            done = 0
             while done < len(body):
-                done += os.write(fd, view[done:])
+                done += os.write(fd, body[done:])
         except OSError:
             if fd >= 0:
                 os.close(fd)

@@ -371,6 +371,10 @@ def _read_guarded(
     import pandas as pd
 
     try:
+        if fast is not None and fast.numeric and suffix in TEXT_SUFFIXES:
+            mapped = _read_mapped(path, suffix, fast, named)
+            if mapped is not None:
+                return mapped
         raw = read_input_bytes(path, named=named)
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(lambda: hashlib.sha256(raw).hexdigest())
@@ -392,6 +396,67 @@ def _read_guarded(
             where=str(path),
             hint=f"check that the file is a complete, uncorrupted {suffix.lstrip('.') or 'CSV'} file",
         ) from None
+
+
+def _read_mapped(path: Path, suffix: str, fast: _Fast, named: bool) -> tuple[pd.DataFrame, str] | None:
+    """A large CSV file through the fast path without a copy of its bytes: mapped into memory
+    (``mmap``), hashed from the mapping in a thread, counted by numpy on the mapping, and
+    parsed by pandas from ``/proc/self/fd/N`` — the file this process opened, so a file
+    renamed or replaced meanwhile is not the one read. A file written to while it is read
+    (its size or times changed) is refused. None when the file is small, not a regular file,
+    the system has no ``/proc/self/fd``, or the fast path declines its bytes (then the caller
+    reads them again, as usual: a decline costs one more read, not a wrong table).
+
+    Reading a mapped file that another program truncates meanwhile ends the process with
+    SIGBUS; pandas' own reader maps a large file too, so nothing new is risked.
+    """
+    import mmap
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mfgindex.data import fastcsv
+
+    st = check_input_file(path, named=named)
+    if not stat.S_ISREG(st.st_mode) or st.st_size < max(fastcsv.PARALLEL_BYTES, 1):
+        return None
+    if not os.path.isdir("/proc/self/fd"):
+        return None
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode) or before.st_size == 0:
+            return None
+        # MAP_POPULATE (Linux): the pages mapped at once, not one fault per page on first touch
+        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+        with mmap.mmap(fd, 0, flags=flags, prot=mmap.PROT_READ) as mapped, ThreadPoolExecutor(1) as pool:
+            digest = pool.submit(lambda: hashlib.sha256(mapped).hexdigest())
+            try:
+                frame = fastcsv.read_csv_fast(
+                    mapped, suffix, fast.numeric, fast.markers, path=f"/proc/self/fd/{fd}"
+                )
+            except Exception:  # an oddity the checks did not foresee: the general reader
+                frame = None  # reads the file, and names its problem if it has one
+            hexdigest = digest.result()
+        if frame is None:
+            return None
+        after = os.fstat(fd)
+        if _changed(before, after):
+            raise DataError(
+                "the file changed while it was read; nothing was computed from it",
+                where=str(path),
+                hint="read it again once the program writing it has finished",
+            )
+        return frame, hexdigest
+    finally:
+        os.close(fd)
+
+
+def _changed(before: os.stat_result, after: os.stat_result) -> bool:
+    """Whether a file's size or modification times differ between two ``fstat`` calls."""
+    return (before.st_size, before.st_mtime_ns, before.st_ctime_ns) != (
+        after.st_size,
+        after.st_mtime_ns,
+        after.st_ctime_ns,
+    )
 
 
 def _as_text(frame: pd.DataFrame, suffix: str, numeric: set[str]) -> pd.DataFrame:

@@ -47,9 +47,11 @@ def unit_ids(column: pd.Series) -> np.ndarray:
 
     if isinstance(column.dtype, pd.StringDtype):  # vectorised where the column is Arrow text
         return np.asarray(column.str.strip().to_numpy(dtype=object), dtype=object)
+    if column.dtype == object:
+        values = column.to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":  # text already
+            return np.array([v.strip() for v in values], dtype=object)
     cells = text_cells(column)
-    if column.dtype == object and pd.api.types.infer_dtype(cells, skipna=False) == "string":
-        return np.array([v.strip() for v in cells], dtype=object)
     return np.array([v.strip() if isinstance(v, str) else v for v in cells], dtype=object)
 
 
@@ -60,11 +62,13 @@ def validate_table(
     source: str = "<frame>",
     missing: Iterable[str] = MISSING_MARKERS,
     parsed: dict[str, np.ndarray] | None = None,
+    ids: dict[str, np.ndarray] | None = None,
 ) -> list[Problem]:
     """Check a wide table against a framework; return every problem found (errors first).
 
-    ``parsed``, if given, receives the parsed values of every numeric column checked, so a
-    caller does not parse them again.
+    ``parsed``, if given, receives the parsed values of every numeric column checked, and
+    ``ids`` the unit ids (:func:`unit_ids`, under the unit column's name), so a caller does
+    not compute them again.
     """
     header = _header_problem(frame, framework, source)
     if header is not None:
@@ -72,9 +76,12 @@ def validate_table(
     problems = _column_problems(frame, framework, source)
     if any(p.level == "error" for p in problems):
         return problems
+    units = unit_ids(frame[framework.unit_column])
+    if ids is not None:
+        ids[framework.unit_column] = units
     problems += _value_problems(frame, framework, source, missing, parsed)
-    problems += _key_problems(frame, framework, source)
-    problems += _total_rows(frame, framework, source)
+    problems += _key_problems(frame, framework, source, units)
+    problems += _total_rows(frame, framework, source, units)
     problems.sort(key=lambda p: p.level != "error")
     return problems
 
@@ -103,15 +110,16 @@ def total_row_hits(texts: np.ndarray) -> list[int]:
     return [int(i) for i in np.flatnonzero(maybe) if TOTAL_ROW.match(str(texts[i]).strip())]
 
 
-def _total_rows(frame: pd.DataFrame, framework: Framework, source: str) -> list[Problem]:
+def _total_rows(frame: pd.DataFrame, framework: Framework, source: str, units: np.ndarray) -> list[Problem]:
     """A warning for rows whose unit id or name is a total or an average (合计, 全国, Total,
-    …): scored as a unit, such a row pushes every unit below it down a rank."""
+    …): scored as a unit, such a row pushes every unit below it down a rank. ``units``: the
+    unit ids (:func:`unit_ids`)."""
     columns = [
         c
         for c in (framework.unit_column, framework.name_column, framework.name_column_zh)
         if c and c in frame.columns
     ]
-    texts = (text_cells(frame[c]) for c in columns)
+    texts = (units if c == framework.unit_column else text_cells(frame[c]) for c in columns)
     hits = sorted(set().union(*(total_row_hits(t) for t in texts)))
     if not hits:
         return []
@@ -305,14 +313,15 @@ def _spread_problems(values: np.ndarray, col: str, plain: bool, source: str) -> 
     return []
 
 
-def _key_problems(frame: pd.DataFrame, framework: Framework, source: str) -> list[Problem]:
-    """Years that are not whole numbers, blank and duplicate unit ids, a lone unit."""
+def _key_problems(frame: pd.DataFrame, framework: Framework, source: str, units: np.ndarray) -> list[Problem]:
+    """Years that are not whole numbers, blank and duplicate unit ids, a lone unit. ``units``:
+    the unit ids (:func:`unit_ids`)."""
     import pandas as pd
 
     unit_col = framework.unit_column
     year_col = year_column(frame, framework)
     problems: list[Problem] = []
-    keys: dict[str, np.ndarray] = {unit_col: unit_ids(frame[unit_col])}
+    keys: dict[str, np.ndarray] = {unit_col: units}
     if year_col:
         years, bad = parse_numbers(frame[year_col], missing=())
         bad_set = set(bad)
@@ -341,12 +350,17 @@ def _key_problems(frame: pd.DataFrame, framework: Framework, source: str) -> lis
                 column=unit_col,
             )
         )
-    key_frame = pd.DataFrame(keys)
-    duplicate = _duplicate_problem(key_frame, blank, year_col, source)
+    if year_col is None:  # one set of the ids rules out duplicates (the common case) at once
+        distinct = len(set(units.tolist())) == len(units)
+        duplicate = None if distinct else _duplicate_problem(pd.DataFrame(keys), blank, year_col, source)
+        per_block = [int((~blank).sum())]
+    else:
+        key_frame = pd.DataFrame(keys)
+        duplicate = _duplicate_problem(key_frame, blank, year_col, source)
+        per_block = key_frame[~blank].groupby(year_col).size().tolist()
     if duplicate is not None:
         problems.append(duplicate)
-    per_block = key_frame[~blank].groupby(year_col).size() if year_col else pd.Series([int((~blank).sum())])
-    if len(per_block) and int(per_block.min()) == 1:
+    if per_block and min(per_block) == 1:
         problems.append(
             Problem(
                 "warning",
