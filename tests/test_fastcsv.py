@@ -177,6 +177,22 @@ def test_large_files_are_parsed_from_an_in_memory_file(fw: mi.Framework) -> None
     assert by_path.equals(by_buffer)
 
 
+def test_a_large_file_keeps_its_text_as_written(fw: mi.Framework, tmp_path: Path) -> None:
+    """A large file is parsed in parts, each typed apart by pandas (its parallel reader, and
+    the serial one in blocks): a text column of digits in the first part (``0012``) and words
+    in the last must still come back cell for cell as written (a mix of numbers and strings
+    would be read again as text)."""
+    n = 150_000
+    notes = [f"{i % 97:04d}" if i < n // 2 else f"w{i}" for i in range(n)]
+    rows = "".join(f"U{i},name {i},{i}.5,,{i % 3},{i + 1},{notes[i]}\n" for i in range(n))
+    path = tmp_path / "mixed.csv"
+    path.write_text("code,name,x,y,z,pop,note\n" + rows, encoding="utf-8")
+    assert path.stat().st_size > fastcsv.PARALLEL_BYTES
+    ds = mi.read_data(path, fw)
+    assert ds.text[:, ds.text_columns.index("note")].tolist() == notes
+    assert ds.units[:3].tolist() == ["U0", "U1", "U2"] and len(ds) == n
+
+
 def test_a_large_file_is_parsed_where_it_lies(
     fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 
 from mfgindex.data.layout import to_wide, year_column
 from mfgindex.data.numbers import MISSING_MARKERS, parse_numbers
-from mfgindex.data.tables import check_input_file, read_table_hashed
+from mfgindex.data.tables import Digest, check_input_file, read_table_digest
 from mfgindex.data.validate import text_cells, validate_table
 from mfgindex.errors import DataError, problems_error
 
@@ -258,12 +258,14 @@ def _from_frame(
     framework: Framework,
     *,
     source: str,
-    digest: str,
+    digest: str | Digest,
     missing: Iterable[str],
     private: bool = False,
 ) -> Dataset:
     """:meth:`Dataset.from_frame`; ``private``: nobody else holds ``frame`` (it was just read
-    from a file), so the dataset may take its float columns' memory instead of a copy."""
+    from a file), so the dataset may take its float columns' memory instead of a copy.
+    ``digest`` may be one to come (:data:`~mfgindex.data.tables.Digest`): it is asked for
+    last, so the file's bytes are hashed while the table is checked."""
     frame = to_wide(frame, framework, source)
     parsed: dict[str, np.ndarray] = {}
     ids: dict[str, np.ndarray] = {}
@@ -290,7 +292,7 @@ def _from_frame(
         text=_text(frame, others),
         text_columns=tuple(others),
         source=source,
-        file_digest=digest,
+        file_digest=digest if isinstance(digest, str) else digest(),
         warnings=tuple(str(p) for p in problems if p.level == "warning"),
     )
 
@@ -359,7 +361,7 @@ def read_data(
     else:
         path = Path(source)
         # one read: parsed and hashed; data columns that hold plain numbers stay numbers
-        frame, digest = read_table_hashed(
+        frame, digest = read_table_digest(
             path, sheet=sheet, numeric=framework.indicator_columns(), missing=missing
         )
     return _from_frame(
@@ -400,7 +402,7 @@ def _framework_dataset(path: Path, framework: Framework, missing: Iterable[str],
             "file on the command line",
         )
     try:
-        frame, digest = read_table_hashed(
+        frame, digest = read_table_digest(
             path, sheet=sheet, named=False, numeric=framework.indicator_columns(), missing=missing
         )
         return _from_frame(

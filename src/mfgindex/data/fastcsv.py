@@ -37,8 +37,8 @@ import codecs
 import csv
 import io
 import mmap
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -64,6 +64,7 @@ def read_csv_fast(
     markers: Collection[str],
     *,
     path: str | None = None,
+    parsing: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> pd.DataFrame | None:
     """Read a CSV file's bytes with pandas' C parser when the checks above allow it.
 
@@ -82,6 +83,9 @@ def read_csv_fast(
         A path whose file holds exactly ``raw`` (``/proc/self/fd/N`` of the file ``raw`` maps),
         for pandas to parse, on every core when it is large; without it pandas is given the
         bytes (see :func:`_in_memory_file`).
+    parsing
+        Entered around each of pandas' parses: a thread working alongside (the file's hash)
+        pauses there, as pandas runs on every core.
 
     Returns
     -------
@@ -94,7 +98,7 @@ def read_csv_fast(
     if "" not in markers:
         return None
     # the bytes after a UTF-8 byte-order mark, as an offset (a slice would copy them)
-    body = _Body(raw, len(codecs.BOM_UTF8) if raw[:3] == codecs.BOM_UTF8 else 0, path)
+    body = _Body(raw, len(codecs.BOM_UTF8) if raw[:3] == codecs.BOM_UTF8 else 0, path, parsing)
     if len(raw) == body.start or raw[body.start : body.start + 4].startswith(_WIDE_BOMS):
         return None
     if raw.find(b"\x00", body.start) >= 0:
@@ -112,7 +116,7 @@ def read_csv_fast(
     got = _shape(body, sep)
     if not _fits_shape(got):
         return None
-    frame = _parse(body, sep, names, present)
+    frame = _parse(body, sep, names, present, infer_text=True)
     if frame is None or not frame.index.equals(_range(len(frame))) or not _fits(frame, got, len(names)):
         return None
     return _as_policy_reads(frame, body, sep, names, present, got)
@@ -126,6 +130,7 @@ class _Body(NamedTuple):
     data: bytes | mmap.mmap
     start: int
     path: str | None
+    parsing: Callable[[], AbstractContextManager[object]] = nullcontext
 
     def has(self, sub: bytes) -> bool:
         """Whether ``sub`` occurs in the bytes (a memchr, no copy)."""
@@ -153,7 +158,7 @@ def _as_policy_reads(
     """The parsed frame made what the general reader gives: columns read again as text where
     pandas' numbers may differ from the policy's, leading spaces of text cells removed, blank
     rows dropped."""
-    again = _columns_to_read_again(frame, present, got.minus_zero)
+    again = _columns_to_read_again(frame, present, got.minus_zero) + _text_read_as_numbers(frame, present)
     if again:
         text = _parse(body, sep, names, [], usecols=again)
         if text is None or len(text) != len(frame):
@@ -165,6 +170,27 @@ def _as_policy_reads(
             if frame[col].dtype == object:
                 frame[col] = frame[col].str.lstrip(" ")
     return _without_blank_rows(frame)
+
+
+def _text_read_as_numbers(frame: pd.DataFrame, present: list[str]) -> list[str]:
+    """The other columns (text) that pandas read as numbers or true/false (ids such as
+    ``0012``, a column of ``1.50``) in whole or in part, to be read again as text; the ones it
+    read as text become ``object`` columns in place (pandas' own ``str`` columns, empty cells
+    ``""``). In part: pandas' parallel reader infers each part of a large file on its own, so
+    a column of digits in one part and words in another comes back as a mix of numbers and
+    strings."""
+    import pandas as pd
+
+    again: list[str] = []
+    for col in frame.columns:
+        if col in present:
+            continue
+        column = frame[col]
+        if isinstance(column.dtype, pd.StringDtype):
+            frame[col] = column.astype(object)
+        elif column.dtype != object or pd.api.types.infer_dtype(column, skipna=False) != "string":
+            again.append(col)
+    return again
 
 
 def _range(n: int) -> Any:
@@ -322,17 +348,24 @@ def _parse(
     present: list[str],
     usecols: list[str] | None = None,
     header: bool = True,
+    infer_text: bool = False,
 ) -> pd.DataFrame | None:
     """pandas' C parser on the bytes: ``present`` columns with the empty cell as the one
     missing value (so they come back as floats when every other cell is a number), the others
-    as text; None when pandas cannot parse the file."""
+    as text (``object``) — or, with ``infer_text``, as pandas infers them (no missing value:
+    its ``str``, or numbers where every cell is one); None when pandas cannot parse the file.
+
+    ``infer_text`` is the fast way: a column given as ``object`` costs pandas a third more
+    time (measured on a 100k x 50 file: 0.21 s against 0.15 s), so the main parse leaves
+    the text columns to pandas and the few it reads as numbers are read again as text."""
     import pandas as pd
 
-    text = [n for n in (usecols or names) if n not in present]
+    text = [] if infer_text else [n for n in (usecols or names) if n not in present]
     try:
         if body.path is not None:  # the file itself (pandas skips a byte-order mark)
-            return _read_csv(body.path, sep, header, names, usecols, text, present)
-        with _in_memory_file(memoryview(body.data)[body.start :]) as source:
+            with body.parsing():
+                return _read_csv(body.path, sep, header, names, usecols, text, present)
+        with _in_memory_file(memoryview(body.data)[body.start :]) as source, body.parsing():
             return _read_csv(source, sep, header, names, usecols, text, present)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None

@@ -10,9 +10,11 @@ import hashlib
 import io
 import os
 import stat
+import threading
 import zipfile
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -20,6 +22,8 @@ from mfgindex.data.decode import decode_text, sniff_separator, split_csv
 from mfgindex.errors import DataError, MfgIndexError
 
 if TYPE_CHECKING:
+    import mmap
+
     import pandas as pd
 
 __all__ = [
@@ -28,6 +32,7 @@ __all__ = [
     "file_sha256",
     "read_input_bytes",
     "read_table",
+    "read_table_digest",
     "read_table_hashed",
 ]
 
@@ -362,7 +367,7 @@ class _Fast(NamedTuple):
 
 def _read_guarded(
     path: Path, suffix: str, sheet: str | int, named: bool = True, fast: _Fast | None = None
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[pd.DataFrame, Digest]:
     """:func:`_read_any` of the file's bytes (read once) and their SHA-256, with the readers'
     own exceptions turned into a :class:`DataError`. The bytes are hashed in a thread while
     they are parsed (hashlib releases the GIL)."""
@@ -378,7 +383,9 @@ def _read_guarded(
         raw = read_input_bytes(path, named=named)
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(lambda: hashlib.sha256(raw).hexdigest())
-            return _read_any(raw, path, suffix, sheet, fast), digest.result()
+            frame = _read_any(raw, path, suffix, sheet, fast)
+            hexdigest = digest.result()
+        return frame, lambda: hexdigest
     except DataError:
         raise
     except pd.errors.ParserError as exc:
@@ -398,20 +405,22 @@ def _read_guarded(
         ) from None
 
 
-def _read_mapped(path: Path, suffix: str, fast: _Fast, named: bool) -> tuple[pd.DataFrame, str] | None:
+def _read_mapped(path: Path, suffix: str, fast: _Fast, named: bool) -> tuple[pd.DataFrame, Digest] | None:
     """A large CSV file through the fast path without a copy of its bytes: mapped into memory
-    (``mmap``), hashed from the mapping in a thread, counted by numpy on the mapping, and
-    parsed by pandas from ``/proc/self/fd/N`` — the file this process opened, so a file
-    renamed or replaced meanwhile is not the one read. A file written to while it is read
-    (its size or times changed) is refused. None when the file is small, not a regular file,
-    the system has no ``/proc/self/fd``, or the fast path declines its bytes (then the caller
-    reads them again, as usual: a decline costs one more read, not a wrong table).
+    (``mmap``), counted by numpy on the mapping, and parsed by pandas from ``/proc/self/fd/N``
+    — the file this process opened, so a file renamed or replaced meanwhile is not the one
+    read. The mapping is hashed in a thread (:class:`_Hasher`) that pauses while pandas parses
+    on every core and goes on while the table is checked; the digest is resolved at the end.
+    A file written to while it is read (its size or times changed) is refused.
 
-    Reading a mapped file that another program truncates meanwhile ends the process with
-    SIGBUS; pandas' own reader maps a large file too, so nothing new is risked.
+    None when the file is small, not a regular file, the system has no ``/proc/self/fd``, or
+    the fast path declines its bytes (then the caller reads them again, as usual: a decline
+    costs one more read, not a wrong table).
+
+    A mapped file that another program truncates meanwhile ends the process with SIGBUS;
+    pandas' own reader maps a large file too, so nothing new is risked.
     """
     import mmap
-    from concurrent.futures import ThreadPoolExecutor
 
     from mfgindex.data import fastcsv
 
@@ -421,33 +430,131 @@ def _read_mapped(path: Path, suffix: str, fast: _Fast, named: bool) -> tuple[pd.
     if not os.path.isdir("/proc/self/fd"):
         return None
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    hasher: _Hasher | None = None
+    handed = False
     try:
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode) or before.st_size == 0:
             return None
         # MAP_POPULATE (Linux): the pages mapped at once, not one fault per page on first touch
         flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-        with mmap.mmap(fd, 0, flags=flags, prot=mmap.PROT_READ) as mapped, ThreadPoolExecutor(1) as pool:
-            digest = pool.submit(lambda: hashlib.sha256(mapped).hexdigest())
-            try:
-                frame = fastcsv.read_csv_fast(
-                    mapped, suffix, fast.numeric, fast.markers, path=f"/proc/self/fd/{fd}"
-                )
-            except Exception:  # an oddity the checks did not foresee: the general reader
-                frame = None  # reads the file, and names its problem if it has one
-            hexdigest = digest.result()
+        hasher = _Hasher(mmap.mmap(fd, 0, flags=flags, prot=mmap.PROT_READ), fd, before, str(path))
+        try:
+            frame = fastcsv.read_csv_fast(
+                hasher.mapped,
+                suffix,
+                fast.numeric,
+                fast.markers,
+                path=f"/proc/self/fd/{fd}",
+                parsing=hasher.paused,
+            )
+        except Exception:  # an oddity the checks did not foresee: the general reader
+            frame = None  # reads the file, and names its problem if it has one
         if frame is None:
             return None
-        after = os.fstat(fd)
-        if _changed(before, after):
-            raise DataError(
-                "the file changed while it was read; nothing was computed from it",
-                where=str(path),
-                hint="read it again once the program writing it has finished",
-            )
-        return frame, hexdigest
+        if _changed(before, os.fstat(fd)):
+            raise _changed_error(str(path))
+        handed = True
+        return frame, hasher.result
     finally:
-        os.close(fd)
+        if hasher is None:
+            os.close(fd)
+        else:
+            if not handed:
+                hasher.cancel()
+                hasher.join()
+            hasher.release()  # done with the mapping here: the thread closes it when it is done
+
+
+#: A digest to come: called, it returns the SHA-256 (hex) of the bytes read, or raises
+#: :class:`DataError` if the file changed before they were all hashed.
+Digest = Callable[[], str]
+
+
+class _Hasher(threading.Thread):
+    """SHA-256 of a mapped file in a thread, block by block, pausing while the main thread says
+    so (:meth:`paused`: two cores parse, a third thread would only slow them). When done it
+    checks that the file did not change since ``before``. The mapping and the file are
+    closed by whichever is done last, the thread or the caller (:meth:`release`)."""
+
+    #: bytes hashed between looks at the pause (about 2 ms)
+    BLOCK = 4 << 20
+
+    def __init__(self, mapped: mmap.mmap, fd: int, before: os.stat_result, where: str) -> None:
+        super().__init__(name="mfgindex-sha256")
+        self.mapped, self._fd, self._before, self._where = mapped, fd, before, where
+        self._go = threading.Event()
+        self._go.set()
+        self._lock = threading.Lock()
+        self._users = 2  # the thread and the caller
+        self._cancelled = self._changed = False
+        self._digest = ""
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            h = hashlib.sha256()
+            with memoryview(self.mapped) as view:
+                for lo in range(0, len(view), self.BLOCK):
+                    self._go.wait()
+                    if self._cancelled:
+                        return
+                    h.update(view[lo : lo + self.BLOCK])  # releases the GIL
+            self._digest = h.hexdigest()
+            self._changed = _changed(self._before, os.fstat(self._fd))
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """One user (the thread, or the caller) is done with the mapping; the last one closes
+        it and the file."""
+        with self._lock:
+            self._users -= 1
+            if self._users:
+                return
+        with suppress(BufferError):  # a view of it is still alive: unmapped with the view
+            self.mapped.close()
+        os.close(self._fd)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No hashing inside the ``with`` block (it resumes after)."""
+        self._go.clear()
+        try:
+            yield
+        finally:
+            self._go.set()
+
+    def cancel(self) -> None:
+        """Stop hashing."""
+        self._cancelled = True
+        self._go.set()
+
+    def result(self) -> str:
+        """The digest, once every byte is hashed.
+
+        Raises
+        ------
+        DataError
+            The file changed before every byte was hashed.
+        """
+        self.join()
+        if self._error is not None:
+            raise self._error
+        if self._changed:
+            raise _changed_error(self._where)
+        return self._digest
+
+
+def _changed_error(where: str) -> DataError:
+    return DataError(
+        "the file changed while it was read; nothing was computed from it",
+        where=where,
+        hint="read it again once the program writing it has finished",
+    )
 
 
 def _changed(before: os.stat_result, after: os.stat_result) -> bool:
@@ -513,6 +620,25 @@ def read_table_hashed(
     DataError
         As :func:`read_table`.
     """
+    frame, digest = read_table_digest(
+        path, all_text=all_text, sheet=sheet, named=named, numeric=numeric, missing=missing
+    )
+    return frame, digest()
+
+
+def read_table_digest(
+    path: str | Path,
+    *,
+    all_text: bool = True,
+    sheet: str | int = 0,
+    named: bool = True,
+    numeric: Collection[str] = (),
+    missing: Iterable[str] = (),
+) -> tuple[pd.DataFrame, Digest]:
+    """:func:`read_table_hashed` with the digest to come (:data:`Digest`): a large CSV file's
+    bytes may still be being hashed when the table is returned, so a caller checks the table
+    meanwhile and asks for the digest last. Asking raises :class:`DataError` if the file
+    changed before its bytes were all hashed."""
     path = Path(path)
     _check_path(path)
     suffix = path.suffix.lower()
