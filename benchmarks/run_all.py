@@ -288,13 +288,18 @@ def bench_uncertainty(runs: int, repeat: int) -> None:
 # -- start-up --------------------------------------------------------------------------------
 
 
-def _process_time(cmd: list[str], repeat: int, stdin: bytes | None = None) -> float:
-    def once() -> None:
-        subprocess.run(cmd, input=stdin, capture_output=True, check=True)
+def _process_times(ours: list[str], ref: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall times of fresh processes running ``ours`` and ``ref``, run in turns (one of
+    each, again and again), so that a busy minute on the machine weighs on both alike."""
 
-    once()  # warm the file cache
-    t, _ = timed(once, repeat)
-    return t
+    def once(cmd: list[str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=True)
+        return time.perf_counter() - start
+
+    once(ours), once(ref)  # warm the file cache
+    pairs = [(once(ours), once(ref)) for _ in range(repeat)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def bench_startup(repeat: int) -> None:
@@ -304,15 +309,14 @@ def bench_startup(repeat: int) -> None:
     # theirs; a source checkout run with PYTHONDONTWRITEBYTECODE=1 would recompile every
     # module on every start, so compile it once first, on both sides alike.
     subprocess.run([py, "-m", "compileall", "-q", str(Path(mi.__file__).parent)], check=True)
-    t_ref = _process_time([py, "-c", "import typer"], repeat)
-    t_ours = _process_time([*exe, "--help"], repeat)
+    t_ours, t_ref = _process_times([*exe, "--help"], [py, "-c", "import typer"], repeat)
     row("mfgindex --help", t_ours, 'python -c "import typer"', t_ref, "<= 2.0")
     city = mi.load_framework("city")
     if city.dataset is None:
         raise SystemExit("the city framework has no bundled dataset")
     csv = Path(city.dataset)
-    t_ref = _process_time([py, "-c", "import pandas"], repeat)
-    t_ours = _process_time([*exe, "rank", str(csv), "--format", "csv"], repeat)
+    rank = [*exe, "rank", str(csv), "--format", "csv"]
+    t_ours, t_ref = _process_times(rank, [py, "-c", "import pandas"], repeat)
     row("mfgindex rank (CSV, piped)", t_ours, 'python -c "import pandas"', t_ref, "<= 1.2")
 
 
