@@ -111,6 +111,17 @@ def sheet_choice(text: str | None) -> str | int:
     return value
 
 
+def check_sheet(sheet: str | None, data: object) -> None:
+    """``--sheet`` is for a workbook: given with another data file, a usage error."""
+    if sheet is not None and data is not None and Path(str(data)).suffix.lower() not in (".xlsx", ".xlsm"):
+        from mfgindex.errors import UsageError
+
+        raise UsageError(
+            f"--sheet chooses a sheet of an .xlsx file, and '{data}' is not one",
+            hint="leave --sheet out for a CSV or Parquet file",
+        )
+
+
 def current_lang() -> str:
     """The ``--lang`` of the running command (``en`` outside one)."""
     return _LANG.get()
@@ -386,13 +397,7 @@ def load(framework: str, data: Path | None, *, warn: bool = True) -> "tuple[Fram
     framework, data = bundled_or_given(framework), bundled_or_given(data)  # "city_panel.csv"
     fw = load_framework(framework)
     sheet = _SHEET.get()
-    if sheet is not None and data is not None and Path(str(data)).suffix.lower() not in (".xlsx", ".xlsm"):
-        from mfgindex.errors import UsageError
-
-        raise UsageError(
-            f"--sheet chooses a sheet of an .xlsx file, and '{data}' is not one",
-            hint="leave --sheet out for a CSV or Parquet file",
-        )
+    check_sheet(sheet, data)
     ds = read_data(data, fw, sheet=sheet_choice(sheet))
     from mfgindex.io import run_inputs
 

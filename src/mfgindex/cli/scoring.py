@@ -17,11 +17,13 @@ from mfgindex.cli.common import (
     MethodChoices,
     OutputOpt,
     RoundOpt,
+    SheetOpt,
     StrictOpt,
     YearOpt,
     check_lang,
     check_options,
     check_output,
+    check_sheet,
     emit,
     err_console,
     escape,
@@ -30,6 +32,7 @@ from mfgindex.cli.common import (
     out_console,
     report,
     resolve_format,
+    sheet_choice,
     user_errors,
     with_method_options,
 )
@@ -170,7 +173,11 @@ def _where(items: list[str] | None) -> dict[str, list[str]]:
 
 
 def validate(
-    data: DataArg = None, framework: FrameworkOpt = "city", strict: StrictOpt = False, lang: LangOpt = "en"
+    data: DataArg = None,
+    framework: FrameworkOpt = "city",
+    strict: StrictOpt = False,
+    lang: LangOpt = "en",
+    sheet: SheetOpt = None,
 ) -> None:
     """Check a data file against a framework; exit 0 when it is usable."""
     from mfgindex.data import validate_file
@@ -186,7 +193,8 @@ def validate(
         if path is None:
             con.print(f"framework '{fw.id}' is valid ({fw.describe()}); no data given")
             return
-        problems, rows = validate_file(path, fw)
+        check_sheet(sheet, path)
+        problems, rows = validate_file(path, fw, sheet=sheet_choice(sheet))
         errors = [p for p in problems if p.level == "error"]
         colon = "：" if lang == "zh" else ": "
         for p in problems:

@@ -147,18 +147,24 @@ class FileCheck(NamedTuple):
 
 
 def validate_file(
-    path: str | Path, framework: Framework, *, missing: Iterable[str] = MISSING_MARKERS
+    path: str | Path,
+    framework: Framework,
+    *,
+    missing: Iterable[str] = MISSING_MARKERS,
+    sheet: str | int = 0,
 ) -> FileCheck:
     """Read a data file (wide or long) and check it against ``framework`` — what
-    ``mfgindex validate`` reports.
+    ``mfgindex validate`` reports. ``sheet``: the sheet of an XLSX file, by name or number
+    (0 is the first), as :func:`~mfgindex.read_data` takes it.
 
     Raises
     ------
     DataError
-        The file cannot be read as a table, or a long table cannot be pivoted.
+        The file cannot be read as a table (or has no such sheet), or a long table cannot be
+        pivoted.
     """
     source = str(path)
-    frame, _ = read_table_hashed(path, numeric=framework.indicator_columns(), missing=missing)
+    frame, _ = read_table_hashed(path, sheet=sheet, numeric=framework.indicator_columns(), missing=missing)
     table = to_wide(frame, framework, source)
     return FileCheck(validate_table(table, framework, source=source, missing=missing), len(table))
 
