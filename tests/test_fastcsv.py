@@ -220,6 +220,25 @@ def test_a_large_file_is_parsed_where_it_lies(
     _assert_same(ds, _general(path, fw, monkeypatch))
 
 
+def test_a_file_that_cannot_be_mapped_is_read(
+    fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file system that cannot map files (some network and FUSE mounts): the file is read
+    into memory as a small one is, with the same table and digest."""
+    import mmap
+
+    path = tmp_path / "t.csv"
+    path.write_text("code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\nB,b,2,3,4,5,t\n", encoding="utf-8")
+    mapped = mi.read_data(path, fw)
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(19, "No such device")
+
+    monkeypatch.setattr(fastcsv, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(mmap, "mmap", refuse)
+    _assert_same(mi.read_data(path, fw), mapped)
+
+
 def test_a_file_written_while_it_is_read_is_refused(
     fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

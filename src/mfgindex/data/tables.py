@@ -438,7 +438,11 @@ def _read_mapped(path: Path, suffix: str, fast: _Fast, named: bool) -> tuple[pd.
             return None
         # MAP_POPULATE (Linux): the pages mapped at once, not one fault per page on first touch
         flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-        hasher = _Hasher(mmap.mmap(fd, 0, flags=flags, prot=mmap.PROT_READ), fd, before, str(path))
+        try:
+            mapped = mmap.mmap(fd, 0, flags=flags, prot=mmap.PROT_READ)
+        except (OSError, ValueError):  # a file system that cannot map files: read it instead
+            return None
+        hasher = _Hasher(mapped, fd, before, str(path))
         try:
             frame = fastcsv.read_csv_fast(
                 hasher.mapped,
