@@ -37,8 +37,8 @@ import codecs
 import csv
 import io
 import mmap
-from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -64,7 +64,6 @@ def read_csv_fast(
     markers: Collection[str],
     *,
     path: str | None = None,
-    parsing: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> pd.DataFrame | None:
     """Read a CSV file's bytes with pandas' C parser when the checks above allow it.
 
@@ -83,9 +82,6 @@ def read_csv_fast(
         A path whose file holds exactly ``raw`` (``/proc/self/fd/N`` of the file ``raw`` maps),
         for pandas to parse, on every core when it is large; without it pandas is given the
         bytes (see :func:`_in_memory_file`).
-    parsing
-        Entered around each of pandas' parses: a thread working alongside (the file's hash)
-        pauses there, as pandas runs on every core.
 
     Returns
     -------
@@ -98,7 +94,7 @@ def read_csv_fast(
     if "" not in markers:
         return None
     # the bytes after a UTF-8 byte-order mark, as an offset (a slice would copy them)
-    body = _Body(raw, len(codecs.BOM_UTF8) if raw[:3] == codecs.BOM_UTF8 else 0, path, parsing)
+    body = _Body(raw, len(codecs.BOM_UTF8) if raw[:3] == codecs.BOM_UTF8 else 0, path)
     if len(raw) == body.start or raw[body.start : body.start + 4].startswith(_WIDE_BOMS):
         return None
     if raw.find(b"\x00", body.start) >= 0:
@@ -130,7 +126,6 @@ class _Body(NamedTuple):
     data: bytes | mmap.mmap
     start: int
     path: str | None
-    parsing: Callable[[], AbstractContextManager[object]] = nullcontext
 
     def has(self, sub: bytes) -> bool:
         """Whether ``sub`` occurs in the bytes (a memchr, no copy)."""
@@ -363,9 +358,8 @@ def _parse(
     text = [] if infer_text else [n for n in (usecols or names) if n not in present]
     try:
         if body.path is not None:  # the file itself (pandas skips a byte-order mark)
-            with body.parsing():
-                return _read_csv(body.path, sep, header, names, usecols, text, present)
-        with _in_memory_file(memoryview(body.data)[body.start :]) as source, body.parsing():
+            return _read_csv(body.path, sep, header, names, usecols, text, present)
+        with _in_memory_file(memoryview(body.data)[body.start :]) as source:
             return _read_csv(source, sep, header, names, usecols, text, present)
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None

@@ -13,8 +13,8 @@ import stat
 import threading
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Collection, Iterable
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -409,8 +409,8 @@ def _read_mapped(path: Path, suffix: str, fast: _Fast, named: bool) -> tuple[pd.
     """A large CSV file through the fast path without a copy of its bytes: mapped into memory
     (``mmap``), counted by numpy on the mapping, and parsed by pandas from ``/proc/self/fd/N``
     — the file this process opened, so a file renamed or replaced meanwhile is not the one
-    read. The mapping is hashed in a thread (:class:`_Hasher`) that pauses while pandas parses
-    on every core and goes on while the table is checked; the digest is resolved at the end.
+    read. The mapping is hashed in a thread (:class:`_Hasher`) that goes on while the table is
+    parsed and checked; the digest is asked for at the end.
     A file written to while it is read (its size or times changed) is refused.
 
     None when the file is small, not a regular file, the system has no ``/proc/self/fd``, or
@@ -450,7 +450,6 @@ def _read_mapped(path: Path, suffix: str, fast: _Fast, named: bool) -> tuple[pd.
                 fast.numeric,
                 fast.markers,
                 path=f"/proc/self/fd/{fd}",
-                parsing=hasher.paused,
             )
         except Exception:  # an oddity the checks did not foresee: the general reader
             frame = None  # reads the file, and names its problem if it has one
@@ -476,19 +475,20 @@ Digest = Callable[[], str]
 
 
 class _Hasher(threading.Thread):
-    """SHA-256 of a mapped file in a thread, block by block, pausing while the main thread says
-    so (:meth:`paused`: two cores parse, a third thread would only slow them). When done it
-    checks that the file did not change since ``before``. The mapping and the file are
-    closed by whichever is done last, the thread or the caller (:meth:`release`)."""
+    """SHA-256 of a mapped file in a thread, block by block (a block at a time, so that
+    :meth:`cancel` stops it soon). When done it checks that the file did not change since
+    ``before``. The mapping and the file are closed by whichever is done last, the thread or
+    the caller (:meth:`release`).
 
-    #: bytes hashed between looks at the pause (about 2 ms)
+    (Pausing the hash while pandas parses on both cores, or running it at the lowest
+    priority, was measured: no faster; the time it takes is the time its bytes take.)"""
+
+    #: bytes hashed between looks at :meth:`cancel` (about 2 ms)
     BLOCK = 4 << 20
 
     def __init__(self, mapped: mmap.mmap, fd: int, before: os.stat_result, where: str) -> None:
         super().__init__(name="mfgindex-sha256")
         self.mapped, self._fd, self._before, self._where = mapped, fd, before, where
-        self._go = threading.Event()
-        self._go.set()
         self._lock = threading.Lock()
         self._users = 2  # the thread and the caller
         self._cancelled = self._changed = False
@@ -501,7 +501,6 @@ class _Hasher(threading.Thread):
             h = hashlib.sha256()
             with memoryview(self.mapped) as view:
                 for lo in range(0, len(view), self.BLOCK):
-                    self._go.wait()
                     if self._cancelled:
                         return
                     h.update(view[lo : lo + self.BLOCK])  # releases the GIL
@@ -523,19 +522,9 @@ class _Hasher(threading.Thread):
             self.mapped.close()
         os.close(self._fd)
 
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """No hashing inside the ``with`` block (it resumes after)."""
-        self._go.clear()
-        try:
-            yield
-        finally:
-            self._go.set()
-
     def cancel(self) -> None:
         """Stop hashing."""
         self._cancelled = True
-        self._go.set()
 
     def result(self) -> str:
         """The digest, once every byte is hashed.
