@@ -74,7 +74,8 @@ def _check_mixed(raw: bytes, path: Path) -> None:
     as GB18030, its UTF-8 lines would turn into mojibake; read as UTF-8, the others would.
     The file counts as UTF-8 when most of its non-ASCII lines are valid UTF-8."""
     good, bad = 0, []
-    for number, line in enumerate(raw.split(b"\n"), start=1):
+    lines = raw.split(b"\n")
+    for number, line in enumerate(lines, start=1):
         if line.isascii():
             continue
         try:
@@ -82,6 +83,8 @@ def _check_mixed(raw: bytes, path: Path) -> None:
             good += 1
         except UnicodeDecodeError:
             bad.append(number)
+            if good + len(lines) - number < len(bad):  # the rest cannot make UTF-8 the most
+                return
     if good and good >= len(bad):
         shown = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         raise DataError(

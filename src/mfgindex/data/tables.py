@@ -339,17 +339,18 @@ def _read_text_fast(raw: bytes, path: Path, suffix: str, fast: _Fast) -> pd.Data
     reads it, in UTF-8. None when the fast path declines."""
     from mfgindex.data.fastcsv import read_csv_fast
 
-    try:
-        frame = read_csv_fast(raw, suffix, fast.numeric, fast.markers)
-    except Exception:  # an oddity the checks did not foresee: the general reader
-        return None  # reads the file, and names its problem if it has one
-    if frame is not None or raw.isascii():
-        return frame
-    try:
-        raw.decode("utf-8")
-        return None  # UTF-8 already: declined for another reason
-    except UnicodeDecodeError:
-        pass
+    utf8 = raw.isascii()
+    if not utf8:
+        try:
+            raw.decode("utf-8")
+            utf8 = True
+        except UnicodeDecodeError:
+            pass
+    if utf8:
+        try:
+            return read_csv_fast(raw, suffix, fast.numeric, fast.markers)
+        except Exception:  # an oddity the checks did not foresee: the general reader
+            return None  # reads the file, and names its problem if it has one
     text = decode_text(raw, path)  # the general reader's decoding, and its errors
     try:
         return read_csv_fast(text.encode("utf-8"), suffix, fast.numeric, fast.markers)
