@@ -220,6 +220,53 @@ def test_a_large_file_is_parsed_where_it_lies(
     _assert_same(ds, _general(path, fw, monkeypatch))
 
 
+def test_a_large_parquet_file_is_read_where_it_lies(
+    fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Parquet file is mapped and read by pyarrow from the file itself, as a CSV file is: the
+    same dataset and digest as from its bytes; a broken one gets the same message, naming the
+    file (not ``/proc/self/fd/N``)."""
+    import hashlib
+
+    import pandas as pd
+
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame(
+        {
+            "code": ["A", "B", "C"],
+            "name": ["a", "b", "c"],
+            "x": [1.5, None, 3.0],
+            "y": [1, 2, 3],
+            "z": [0.5, 0.25, 0.125],
+            "pop": [10, 20, 30],
+            "note": ["t", "", "u"],
+        }
+    )
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path, index=False)
+    from_bytes = mi.read_data(path, fw)
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(path.read_bytes()[:-20])
+    message = _read(broken, fw)
+    from mfgindex.data import tables
+
+    real = tables._read_parquet
+    sources: list[object] = []
+
+    def spy(raw: Any, where: Path) -> Any:
+        sources.append(raw)
+        return real(raw, where)
+
+    monkeypatch.setattr(fastcsv, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(tables, "_read_parquet", spy)
+    mapped = mi.read_data(path, fw)
+    assert isinstance(sources[0], str) and sources[0].startswith("/proc/self/fd/")
+    _assert_same(mapped, from_bytes)
+    assert mapped.digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert _read(broken, fw) == message and isinstance(message, str) and str(broken) in message
+    assert "/proc/self" not in message
+
+
 def test_a_file_that_cannot_be_mapped_is_read(
     fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

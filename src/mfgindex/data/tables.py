@@ -163,6 +163,8 @@ def read_input_bytes(
 
 #: Suffixes read as delimited text (a file without a suffix is tried as CSV).
 TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ""})
+#: Suffixes read as Parquet.
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
 
 def file_sha256(path: Path) -> str:
@@ -264,11 +266,12 @@ def _read_excel(raw: bytes, path: Path, sheet: str | int) -> pd.DataFrame:
     return frame
 
 
-def _read_parquet(raw: bytes, path: Path) -> pd.DataFrame:
+def _read_parquet(raw: bytes | str, path: Path) -> pd.DataFrame:
+    """A Parquet file's table, from its bytes or (a ``str``) the path of the file itself."""
     import pandas as pd
 
     try:
-        frame = pd.read_parquet(io.BytesIO(raw))
+        frame = pd.read_parquet(raw if isinstance(raw, str) else io.BytesIO(raw))
     except ImportError:
         raise DataError(
             "reading Parquet files needs pyarrow", where=str(path), hint="pip install 'mfgindex[parquet]'"
@@ -326,7 +329,7 @@ def _read_any(raw: bytes, path: Path, suffix: str, sheet: str | int, fast: _Fast
         )
     if suffix in {".xlsx", ".xlsm"}:
         return _read_excel(raw, path, sheet)
-    if suffix in {".parquet", ".pq"}:
+    if suffix in PARQUET_SUFFIXES:
         return _read_parquet(raw, path)
     raise DataError(
         f"unknown file type '{suffix}'", where=str(path), hint="data files are .csv, .xlsx or .parquet"
@@ -377,8 +380,8 @@ def _read_guarded(
     import pandas as pd
 
     try:
-        if fast is not None and fast.numeric and suffix in TEXT_SUFFIXES:
-            mapped = _read_mapped(path, suffix, fast, named)
+        if suffix in PARQUET_SUFFIXES or (fast is not None and fast.numeric and suffix in TEXT_SUFFIXES):
+            mapped = _read_mapped(path, suffix, None if suffix in PARQUET_SUFFIXES else fast, named)
             if mapped is not None:
                 return mapped
         raw = read_input_bytes(path, named=named)
@@ -406,17 +409,20 @@ def _read_guarded(
         ) from None
 
 
-def _read_mapped(path: Path, suffix: str, fast: _Fast, named: bool) -> tuple[pd.DataFrame, Digest] | None:
-    """A large CSV file through the fast path without a copy of its bytes: mapped into memory
-    (``mmap``), counted by numpy on the mapping, and parsed by pandas from ``/proc/self/fd/N``
-    — the file this process opened, so a file renamed or replaced meanwhile is not the one
-    read. The mapping is hashed in a thread (:class:`_Hasher`) that goes on while the table is
-    parsed and checked; the digest is asked for at the end.
-    A file written to while it is read (its size or times changed) is refused.
+def _read_mapped(
+    path: Path, suffix: str, fast: _Fast | None, named: bool
+) -> tuple[pd.DataFrame, Digest] | None:
+    """A large CSV file (through the fast path) or Parquet file without a copy of its bytes:
+    mapped into memory (``mmap``), and parsed from ``/proc/self/fd/N`` — the file this process
+    opened, so a file renamed or replaced meanwhile is not the one read — by pandas (a CSV
+    file: on every core, with numpy's counts on the mapping) or pyarrow. The mapping is hashed
+    in a thread (:class:`_Hasher`) that goes on while the table is parsed and checked; the
+    digest is asked for at the end. A file written to while it is read (its size or times
+    changed) is refused.
 
     None when the file is small, not a regular file, the system has no ``/proc/self/fd``, or
-    the fast path declines its bytes (then the caller reads them again, as usual: a decline
-    costs one more read, not a wrong table).
+    the reader declines or fails (then the caller reads the bytes again, as usual, and names
+    the problem if there is one: a decline costs one more read, not a wrong table).
 
     A mapped file that another program truncates meanwhile ends the process with SIGBUS;
     pandas' own reader maps a large file too, so nothing new is risked.
@@ -444,16 +450,15 @@ def _read_mapped(path: Path, suffix: str, fast: _Fast, named: bool) -> tuple[pd.
         except (OSError, ValueError):  # a file system that cannot map files: read it instead
             return None
         hasher = _Hasher(mapped, fd, before, str(path))
+        by_fd = f"/proc/self/fd/{fd}"
+        frame: pd.DataFrame | None
         try:
-            frame = fastcsv.read_csv_fast(
-                hasher.mapped,
-                suffix,
-                fast.numeric,
-                fast.markers,
-                path=f"/proc/self/fd/{fd}",
-            )
-        except Exception:  # an oddity the checks did not foresee: the general reader
-            frame = None  # reads the file, and names its problem if it has one
+            if fast is None:  # Parquet
+                frame = _read_parquet(by_fd, path)
+            else:
+                frame = fastcsv.read_csv_fast(hasher.mapped, suffix, fast.numeric, fast.markers, path=by_fd)
+        except Exception:  # an oddity the checks did not foresee, or a broken file: the bytes
+            frame = None  # are read again, and the general reader names the problem
         if frame is None:
             return None
         if _changed(before, os.fstat(fd)):
