@@ -6,6 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import _typer_once
+
+_typer_once.install()  # each app's click command built once, not on every CliRunner.invoke
+
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
 ASEM = GOLDEN / "asem"

@@ -22,6 +22,9 @@ def main(cases_path: str, results_path: str) -> None:
     from typer.testing import CliRunner
 
     from mfgindex.cli.app import get_app
+    from tests._typer_once import install
+
+    install()  # the app's click command built once for all the cases
 
     app = get_app()
     with open(cases_path, encoding="utf-8") as fh:
