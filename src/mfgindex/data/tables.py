@@ -538,9 +538,15 @@ class _Hasher(threading.Thread):
         Raises
         ------
         DataError
-            The file changed before every byte was hashed.
+            The file changed before every byte was hashed, or could not be read.
         """
         self.join()
+        if isinstance(self._error, OSError):
+            raise DataError(
+                f"cannot read the file: {self._error.strerror or self._error}",
+                where=self._where,
+                hint="check that the file is on a working disk and that you may read it",
+            )
         if self._error is not None:
             raise self._error
         if self._changed:
