@@ -310,7 +310,8 @@ def _matrix(frame: pd.DataFrame, values: dict[str, np.ndarray], private: bool) -
     """The ``(n, c)`` matrix of the data columns, column-major (the pipeline reads it column by
     column): a private frame's float block as it is when it is one, else one copy."""
     columns = list(values)
-    if private and columns and all(frame[c].dtype == np.float64 for c in columns):
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))
+    if private and columns and all(dtypes[c] == np.float64 for c in columns):
         block = frame[columns].to_numpy(dtype=np.float64)
         if block.flags.f_contiguous:  # the values validated: the same memory, not a copy
             return block.view(_Owned)

@@ -457,7 +457,7 @@ def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     general reader skips; the index is renumbered 0..n-1 as it is there. The float columns
     are looked at first, the text of the rows still blank after them."""
     blank = np.ones(len(frame), dtype=bool)
-    floats = [c for c in frame.columns if frame[c].dtype.kind == "f"]
+    floats = [c for c, t in zip(frame.columns, frame.dtypes, strict=True) if t.kind == "f"]
     for col in [*floats, *(c for c in frame.columns if c not in floats)]:
         if not blank.any():
             return frame

@@ -574,12 +574,13 @@ def _changed(before: os.stat_result, after: os.stat_result) -> bool:
 def _as_text(frame: pd.DataFrame, suffix: str, numeric: set[str]) -> pd.DataFrame:
     """Every column as text cells, but the ``numeric`` ones that hold numbers (floats or
     integers); None and NaN from Excel or Parquet become empty cells."""
-    keep = [c for c in frame.columns if c in numeric and frame[c].dtype.kind in "fiu"]
+    dtypes = dict(zip(frame.columns, frame.dtypes, strict=True))  # one look, not one per column
+    keep = {c for c, t in dtypes.items() if c in numeric and t.kind in "fiu"}
     if not keep:
         frame = frame.astype(object)
         return frame if suffix in TEXT_SUFFIXES else frame.where(frame.notna(), "")
-    for col in frame.columns:
-        if col in keep or (suffix in TEXT_SUFFIXES and frame[col].dtype == object):
+    for col, dtype in dtypes.items():
+        if col in keep or (suffix in TEXT_SUFFIXES and dtype.kind == "O"):
             continue  # numbers as they are; CSV cells are text already
         column = frame[col].astype(object)
         frame[col] = column if suffix in TEXT_SUFFIXES else column.where(column.notna(), "")
