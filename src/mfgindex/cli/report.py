@@ -63,6 +63,9 @@ def report(
 
     with user_errors():
         check_lang(lang)
+        from mfgindex.report.build import check_target
+
+        check_target(output)  # before matplotlib and the run: a wrong suffix costs nothing
         import mfgindex.plot as mp
         from mfgindex.report import build, write
 

@@ -187,6 +187,16 @@ def _protect(fw: "Framework", data: Any, spec: Path | None) -> list[Path]:
     return run_inputs(fw, data, (spec, "uncertainty spec"))
 
 
+def _check_output_early(output: Path | None, fw: "Framework", data: Any, spec: Path | None) -> None:
+    """-o checked before the runs: not one of the run's inputs (the spec among them), in a
+    folder that can be written — a mistake costs nothing, not the runs' time first."""
+    if output is None or str(output) == "-":
+        return
+    from mfgindex.io import check_target
+
+    check_target(output, protect=_protect(fw, data, spec), probe=True)
+
+
 def _spec(spec: Path | None, vary: list[str] | None, fw: "Framework") -> Any:
     from mfgindex.errors import UsageError
     from mfgindex.robustness import read_spec
@@ -261,6 +271,7 @@ def uncertainty(
         out_fmt = resolve_format(fmt, output)
         fw, ds = load(framework, data)
         the_spec = _spec(spec, vary, fw)
+        _check_output_early(output, fw, ds, spec)
         base = methods.options()
         budget = parse_size(max_memory)
         with _progress(runs) as progress:
@@ -331,6 +342,7 @@ def sensitivity(
         out_fmt = resolve_format(fmt, output)
         fw, ds = load(framework, data)
         the_spec = _spec(spec, vary, fw)
+        _check_output_early(output, fw, ds, spec)
         base = methods.options()
         total = n * (len(the_spec.inputs()) + 2)
         with _progress(total) as progress:

@@ -619,14 +619,26 @@ def _coherence(result: Result, rows: np.ndarray, labels: Any) -> dict[str, Any]:
     return {"groups": groups, "flagged": flagged, "level": level}
 
 
+def check_target(path: str | Path) -> Path:
+    """The report's file, checked before any work: an ``.html`` (or ``.htm``) path.
+
+    Raises
+    ------
+    UsageError
+        Another suffix.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in {".html", ".htm"}:
+        raise UsageError(f"a report is an HTML file, got '{target}'", hint="e.g. -o report.html")
+    return target
+
+
 def write(html: str, path: str | Path, *, protect: Sequence[Path] = ()) -> Path:
     """Write the report atomically (UTF-8); never over one of ``protect`` (the run's inputs)."""
     from mfgindex.io import atomic_path
     from mfgindex.plot._style import readable
 
-    target = Path(path)
-    if target.suffix.lower() not in {".html", ".htm"}:
-        raise UsageError(f"a report is an HTML file, got '{target}'", hint="e.g. -o report.html")
+    target = check_target(path)
     with atomic_path(target, protect=protect) as tmp:
         tmp.write_text(html, encoding="utf-8")
         readable(tmp)
