@@ -613,7 +613,9 @@ class _Problems:
     def unknown_keys(self, table: Mapping[str, Any], allowed: set[str], prefix: str) -> None:
         for key in table:
             if key not in allowed:
-                hint = did_you_mean(key, allowed)
+                # the sentence only for a problem that is shown (a file of thousands of
+                # unknown tables would otherwise spend seconds in difflib)
+                hint = did_you_mean(key, allowed) if len(self.items) < MAX_PROBLEMS else ""
                 close = closest(key, allowed)
                 if close is not None and close not in table:
                     self.misspelt.add(f"{prefix}.{close}" if prefix else close)

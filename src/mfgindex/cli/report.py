@@ -65,7 +65,8 @@ def report(
         check_lang(lang)
         from mfgindex.report.build import check_target
 
-        check_target(output)  # before matplotlib and the run: a wrong suffix costs nothing
+        if str(output) != "-":  # ("-" is said as such with the other outputs' checks)
+            check_target(output)  # before matplotlib and the run: a wrong suffix costs nothing
         import mfgindex.plot as mp
         from mfgindex.report import build, write
 
