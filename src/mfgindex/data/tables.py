@@ -427,38 +427,31 @@ def _read_mapped(
     A mapped file that another program truncates meanwhile ends the process with SIGBUS;
     pandas' own reader maps a large file too, so nothing new is risked.
     """
-    import mmap
-
     from mfgindex.data import fastcsv
 
-    st = check_input_file(path, named=named)
-    if not stat.S_ISREG(st.st_mode) or st.st_size < max(fastcsv.PARALLEL_BYTES, 1):
+    opened = _open_large(path, named)
+    if opened is None:
         return None
-    if not os.path.isdir("/proc/self/fd"):
-        return None
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    fd, before = opened
     hasher: _Hasher | None = None
     handed = False
     try:
-        before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode) or before.st_size == 0:
-            return None
-        # MAP_POPULATE (Linux): the pages mapped at once, not one fault per page on first touch
-        flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-        try:
-            mapped = mmap.mmap(fd, 0, flags=flags, prot=mmap.PROT_READ)
-        except (OSError, ValueError):  # a file system that cannot map files: read it instead
+        by_fd = f"/proc/self/fd/{fd}"
+        frame: pd.DataFrame | None = None
+        if fast is None:  # Parquet: pyarrow parses on every core, then the hash runs alongside
+            try:  # the checks (measured: a hash during pyarrow's parse slows it by a third)
+                frame = _read_parquet(by_fd, path)
+            except Exception:  # a broken file: the bytes are read again, and the reader
+                return None  # names the problem
+        mapped = _map(fd)
+        if mapped is None:  # a file system that cannot map files: read it instead
             return None
         hasher = _Hasher(mapped, fd, before, str(path))
-        by_fd = f"/proc/self/fd/{fd}"
-        frame: pd.DataFrame | None
-        try:
-            if fast is None:  # Parquet
-                frame = _read_parquet(by_fd, path)
-            else:
-                frame = fastcsv.read_csv_fast(hasher.mapped, suffix, fast.numeric, fast.markers, path=by_fd)
-        except Exception:  # an oddity the checks did not foresee, or a broken file: the bytes
-            frame = None  # are read again, and the general reader names the problem
+        if fast is not None:
+            try:
+                frame = fastcsv.read_csv_fast(mapped, suffix, fast.numeric, fast.markers, path=by_fd)
+            except Exception:  # an oddity the checks did not foresee: the general reader
+                frame = None  # reads the file, and names its problem if it has one
         if frame is None:
             return None
         if _changed(before, os.fstat(fd)):
@@ -473,6 +466,36 @@ def _read_mapped(
                 hasher.cancel()
                 hasher.join()
             hasher.release()  # done with the mapping here: the thread closes it when it is done
+
+
+def _open_large(path: Path, named: bool) -> tuple[int, os.stat_result] | None:
+    """A large regular file opened for :func:`_read_mapped`, and its ``fstat``; None when the
+    file is small, not a regular file, empty, or the system has no ``/proc/self/fd``."""
+    from mfgindex.data import fastcsv
+
+    st = check_input_file(path, named=named)
+    if not stat.S_ISREG(st.st_mode) or st.st_size < max(fastcsv.PARALLEL_BYTES, 1):
+        return None
+    if not os.path.isdir("/proc/self/fd"):
+        return None
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    before = os.fstat(fd)
+    if not stat.S_ISREG(before.st_mode) or before.st_size == 0:
+        os.close(fd)
+        return None
+    return fd, before
+
+
+def _map(fd: int) -> mmap.mmap | None:
+    """The file read-only in memory, its pages mapped at once (``MAP_POPULATE`` on Linux: not
+    one fault per page on first touch); None where the file system cannot map files."""
+    import mmap
+
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+    try:
+        return mmap.mmap(fd, 0, flags=flags, prot=mmap.PROT_READ)
+    except (OSError, ValueError):
+        return None
 
 
 #: A digest to come: called, it returns the SHA-256 (hex) of the bytes read, or raises
@@ -582,8 +605,11 @@ def _as_text(frame: pd.DataFrame, suffix: str, numeric: set[str]) -> pd.DataFram
     for col, dtype in dtypes.items():
         if col in keep or (suffix in TEXT_SUFFIXES and dtype.kind == "O"):
             continue  # numbers as they are; CSV cells are text already
-        column = frame[col].astype(object)
-        frame[col] = column if suffix in TEXT_SUFFIXES else column.where(column.notna(), "")
+        source = frame[col]
+        column = source.astype(object)
+        # (asked of the column as read: an Arrow column knows its count of missing cells)
+        missing = suffix not in TEXT_SUFFIXES and source.hasnans
+        frame[col] = column.where(column.notna(), "") if missing else column
     return frame
 
 
