@@ -504,16 +504,18 @@ Digest = Callable[[], str]
 
 
 class _Hasher(threading.Thread):
-    """SHA-256 of a mapped file in a thread, block by block (a block at a time, so that
-    :meth:`cancel` stops it soon). When done it checks that the file did not change since
+    """SHA-256 of a mapped file in a thread, block by block (so that :meth:`cancel` stops it
+    between blocks). When done it checks that the file did not change since
     ``before``. The mapping and the file are closed by whichever is done last, the thread or
     the caller (:meth:`release`).
 
     (Pausing the hash while pandas parses on both cores, or running it at the lowest
     priority, was measured: no faster; the time it takes is the time its bytes take.)"""
 
-    #: bytes hashed between looks at :meth:`cancel` (about 2 ms)
-    BLOCK = 4 << 20
+    #: bytes hashed between looks at :meth:`cancel` (about 0.15 s). Large on purpose: after
+    #: each block the thread needs the GIL back, and while the main thread runs Python it gets
+    #: it only at the interpreter's switch interval (5 ms), so small blocks stall the hash.
+    BLOCK = 256 << 20
 
     def __init__(self, mapped: mmap.mmap, fd: int, before: os.stat_result, where: str) -> None:
         super().__init__(name="mfgindex-sha256")
