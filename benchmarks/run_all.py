@@ -54,6 +54,7 @@ def timed_pair(ours: Callable[[], Any], ref: Callable[[], Any], repeat: int) -> 
     times), so that a busy moment on the machine weighs on both alike; and ``ours``'s last
     result."""
     pairs, out = [], None
+    ours(), ref()  # warm: the file cache, the first call's imports and allocations
     for _ in range(repeat):
         start = time.perf_counter()
         out = ours()
