@@ -37,7 +37,7 @@ import codecs
 import csv
 import io
 import mmap
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -153,7 +153,8 @@ def _as_policy_reads(
     """The parsed frame made what the general reader gives: columns read again as text where
     pandas' numbers may differ from the policy's, leading spaces of text cells removed, blank
     rows dropped."""
-    again = _columns_to_read_again(frame, present, got.minus_zero) + _text_read_as_numbers(frame, present)
+    again = _columns_to_read_again(frame, present, lambda: _minus_zero(body))
+    again += _text_read_as_numbers(frame, present)
     if again:
         text = _parse(body, sep, names, [], usecols=again)
         if text is None or len(text) != len(frame):
@@ -235,10 +236,6 @@ class _Shape(NamedTuple):
     #: every quoted cell is simple: its quotes open at the start of a cell and close at its
     #: end (doubled inside, as ``""``), and it holds no line break
     quotes_ok: bool
-    #: a cell may be a negative zero (``-0``, ``-00``): whether pandas keeps its sign depends
-    #: on whether it reads the column (or a part of it) as integers, so such columns are read
-    #: again as text
-    minus_zero: bool
 
 
 def _shape(body: _Body, sep: str) -> _Shape:
@@ -252,18 +249,10 @@ def _shape(body: _Body, sep: str) -> _Shape:
         quotes_ok = spans is not None
     else:
         separators = _count(a, ord(sep))
-    lone_cr = leading_space = minus_zero = False
+    lone_cr = leading_space = False
     if body.has(b"\r"):  # every carriage return must start a CRLF pair
         cr = _positions(a, _CR)
         lone_cr = bool(cr[-1] == a.size - 1 or np.any(a[np.minimum(cr + 1, a.size - 1)] != _LF))
-    if body.has(b"-"):
-        minus = _positions(a, _MINUS)
-        minus = minus[minus < a.size - 1]
-        minus = minus[a[minus + 1] == _ZERO]
-        if minus.size:  # "-0" not followed by more of a nonzero number (-0.5, -07 are not zeros)
-            at = np.minimum(minus + 2, a.size - 1)
-            after = np.where(minus + 2 < a.size, a[at], _LF)
-            minus_zero = bool(np.any(~np.isin(after, _NONZERO_AFTER)))
     if body.has(b" "):
         spaces = _positions(a, _SPACE)
         if spans is not None:  # spaces inside quotes are the cell's own
@@ -271,7 +260,26 @@ def _shape(body: _Body, sep: str) -> _Shape:
         before = a[np.maximum(spaces - 1, 0)]
         starts = (before == ord(sep)) | (before == _LF) | (before == _CR)
         leading_space = bool(spaces.size) and bool(spaces[0] == 0 or np.any(starts))
-    return _Shape(separators, lone_cr, leading_space, quoted, quotes_ok, minus_zero)
+    return _Shape(separators, lone_cr, leading_space, quoted, quotes_ok)
+
+
+def _minus_zero(body: _Body) -> bool:
+    """Whether a cell may be a negative zero (``-0``, ``-00``, ``-0.0``): whether pandas keeps
+    its sign depends on whether it reads the column (or a part of it) as integers, so a column
+    with a zero is read again as text when the file holds one. Asked only when a data column
+    has a zero (a file of negative rates, say, has many ``-`` to look at)."""
+    if not body.has(b"-"):
+        return False
+    a = body.array()
+    minus = _positions(a, _MINUS)
+    minus = minus[minus < a.size - 1]
+    minus = minus[a[minus + 1] == _ZERO]
+    if not minus.size:
+        return False
+    # "-0" not followed by more of a nonzero number (-0.5, -07 are not zeros)
+    at = np.minimum(minus + 2, a.size - 1)
+    after = np.where(minus + 2 < a.size, a[at], _LF)
+    return bool(np.any(~np.isin(after, _NONZERO_AFTER)))
 
 
 #: Bytes compared at a time by :func:`_count` and :func:`_positions` (a block's flags stay in
@@ -426,19 +434,25 @@ def _read_csv(
     )
 
 
-def _columns_to_read_again(frame: pd.DataFrame, present: list[str], minus_zero: bool) -> list[str]:
+def _columns_to_read_again(
+    frame: pd.DataFrame, present: list[str], minus_zero: Callable[[], bool]
+) -> list[str]:
     """Data columns whose parsed values may differ from the policy's, to be read as text: an
     infinity, true/false, integers beyond 64 bits, a mix, a zero that may be a ``-0``. The
     columns pandas kept as text become text cells (``""`` for empty) in place, and integer
-    columns floats."""
+    columns floats. ``minus_zero`` (whether the file may hold a ``-0``) is asked once, at the
+    first column with a zero."""
+    import functools
+
     import pandas as pd
 
+    signed_zero = functools.cache(minus_zero)
     again: list[str] = []
     for col in present:
         column = frame[col]
         kind = column.dtype.kind
         values = column.to_numpy() if kind in "fiu" else None
-        if values is not None and minus_zero and bool((values == 0).any()):
+        if values is not None and bool((values == 0).any()) and signed_zero():
             again.append(col)
         elif kind == "f":
             if np.isinf(column.to_numpy()).any():
