@@ -422,7 +422,11 @@ def _read_csv(
         header=0 if header else None,
         names=names,
         usecols=usecols,
-        dtype=dict.fromkeys(text, object),
+        # (no dict when there is no text column to name: given a dict, even an empty one,
+        # pandas' parallel reader wraps every column as a Series and concatenates them,
+        # instead of gathering the float columns into one block: 0.127 s against 0.111 s at
+        # 100k x 50, and the block is then the dataset's matrix without a copy)
+        dtype=dict.fromkeys(text, object) if text else None,
         keep_default_na=False,
         na_values={n: [""] for n in present},
         quoting=csv.QUOTE_MINIMAL,
