@@ -267,6 +267,58 @@ def test_a_large_parquet_file_is_read_where_it_lies(
     assert "/proc/self" not in message
 
 
+MAPPED_CASES = {
+    "plain": "code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\nB,b,2,,4,5,t\n",
+    "byte-order mark": "\ufeffcode,name,x,y,z,pop,note\nA,a,1,2,3,4,t\nB,b,2,3,4,5,t\n",
+    "a short row": "code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\nB,b,2,3,4\nC,c,1,2,3,4,t\n",
+    "a long row": "code,name,x,y,z,pop,note\nA,a,1,2,3,4,t,extra\nB,b,2,3,4,5,t\n",
+    "short and long rows": "code,name,x,y,z,pop,note\nA,a,1,2,3,4\nB,b,2,3,4,5,t,u\n",
+    "a NUL byte": "code,name,x,y,z,pop,note\nA,a,1,2\x003,4,t\nB,b,2,3,4,5,t\n",
+    "a lone CR": "code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\rB,b,2,3,4,5,t\n",
+    "CRLF": "code,name,x,y,z,pop,note\r\nA,a,1,2,3,4,t\r\nB,b,2,3,4,5,t\r\n",
+    "leading spaces": "code,name,x,y,z,pop,note\nA, a,1, 2,3,4, t\nB,b,2,3,4,5,t\n",
+    "quotes": 'code,name,x,y,z,pop,note\nA,"Korea, Rep.",1,2,3,4,"a ""b"""\nB,b,2,3,4,5,t\n',
+    "quoted and spaced": 'code,name,x,y,z,pop,note\nA, "a",1,2,3,4,t\nB,b,2,3,4,5,t\n',
+    "a blank line": "code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\n\nB,b,2,3,4,5,t\n",
+    "separators only": "code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\n,,,,,,\nB,b,2,3,4,5,t\n",
+}
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 20])
+@pytest.mark.parametrize("case", sorted(MAPPED_CASES))
+def test_a_mapped_file_is_scanned_as_it_is_hashed(
+    case: str, block: int, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mapped file's separators, quotes, carriage returns, spaces and NUL bytes are looked
+    for by the thread that hashes it, block by block while pandas parses: in blocks of one
+    byte, of seven (lines and cells cut anywhere) or of a megabyte, the same dataset or the
+    same message as the general reader's, and the same digest as the file's."""
+    import hashlib
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(MAPPED_CASES[case].encode())
+    general = _general(path, fw, monkeypatch)
+    seen: list[fastcsv.Counted | None] = []
+    real = fastcsv.ByteScan.result
+
+    def spy(self: fastcsv.ByteScan) -> fastcsv.Counted | None:
+        seen.append(real(self))
+        return seen[-1]
+
+    monkeypatch.setattr(fastcsv, "PARALLEL_BYTES", 1)
+    monkeypatch.setattr(fastcsv.ByteScan, "BLOCK", block)
+    monkeypatch.setattr(fastcsv.ByteScan, "result", spy)
+    fast = _read(path, fw)
+    _assert_same(fast, general)
+    if isinstance(fast, mi.Dataset):
+        assert fast.digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    raw = path.read_bytes()
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    assert seen == [
+        fastcsv.Counted(body.count(b","), b'"' in body, b"\r" in body, b" " in body, b"\x00" in body)
+    ]
+
+
 def test_a_file_that_cannot_be_mapped_is_read(
     fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from mfgindex.data import fastcsv
+
 __all__ = [
     "MAX_INPUT_BYTES",
     "check_input_file",
@@ -415,9 +417,10 @@ def _read_mapped(
     """A large CSV file (through the fast path) or Parquet file without a copy of its bytes:
     mapped into memory (``mmap``), and parsed from ``/proc/self/fd/N`` — the file this process
     opened, so a file renamed or replaced meanwhile is not the one read — by pandas (a CSV
-    file: on every core, with numpy's counts on the mapping) or pyarrow. The mapping is hashed
-    in a thread (:class:`_Hasher`) that goes on while the table is parsed and checked; the
-    digest is asked for at the end. A file written to while it is read (its size or times
+    file: on every core) or pyarrow. The mapping is hashed in a thread (:class:`_Hasher`) that
+    goes on while the table is parsed and checked — a CSV file's from when its header is read,
+    the same thread counting the bytes the fast path looks at (:class:`~.fastcsv.ByteScan`),
+    block by block as it hashes them; the digest is asked for at the end. A file written to while it is read (its size or times
     changed) is refused.
 
     None when the file is small, not a regular file, the system has no ``/proc/self/fd``, or
@@ -447,13 +450,19 @@ def _read_mapped(
         if mapped is None:  # a file system that cannot map files: read it instead
             return None
         hasher = _Hasher(mapped, fd, before, str(path))
-        if fast is not None:
+        if fast is None:
+            hasher.start()
+        else:  # hashed from when the header is read, the bytes scanned by the same thread
             try:
-                frame = fastcsv.read_csv_fast(mapped, suffix, fast.numeric, fast.markers, path=by_fd)
+                frame = fastcsv.read_csv_fast(
+                    mapped, suffix, fast.numeric, fast.markers, path=by_fd, begin=hasher.start_with
+                )
             except Exception:  # an oddity the checks did not foresee: the general reader
                 frame = None  # reads the file, and names its problem if it has one
         if frame is None:
             return None
+        if hasher.ident is None:  # (a reader that did not call begin: hashed from here)
+            hasher.start()
         if _changed(before, os.fstat(fd)):
             raise _changed_error(str(path))
         handed = True
@@ -463,8 +472,7 @@ def _read_mapped(
             os.close(fd)
         else:
             if not handed:
-                hasher.cancel()
-                hasher.join()
+                hasher.abandon()
             hasher.release()  # done with the mapping here: the thread closes it when it is done
 
 
@@ -505,7 +513,8 @@ Digest = Callable[[], str]
 
 class _Hasher(threading.Thread):
     """SHA-256 of a mapped file in a thread, block by block (so that :meth:`cancel` stops it
-    between blocks). When done it checks that the file did not change since
+    between blocks), started with :meth:`start` or, to scan each block too,
+    :meth:`start_with`. When done it checks that the file did not change since
     ``before``. The mapping and the file are closed by whichever is done last, the thread or
     the caller (:meth:`release`).
 
@@ -525,21 +534,34 @@ class _Hasher(threading.Thread):
         self._cancelled = self._changed = False
         self._digest = ""
         self._error: BaseException | None = None
+        self._scan: fastcsv.ByteScan | None = None
+
+    def start_with(self, scan: fastcsv.ByteScan) -> None:
+        """Start, and run ``scan`` on each block once it is hashed."""
+        self._scan = scan
         self.start()
 
     def run(self) -> None:
+        scan, complete = self._scan, False
+        # with a scan, blocks that stay in the cache between the hash and the scan
+        block = scan.BLOCK if scan is not None else self.BLOCK
         try:
             h = hashlib.sha256()
             with memoryview(self.mapped) as view:
-                for lo in range(0, len(view), self.BLOCK):
+                for lo in range(0, len(view), block):
                     if self._cancelled:
                         return
-                    h.update(view[lo : lo + self.BLOCK])  # releases the GIL
+                    h.update(view[lo : lo + block])  # releases the GIL
+                    if scan is not None:
+                        scan.feed(lo, min(lo + block, len(view)))
+            complete = True
             self._digest = h.hexdigest()
             self._changed = _changed(self._before, os.fstat(self._fd))
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
         finally:
+            if scan is not None:
+                scan.finish(complete)
             self.release()
 
     def release(self) -> None:
@@ -556,6 +578,15 @@ class _Hasher(threading.Thread):
     def cancel(self) -> None:
         """Stop hashing."""
         self._cancelled = True
+
+    def abandon(self) -> None:
+        """Stop hashing, and wait for the thread (or, if it never started, give up its share
+        of the mapping)."""
+        self.cancel()
+        if self.ident is not None:
+            self.join()
+        else:
+            self.release()
 
     def result(self) -> str:
         """The digest, once every byte is hashed.
