@@ -223,10 +223,11 @@ def test_a_large_file_is_parsed_where_it_lies(
 def test_a_large_parquet_file_is_read_where_it_lies(
     fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A Parquet file is mapped and read by pyarrow from the file itself, as a CSV file is: the
-    same dataset and digest as from its bytes; a broken one gets the same message, naming the
-    file (not ``/proc/self/fd/N``)."""
+    """A Parquet file is mapped and read by pyarrow where it lies: the same dataset and digest
+    as from its bytes; a broken one gets the same message, naming the file (not
+    ``/proc/self/fd/N``)."""
     import hashlib
+    import mmap
 
     import pandas as pd
 
@@ -260,7 +261,7 @@ def test_a_large_parquet_file_is_read_where_it_lies(
     monkeypatch.setattr(fastcsv, "PARALLEL_BYTES", 1)
     monkeypatch.setattr(tables, "_read_parquet", spy)
     mapped = mi.read_data(path, fw)
-    assert isinstance(sources[0], str) and sources[0].startswith("/proc/self/fd/")
+    assert isinstance(sources[0], mmap.mmap)
     _assert_same(mapped, from_bytes)
     assert mapped.digest == hashlib.sha256(path.read_bytes()).hexdigest()
     assert _read(broken, fw) == message and isinstance(message, str) and str(broken) in message
@@ -317,6 +318,40 @@ def test_a_mapped_file_is_scanned_as_it_is_hashed(
     assert seen == [
         fastcsv.Counted(body.count(b","), b'"' in body, b"\r" in body, b" " in body, b"\x00" in body)
     ]
+
+
+@pytest.mark.parametrize("compression", ["snappy", None])
+def test_a_mapped_parquet_file_rewritten_after_the_read_leaves_the_dataset_alone(
+    compression: str | None, fw: mi.Framework, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyarrow reads a mapped Parquet file where it lies; the dataset must still own its
+    values. An uncompressed file of plain (not dictionary) floats is the one whose bytes are
+    the values themselves: rewritten in place after the read, the dataset does not change."""
+    import pandas as pd
+
+    pytest.importorskip("pyarrow")
+    n = 2_000
+    frame = pd.DataFrame(
+        {
+            "code": [f"U{i}" for i in range(n)],
+            "name": ["n"] * n,
+            "x": np.arange(n, dtype=float) + 0.5,
+            "y": np.arange(n, dtype=float) * 2.0,
+            "z": np.ones(n) * 3.0,
+            "pop": np.arange(n, dtype=float) + 10.0,
+            "note": ["t"] * n,
+        }
+    )
+    path = tmp_path / "plain.parquet"
+    frame.to_parquet(path, index=False, compression=compression, use_dictionary=False)
+    monkeypatch.setattr(fastcsv, "PARALLEL_BYTES", 1)
+    ds = mi.read_data(path, fw)
+    before = ds.matrix.copy()
+    raw = path.read_bytes()
+    with path.open("r+b") as fh:  # the same file, every value byte changed where it lies
+        fh.write(bytes(b ^ 0xFF for b in raw[4:-8]).join([raw[:4], raw[-8:]]))
+    assert np.array_equal(ds.matrix, before)
+    assert ds.units[:2].tolist() == ["U0", "U1"]
 
 
 def test_a_file_that_cannot_be_mapped_is_read(

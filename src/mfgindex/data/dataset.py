@@ -269,7 +269,10 @@ def _from_frame(
     frame = to_wide(frame, framework, source)
     parsed: dict[str, np.ndarray] = {}
     ids: dict[str, np.ndarray] = {}
-    problems = validate_table(frame, framework, source=source, missing=missing, parsed=parsed, ids=ids)
+    cells: dict[str, np.ndarray] = {}
+    problems = validate_table(
+        frame, framework, source=source, missing=missing, parsed=parsed, ids=ids, cells=cells
+    )
     errors = [p for p in problems if p.level == "error"]
     if errors:
         raise problems_error(errors, source)
@@ -289,7 +292,7 @@ def _from_frame(
         names=names,
         matrix=_matrix(frame, values, private),
         columns=tuple(values),
-        text=_text(frame, others),
+        text=_text(frame, others, cells),
         text_columns=tuple(others),
         source=source,
         file_digest=digest if isinstance(digest, str) else digest(),
@@ -297,12 +300,13 @@ def _from_frame(
     )
 
 
-def _text(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+def _text(frame: pd.DataFrame, columns: list[str], made: Mapping[str, np.ndarray]) -> np.ndarray:
     """The ``(n, k)`` object array of ``columns`` as text (``frame[columns].astype(str)``),
-    column by column without a conversion where a column is text already."""
+    column by column without a conversion where a column is text already, or its cells were
+    ``made`` already (by the checks)."""
     out = np.empty((len(frame), len(columns)), dtype=object)
     for j, col in enumerate(columns):
-        out[:, j] = text_cells(frame[col])
+        out[:, j] = made[col] if col in made else text_cells(frame[col])
     return out
 
 

@@ -242,31 +242,36 @@ def _as_policy_reads(
         for col in again:
             frame[col] = text[col]
     if got.leading_space:  # the general reader skips spaces at the start of a cell
-        for col in frame.columns:
-            if frame[col].dtype == object:
+        for col, dtype in zip(frame.columns, frame.dtypes, strict=True):
+            if dtype.kind == "O" or _is_arrow_text(dtype):
                 frame[col] = frame[col].str.lstrip(" ")
     return _without_blank_rows(frame)
 
 
 def _text_read_as_numbers(frame: pd.DataFrame, present: list[str]) -> list[str]:
     """The other columns (text) that pandas read as numbers or true/false (ids such as
-    ``0012``, a column of ``1.50``) in whole or in part, to be read again as text; the ones it
-    read as text become ``object`` columns in place (pandas' own ``str`` columns, empty cells
-    ``""``). In part: pandas' parallel reader infers each part of a large file on its own, so
-    a column of digits in one part and words in another comes back as a mix of numbers and
-    strings."""
+    ``0012``, a column of ``1.50``) in whole or in part, to be read again as text. The ones it
+    read as text stay pandas' own ``str`` columns (Arrow text, empty cells ``""``: none is
+    missing, as no marker is given for them), which the checks after read without making
+    a Python string of each cell first. In part: pandas' parallel reader infers each part of a
+    large file on its own, so a column of digits in one part and words in another comes back
+    as a mix of numbers and strings."""
     import pandas as pd
 
     again: list[str] = []
-    for col in frame.columns:
-        if col in present:
+    for col, dtype in zip(frame.columns, frame.dtypes, strict=True):
+        if col in present or _is_arrow_text(dtype):
             continue
-        column = frame[col]
-        if isinstance(column.dtype, pd.StringDtype):
-            frame[col] = column.astype(object)
-        elif column.dtype != object or pd.api.types.infer_dtype(column, skipna=False) != "string":
+        if dtype.kind != "O" or pd.api.types.infer_dtype(frame[col], skipna=False) != "string":
             again.append(col)
     return again
+
+
+def _is_arrow_text(dtype: Any) -> bool:
+    """Whether a column's dtype is pandas' ``str`` (or ``string``) dtype."""
+    import pandas as pd
+
+    return isinstance(dtype, pd.StringDtype)
 
 
 def _range(n: int) -> Any:
@@ -537,12 +542,16 @@ def _columns_to_read_again(
     for col in present:
         column = frame[col]
         kind = column.dtype.kind
-        values = column.to_numpy() if kind in "fiu" else None
-        if values is not None and bool((values == 0).any()) and signed_zero():
-            again.append(col)
-        elif kind == "f":
-            if np.isinf(column.to_numpy()).any():
+        if kind == "f":  # two passes, no copy: an infinity shows in the bounds, a zero may
+            values = column.to_numpy()  # lie between them (then the zeros are counted)
+            if not values.size:
+                continue
+            low, high = np.fmin.reduce(values), np.fmax.reduce(values)
+            infinite = bool(np.isinf(low) or np.isinf(high))
+            if infinite or (low <= 0 <= high and np.count_nonzero(values) < values.size and signed_zero()):
                 again.append(col)
+        elif kind in "iu" and bool((column.to_numpy() == 0).any()) and signed_zero():
+            again.append(col)
         elif kind in "iu":
             frame[col] = column.to_numpy(dtype=np.float64)
         elif isinstance(column.dtype, pd.StringDtype):  # all text: the policy reads it

@@ -141,7 +141,9 @@ def _typed_floats(values: Any, copy: bool = True) -> np.ndarray | None:
     dtype = getattr(values, "dtype", None)
     if dtype is None or getattr(dtype, "kind", "O") not in "fiu":
         return None
-    if not isinstance(values, np.ndarray):  # a pandas Series or extension array (Int64, Float64, Arrow)
+    if isinstance(dtype, np.dtype) and dtype == np.float64 and hasattr(values, "to_numpy"):
+        values = values.to_numpy()  # numpy floats: NaN is missing already (na_value would copy)
+    elif not isinstance(values, np.ndarray):  # a pandas Series or extension array (Int64, Float64, Arrow)
         values = values.to_numpy(dtype=np.float64, na_value=np.nan)
     return np.array(values, dtype=np.float64, copy=True if copy else None).reshape(-1)
 
