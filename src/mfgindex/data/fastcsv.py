@@ -243,7 +243,7 @@ def _as_policy_reads(
             frame[col] = text[col]
     if got.leading_space:  # the general reader skips spaces at the start of a cell
         for col, dtype in zip(frame.columns, frame.dtypes, strict=True):
-            if dtype.kind == "O" or _is_arrow_text(dtype):
+            if dtype.kind == "O":  # object, or pandas' str
                 frame[col] = frame[col].str.lstrip(" ")
     return _without_blank_rows(frame)
 
