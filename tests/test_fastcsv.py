@@ -268,6 +268,35 @@ def test_a_large_parquet_file_is_read_where_it_lies(
     assert "/proc/self" not in message
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    lengths=st.lists(st.integers(0, 9), min_size=1, max_size=30),
+    block=st.integers(1, 12),
+)
+def test_the_bytes_inside_quotes_are_gathered_in_groups(lengths: list[int], block: int) -> None:
+    """:func:`fastcsv._inside_bytes` yields, group by group, exactly the bytes strictly inside
+    each quoted span (empty spans, spans longer than a group), in order."""
+    rng = np.random.default_rng(len(lengths) * 31 + block)
+    opens, pos = [], 0
+    for n in lengths:
+        pos += int(rng.integers(0, 4))
+        opens.append(pos)
+        pos += n + 2
+    a = rng.integers(0, 256, pos + 1).astype(np.uint8)
+    o = np.array(opens)
+    c = o + np.array(lengths) + 1
+    old = fastcsv._INSIDE_BLOCK
+    try:
+        fastcsv._INSIDE_BLOCK = block
+        got = list(fastcsv._inside_bytes(a, o, c))
+    finally:
+        fastcsv._INSIDE_BLOCK = old
+    want = np.concatenate([a[i + 1 : j] for i, j in zip(o, c, strict=True)])
+    joined = np.concatenate(got) if got else np.empty(0, dtype=np.uint8)
+    assert joined.tobytes() == want.tobytes()
+    assert all(part.size <= max(block, max(lengths)) for part in got)
+
+
 MAPPED_CASES = {
     "plain": "code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\nB,b,2,,4,5,t\n",
     "byte-order mark": "\ufeffcode,name,x,y,z,pop,note\nA,a,1,2,3,4,t\nB,b,2,3,4,5,t\n",
@@ -282,6 +311,10 @@ MAPPED_CASES = {
     "quoted and spaced": 'code,name,x,y,z,pop,note\nA, "a",1,2,3,4,t\nB,b,2,3,4,5,t\n',
     "a blank line": "code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\n\nB,b,2,3,4,5,t\n",
     "separators only": "code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\n,,,,,,\nB,b,2,3,4,5,t\n",
+    "a CR at the end": "code,name,x,y,z,pop,note\r\nA,a,1,2,3,4,t\r\nB,b,2,3,4,5,t\r",
+    "a space first": " code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\nB,b,2,3,4,5,t\n",
+    "a space after the mark": "\ufeff code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\n",
+    "quoted spaces": 'code,name,x,y,z,pop,note\nA,"a, b",1,2,3,4," t"\nB,b,2,3,4,5,"x ,y"\n',
 }
 
 
@@ -315,9 +348,20 @@ def test_a_mapped_file_is_scanned_as_it_is_hashed(
         assert fast.digest == hashlib.sha256(path.read_bytes()).hexdigest()
     raw = path.read_bytes()
     body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-    assert seen == [
-        fastcsv.Counted(body.count(b","), b'"' in body, b"\r" in body, b" " in body, b"\x00" in body)
-    ]
+    (got,) = seen
+    assert got is not None
+    assert (got.separators, got.quote, got.cr, got.space, got.nul) == (
+        body.count(b","),
+        b'"' in body,
+        b"\r" in body,
+        b" " in body,
+        b"\x00" in body,
+    )
+    assert got.quotes.tolist() == [i for i, b in enumerate(body) if b == ord('"')]
+    starts = [i for i, b in enumerate(body) if b == ord(" ") and (i == 0 or body[i - 1] in b",\n\r")]
+    assert got.cell_spaces.tolist() == starts
+    crs = [i for i, b in enumerate(body) if b == ord("\r")]
+    assert got.lone_cr == any(i + 1 == len(body) or body[i + 1] != ord("\n") for i in crs)
 
 
 @pytest.mark.parametrize("compression", ["snappy", None])
