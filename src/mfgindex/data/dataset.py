@@ -24,7 +24,7 @@ import numpy as np
 from mfgindex.data.layout import to_wide, year_column
 from mfgindex.data.numbers import MISSING_MARKERS, parse_numbers
 from mfgindex.data.tables import Digest, check_input_file, read_table_digest
-from mfgindex.data.validate import text_cells, validate_table
+from mfgindex.data.validate import column_cells, text_cells, validate_table
 from mfgindex.errors import DataError, problems_error
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ def _from_frame(
         years = parse_numbers(frame[year_col])[0].astype(np.int64)
     names = None
     if framework.name_column and framework.name_column in frame:
-        names = text_cells(frame[framework.name_column])
+        names = column_cells(frame, framework.name_column, cells)
     used = set(framework.indicator_columns())
     others = [c for c in frame.columns if c not in used]
     return cls(
@@ -306,7 +306,7 @@ def _text(frame: pd.DataFrame, columns: list[str], made: Mapping[str, np.ndarray
     ``made`` already (by the checks)."""
     out = np.empty((len(frame), len(columns)), dtype=object)
     for j, col in enumerate(columns):
-        out[:, j] = made[col] if col in made else text_cells(frame[col])
+        out[:, j] = made[col] if col in made else text_cells(frame[col])  # (each column once)
     return out
 
 

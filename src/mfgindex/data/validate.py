@@ -42,6 +42,17 @@ def text_cells(column: pd.Series) -> np.ndarray:
     return np.asarray(column.astype(str).to_numpy(dtype=object), dtype=object)
 
 
+def column_cells(frame: pd.DataFrame, col: str, cells: dict[str, np.ndarray] | None) -> np.ndarray:
+    """:func:`text_cells` of ``frame[col]``, made once: kept in ``cells`` (by column), if given,
+    for the next caller (the checks, then the dataset, read the name columns)."""
+    if cells is not None and col in cells:
+        return cells[col]
+    texts = text_cells(frame[col])
+    if cells is not None:
+        cells[col] = texts
+    return texts
+
+
 def unit_ids(column: pd.Series, cells: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Unit ids as compared and kept: text without surrounding spaces (a missing id stays
     missing, as ``astype(str)`` keeps it). ``cells``, if given, receives the column's
@@ -92,7 +103,7 @@ def validate_table(
         ids[framework.unit_column] = units
     problems += _value_problems(frame, framework, source, missing, parsed)
     problems += _key_problems(frame, framework, source, units)
-    problems += _total_rows(frame, framework, source, units)
+    problems += _total_rows(frame, framework, source, units, cells)
     problems.sort(key=lambda p: p.level != "error")
     return problems
 
@@ -127,7 +138,13 @@ def total_row_hits(texts: np.ndarray) -> list[int]:
     return [int(i) for i in np.flatnonzero(maybe) if TOTAL_ROW.match(str(texts[i]).strip())]
 
 
-def _total_rows(frame: pd.DataFrame, framework: Framework, source: str, units: np.ndarray) -> list[Problem]:
+def _total_rows(
+    frame: pd.DataFrame,
+    framework: Framework,
+    source: str,
+    units: np.ndarray,
+    cells: dict[str, np.ndarray] | None = None,
+) -> list[Problem]:
     """A warning for rows whose unit id or name is a total or an average (合计, 全国, Total,
     …): scored as a unit, such a row pushes every unit below it down a rank. ``units``: the
     unit ids (:func:`unit_ids`)."""
@@ -136,7 +153,7 @@ def _total_rows(frame: pd.DataFrame, framework: Framework, source: str, units: n
         for c in (framework.unit_column, framework.name_column, framework.name_column_zh)
         if c and c in frame.columns
     ]
-    texts = (units if c == framework.unit_column else text_cells(frame[c]) for c in columns)
+    texts = (units if c == framework.unit_column else column_cells(frame, c, cells) for c in columns)
     hits = sorted(set().union(*(total_row_hits(t) for t in texts)))
     if not hits:
         return []
