@@ -6,7 +6,8 @@ lower is better; below 1 is faster than the reference):
 
 * ``read_data`` against ``pandas.read_csv`` (C engine) on an N x 50 CSV — and against
   ``pandas.read_csv`` plus the file's SHA-256, the least a reader that records the digest of
-  what it read does — and against ``pandas.read_parquet`` on the same table in Parquet;
+  what it read does — and against ``pandas.read_parquet`` on the same table in Parquet; then
+  the CSV as real files often are (quoted names, Excel's CRLF and byte-order mark, GB18030);
 * the default pipeline (minmax + arithmetic, ranks of the index and the groups) against a plain
   numpy implementation with the same outputs (checked equal), and against a memory-bandwidth
   floor (three passes over the input array); the heavy pipeline (winsorize, zscore, geometric)
@@ -143,6 +144,7 @@ def bench_reading(folder: Path, n_units: int, repeat: int) -> None:
     row(f"read_data CSV {n_units:,} x 50", t_ours, "pandas.read_csv + SHA-256", t_ref)
     t_ours, t_ref, _ = timed_pair(lambda: mi.read_data(parquet, fw), lambda: pd.read_parquet(parquet), repeat)
     row(f"read_data Parquet {n_units:,} x 50", t_ours, "pandas.read_parquet", t_ref, "<= 2")
+    bench_reading_variants(folder, fw, frame, repeat)
 
     def checks() -> bool:
         # the vectorised floor of validating a float frame: a copy of the values, no
@@ -160,6 +162,31 @@ def bench_reading(folder: Path, n_units: int, repeat: int) -> None:
     ref_rss = _peak_rss(f"import pandas as pd; pd.read_csv({str(csv)!r})")
     size = csv.stat().st_size / 2**20
     row(f"read_data CSV peak RSS ({size:,.0f} MB file)", ours_rss, "pandas.read_csv", ref_rss, unit="MiB")
+
+
+def bench_reading_variants(folder: Path, fw: mi.Framework, frame: pd.DataFrame, repeat: int) -> None:
+    """The same table as real files often are: with a name column of quoted cells that hold
+    the separator (``"City, 12"``), with CRLF line ends and a byte-order mark (Excel's "CSV
+    UTF-8"), and in GB18030 with Chinese names (Chinese Excel's CSV) — each against
+    ``pandas.read_csv`` of the same file (GB18030: with that encoding)."""
+    n = len(frame)
+    named = frame.copy()
+    named.insert(1, "name", [f"City, {i}" for i in range(n)])
+    variants: list[tuple[str, Path, dict[str, Any], str | None]] = [
+        ("quoted names", folder / "quoted.csv", {}, None),
+        ("CRLF + BOM", folder / "excel.csv", {"lineterminator": "\r\n", "encoding": "utf-8-sig"}, None),
+        ("GB18030", folder / "gb18030.csv", {"encoding": "gb18030"}, "gb18030"),
+    ]
+    for what, path, options, encoding in variants:
+        table = named
+        if encoding == "gb18030":
+            table = frame.copy()
+            table.insert(1, "name", [f"苏州市{i}" for i in range(n)])
+        table.to_csv(path, index=False, **options)
+        t_ours, t_ref, _ = timed_pair(
+            lambda p=path: mi.read_data(p, fw), lambda p=path, e=encoding: pd.read_csv(p, encoding=e), repeat
+        )
+        row(f"read_data CSV {n:,} x 50, {what}", t_ours, "pandas.read_csv (C)", t_ref)
 
 
 def _peak_rss(code: str) -> float:

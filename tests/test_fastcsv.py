@@ -315,6 +315,8 @@ MAPPED_CASES = {
     "a space first": " code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\nB,b,2,3,4,5,t\n",
     "a space after the mark": "\ufeff code,name,x,y,z,pop,note\nA,a,1,2,3,4,t\n",
     "quoted spaces": 'code,name,x,y,z,pop,note\nA,"a, b",1,2,3,4," t"\nB,b,2,3,4,5,"x ,y"\n',
+    "Excel's CSV UTF-8": '\ufeffcode,name,x,y,z,pop,note\r\nA,"Korea, Rep.",1,2,3,4,t u\r\nB,b,2,,4,5,t\r\n',
+    "tabs, quotes, spaces, CRLF": 'code\tname\tx\ty\tz\tpop\tnote\r\nA\t"a\tb"\t1\t2\t3\t4\t u\r\n',
 }
 
 
@@ -350,15 +352,16 @@ def test_a_mapped_file_is_scanned_as_it_is_hashed(
     body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
     (got,) = seen
     assert got is not None
+    sep = b"\t" if b"\t" in body.split(b"\n")[0] else b","
     assert (got.separators, got.quote, got.cr, got.space, got.nul) == (
-        body.count(b","),
+        body.count(sep),
         b'"' in body,
         b"\r" in body,
         b" " in body,
         b"\x00" in body,
     )
     assert got.quotes.tolist() == [i for i, b in enumerate(body) if b == ord('"')]
-    starts = [i for i, b in enumerate(body) if b == ord(" ") and (i == 0 or body[i - 1] in b",\n\r")]
+    starts = [i for i, b in enumerate(body) if b == ord(" ") and (i == 0 or body[i - 1] in sep + b"\n\r")]
     assert got.cell_spaces.tolist() == starts
     crs = [i for i, b in enumerate(body) if b == ord("\r")]
     assert got.lone_cr == any(i + 1 == len(body) or body[i + 1] != ord("\n") for i in crs)
