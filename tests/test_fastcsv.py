@@ -563,3 +563,32 @@ def test_decimal_text_is_rounded_as_python_rounds_it(
     expected = np.array([float(c) for c in cells])
     assert ds.column("x").tobytes() == expected.tobytes()
     _assert_same(ds, _general(path, fw, monkeypatch))
+
+
+GB_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list(',;\t\n\r "0123456789.-abcXYZ@~')),
+        st.sampled_from(list("苏州市南京工业园区合计（）：，€£é😀𠀀")),
+        st.characters(min_codepoint=0x80, max_codepoint=0x10FFFF, exclude_categories=("Cs",)),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=GB_TEXT)
+def test_gb18030_is_transcoded_where_it_is_not_ascii(text: str) -> None:
+    """Transcoding only the stretches that are not ASCII gives what decoding and encoding the
+    whole file gives (4-byte GB18030 characters such as 😀 hold digit bytes; 2-byte ones can
+    end in an ASCII letter)."""
+    raw = text.encode("gb18030")
+    assert fastcsv.gb18030_as_utf8(raw) == raw.decode("gb18030").encode("utf-8")
+
+
+@pytest.mark.parametrize("raw", [b"a,\x81", b"\x81,b", b"x\x80y", b"ok,\xff\n", b"\x81\x30\x81"])
+def test_bytes_that_are_not_gb18030_are_left_to_the_whole_decoding(raw: bytes) -> None:
+    """A stretch that is not GB18030 gives None: the caller decodes the whole file, whose
+    error names the byte."""
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("gb18030")
+    assert fastcsv.gb18030_as_utf8(raw) is None

@@ -18,7 +18,7 @@ from mfgindex.errors import DataError
 
 __all__ = ["decode_text", "sniff_separator", "split_csv"]
 
-_BOMS = (
+BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
     (b"\xff\xfe\x00\x00", "utf-32"),
     (b"\x00\x00\xfe\xff", "utf-32"),
@@ -40,7 +40,7 @@ def decode_text(raw: bytes, path: Path) -> str:
     DataError
         A binary file, or bytes that are neither UTF-8 nor GB18030 (naming the line and byte).
     """
-    for bom, encoding in _BOMS:
+    for bom, encoding in BOMS:
         if raw.startswith(bom):
             try:
                 return raw.decode(encoding)
@@ -61,7 +61,7 @@ def decode_text(raw: bytes, path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         utf8_error = exc
-    _check_mixed(raw, path)
+    check_mixed(raw, path)
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
@@ -69,7 +69,7 @@ def decode_text(raw: bytes, path: Path) -> str:
     raise _undecodable(raw, utf8_error, path)
 
 
-def _check_mixed(raw: bytes, path: Path) -> None:
+def check_mixed(raw: bytes, path: Path) -> None:
     """Refuse a file that is UTF-8 except for some lines (a row pasted from a GBK file): read
     as GB18030, its UTF-8 lines would turn into mojibake; read as UTF-8, the others would.
     The file counts as UTF-8 when most of its non-ASCII lines are valid UTF-8."""

@@ -364,11 +364,26 @@ def _read_text_fast(raw: bytes, path: Path, suffix: str, fast: _Fast) -> pd.Data
             return read_csv_fast(raw, suffix, fast.numeric, fast.markers)
         except Exception:  # an oddity the checks did not foresee: the general reader
             return None  # reads the file, and names its problem if it has one
-    text = decode_text(raw, path)  # the general reader's decoding, and its errors
+    encoded = _gb18030_fast(raw, path)
+    if encoded is None:
+        encoded = decode_text(raw, path).encode("utf-8")  # the general reader's decoding, and its errors
     try:
-        return read_csv_fast(text.encode("utf-8"), suffix, fast.numeric, fast.markers)
+        return read_csv_fast(encoded, suffix, fast.numeric, fast.markers)
     except Exception:  # as above
         return None
+
+
+def _gb18030_fast(raw: bytes, path: Path) -> bytes | None:
+    """A file that is not UTF-8 in UTF-8, as :func:`decode_text` reads it, when it reads it as
+    GB18030 (no byte-order mark, not binary, not UTF-8 with some other lines): transcoded
+    where it is not ASCII only (:func:`~mfgindex.data.fastcsv.gb18030_as_utf8`). None for
+    any other file, or bytes that are not GB18030 (:func:`decode_text` then says so)."""
+    from mfgindex.data import decode, fastcsv
+
+    if any(raw.startswith(bom) for bom, _ in decode.BOMS) or b"\x00" in raw[:4096]:
+        return None
+    decode.check_mixed(raw, path)  # as decode_text would, before GB18030
+    return fastcsv.gb18030_as_utf8(raw)
 
 
 class _Fast(NamedTuple):
