@@ -592,3 +592,12 @@ def test_bytes_that_are_not_gb18030_are_left_to_the_whole_decoding(raw: bytes) -
     with pytest.raises(UnicodeDecodeError):
         raw.decode("gb18030")
     assert fastcsv.gb18030_as_utf8(raw) is None
+
+
+def test_a_file_of_text_more_than_table_is_transcoded_as_a_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past a bound on the bytes that are not ASCII (their positions would take more memory
+    than the file), the transcoding is left to decoding the whole file."""
+    raw = "苏州市,南京市\n".encode("gb18030")
+    assert fastcsv.gb18030_as_utf8(raw) == raw.decode("gb18030").encode("utf-8")
+    monkeypatch.setattr(fastcsv, "_MAX_HIGH", 5)
+    assert fastcsv.gb18030_as_utf8(raw) is None

@@ -152,7 +152,9 @@ def gb18030_as_utf8(raw: bytes) -> bytes | None:
     whole file decoded and encoded (most of the 0.17 s is copying the ASCII between).
     """
     a = np.frombuffer(raw, dtype=np.uint8)
-    high = _high_positions(a)
+    high = _high_positions(a, _MAX_HIGH)
+    if high is None:  # text more than a table: decoded as a whole
+        return None
     if not high.size:
         return raw
     # runs of consecutive non-ASCII bytes, then each widened to its stretch
@@ -189,15 +191,24 @@ def gb18030_as_utf8(raw: bytes) -> bytes | None:
     return b"".join(pieces)
 
 
-def _high_positions(a: np.ndarray) -> np.ndarray:
-    """The positions of the bytes 0x80 and above (not ASCII), in order."""
+#: Above this many bytes that are not ASCII (their positions take 8 bytes each), a file is
+#: transcoded as a whole.
+_MAX_HIGH = 1 << 24
+
+
+def _high_positions(a: np.ndarray, most: int) -> np.ndarray | None:
+    """The positions of the bytes 0x80 and above (not ASCII), in order; None when there are
+    more than ``most``."""
     flags = np.empty(min(a.size, _SCAN_BLOCK), dtype=bool)
-    parts = []
+    parts, found = [], 0
     for lo in range(0, a.size, _SCAN_BLOCK):
         part = a[lo : lo + _SCAN_BLOCK]
         out = flags[: part.size]
         np.greater_equal(part, 0x80, out=out)
         parts.append(np.flatnonzero(out) + lo)
+        found += parts[-1].size
+        if found > most:
+            return None
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.intp)
 
 
